@@ -1,0 +1,132 @@
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { webcrypto, randomBytes } from 'node:crypto';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+/** Fabric CA's attribute extension: raw JSON {"attrs":{...}} as the extension value. */
+export const ATTRS_OID = '1.2.3.4.5.6.7.8.1';
+export type NodeOU = 'client' | 'peer' | 'admin' | 'orderer';
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
+
+export interface IdentityFiles {
+  mspId: string;
+  certPath: string;
+  keyPath: string;
+}
+
+export interface IssueOptions {
+  ou?: NodeOU;
+  attrs?: Record<string, string>;
+}
+
+function pkcs8Pem(der: ArrayBuffer): string {
+  const b64 = Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
+}
+
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] &= 0x7f;
+  return b.toString('hex');
+}
+
+async function generateKeys(): Promise<CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as Promise<CryptoKeyPair>;
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  return webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']) as Promise<CryptoKey>;
+}
+
+/** One organisation's certificate authority, kept as files under dir (ca.pem, ca.key). */
+export class CertificateAuthority {
+  private constructor(
+    readonly mspId: string,
+    readonly dir: string,
+    readonly domain: string,
+    private readonly cert: x509.X509Certificate,
+    private readonly key: CryptoKey,
+  ) {}
+
+  get certPem(): string {
+    return this.cert.toString('pem') + '\n';
+  }
+
+  /** Opens the CA in dir, creating it (self-signed, with a Subject Key Identifier) when absent. */
+  static async open(dir: string, mspId: string, domain: string): Promise<CertificateAuthority> {
+    const certPath = join(dir, 'ca', 'ca.pem');
+    const keyPath = join(dir, 'ca', 'ca.key');
+    if (existsSync(certPath)) {
+      const cert = new x509.X509Certificate(readFileSync(certPath, 'utf8'));
+      return new CertificateAuthority(mspId, dir, domain, cert, await importKey(readFileSync(keyPath, 'utf8')));
+    }
+    const keys = await generateKeys();
+    const now = Date.now();
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: serial(),
+      name: `C=CN, O=${domain}, CN=ca.${domain}`,
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + TEN_YEARS_MS),
+      keys,
+      signingAlgorithm: ALG,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, undefined, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      ],
+    });
+    mkdirSync(join(dir, 'ca'), { recursive: true });
+    writeFileSync(certPath, cert.toString('pem') + '\n');
+    writeFileSync(keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), { mode: 0o600 });
+    return new CertificateAuthority(mspId, dir, domain, cert, keys.privateKey);
+  }
+
+  /**
+   * Issues (or returns the existing) identity `name`: a leaf certificate without EKU, carrying
+   * exactly one NodeOU and, optionally, Fabric CA attributes.
+   */
+  async issue(name: string, opts: IssueOptions = {}): Promise<IdentityFiles> {
+    const dir = join(this.dir, 'users', name);
+    const files = { mspId: this.mspId, certPath: join(dir, 'cert.pem'), keyPath: join(dir, 'key.pem') };
+    if (existsSync(files.certPath)) return files;
+    const keys = await generateKeys();
+    const ou = opts.ou ?? 'client';
+    const now = Date.now();
+    const extensions: x509.Extension[] = [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(this.cert),
+    ];
+    if (opts.attrs && Object.keys(opts.attrs).length > 0) {
+      extensions.push(new x509.Extension(ATTRS_OID, false, Buffer.from(JSON.stringify({ attrs: opts.attrs }))));
+    }
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serial(),
+      subject: `C=CN, O=${this.domain}, OU=${ou}, CN=${name}`,
+      issuer: this.cert.subject,
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + TEN_YEARS_MS),
+      publicKey: keys.publicKey,
+      signingKey: this.key,
+      signingAlgorithm: ALG,
+      extensions,
+    });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(files.certPath, cert.toString('pem') + '\n');
+    writeFileSync(files.keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), { mode: 0o600 });
+    return files;
+  }
+}

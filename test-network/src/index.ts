@@ -1,0 +1,3 @@
+export { Devnet, DevnetOptions, ConnectionProfile } from './devnet/network';
+export { CertificateAuthority, IdentityFiles, IssueOptions } from './devnet/crypto/ca';
+export { signMessage, toHighS, toLowS, verifyMessage, sha256 } from './devnet/crypto/ecdsa';
