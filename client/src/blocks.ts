@@ -4,6 +4,11 @@ import { ChainBlock, ChainTransaction } from './ledger';
 
 const codeNames = new Map<number, string>(Object.entries(peer.TxValidationCode).map(([k, v]) => [v as number, k]));
 
+/** Fabric's name for a transaction validation code (VALID, MVCC_READ_CONFLICT …). */
+export function codeName(code: number): string {
+  return codeNames.get(code) ?? String(code);
+}
+
 function derTlv(tag: number, body: Buffer): Buffer {
   const len = body.length < 0x80 ? Buffer.from([body.length]) : Buffer.from([0x81 + (body.length > 0xff ? 1 : 0), ...(body.length > 0xff ? [body.length >> 8] : []), body.length & 0xff]);
   return Buffer.concat([Buffer.from([tag]), len, body]);
@@ -31,7 +36,7 @@ function parseTransaction(envBytes: Uint8Array, code: number): ChainTransaction 
     const sh = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
     const tx: ChainTransaction = {
       transactionId: ch.getTxId(),
-      validationCode: codeNames.get(code) ?? String(code),
+      validationCode: codeName(code),
       creatorMspId: msp.SerializedIdentity.deserializeBinary(sh.getCreator_asU8()).getMspid(),
       timestampMs: ch.getTimestamp()?.toDate().getTime() ?? 0,
     };
@@ -47,7 +52,7 @@ function parseTransaction(envBytes: Uint8Array, code: number): ChainTransaction 
     return tx;
   } catch {
     // An unparsable envelope is recorded by the peer as invalid; it carries nothing to index.
-    return { transactionId: '', validationCode: codeNames.get(code) ?? String(code), creatorMspId: '', timestampMs: 0 };
+    return { transactionId: '', validationCode: codeName(code), creatorMspId: '', timestampMs: 0 };
   }
 }
 

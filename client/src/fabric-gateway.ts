@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Contract, Gateway, hash, Network } from '@hyperledger/fabric-gateway';
 import { readFileSync } from 'node:fs';
 import { parseBlock } from './blocks';
-import { toLedgerError } from './errors';
+import { LedgerError, toLedgerError } from './errors';
+import { codeName } from './blocks';
 import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
 import { nodeSigner } from './signer';
 
@@ -90,11 +91,11 @@ export class FabricGatewayLedger implements Ledger {
       const commit = await tx.submit();
       const status = await commit.getStatus();
       if (!status.successful) {
-        const e = Object.assign(new Error(`Transaction ${status.transactionId} failed to commit with status code ${status.code}`), {
-          name: 'CommitError',
+        const name = codeName(status.code);
+        throw new LedgerError('ERR_COMMIT', `transaction ${status.transactionId} failed to commit with status ${name}`, {
           transactionId: status.transactionId,
+          validationCode: name,
         });
-        throw toLedgerError(e);
       }
       return { transactionId: tx.getTransactionId(), blockNumber: status.blockNumber, result: tx.getResult() };
     } catch (e) {

@@ -1,3 +1,4 @@
 export { Devnet, DevnetOptions, ConnectionProfile } from './devnet/network';
 export { CertificateAuthority, IdentityFiles, IssueOptions } from './devnet/crypto/ca';
 export { signMessage, toHighS, toLowS, verifyMessage, sha256 } from './devnet/crypto/ecdsa';
+export { startDevnet, RunningDevnet, findPids } from './devnet/spawn';

@@ -37,7 +37,7 @@ export class FixtureContract extends Contract {
   @Returns('number')
   async countRange(ctx: Context, start: string, end: string, target: string): Promise<number> {
     let n = 0;
-    for await (const _ of ctx.stub.getStateByRange(start, end)) n++;
+    for await (const kv of ctx.stub.getStateByRange(start, end)) if (kv.key) n++;
     await ctx.stub.putState(target, Buffer.from(String(n)));
     return n;
   }

@@ -10,8 +10,8 @@ const USAGE = `usage:
                [--max-message-bytes N]
   devnet reset [--data DIR]`;
 
-const DEFAULT_DATA = resolve(__dirname, '../../../.devnet');
-const DEFAULT_CHAINCODE = resolve(__dirname, '../../fixture-chaincode');
+const DEFAULT_DATA = resolve(__dirname, '../../../../.devnet');
+const DEFAULT_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode');
 
 function int(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;

@@ -1,0 +1,77 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConnectionProfile } from './network';
+
+const CLI = resolve(__dirname, 'cli.js');
+
+export interface RunningDevnet {
+  dataDir: string;
+  endpoint: string;
+  profile: ConnectionProfile;
+  proc: ChildProcess;
+  /** graceful stop (SIGTERM) */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash */
+  kill(): Promise<void>;
+}
+
+/** Starts `devnet start` as its own process on a free port and waits for its ready line. */
+export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'devnet-'))): Promise<RunningDevnet> {
+  const log = openSync(join(dataDir, 'devnet.log'), 'a');
+  const proc = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', log] });
+  closeSync(log);
+  const ready = await new Promise<{ endpoint: string }>((res, rej) => {
+    let buf = '';
+    const timer = setTimeout(() => rej(new Error(`devnet did not start; see ${dataDir}/devnet.log`)), 60_000);
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      for (const line of buf.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const msg = JSON.parse(line) as { ready?: boolean; endpoint: string };
+          if (msg.ready) {
+            clearTimeout(timer);
+            res(msg);
+          }
+        } catch {
+          // partial line
+        }
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`devnet exited with ${code}; see ${dataDir}/devnet.log`));
+    });
+  });
+  const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
+  return {
+    dataDir,
+    endpoint: ready.endpoint,
+    profile: JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as ConnectionProfile,
+    proc,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Pids of processes whose command line contains text (read from /proc, no procps needed). */
+export function findPids(text: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(text)) out.push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
