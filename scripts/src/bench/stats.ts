@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Small helpers shared by the benchmark scripts. */
 
 export function percentile(sorted: number[], p: number): number {
@@ -13,7 +15,7 @@ export function round(n: number, digits = 1): number {
 
 /** CPU time (user + system) of a process in ms, from /proc. */
 export function cpuMs(pid: number): number {
-  const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1000) / 100;
@@ -21,7 +23,7 @@ export function cpuMs(pid: number): number {
 
 /** Resident set size of a process in MiB, from /proc. */
 export function rssMb(pid: number): number {
-  const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Number(m[1]) / 1024 : NaN;
 }

@@ -6,7 +6,7 @@ import pino, { Logger } from 'pino';
 import { CertificateAuthority, IdentityFiles, IssueOptions } from './crypto/ca';
 import { loadPrivateKey, signMessage } from './crypto/ecdsa';
 import { MspRegistry } from './crypto/msp';
-import { Ledger, Signer } from './ledger/ledger';
+import { Ledger, OwnEndorsements, Signer } from './ledger/ledger';
 import { Orderer } from './orderer/orderer';
 import { Endorser, PeerIdentity } from './peer/endorser';
 import { ChaincodeLauncher } from './peer/launcher';
@@ -129,7 +129,9 @@ export class Devnet {
 
     mkdirSync(join(this.dataDir, 'ledger'), { recursive: true });
     const t0 = Date.now();
+    const ownEndorsements = new OwnEndorsements();
     this.ledger = new Ledger({
+      ownEndorsements,
       path: join(this.dataDir, 'ledger', 'blocks.bin'),
       channelId: channel,
       msps,
@@ -155,7 +157,7 @@ export class Devnet {
       join(this.dataDir, 'logs'),
       this.log,
     );
-    const endorser = new Endorser({ ledger: this.ledger, msps, launcher: this.launcher, executeTimeoutMs: o.executeTimeoutMs ?? 30_000 });
+    const endorser = new Endorser({ ledger: this.ledger, msps, launcher: this.launcher, executeTimeoutMs: o.executeTimeoutMs ?? 30_000, ownEndorsements });
 
     const maxMessageBytes = o.maxMessageBytes ?? 16 * 1024 * 1024;
     this.server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });

@@ -3,6 +3,7 @@ import { common, ledger as lpb, msp, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { randomBytes } from 'node:crypto';
 import { MspRegistry } from '../crypto/msp';
+import { sha256 } from '../crypto/ecdsa';
 import { BlockFile } from './blockstore';
 import { dataHash, headerDer, headerHash } from './blockhash';
 import { KeyWrite, StateDB, StateView, compareKeys } from './statedb';
@@ -32,6 +33,29 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array;
 }
 
+/**
+ * Endorsements this process signed itself, by signature: checking one at commit needs only a hash
+ * of the signed bytes, not an ECDSA verification. Bounded; entries are dropped once used.
+ */
+export class OwnEndorsements {
+  private readonly signed = new Map<string, Buffer>();
+  constructor(private readonly limit = 200_000) {}
+
+  add(signature: Uint8Array, signedMessage: Uint8Array): void {
+    if (this.signed.size >= this.limit) this.signed.delete(this.signed.keys().next().value as string);
+    this.signed.set(Buffer.from(signature).toString('base64'), sha256(signedMessage));
+  }
+
+  /** True when this exact signature was produced here over exactly this message. */
+  take(signature: Uint8Array, signedMessage: Uint8Array): boolean {
+    const key = Buffer.from(signature).toString('base64');
+    const digest = this.signed.get(key);
+    if (!digest) return false;
+    this.signed.delete(key);
+    return digest.equals(sha256(signedMessage));
+  }
+}
+
 export interface LedgerOptions {
   path: string;
   channelId: string;
@@ -40,6 +64,8 @@ export interface LedgerOptions {
   orderer: Signer;
   /** how many distinct application orgs must endorse */
   endorsementsRequired: number;
+  /** endorsements signed by this process's peers */
+  ownEndorsements?: OwnEndorsements;
   /** the genesis config: application orgs and their root CA certificates */
   orgs: { mspId: string; caPem: string }[];
 }
@@ -211,7 +237,9 @@ export class Ledger extends EventEmitter {
         const endorser = endorsement.getEndorser_asU8();
         const id = this.opts.msps.deserialize(endorser);
         if (id.ou !== 'peer') continue;
-        this.opts.msps.verify(endorser, Buffer.concat([e.prpBytes, endorser]), endorsement.getSignature_asU8());
+        const signed = Buffer.concat([e.prpBytes, endorser]);
+        const signature = endorsement.getSignature_asU8();
+        if (!this.opts.ownEndorsements?.take(signature, signed)) this.opts.msps.verify(endorser, signed, signature);
         orgs.add(id.mspId);
       } catch {
         // Fabric drops invalid endorsements silently and evaluates the policy over the rest.

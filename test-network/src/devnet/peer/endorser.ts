@@ -1,7 +1,6 @@
 import { common, ledger as lpb, peer } from '@hyperledger/fabric-protos';
-import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import { MspRegistry } from '../crypto/msp';
-import { Ledger, Signer } from '../ledger/ledger';
+import { Ledger, OwnEndorsements, Signer } from '../ledger/ledger';
 import { computeTxId, proposalHash } from '../ledger/transaction';
 import { ChaincodeLauncher } from './launcher';
 import { Simulator } from './simulator';
@@ -68,6 +67,7 @@ export interface EndorserOptions {
   msps: MspRegistry;
   launcher: ChaincodeLauncher;
   executeTimeoutMs: number;
+  ownEndorsements: OwnEndorsements;
 }
 
 /** The org peers' endorsement logic: proposal checks, simulation and signing. */
@@ -101,8 +101,11 @@ export class Endorser {
     return undefined;
   }
 
-  /** Simulates the proposal on one org's peer and signs the result when it succeeded. */
-  async simulate(u: UnpackedProposal, p: PeerIdentity, view = this.opts.ledger.snapshot()): Promise<OrgOutcome> {
+  /**
+   * Simulates the proposal on one org's peer and, for an endorsement, signs a successful result
+   * (Evaluate skips the signature: only the response goes back).
+   */
+  async simulate(u: UnpackedProposal, p: PeerIdentity, view = this.opts.ledger.snapshot(), endorse = true): Promise<OrgOutcome> {
     const launcher = this.opts.launcher;
     const conn = launcher.connection(p.mspId);
     const name = launcher.definition.name;
@@ -140,7 +143,12 @@ export class Endorser {
     const prpBytes = prp.serializeBinary();
     const endorsement = new peer.Endorsement();
     endorsement.setEndorser(p.signer.serialized);
-    endorsement.setSignature(p.signer.sign(Buffer.concat([prpBytes, p.signer.serialized])));
+    if (endorse) {
+      const signed = Buffer.concat([prpBytes, p.signer.serialized]);
+      const signature = p.signer.sign(signed);
+      endorsement.setSignature(signature);
+      this.opts.ownEndorsements.add(signature, signed);
+    }
     return { ok: true, peer: p, prpBytes, action, endorsement, response };
   }
 
@@ -195,8 +203,4 @@ function flatten(results: Uint8Array): { writes: Map<string, string>; reads: Map
     for (const q of kvs.getRangeQueriesInfoList()) out.ranges.set(q.getStartKey(), Buffer.from(q.serializeBinary()).toString('hex'));
   }
   return out;
-}
-
-export function nowTimestamp(): Timestamp {
-  return Timestamp.fromDate(new Date());
 }

@@ -75,7 +75,7 @@ export function gatewayService(d: GatewayDeps): UntypedServiceImplementation {
         { address: target.address, mspId: target.mspId, message: invalid },
       ]);
     }
-    const out = await d.endorser.simulate(u, target);
+    const out = await d.endorser.simulate(u, target, d.ledger.snapshot(), false);
     if (!out.ok) {
       if (out.status === 'UNKNOWN') throw grpcError(status.UNKNOWN, `evaluate call to endorser returned error: ${out.message}`, [detail(out)]);
       throw grpcError(status.ABORTED, 'failed to evaluate transaction, see attached details for more info', [detail(out)]);
