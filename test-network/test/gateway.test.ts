@@ -131,6 +131,26 @@ describe('devnet gateway (official fabric-gateway client)', () => {
       await assertRejected(client, 'rogue');
     });
 
+    it('rejects an identity of an MSP that is not on the channel', async () => {
+      const stranger = await CertificateAuthority.open(join(dir, 'stranger'), 'StrangerMSP', 'stranger.example.com');
+      const files = await stranger.issue('eve', { ou: 'client' });
+      const client = gatewayClient(devnet, { mspId: 'StrangerMSP', user: 'none', certPem: readFileSync(files.certPath), signer: async (m) => signMessage(loadPrivateKey(readFileSync(files.keyPath)), m) });
+      await assertRejected(client, 'stranger');
+    });
+
+    it('accepts an identity issued later by the org CA, with its Fabric CA attributes visible to the chaincode', async () => {
+      const ca = await CertificateAuthority.open(join(devnet.dataDir, 'crypto', 'Org2MSP'), 'Org2MSP', 'org2.example.com');
+      const files = await ca.issue('inspector1', { ou: 'client', attrs: { role: 'inspector' } });
+      const client = gatewayClient(devnet, { mspId: 'Org2MSP', certPem: readFileSync(files.certPath), signer: async (m) => signMessage(loadPrivateKey(readFileSync(files.keyPath)), m) });
+      try {
+        const who = JSON.parse(utf8(await client.contract.evaluateTransaction('whoami'))) as { mspId: string; role: string; id: string };
+        expect(who).to.include({ mspId: 'Org2MSP', role: 'inspector' });
+        expect(who.id).to.contain('CN=inspector1');
+      } finally {
+        client.close();
+      }
+    });
+
     it('rejects a request signed with another key than the certificate', async () => {
       const otherKey = loadPrivateKey(readFileSync(devnet.profile.orgs.Org1MSP.users.Admin.keyPath));
       await assertRejected(gatewayClient(devnet, { signer: async (m) => signMessage(otherKey, m) }), 'badsig');
