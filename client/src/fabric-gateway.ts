@@ -40,7 +40,7 @@ export function identityFromFiles(mspId: string, certPath: string, keyPath: stri
 
 export function grpcClient(endpoint: string, tlsRootCert?: string | Buffer, serverNameOverride?: string): grpc.Client {
   const creds = tlsRootCert ? grpc.credentials.createSsl(Buffer.from(tlsRootCert)) : grpc.credentials.createInsecure();
-  const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+  const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 };
   if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
   return new grpc.Client(endpoint, creds, options);
 }

@@ -160,7 +160,7 @@ export class Devnet {
     const endorser = new Endorser({ ledger: this.ledger, msps, launcher: this.launcher, executeTimeoutMs: o.executeTimeoutMs ?? 30_000, ownEndorsements });
 
     const maxMessageBytes = o.maxMessageBytes ?? 16 * 1024 * 1024;
-    this.server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1 });
+    this.server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 });
     this.server.addService(
       gateway.GatewayService,
       gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, log: this.log }),

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
@@ -75,13 +75,29 @@ export class ChaincodeLauncher {
     }
   }
 
+  /**
+   * The package's `npm start` command, as Fabric's Node builder runs it, without npm in between:
+   * `fabric-chaincode-node start` (contract API) or `node <file>` (a shim chaincode of its own).
+   */
+  private startCommand(): { command: string; args: string[] } {
+    const path = this.definition.path;
+    const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
+    const words = (pkg.scripts?.start ?? 'fabric-chaincode-node start').trim().split(/\s+/);
+    if (words[0] === 'fabric-chaincode-node') {
+      const shimCli = join(dirname(require.resolve('fabric-shim/package.json', { paths: [path] })), 'cli.js');
+      return { command: process.execPath, args: [shimCli, ...words.slice(1)] };
+    }
+    if (words[0] === 'node') return { command: process.execPath, args: words.slice(1) };
+    return { command: 'npm', args: ['start', '--'] };
+  }
+
   private spawn(org: OrgRuntime): void {
-    const shimCli = join(dirname(require.resolve('fabric-shim/package.json', { paths: [this.definition.path] })), 'cli.js');
+    const start = this.startCommand();
     const logPath = join(this.logDir, `chaincode-${this.definition.name}-${org.mspId}.log`);
     const out = openSync(logPath, 'a');
     const child = spawn(
-      process.execPath,
-      [shimCli, 'start', '--peer.address', this.peerAddress(), '--chaincode-id-name', this.chaincodeId(org.mspId)],
+      start.command,
+      [...start.args, '--peer.address', this.peerAddress(), '--chaincode-id-name', this.chaincodeId(org.mspId)],
       {
         cwd: this.definition.path,
         env: { ...process.env, CORE_PEER_LOCALMSPID: org.mspId, CORE_CHAINCODE_LOGGING_LEVEL: process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'warning' },
