@@ -225,3 +225,41 @@ export function evaluateRules(rules: Rule[], stage: string, stages: Record<strin
   }
   return out;
 }
+
+const NUMERIC_FIELDS: Record<Rule['kind'], string[]> = {
+  lte: ['factor'],
+  eq: ['tolerance'],
+  ratio: ['min', 'max'],
+  timeOrder: ['minHours', 'maxHours'],
+  sameValue: [],
+  withinRange: ['min', 'max'],
+  requiredIf: [],
+};
+
+/** Problems with a rule as received (JSON): kind, fields, references and numbers. Empty when sound. */
+export function checkRuleShape(plain: unknown): string[] {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return ['a rule must be an object'];
+  const r = plain as Record<string, unknown>;
+  const id = typeof r.id === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(r.id) ? r.id : undefined;
+  const at = `rule '${id ?? '?'}'`;
+  const out: string[] = [];
+  if (!id) out.push('every rule needs an id of 1-64 letters, digits, _ . -');
+  if (!RULE_KINDS.includes(r.kind as Rule['kind'])) return [...out, `${at}: kind must be one of ${RULE_KINDS.join(', ')}`];
+  const kind = r.kind as Rule['kind'];
+  if (r.severity !== 'reject' && r.severity !== 'flag') out.push(`${at}: severity must be reject or flag`);
+  if (r.message !== undefined && (typeof r.message !== 'string' || r.message.length > 256)) out.push(`${at}: message must be a string of at most 256 characters`);
+  const refFields = kind === 'withinRange' || kind === 'requiredIf' ? ['left'] : ['left', 'right'];
+  const allowed = new Set(['id', 'kind', 'severity', 'message', ...refFields, ...NUMERIC_FIELDS[kind], ...(kind === 'requiredIf' ? ['when'] : [])]);
+  for (const k of Object.keys(r)) if (!allowed.has(k)) out.push(`${at}: unknown field '${k}'`);
+  for (const f of refFields) if (typeof r[f] !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(r[f] as string)) out.push(`${at}: ${f} must be 'stage.item'`);
+  for (const f of NUMERIC_FIELDS[kind]) if (r[f] !== undefined && (typeof r[f] !== 'number' || !Number.isFinite(r[f]))) out.push(`${at}: ${f} must be a finite number`);
+  if (kind === 'requiredIf') {
+    const w = r.when as Record<string, unknown> | undefined;
+    if (!w || typeof w !== 'object' || typeof w.ref !== 'string' || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(w.ref)) out.push(`${at}: when.ref must be 'stage.item'`);
+    else if (w.equals !== undefined && !['string', 'number', 'boolean'].includes(typeof w.equals)) out.push(`${at}: when.equals must be a string, number or boolean`);
+  }
+  const lo = (kind === 'timeOrder' ? r.minHours : r.min) as number | undefined;
+  const hi = (kind === 'timeOrder' ? r.maxHours : r.max) as number | undefined;
+  if (typeof lo === 'number' && typeof hi === 'number' && lo > hi) out.push(`${at}: the lower bound is greater than the upper bound`);
+  return out;
+}

@@ -1,0 +1,169 @@
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { requireMember } from '../ledger/access';
+import { TraceContext } from '../ledger/context';
+import { parseDto } from '../ledger/dto';
+import { fail } from '../ledger/errors';
+import { KeyType, key, pad } from '../ledger/keys';
+import { getJson, listJson, putJson } from '../ledger/state';
+import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, StageDefinition, Template, TemplateRefDto, TemplateStage } from '../model/process';
+import { canonicalJson } from '../rules/canonical-json';
+import { checkRuleReferences, checkRuleShape, parseRef, ruleRefs } from '../rules/cross-validation';
+import { checkItemDefinition, DataItem } from '../rules/items';
+import { checkStageGraph } from '../rules/stage-order';
+import { BaseContract } from './base';
+
+const DEFINERS = ['operator', 'brand'] as const;
+
+export async function getTemplate(ctx: TraceContext, id: string, version: number): Promise<Template | undefined> {
+  return getJson<Template>(ctx, key(ctx, KeyType.template, id, pad(version, 4)));
+}
+
+/** 流程模板 / 阶段 / 表单 / 数据项: reusable items, forms and stages, and immutable template versions. */
+@Info({ title: 'process', description: 'Data items, forms, stages and process templates' })
+export class ProcessContract extends BaseContract {
+  constructor() {
+    super('process');
+  }
+
+  @Transaction()
+  @Returns('string')
+  async defineItem(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(DefineItemDto, json);
+    await requireMember(ctx, DEFINERS);
+    const item: DataItem = { ...dto };
+    const problems = checkItemDefinition(item);
+    if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
+    const k = key(ctx, KeyType.item, dto.id);
+    if (await getJson(ctx, k)) fail('ERR_CONFLICT', `item ${dto.id} is already defined; items are immutable, define a new id`);
+    await putJson(ctx, k, item);
+    ctx.emit('process.ItemDefined', { item, definedBy: ctx.callerMsp });
+    return canonicalJson(item);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async defineForm(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(DefineFormDto, json);
+    await requireMember(ctx, DEFINERS);
+    for (const id of dto.items) if (!(await getJson(ctx, key(ctx, KeyType.item, id)))) fail('ERR_NOT_FOUND', `item ${id} is not defined`);
+    const k = key(ctx, KeyType.form, dto.id);
+    if (await getJson(ctx, k)) fail('ERR_CONFLICT', `form ${dto.id} is already defined; forms are immutable, define a new id`);
+    const form: Form = { ...dto, definedBy: ctx.callerMsp, definedAt: ctx.txTime };
+    await putJson(ctx, k, form);
+    ctx.emit('process.FormDefined', { form });
+    return canonicalJson(form);
+  }
+
+  @Transaction()
+  @Returns('string')
+  async defineStage(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(DefineStageDto, json);
+    await requireMember(ctx, DEFINERS);
+    for (const id of dto.forms) if (!(await getJson(ctx, key(ctx, KeyType.form, id)))) fail('ERR_NOT_FOUND', `form ${id} is not defined`);
+    const k = key(ctx, KeyType.stage, dto.id);
+    if (await getJson(ctx, k)) fail('ERR_CONFLICT', `stage ${dto.id} is already defined; stages are immutable, define a new id`);
+    const stage: StageDefinition = { ...dto, definedBy: ctx.callerMsp, definedAt: ctx.txTime };
+    await putJson(ctx, k, stage);
+    ctx.emit('process.StageDefined', { stage });
+    return canonicalJson(stage);
+  }
+
+  /** Publishes a template version: stages resolved to their items and frozen with the rules. */
+  @Transaction()
+  @Returns('string')
+  async defineTemplate(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(DefineTemplateDto, json);
+    await requireMember(ctx, DEFINERS);
+    const problems = [...checkStageGraph(dto.stages), ...dto.rules.flatMap((r) => checkRuleShape(r))];
+    if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
+    if (await getTemplate(ctx, dto.id, dto.version)) fail('ERR_CONFLICT', `template ${dto.id} version ${dto.version} is published and immutable`);
+
+    const stages: TemplateStage[] = [];
+    for (const node of dto.stages) {
+      const def = (await getJson<StageDefinition>(ctx, key(ctx, KeyType.stage, node.stage))) ?? fail('ERR_NOT_FOUND', `stage ${node.stage} is not defined`);
+      const items: DataItem[] = [];
+      for (const formId of def.forms) {
+        const form = (await getJson<Form>(ctx, key(ctx, KeyType.form, formId))) ?? fail('ERR_NOT_FOUND', `form ${formId} is not defined`);
+        for (const itemId of form.items) {
+          if (items.some((i) => i.id === itemId)) continue;
+          items.push((await getJson<DataItem>(ctx, key(ctx, KeyType.item, itemId))) ?? fail('ERR_NOT_FOUND', `item ${itemId} is not defined`));
+        }
+      }
+      stages.push({ stage: node.stage, after: node.after, name: def.name, role: def.role, requiresAudit: def.requiresAudit, bizStep: def.bizStep, items });
+    }
+    const itemsOf = (stage: string) => stages.find((s) => s.stage === stage)?.items ?? [];
+    const refProblems = checkRuleReferences(dto.rules, Object.fromEntries(stages.map((s) => [s.stage, s.items.map((i) => i.id)])));
+    for (const rule of dto.rules) {
+      for (const ref of ruleRefs(rule)) {
+        const { stage, item } = parseRef(ref);
+        const def = itemsOf(stage).find((i) => i.id === item);
+        if (def && def.privacy !== 'plain') refProblems.push(`rule '${rule.id}': ${ref} is a ${def.privacy} item; rules compare plain values only`);
+      }
+    }
+    for (const [stage, items] of Object.entries(dto.publicView)) {
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
+        refProblems.push(`publicView.${stage} must be a list of item ids`);
+        continue;
+      }
+      if (!stages.some((s) => s.stage === stage)) refProblems.push(`publicView names unknown stage '${stage}'`);
+      for (const item of items) {
+        const def = itemsOf(stage).find((i) => i.id === item);
+        if (!def) refProblems.push(`publicView.${stage}: unknown item '${item}'`);
+        else if (def.privacy === 'cipher') refProblems.push(`publicView.${stage}: ${item} is encrypted and cannot be public`);
+      }
+    }
+    if (refProblems.length > 0) fail('ERR_VALIDATION', refProblems.join('; '));
+
+    const template: Template = {
+      id: dto.id,
+      version: dto.version,
+      name: dto.name,
+      category: dto.category,
+      stages,
+      rules: dto.rules,
+      scanAlertThreshold: dto.scanAlertThreshold,
+      publicView: dto.publicView,
+      authorizedRegions: dto.authorizedRegions ?? [],
+      publishedBy: ctx.callerMsp,
+      publishedAt: ctx.txTime,
+    };
+    await putJson(ctx, key(ctx, KeyType.template, dto.id, pad(dto.version, 4)), template);
+    ctx.emit('process.TemplatePublished', { template });
+    return canonicalJson(template);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getTemplate(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(TemplateRefDto, json);
+    return canonicalJson((await getTemplate(ctx, dto.id, dto.version)) ?? fail('ERR_NOT_FOUND', `template ${dto.id} version ${dto.version} is not published`));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async listTemplates(ctx: TraceContext): Promise<string> {
+    const all = await listJson<Template>(ctx, KeyType.template, []);
+    return canonicalJson(all.map((t) => ({ id: t.id, version: t.version, name: t.name, category: t.category, stages: t.stages.map((s) => s.stage), publishedAt: t.publishedAt })));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getItem(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(IdRefDto, json);
+    return canonicalJson((await getJson(ctx, key(ctx, KeyType.item, dto.id))) ?? fail('ERR_NOT_FOUND', `item ${dto.id} is not defined`));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getForm(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(IdRefDto, json);
+    return canonicalJson((await getJson(ctx, key(ctx, KeyType.form, dto.id))) ?? fail('ERR_NOT_FOUND', `form ${dto.id} is not defined`));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getStage(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(IdRefDto, json);
+    return canonicalJson((await getJson(ctx, key(ctx, KeyType.stage, dto.id))) ?? fail('ERR_NOT_FOUND', `stage ${dto.id} is not defined`));
+  }
+}

@@ -1,0 +1,32 @@
+import { Context } from 'fabric-contract-api';
+
+/**
+ * Typed composite keys: every state object has an object type and ordered attributes, so related
+ * objects sort together and range queries by partial key stay cheap. No key is shared by all
+ * transactions.
+ */
+export const KeyType = {
+  consortium: 'consortium',
+  member: 'member',
+  product: 'product',
+  location: 'location',
+  item: 'item',
+  form: 'form',
+  stage: 'stage',
+  template: 'template',
+  task: 'task',
+  record: 'record',
+  recordVersion: 'recordv',
+  audit: 'audit',
+  taskAudit: 'taskaudit',
+} as const;
+export type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
+
+export function key(ctx: Context, type: KeyTypeName, ...attrs: string[]): string {
+  return ctx.stub.createCompositeKey(type, attrs);
+}
+
+/** Zero-padded so versions sort numerically in key order. */
+export function pad(n: number, width = 6): string {
+  return String(n).padStart(width, '0');
+}

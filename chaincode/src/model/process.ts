@@ -1,0 +1,127 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { DataItem, ITEM_TYPES, ItemType, Privacy, PRIVACY } from '../rules/items';
+import { Rule } from '../rules/cross-validation';
+import { NAME_MAX, Role, ROLES } from './consortium';
+import { REGION } from './catalog';
+
+export const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export interface Form {
+  id: string;
+  name: string;
+  items: string[];
+  definedBy: string;
+  definedAt: string;
+}
+
+export interface StageDefinition {
+  id: string;
+  name: string;
+  forms: string[];
+  role: Role;
+  requiresAudit: boolean;
+  /** GS1 CBV business step, e.g. commissioning, packing, shipping, receiving */
+  bizStep: string;
+  definedBy: string;
+  definedAt: string;
+}
+
+/** A template stage as published: the definition resolved down to its items, frozen with the version. */
+export interface TemplateStage {
+  stage: string;
+  after: string[];
+  name: string;
+  role: Role;
+  requiresAudit: boolean;
+  bizStep: string;
+  items: DataItem[];
+}
+
+export interface Template {
+  id: string;
+  version: number;
+  name: string;
+  category: string;
+  stages: TemplateStage[];
+  rules: Rule[];
+  scanAlertThreshold: number;
+  /** per stage, the items a consumer may see */
+  publicView: Record<string, string[]>;
+  authorizedRegions: string[];
+  publishedBy: string;
+  publishedAt: string;
+}
+
+export class DefineItemDto {
+  @IsString() @Matches(ID) id!: string;
+  @IsString() @Length(1, NAME_MAX) name!: string;
+  @IsIn(ITEM_TYPES) type!: ItemType;
+  @IsOptional() @IsString() @Length(1, 16) unit?: string;
+  @IsOptional() @IsBoolean() required?: boolean;
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) min?: number;
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) max?: number;
+  @IsOptional() @IsString() @Length(1, 256) pattern?: string;
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsString({ each: true }) @Length(1, 64, { each: true }) values?: string[];
+  @IsOptional() @IsInt() @Min(1) @Max(4096) maxLength?: number;
+  @IsIn(PRIVACY) privacy!: Privacy;
+}
+
+export class DefineFormDto {
+  @IsString() @Matches(ID) id!: string;
+  @IsString() @Length(1, NAME_MAX) name!: string;
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) items!: string[];
+}
+
+export class DefineStageDto {
+  @IsString() @Matches(ID) id!: string;
+  @IsString() @Length(1, NAME_MAX) name!: string;
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) forms!: string[];
+  @IsIn(ROLES) role!: Role;
+  @IsBoolean() requiresAudit!: boolean;
+  @IsString() @Matches(/^[a-z_]{3,40}$/) bizStep!: string;
+}
+
+export class StageNodeDto {
+  @IsString() @Matches(ID) stage!: string;
+  @IsArray() @ArrayMaxSize(16) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) after!: string[];
+}
+
+export class DefineTemplateDto {
+  @IsString() @Matches(ID) id!: string;
+  @IsInt() @Min(1) @Max(9999) version!: number;
+  @IsString() @Length(1, NAME_MAX) name!: string;
+  @IsString() @Length(1, 64) category!: string;
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(32) @ValidateNested({ each: true }) @Type(() => StageNodeDto) stages!: StageNodeDto[];
+  /** checked by checkRuleShape: the kinds differ in their fields */
+  @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) rules!: Rule[];
+  @IsInt() @Min(1) @Max(1_000_000) scanAlertThreshold!: number;
+  @IsObject() publicView!: Record<string, string[]>;
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
+}
+
+export class IdRefDto {
+  @IsString() @Matches(ID) id!: string;
+}
+
+export class TemplateRefDto {
+  @IsString() @Matches(ID) id!: string;
+  @IsInt() @Min(1) @Max(9999) version!: number;
+}
