@@ -94,7 +94,8 @@ export class ProcessContract extends BaseContract {
     const itemsOf = (stage: string) => stages.find((s) => s.stage === stage)?.items ?? [];
     const refProblems = checkRuleReferences(dto.rules, Object.fromEntries(stages.map((s) => [s.stage, s.items.map((i) => i.id)])));
     for (const rule of dto.rules) {
-      for (const ref of ruleRefs(rule)) {
+      // requiredIf only tests the presence of its target, so that one may be hashed or encrypted.
+      for (const ref of rule.kind === 'requiredIf' ? [rule.when.ref] : ruleRefs(rule)) {
         const { stage, item } = parseRef(ref);
         const def = itemsOf(stage).find((i) => i.id === item);
         if (def && def.privacy !== 'plain') refProblems.push(`rule '${rule.id}': ${ref} is a ${def.privacy} item; rules compare plain values only`);

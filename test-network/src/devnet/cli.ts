@@ -11,7 +11,8 @@ const USAGE = `usage:
   devnet reset [--data DIR]`;
 
 const DEFAULT_DATA = resolve(__dirname, '../../../../.devnet');
-const DEFAULT_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode');
+/** The product chaincode of this repository. */
+const DEFAULT_CHAINCODE = resolve(__dirname, '../../../../chaincode');
 
 function int(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     port: int(values.port, 'port') ?? 7051,
     orgs: values.orgs?.split(',').map((s) => s.trim()).filter(Boolean),
     channel: values.channel,
-    chaincode: { name: values['chaincode-name'] ?? 'fixture', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE },
+    chaincode: { name: values['chaincode-name'] ?? 'trace', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE },
     endorsers: int(values.endorsers, 'endorsers'),
     batch: { maxMessages: int(values['block-size'], 'block-size'), timeoutMs: int(values['block-timeout'], 'block-timeout') },
     maxMessageBytes: int(values['max-message-bytes'], 'max-message-bytes'),

@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { ConnectionProfile } from './network';
 
 const CLI = resolve(__dirname, 'cli.js');
+/** The devnet's own test contract, used unless args name another chaincode. */
+export const FIXTURE_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode');
 
 export interface RunningDevnet {
   dataDir: string;
@@ -20,7 +22,8 @@ export interface RunningDevnet {
 /** Starts `devnet start` as its own process on a free port and waits for its ready line. */
 export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'devnet-'))): Promise<RunningDevnet> {
   const log = openSync(join(dataDir, 'devnet.log'), 'a');
-  const proc = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', log] });
+  const chaincode = args.includes('--chaincode-path') ? [] : ['--chaincode-path', FIXTURE_CHAINCODE, '--chaincode-name', 'fixture'];
+  const proc = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...chaincode, ...args], { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
   const ready = await new Promise<{ endpoint: string }>((res, rej) => {
     let buf = '';

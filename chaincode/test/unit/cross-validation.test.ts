@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkRuleReferences, evaluateRules, Rule, StageValues } from '../src/rules/cross-validation';
+import { checkRuleReferences, evaluateRules, Rule, StageValues } from '../../src/rules/cross-validation';
 
 const at = (iso: string, data: StageValues['data']): StageValues => ({ eventTime: iso, data });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkItemDefinition, checkItemValue, checkStageData, DataItem, MAX_CIPHER_B64 } from '../src/rules/items';
+import { checkItemDefinition, checkItemValue, checkStageData, DataItem, MAX_CIPHER_B64 } from '../../src/rules/items';
 
 const item = (over: Partial<DataItem>): DataItem => ({ id: 'x', name: 'X', type: 'string', privacy: 'plain', ...over });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { canonicalJson } from '../src/rules/canonical-json';
-import { checkStageGraph, checkStageOrder, StageNode } from '../src/rules/stage-order';
+import { canonicalJson } from '../../src/rules/canonical-json';
+import { checkStageGraph, checkStageOrder, StageNode } from '../../src/rules/stage-order';
 
 const nodes: StageNode[] = [
   { stage: 'picking', after: [] },

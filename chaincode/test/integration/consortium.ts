@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { FabricGatewayLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
+import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { expect } from 'chai';
+
+export const CHAINCODE_PATH = resolve(__dirname, '../../..');
+
+/** The test consortium: five orgs, four of them members with the roles a tea or liquor chain needs. */
+export const ORGS = {
+  brand: 'Org1MSP', // operator, brand, auditor
+  farm: 'Org2MSP', // producer, warehouse
+  factory: 'Org3MSP', // processor, logistics
+  retail: 'Org4MSP', // retailer, inspector, regulator
+  outsider: 'Org5MSP', // not a member until a test adds it
+} as const;
+export type OrgName = keyof typeof ORGS;
+
+export interface TestConsortium {
+  devnet: RunningDevnet;
+  clients: Record<OrgName, TraceChainClient>;
+  close(): Promise<void>;
+}
+
+export const FARM_GLN = '6901234000016';
+export const FACTORY_GLN = '6901234000023';
+export const WAREHOUSE_GLN = '6901234000030';
+export const STORE_GLN = '6901234000047';
+export const TEA_GTIN = '06901234567892';
+export const BAIJIU_GTIN = '6901234567908';
+
+/** Starts a devnet with the product chaincode, founds the consortium and loads both templates. */
+export async function startConsortium(): Promise<TestConsortium> {
+  const devnet = await startDevnet(['--chaincode-path', CHAINCODE_PATH, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+  const ledgers: FabricGatewayLedger[] = [];
+  const clients = Object.fromEntries(
+    (Object.keys(ORGS) as OrgName[]).map((name) => {
+      const mspId = ORGS[name];
+      const user = devnet.profile.orgs[mspId].users.User1;
+      const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+      ledgers.push(ledger);
+      return [name, new TraceChainClient(ledger)];
+    }),
+  ) as Record<OrgName, TraceChainClient>;
+  const c = clients;
+  await c.brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', name: 'Brand Co.', roles: ['brand', 'auditor'] });
+  await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
+  await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
+  await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
+  await c.brand.catalog.defineProduct({ gtin: TEA_GTIN, name: '景迈古树普洱 357g', category: 'tea', brand: 'Brand Co.', spec: { net: '357 g' } });
+  await c.brand.catalog.defineProduct({ gtin: BAIJIU_GTIN, name: '酱香白酒 500ml', category: 'liquor', brand: 'Brand Co.', spec: { abv: '53%' } });
+  await c.farm.catalog.defineLocation({ id: FARM_GLN, name: 'Jingmai Mountain garden', type: 'farm', geo: { lat: 22.19, lon: 100.03 }, region: 'CN-53' });
+  await c.factory.catalog.defineLocation({ id: FACTORY_GLN, name: 'Menghai factory', type: 'factory', geo: { lat: 21.96, lon: 100.45 }, region: 'CN-53' });
+  await c.farm.catalog.defineLocation({ id: WAREHOUSE_GLN, name: 'Menghai warehouse', type: 'warehouse', geo: { lat: 21.97, lon: 100.46 }, region: 'CN-53' });
+  await c.retail.catalog.defineLocation({ id: STORE_GLN, name: 'Kunming store', type: 'store', geo: { lat: 25.04, lon: 102.71 }, region: 'CN-53' });
+  await loadTemplatePackage(c.brand, tea);
+  await loadTemplatePackage(c.brand, liquor);
+  return {
+    devnet,
+    clients,
+    close: async () => {
+      ledgers.forEach((l) => l.close());
+      await devnet.stop();
+    },
+  };
+}
+
+/** Asserts that p fails with the chaincode error code, and returns the error. */
+export async function rejectsWith(p: Promise<unknown>, code: string, text?: RegExp): Promise<LedgerError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e, String(e)).to.be.instanceOf(LedgerError);
+    expect((e as LedgerError).code, (e as LedgerError).message).to.equal(code);
+    if (text) expect((e as LedgerError).message).to.match(text);
+    return e as LedgerError;
+  }
+  throw new Error(`expected ${code}, but the call succeeded`);
+}
+
+/** ISO time `hours` after a fixed start some weeks before now: event times in the past, in order. */
+export function at(hours: number): string {
+  const start = Date.UTC(2026, 9, 1, 0, 0, 0); // 2026-10-01, before the tests run
+  return new Date(start + hours * 3_600_000).toISOString();
+}
+
+export const TEA_ASSIGNMENTS = {
+  tea_plantation: ORGS.farm,
+  tea_picking: ORGS.farm,
+  tea_withering: ORGS.factory,
+  tea_rolling: ORGS.factory,
+  tea_drying: ORGS.factory,
+  tea_inspection: ORGS.retail,
+  tea_packing: ORGS.factory,
+  tea_warehousing: ORGS.farm,
+  shipping: ORGS.factory,
+  receiving: ORGS.retail,
+};
+
+export const hex64 = (c: string) => c.repeat(64).slice(0, 64);

@@ -1,0 +1,276 @@
+import { expect } from 'chai';
+import { Rule } from '@trace/chaincode';
+import { TraceChainClient } from '@trace/client';
+import { at, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+
+/** Two stages and one rule of each kind; the same rules with severity reject and with flag. */
+const RULE_ITEMS = [
+  { id: 'a_n1', type: 'number' }, { id: 'a_n2', type: 'number' }, { id: 'a_n3', type: 'number' }, { id: 'a_s', type: 'string' },
+  { id: 'a_code', type: 'string', pattern: '[A-Z]{2}-\\d{3}' }, { id: 'a_kind', type: 'enum', values: ['red', 'green'] }, { id: 'a_need', type: 'integer', required: true, min: 1, max: 10 },
+  { id: 'b_n1', type: 'number' }, { id: 'b_n2', type: 'number' }, { id: 'b_n3', type: 'number' }, { id: 'b_n4', type: 'number' }, { id: 'b_s', type: 'string' },
+  { id: 'b_cond', type: 'boolean' }, { id: 'b_opt', type: 'string' },
+] as const;
+
+function rules(severity: 'reject' | 'flag'): Rule[] {
+  return [
+    { id: 'lte', kind: 'lte', left: 'rt_b.b_n1', right: 'rt_a.a_n1', factor: 2, severity },
+    { id: 'eq', kind: 'eq', left: 'rt_b.b_n2', right: 'rt_a.a_n2', tolerance: 0.5, severity },
+    { id: 'ratio', kind: 'ratio', left: 'rt_b.b_n3', right: 'rt_a.a_n3', min: 0.5, max: 1, severity },
+    { id: 'timeOrder', kind: 'timeOrder', left: 'rt_a.eventTime', right: 'rt_b.eventTime', minHours: 1, maxHours: 48, severity },
+    { id: 'sameValue', kind: 'sameValue', left: 'rt_b.b_s', right: 'rt_a.a_s', severity },
+    { id: 'withinRange', kind: 'withinRange', left: 'rt_b.b_n4', min: 0, max: 100, severity },
+    { id: 'requiredIf', kind: 'requiredIf', left: 'rt_b.b_opt', when: { ref: 'rt_b.b_cond', equals: true }, severity },
+  ];
+}
+
+const GOOD_A = { a_n1: 10, a_n2: 5, a_n3: 100, a_s: 'X', a_code: 'AB-123', a_kind: 'red', a_need: 3 };
+const GOOD_B = { b_n1: 20, b_n2: 5.4, b_n3: 80, b_n4: 100, b_s: 'X', b_cond: true, b_opt: 'present' };
+/** For each rule: the change to stage b that breaks it and nothing else. */
+const BREAKS: Record<string, { data?: Record<string, unknown>; hours?: number }> = {
+  lte: { data: { b_n1: 20.5 } },
+  eq: { data: { b_n2: 6 } },
+  ratio: { data: { b_n3: 101 } },
+  timeOrder: { hours: 60 },
+  sameValue: { data: { b_s: 'Y' } },
+  withinRange: { data: { b_n4: 100.5 } },
+  requiredIf: { data: { b_opt: undefined } },
+};
+
+describe('trace rejections: every rule answers with its error code and changes nothing', function () {
+  this.timeout(180_000);
+  let net: TestConsortium;
+  let brand: TraceChainClient;
+  let farm: TraceChainClient;
+  let factory: TraceChainClient;
+  let retail: TraceChainClient;
+  let outsider: TraceChainClient;
+  let taskSeq = 0;
+
+  const ruleTask = async (template: string) => {
+    const taskId = `rt-${template}-${++taskSeq}`;
+    await brand.trace.createTask({ taskId, template, version: 1, product: { gtin: TEA_GTIN, name: 'tea' }, lot: `L${taskSeq}`, plannedQuantity: 1, unit: 'kg', assignments: { rt_a: ORGS.farm, rt_b: ORGS.factory } });
+    return taskId;
+  };
+  const pending = async (taskId: string, stage: string) => {
+    const status = await brand.trace.getTask(taskId);
+    expect(status.stages.find((s) => s.stage === stage)?.status, `${stage} of ${taskId}`).to.equal('pending');
+  };
+  const teaTask = async (taskId: string, assignments: Record<string, string> = TEA_ASSIGNMENTS) =>
+    brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 'tea' }, lot: taskId, plannedQuantity: 10, unit: 'cake', assignments });
+
+  before(async () => {
+    net = await startConsortium();
+    ({ brand, farm, factory, retail, outsider } = net.clients);
+    for (const item of RULE_ITEMS) await brand.process.defineItem({ name: item.id, privacy: 'plain', ...item, values: 'values' in item ? [...item.values] : undefined });
+    await brand.process.defineForm({ id: 'rt_a_form', name: 'a', items: RULE_ITEMS.filter((i) => i.id.startsWith('a_')).map((i) => i.id) });
+    await brand.process.defineForm({ id: 'rt_b_form', name: 'b', items: RULE_ITEMS.filter((i) => i.id.startsWith('b_')).map((i) => i.id) });
+    await brand.process.defineStage({ id: 'rt_a', name: 'a', forms: ['rt_a_form'], role: 'producer', requiresAudit: false, bizStep: 'commissioning' });
+    await brand.process.defineStage({ id: 'rt_b', name: 'b', forms: ['rt_b_form'], role: 'processor', requiresAudit: false, bizStep: 'transforming' });
+    for (const severity of ['reject', 'flag'] as const) {
+      await brand.process.defineTemplate({
+        id: `rules_${severity}`,
+        version: 1,
+        name: `every rule kind, ${severity}`,
+        category: 'test',
+        stages: [{ stage: 'rt_a', after: [] }, { stage: 'rt_b', after: ['rt_a'] }],
+        rules: rules(severity),
+        scanAlertThreshold: 3,
+        publicView: { rt_a: ['a_s'] },
+      });
+    }
+  });
+
+  after(async () => {
+    await net?.close();
+  });
+
+  describe('cross-validation', () => {
+    it('accepts records that satisfy every rule, equal bounds included', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+      const b = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      expect(b.flags).to.deep.equal([]);
+    });
+
+    for (const [kind, change] of Object.entries(BREAKS)) {
+      it(`${kind} with severity reject fails the record, naming the rule`, async () => {
+        const taskId = await ruleTask('rules_reject');
+        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+        const data = JSON.parse(JSON.stringify({ ...GOOD_B, ...change.data }));
+        await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(change.hours ?? 10), data }), 'ERR_CROSS_VALIDATION', new RegExp(`rule '${kind}'`));
+        await pending(taskId, 'rt_b');
+      });
+
+      it(`${kind} with severity flag accepts the record, marks it and raises an alert`, async () => {
+        const taskId = await ruleTask('rules_flag');
+        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+        const data = JSON.parse(JSON.stringify({ ...GOOD_B, ...change.data }));
+        const stream = await brand.ledger.chaincodeEvents();
+        const record = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(change.hours ?? 10), data });
+        expect(record.flags.map((f) => f.ruleId)).to.deep.equal([kind]);
+        for await (const ev of stream) {
+          const payload = JSON.parse(Buffer.from(ev.payload).toString()) as { alerts: { type: string; ruleId: string }[] };
+          if (ev.transactionId !== record.txId) continue;
+          expect(ev.eventName).to.equal('trace.StageRecorded');
+          expect(payload.alerts).to.deep.equal([{ type: 'cross-validation', ruleId: kind, message: record.flags[0].message }]);
+          break;
+        }
+        stream.close();
+        expect((await brand.trace.getTask(taskId)).stages.find((s) => s.stage === 'rt_b')).to.include({ status: 'recorded', flagged: true });
+      });
+    }
+  });
+
+  describe('stage data', () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['a wrong type', { ...GOOD_A, a_n1: '10' }, /a_n1 must be a finite number/],
+      ['a value out of range', { ...GOOD_A, a_need: 11 }, /a_need = 11 is above the maximum 10/],
+      ['a pattern mismatch', { ...GOOD_A, a_code: 'AB123' }, /a_code does not match/],
+      ['a value outside the enum', { ...GOOD_A, a_kind: 'blue' }, /a_kind must be one of red, green/],
+      ['an unknown item', { ...GOOD_A, a_extra: 1 }, /unknown item 'a_extra'/],
+      ['a missing required item', { ...GOOD_A, a_need: undefined }, /required item 'a_need' is missing/],
+    ];
+    for (const [what, data, text] of cases) {
+      it(`rejects ${what} with ERR_VALIDATION`, async () => {
+        const taskId = await ruleTask('rules_reject');
+        await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: JSON.parse(JSON.stringify(data)) }), 'ERR_VALIDATION', text);
+        await pending(taskId, 'rt_a');
+      });
+    }
+
+    it('rejects a payload over the size limit with ERR_VALIDATION', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_s: 'x'.repeat(300 * 1024) } }), 'ERR_VALIDATION', /larger than/);
+      await pending(taskId, 'rt_a');
+    });
+
+    it('rejects unknown DTO fields and malformed JSON with ERR_VALIDATION', async () => {
+      await rejectsWith(brand.ledger.submit('trace:createTask', '{"taskId": "x", "bogus": true}'), 'ERR_VALIDATION', /bogus: property bogus should not exist/);
+      await rejectsWith(brand.ledger.submit('trace:createTask', '{not json'), 'ERR_VALIDATION', /not valid JSON/);
+      await rejectsWith(brand.trace.getTask('x'), 'ERR_NOT_FOUND');
+    });
+  });
+
+  describe('order and time', () => {
+    it('rejects a stage before its predecessor, and an event time going backwards or into the future', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B }), 'ERR_STAGE_ORDER', /needs 'rt_a' first/);
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(5), data: GOOD_A });
+      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(4), data: GOOD_B }), 'ERR_STAGE_ORDER', /precedes 'rt_a'/);
+      const future = new Date(Date.now() + 3_600_000).toISOString();
+      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: future, data: GOOD_B }), 'ERR_VALIDATION', /in the future/);
+      await pending(taskId, 'rt_b');
+    });
+
+    it('rejects a stage whose audited predecessor is not approved, and the task audit before that', async () => {
+      await teaTask('tea-audit-gate');
+      const rec = (c: TraceChainClient, stage: string, h: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId: 'tea-audit-gate', stage, eventTime: at(h), data });
+      await rec(farm, 'tea_plantation', 0, { tea_garden: 'g' });
+      await rec(farm, 'tea_picking', 1, { tea_fresh_leaf_kg: 100, tea_pick_grade: 'bud' });
+      await rec(factory, 'tea_withering', 2, { tea_withered_kg: 70 });
+      await rec(factory, 'tea_rolling', 3, { tea_rolled_kg: 69 });
+      await rec(factory, 'tea_drying', 4, { tea_dried_kg: 24, tea_moisture_pct: 9 });
+      await rec(retail, 'tea_inspection', 5, { tea_moisture_pct: 9, tea_pesticide_pass: true, tea_inspection_report: hex64('e') });
+      const packing = { tea_cakes: 60, tea_cake_weight_g: 357, tea_packed_kg: 21.4 };
+      await rejectsWith(rec(factory, 'tea_packing', 6, packing), 'ERR_STAGE_ORDER', /approved audit of 'tea_inspection'/);
+      await brand.trace.auditStage({ taskId: 'tea-audit-gate', stage: 'tea_inspection', verdict: 'rejected', comment: 'report unreadable' });
+      await rejectsWith(rec(factory, 'tea_packing', 6, packing), 'ERR_STAGE_ORDER', /approved audit/);
+      await rejectsWith(brand.trace.auditTask({ taskId: 'tea-audit-gate', verdict: 'approved', comment: '' }), 'ERR_STATE');
+      await pending('tea-audit-gate', 'tea_packing');
+      expect((await brand.trace.getTask('tea-audit-gate')).audit).to.equal(undefined);
+    });
+
+    it('rejects a stage outside the template with ERR_NOT_FOUND', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'tea_picking', eventTime: at(0), data: {} }), 'ERR_NOT_FOUND', /not part of template/);
+    });
+  });
+
+  describe('authority', () => {
+    it('refuses an org that is not a member', async () => {
+      await rejectsWith(outsider.trace.createTask({ taskId: 'outsider-1', template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'x', plannedQuantity: 1, unit: 'kg', assignments: TEA_ASSIGNMENTS }), 'ERR_NOT_MEMBER');
+      await rejectsWith(outsider.catalog.defineLocation({ id: '6901234000054', name: 'x', type: 'farm', geo: { lat: 0, lon: 0 }, region: 'CN' }), 'ERR_NOT_MEMBER');
+      await rejectsWith(brand.catalog.getLocation('6901234000054'), 'ERR_NOT_FOUND');
+      await rejectsWith(outsider.consortium.addMember({ mspId: ORGS.outsider, name: 'me', roles: ['operator'] }), 'ERR_NOT_MEMBER');
+    });
+
+    it('refuses a suspended member, and accepts it again once reactivated', async () => {
+      await brand.consortium.addMember({ mspId: ORGS.outsider, name: 'Second farm', roles: ['producer'] });
+      await teaTask('tea-suspended', { ...TEA_ASSIGNMENTS, tea_plantation: ORGS.outsider });
+      await brand.consortium.setMemberStatus({ mspId: ORGS.outsider, status: 'suspended' });
+      const record = () => outsider.trace.recordStage({ taskId: 'tea-suspended', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' }, location: FARM_GLN });
+      await rejectsWith(record(), 'ERR_NOT_MEMBER', /suspended/);
+      await pending('tea-suspended', 'tea_plantation');
+      await brand.consortium.setMemberStatus({ mspId: ORGS.outsider, status: 'active' });
+      expect((await record()).version).to.equal(1);
+    });
+
+    it('refuses an org without the needed role', async () => {
+      await rejectsWith(farm.catalog.defineProduct({ gtin: '6901234567915', name: 'x', category: 'tea', brand: 'b' }), 'ERR_FORBIDDEN', /roles brand, operator/);
+      await rejectsWith(brand.catalog.getProduct('6901234567915'), 'ERR_NOT_FOUND');
+      await rejectsWith(factory.trace.auditStage({ taskId: 'tea-audit-gate', stage: 'tea_inspection', verdict: 'approved', comment: '' }), 'ERR_FORBIDDEN');
+      await rejectsWith(farm.consortium.setMemberStatus({ mspId: ORGS.factory, status: 'suspended' }), 'ERR_FORBIDDEN');
+      expect((await brand.consortium.getMember(ORGS.factory)).status).to.equal('active');
+      await rejectsWith(
+        brand.trace.createTask({ taskId: 'wrong-role', template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'x', plannedQuantity: 1, unit: 'kg', assignments: { ...TEA_ASSIGNMENTS, tea_inspection: ORGS.farm } }),
+        'ERR_FORBIDDEN',
+        /needs the role inspector/,
+      );
+    });
+
+    it('refuses a stage recorded by another org than the one assigned', async () => {
+      await teaTask('tea-wrong-org');
+      await rejectsWith(factory.trace.recordStage({ taskId: 'tea-wrong-org', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' } }), 'ERR_FORBIDDEN', /assigned to Org2MSP/);
+      await pending('tea-wrong-org', 'tea_plantation');
+    });
+  });
+
+  describe('uniqueness and immutability', () => {
+    it('refuses a duplicate task id', async () => {
+      await teaTask('tea-dup');
+      await rejectsWith(teaTask('tea-dup'), 'ERR_CONFLICT', /already exists/);
+      expect((await brand.trace.getTask('tea-dup')).task.lot).to.equal('tea-dup');
+    });
+
+    it('refuses to redefine a published template version, and keeps the published one', async () => {
+      const published = await brand.process.getTemplate('rules_reject', 1);
+      await rejectsWith(
+        brand.process.defineTemplate({ id: 'rules_reject', version: 1, name: 'changed', category: 'test', stages: [{ stage: 'rt_a', after: [] }], rules: [], scanAlertThreshold: 1, publicView: {} }),
+        'ERR_CONFLICT',
+        /immutable/,
+      );
+      expect(await brand.process.getTemplate('rules_reject', 1)).to.deep.equal(published);
+    });
+
+    it('refuses templates with unknown references or a cycle', async () => {
+      const base = { version: 1, name: 'bad', category: 'test', scanAlertThreshold: 1, publicView: {} };
+      await rejectsWith(brand.process.defineTemplate({ ...base, id: 'bad_ref', stages: [{ stage: 'rt_a', after: [] }], rules: [{ id: 'x', kind: 'lte', left: 'rt_a.nope', right: 'rt_a.a_n1', severity: 'reject' }] }), 'ERR_VALIDATION', /has no item 'nope'/);
+      await rejectsWith(brand.process.defineTemplate({ ...base, id: 'bad_cycle', stages: [{ stage: 'rt_a', after: ['rt_b'] }, { stage: 'rt_b', after: ['rt_a'] }], rules: [] }), 'ERR_VALIDATION', /cycle/);
+      await rejectsWith(brand.process.getTemplate('bad_ref', 1), 'ERR_NOT_FOUND');
+    });
+  });
+
+  describe('amendments', () => {
+    it('keeps every version with its reason, re-validates, voids the audit, and locks after the task audit', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+      await brand.trace.auditStage({ taskId, stage: 'rt_a', verdict: 'approved', comment: 'ok' });
+      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      // The amendment must still satisfy the rules against the later stage.
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 5 }, reason: 'scale error' }), 'ERR_CROSS_VALIDATION', /rule 'lte'/);
+      await rejectsWith(factory.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, reason: 'not mine' }), 'ERR_FORBIDDEN');
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(11), data: GOOD_A, reason: 'later' }), 'ERR_STAGE_ORDER', /would follow 'rt_b'/);
+      const v2 = await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated' });
+      expect(v2).to.include({ version: 2, reason: 'scale recalibrated' });
+      const trace = await brand.trace.getTrace(taskId);
+      const a = trace.stages.find((s) => s.stage === 'rt_a')!;
+      expect(a.record?.data.a_n1).to.equal(11);
+      expect(a.history.map((h) => [h.version, h.data.a_n1])).to.deep.equal([[1, 10]]);
+      expect(a.audit, 'the audit of version 1 no longer applies').to.equal(undefined);
+      await brand.trace.auditTask({ taskId, verdict: 'approved', comment: 'closed' });
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, reason: 'too late' }), 'ERR_LOCKED');
+      await rejectsWith(farm.trace.amendStage({ taskId: 'tea-dup', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' }, reason: 'nothing to amend' }), 'ERR_STATE', /not recorded/);
+      expect((await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_a')!.record!.version).to.equal(2);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import type {
+  AddMemberDto,
+  AmendStageDto,
+  AuditStageDto,
+  AuditTaskDto,
+  BootstrapDto,
+  Consortium,
+  CreateTaskDto,
+  DataItem,
+  DefineFormDto,
+  DefineItemDto,
+  DefineLocationDto,
+  DefineProductDto,
+  DefineStageDto,
+  DefineTemplateDto,
+  Form,
+  Location,
+  Member,
+  Product,
+  RecordStageDto,
+  SetLocationStatusDto,
+  SetMemberStatusDto,
+  SetProductStatusDto,
+  StageAudit,
+  StageDefinition,
+  StageRecord,
+  Task,
+  TaskAudit,
+  Template,
+  UpdateMemberDto,
+} from '@trace/chaincode';
+import { Ledger } from './ledger';
+
+/** The plain JSON shape of a chaincode DTO class. */
+export type Input<T> = { [K in keyof T]: T[K] };
+
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
+/** Submits a transaction whose one argument is dto as JSON and parses its JSON result. */
+async function submit<T>(ledger: Ledger, tx: string, dto: object): Promise<T> {
+  return JSON.parse(text((await ledger.submit(tx, JSON.stringify(dto))).result)) as T;
+}
+
+async function evaluate<T>(ledger: Ledger, tx: string, dto?: object): Promise<T> {
+  const out = dto === undefined ? await ledger.evaluate(tx) : await ledger.evaluate(tx, JSON.stringify(dto));
+  return JSON.parse(text(out)) as T;
+}
+
+export interface TaskStatus {
+  task: Task;
+  stages: { stage: string; name: string; assignedTo: string; status: 'pending' | 'recorded'; version?: number; eventTime?: string; audit?: 'approved' | 'rejected'; flagged: boolean }[];
+  complete: boolean;
+  audit?: TaskAudit;
+}
+
+export interface TraceView {
+  task: Task;
+  template: { id: string; version: number; name: string; publicView: Record<string, string[]>; scanAlertThreshold: number };
+  stages: { stage: string; name: string; bizStep: string; assignedTo: string; record?: StageRecord; history: StageRecord[]; audit?: StageAudit }[];
+  audit?: TaskAudit;
+}
+
+/** Typed wrappers for every transaction of the consortium, catalog, process and trace contracts. */
+export class TraceChainClient {
+  constructor(readonly ledger: Ledger) {}
+
+  readonly consortium = {
+    bootstrap: (dto: Input<BootstrapDto>) => submit<Member>(this.ledger, 'consortium:bootstrap', dto),
+    addMember: (dto: Input<AddMemberDto>) => submit<Member>(this.ledger, 'consortium:addMember', dto),
+    updateMember: (dto: Input<UpdateMemberDto>) => submit<Member>(this.ledger, 'consortium:updateMember', dto),
+    setMemberStatus: (dto: Input<SetMemberStatusDto>) => submit<Member>(this.ledger, 'consortium:setMemberStatus', dto),
+    getMember: (mspId: string) => evaluate<Member>(this.ledger, 'consortium:getMember', { mspId }),
+    listMembers: () => evaluate<Member[]>(this.ledger, 'consortium:listMembers'),
+    getConsortium: () => evaluate<Consortium>(this.ledger, 'consortium:getConsortium'),
+  };
+
+  readonly catalog = {
+    defineProduct: (dto: Input<DefineProductDto>) => submit<Product>(this.ledger, 'catalog:defineProduct', dto),
+    setProductStatus: (dto: Input<SetProductStatusDto>) => submit<Product>(this.ledger, 'catalog:setProductStatus', dto),
+    defineLocation: (dto: Input<DefineLocationDto>) => submit<Location>(this.ledger, 'catalog:defineLocation', dto),
+    setLocationStatus: (dto: Input<SetLocationStatusDto>) => submit<Location>(this.ledger, 'catalog:setLocationStatus', dto),
+    getProduct: (gtin: string) => evaluate<Product>(this.ledger, 'catalog:getProduct', { gtin }),
+    getLocation: (id: string) => evaluate<Location>(this.ledger, 'catalog:getLocation', { id }),
+    listProducts: () => evaluate<Product[]>(this.ledger, 'catalog:listProducts'),
+    listLocations: () => evaluate<Location[]>(this.ledger, 'catalog:listLocations'),
+  };
+
+  readonly process = {
+    defineItem: (dto: Input<DefineItemDto>) => submit<DataItem>(this.ledger, 'process:defineItem', dto),
+    defineForm: (dto: Input<DefineFormDto>) => submit<Form>(this.ledger, 'process:defineForm', dto),
+    defineStage: (dto: Input<DefineStageDto>) => submit<StageDefinition>(this.ledger, 'process:defineStage', dto),
+    defineTemplate: (dto: Input<DefineTemplateDto>) => submit<Template>(this.ledger, 'process:defineTemplate', dto),
+    getTemplate: (id: string, version: number) => evaluate<Template>(this.ledger, 'process:getTemplate', { id, version }),
+    listTemplates: () => evaluate<{ id: string; version: number; name: string; category: string; stages: string[]; publishedAt: string }[]>(this.ledger, 'process:listTemplates'),
+    getItem: (id: string) => evaluate<DataItem>(this.ledger, 'process:getItem', { id }),
+    getForm: (id: string) => evaluate<Form>(this.ledger, 'process:getForm', { id }),
+    getStage: (id: string) => evaluate<StageDefinition>(this.ledger, 'process:getStage', { id }),
+  };
+
+  readonly trace = {
+    createTask: (dto: Input<CreateTaskDto>) => submit<Task>(this.ledger, 'trace:createTask', dto),
+    recordStage: (dto: Input<RecordStageDto>) => submit<StageRecord>(this.ledger, 'trace:recordStage', dto),
+    amendStage: (dto: Input<AmendStageDto>) => submit<StageRecord>(this.ledger, 'trace:amendStage', dto),
+    auditStage: (dto: Input<AuditStageDto>) => submit<StageAudit>(this.ledger, 'trace:auditStage', dto),
+    auditTask: (dto: Input<AuditTaskDto>) => submit<TaskAudit>(this.ledger, 'trace:auditTask', dto),
+    getTask: (taskId: string) => evaluate<TaskStatus>(this.ledger, 'trace:getTask', { taskId }),
+    getTrace: (taskId: string) => evaluate<TraceView>(this.ledger, 'trace:getTrace', { taskId }),
+  };
+}

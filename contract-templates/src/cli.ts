@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
+import { loadTemplatePackage } from './loader';
+import { templates } from './index';
+
+const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
+  defines the template's items, forms, stages and template version on chain (caller needs the brand or operator role)`;
+
+interface Profile {
+  channel: string;
+  chaincode: string;
+  gatewayEndpoint: string;
+  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' } },
+  });
+  const [cmd, which] = positionals;
+  const names = which === 'all' ? (Object.keys(templates) as (keyof typeof templates)[]) : [which as keyof typeof templates];
+  if (cmd !== 'load' || names.some((n) => !templates[n])) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
+  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
+  const user = profile.orgs[mspId]?.users[values.user ?? 'Admin'];
+  if (!user) throw new Error(`no identity ${values.user ?? 'Admin'} for ${mspId} in the connection file`);
+  const ledger = FabricGatewayLedger.connect({
+    endpoint: profile.gatewayEndpoint,
+    channel: profile.channel,
+    chaincode: profile.chaincode,
+    identity: identityFromFiles(mspId, user.certPath, user.keyPath),
+  });
+  try {
+    const client = new TraceChainClient(ledger);
+    for (const name of names) {
+      const report = await loadTemplatePackage(client, templates[name], (done, total, what, outcome) => {
+        process.stdout.write(`\r[${String(done).padStart(3)}/${total}] ${outcome.padEnd(8)} ${what}`.padEnd(80));
+      });
+      process.stdout.write('\n');
+      const count = (o: Record<string, string>) => Object.values(o).filter((v) => v === 'defined').length;
+      console.log(
+        `${report.template}: ${count(report.items)}/${Object.keys(report.items).length} items, ${count(report.forms)}/${Object.keys(report.forms).length} forms, ` +
+          `${count(report.stages)}/${Object.keys(report.stages).length} stages newly defined; template ${report.published === 'defined' ? 'published' : 'was already published'}`,
+      );
+    }
+  } finally {
+    ledger.close();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`trace-templates: ${e.message}`);
+  process.exit(1);
+});
