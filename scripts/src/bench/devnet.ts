@@ -1,9 +1,7 @@
-import { fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { cpuMs, percentile, round, rssMb } from './stats';
-import type { WorkerJob, WorkerResult } from './submit-worker';
+import { round, rssMb } from './stats';
+import { PhaseResult, runCalls } from './run-workers';
 
 /**
  * bench:devnet — readWrite submits (one read, one write) of the fixture chaincode through the
@@ -12,56 +10,11 @@ import type { WorkerJob, WorkerResult } from './submit-worker';
  * Usage: node scripts/dist/src/bench/devnet.js [txPerLevel=3000]
  */
 
-interface LevelResult {
-  tps: number;
-  p50: number;
-  p99: number;
-  failures: number;
-  devnetCpuMsPerTx: number;
-}
-
-async function runLevel(devnet: RunningDevnet, concurrency: number, count: number, tag: string): Promise<LevelResult> {
-  const workers = concurrency === 1 ? 1 : 2;
-  const user = devnet.profile.orgs.Org1MSP.users.User1;
-  const cpu0 = cpuMs(devnet.proc.pid!);
-  const t0 = performance.now();
-  const results = await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      const child = fork(join(__dirname, 'submit-worker.js'));
-      const job: WorkerJob = {
-        endpoint: devnet.endpoint,
-        channel: devnet.profile.channel,
-        chaincode: devnet.profile.chaincode,
-        mspId: 'Org1MSP',
-        certPath: user.certPath,
-        keyPath: user.keyPath,
-        concurrency: Math.ceil(concurrency / workers),
-        count: Math.ceil(count / workers),
-        keyPrefix: `${tag}-c${concurrency}-w${w}`,
-      };
-      return new Promise<WorkerResult>((resolve, reject) => {
-        child.once('message', (r: WorkerResult) => {
-          child.kill();
-          resolve(r);
-        });
-        child.once('error', reject);
-        child.send(job);
-      });
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuMs(devnet.proc.pid!) - cpu0;
-  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
-  const failures = results.reduce((n, r) => n + r.failures, 0);
-  const firstError = results.find((r) => r.firstError)?.firstError;
-  if (firstError) console.error(`  ${failures} failures, first: ${firstError}`);
-  return {
-    tps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures,
-    devnetCpuMsPerTx: cpu / Math.max(1, latencies.length),
-  };
+async function runLevel(devnet: RunningDevnet, concurrency: number, count: number, tag: string): Promise<PhaseResult> {
+  const calls = Array.from({ length: count }, (_, i) => ({ tx: 'readWrite', args: [`${tag}-c${concurrency}-${i}`, 'v'] }));
+  const r = await runCalls(devnet, calls, concurrency, concurrency === 1 ? 1 : 2);
+  if (r.firstError) console.error(`  ${r.failures} failures, first: ${r.firstError}`);
+  return r;
 }
 
 async function main(): Promise<void> {

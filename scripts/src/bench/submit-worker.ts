@@ -2,7 +2,7 @@ import { connect, hash } from '@hyperledger/fabric-gateway';
 import { grpcClient, nodeSigner } from '@trace/client';
 import { readFileSync } from 'node:fs';
 
-/** One benchmark client process: runs `count` readWrite submits at `concurrency` and reports latencies. */
+/** One benchmark client process: submits `calls` at `concurrency` and reports each latency. */
 export interface WorkerJob {
   endpoint: string;
   channel: string;
@@ -11,8 +11,7 @@ export interface WorkerJob {
   certPath: string;
   keyPath: string;
   concurrency: number;
-  count: number;
-  keyPrefix: string;
+  calls: { tx: string; args: string[] }[];
 }
 
 export interface WorkerResult {
@@ -24,7 +23,7 @@ export interface WorkerResult {
 process.on('message', (job: WorkerJob) => {
   run(job).then(
     (r) => process.send!(r),
-    (e: Error) => process.send!({ latencies: [], failures: job.count, firstError: e.message }),
+    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, firstError: e.message }),
   );
 });
 
@@ -43,15 +42,16 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
   let next = 0;
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
-      while (next < job.count) {
-        const i = next++;
+      while (next < job.calls.length) {
+        const call = job.calls[next++];
         const t0 = performance.now();
         try {
-          await contract.submitTransaction('readWrite', `${job.keyPrefix}-${i}`, 'v');
+          await contract.submitTransaction(call.tx, ...call.args);
           latencies.push(performance.now() - t0);
         } catch (e) {
           failures++;
-          firstError ??= (e as Error).message;
+          const err = e as Error & { details?: { message: string }[] };
+          firstError ??= err.details?.[0]?.message ?? err.message;
         }
       }
     }),

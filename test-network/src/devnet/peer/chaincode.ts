@@ -94,16 +94,15 @@ export class ChaincodeConnection {
       return;
     }
     const ctx = this.contexts.get(id);
-    const name = typeName(type);
     if (!ctx) {
-      this.reply(msg, T.ERROR, Buffer.from(`${name} failed: transaction ID: ${msg.getTxid()}: no ongoing transaction`));
+      this.reply(msg, T.ERROR, Buffer.from(`${typeName(type)} failed: transaction ID: ${msg.getTxid()}: no ongoing transaction`));
       return;
     }
     try {
       this.reply(msg, T.RESPONSE, this.serve(ctx.simulator, type, msg.getPayload_asU8()));
     } catch (e) {
-      const cause = e instanceof SimulationError ? e.message : `malformed ${name} request`;
-      this.reply(msg, T.ERROR, Buffer.from(`${name} failed: transaction ID: ${msg.getTxid()}: ${cause}`));
+      const cause = e instanceof SimulationError ? e.message : `malformed ${typeName(type)} request`;
+      this.reply(msg, T.ERROR, Buffer.from(`${typeName(type)} failed: transaction ID: ${msg.getTxid()}: ${cause}`));
     }
   }
 

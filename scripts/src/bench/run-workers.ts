@@ -1,0 +1,57 @@
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import { RunningDevnet } from '@trace/test-network';
+import { cpuMs, percentile } from './stats';
+import type { WorkerJob, WorkerResult } from './submit-worker';
+
+export interface PhaseResult {
+  tps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+  firstError?: string;
+  devnetCpuMsPerTx: number;
+}
+
+/**
+ * Splits calls over `workers` client processes (each its own gateway connection, signing with
+ * Node's crypto) and runs them at `concurrency` in total, as one org's user.
+ */
+export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'], concurrency: number, workers: number, mspId = 'Org1MSP'): Promise<PhaseResult> {
+  const user = devnet.profile.orgs[mspId].users.User1;
+  const cpu0 = cpuMs(devnet.proc.pid!);
+  const t0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const child = fork(join(__dirname, 'submit-worker.js'));
+      const job: WorkerJob = {
+        endpoint: devnet.endpoint,
+        channel: devnet.profile.channel,
+        chaincode: devnet.profile.chaincode,
+        mspId,
+        certPath: user.certPath,
+        keyPath: user.keyPath,
+        concurrency: Math.max(1, Math.round(concurrency / workers)),
+        calls: calls.filter((_, i) => i % workers === w),
+      };
+      return new Promise<WorkerResult>((resolve, reject) => {
+        child.once('message', (r: WorkerResult) => {
+          child.kill();
+          resolve(r);
+        });
+        child.once('error', reject);
+        child.send(job);
+      });
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  return {
+    tps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures: results.reduce((n, r) => n + r.failures, 0),
+    firstError: results.find((r) => r.firstError)?.firstError,
+    devnetCpuMsPerTx: (cpuMs(devnet.proc.pid!) - cpu0) / Math.max(1, latencies.length),
+  };
+}
