@@ -14,3 +14,6 @@ export { DataItem, ItemValue } from './rules/items';
 
 /** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace. */
 export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, TraceContract];
+export { checkRuleReferences, checkRuleShape } from './rules/cross-validation';
+export { checkItemDefinition } from './rules/items';
+export { checkStageGraph } from './rules/stage-order';

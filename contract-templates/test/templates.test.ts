@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { checkItemDefinition, checkRuleReferences, checkRuleShape, checkStageGraph, DataItem, Rule } from '@trace/chaincode';
+import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { resolve } from 'node:path';
+import { liquor, loadTemplatePackage, tea, TemplatePackage } from '../src';
+
+function itemsByStage(pkg: TemplatePackage): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const node of pkg.template.stages) {
+    const stage = pkg.stages.find((s) => s.id === node.stage)!;
+    out[node.stage] = stage.forms.flatMap((f) => pkg.forms.find((x) => x.id === f)!.items);
+  }
+  return out;
+}
+
+describe('industry templates', () => {
+  for (const [name, pkg] of Object.entries({ tea, liquor })) {
+    it(`${name}: every stage, form, item, rule and public view entry resolves`, () => {
+      expect(checkStageGraph(pkg.template.stages)).to.deep.equal([]);
+      expect(pkg.template.rules.flatMap((r) => checkRuleShape(r))).to.deep.equal([]);
+      expect(checkRuleReferences(pkg.template.rules as Rule[], itemsByStage(pkg))).to.deep.equal([]);
+      expect(pkg.items.flatMap((i) => checkItemDefinition(i as DataItem))).to.deep.equal([]);
+      const byStage = itemsByStage(pkg);
+      for (const [stage, items] of Object.entries(pkg.template.publicView)) for (const item of items) expect(byStage[stage], `${stage}.${item}`).to.include(item);
+      const kinds = new Set(pkg.template.rules.map((r) => r.kind));
+      expect(kinds.size, 'a realistic mix of rule kinds').to.be.at.least(4);
+      expect(pkg.template.rules.some((r) => r.kind === 'eq' && r.left.startsWith('receiving.')), 'handover confirmed by the receiver').to.equal(true);
+    });
+  }
+
+  describe('loader against the devnet', function () {
+    this.timeout(120_000);
+    let devnet: RunningDevnet;
+    let ledger: FabricGatewayLedger;
+    let client: TraceChainClient;
+
+    before(async () => {
+      devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1']);
+      const admin = devnet.profile.orgs.Org1MSP.users.Admin;
+      ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', admin.certPath, admin.keyPath) });
+      client = new TraceChainClient(ledger);
+      await client.consortium.bootstrap({ consortium: 'templates', name: 'Brand', roles: ['brand'] });
+    });
+
+    after(async () => {
+      ledger?.close();
+      await devnet?.stop();
+    });
+
+    it('defines everything once, reports progress, and is idempotent', async () => {
+      const seen: string[] = [];
+      const first = await loadTemplatePackage(client, tea, (done, total, what) => seen.push(`${done}/${total} ${what}`));
+      expect(first.published).to.equal('defined');
+      expect(Object.values(first.items).every((o) => o === 'defined')).to.equal(true);
+      expect(seen).to.have.length(tea.items.length + tea.forms.length + tea.stages.length + 1);
+      expect(seen[seen.length - 1]).to.equal(`${seen.length}/${seen.length} template puer_tea v1`);
+      const again = await loadTemplatePackage(client, tea);
+      expect(again.published).to.equal('existing');
+      expect(Object.values(again.stages).every((o) => o === 'existing')).to.equal(true);
+      const liq = await loadTemplatePackage(client, liquor);
+      expect(liq.items.shipped_units).to.equal('existing');
+      expect(liq.items.liq_sorghum_kg).to.equal('defined');
+      expect((await client.process.getTemplate('baijiu', 1)).stages.map((s) => s.stage)).to.include('liq_aging');
+    });
+
+    it('refuses to overwrite an item that exists with another definition', async () => {
+      const changed: TemplatePackage = { ...tea, items: tea.items.map((i) => (i.id === 'tea_garden' ? { ...i, maxLength: 64 } : i)) };
+      let error: Error | undefined;
+      await loadTemplatePackage(client, changed).catch((e: Error) => (error = e));
+      expect(error?.message).to.contain('tea_garden is already defined on chain with a different definition');
+      expect((await client.process.getItem('tea_garden')).maxLength).to.equal(128);
+    });
+  });
+});
