@@ -1,5 +1,12 @@
 import type {
   AddMemberDto,
+  AggregateDto,
+  CodeAlert,
+  CodeRecord,
+  DisaggregateDto,
+  IssueCodesDto,
+  RecordScansDto,
+  SetCodeStatusDto,
   AmendStageDto,
   AuditStageDto,
   AuditTaskDto,
@@ -53,6 +60,20 @@ export interface TaskStatus {
   audit?: TaskAudit;
 }
 
+export type Verification =
+  | { genuine: false; verdict: 'unknown'; codeHash: string }
+  | {
+      genuine: true;
+      verdict: 'genuine' | 'suspect' | 'void';
+      code: CodeRecord;
+      product: { gtin: string; name: string };
+      lot: string;
+      taskId: string;
+      stages: { stage: string; name: string; bizStep: string; eventTime: string; location?: string; recordedBy: string }[];
+      scanCount: number;
+      scanAlertThreshold: number;
+    };
+
 export interface TraceView {
   task: Task;
   template: { id: string; version: number; name: string; publicView: Record<string, string[]>; scanAlertThreshold: number };
@@ -105,5 +126,15 @@ export class TraceChainClient {
     auditTask: (dto: Input<AuditTaskDto>) => submit<TaskAudit>(this.ledger, 'trace:auditTask', dto),
     getTask: (taskId: string) => evaluate<TaskStatus>(this.ledger, 'trace:getTask', { taskId }),
     getTrace: (taskId: string) => evaluate<TraceView>(this.ledger, 'trace:getTrace', { taskId }),
+  };
+
+  readonly codes = {
+    issueCodes: (dto: Input<IssueCodesDto>) => submit<{ taskId: string; level: string; issued: number }>(this.ledger, 'codes:issueCodes', dto),
+    setCodeStatus: (dto: Input<SetCodeStatusDto>) => submit<{ status: string; updated: number }>(this.ledger, 'codes:setCodeStatus', dto),
+    aggregate: (dto: Input<AggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:aggregate', dto),
+    disaggregate: (dto: Input<DisaggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:disaggregate', dto),
+    recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[] }>(this.ledger, 'codes:recordScans', dto),
+    verifyCode: (codeHash: string) => evaluate<Verification>(this.ledger, 'codes:verifyCode', { codeHash }),
+    listChildren: (codeHash: string) => evaluate<string[]>(this.ledger, 'codes:listChildren', { codeHash }),
   };
 }

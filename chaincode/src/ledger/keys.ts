@@ -19,6 +19,9 @@ export const KeyType = {
   recordVersion: 'recordv',
   audit: 'audit',
   taskAudit: 'taskaudit',
+  code: 'code',
+  codeChild: 'codechild',
+  scan: 'scan',
 } as const;
 export type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
 

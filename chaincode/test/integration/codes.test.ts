@@ -1,0 +1,195 @@
+import { expect } from 'chai';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { codeHash, generateCode, TraceChainClient } from '@trace/client';
+import { at, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+
+const TRACE_CLI = resolve(__dirname, '../../../../client/dist/src/cli.js');
+const hashes = (n: number) => Array.from({ length: n }, () => codeHash(generateCode()));
+const scan = (codeHash: string, region = 'CN-53') => ({ codeHash, channel: 'consumer' as const, region, at: at(500) });
+
+describe('codes: one item, one code (devnet)', function () {
+  this.timeout(180_000);
+  let net: TestConsortium;
+  let brand: TraceChainClient;
+  let farm: TraceChainClient;
+  let factory: TraceChainClient;
+  let retail: TraceChainClient;
+
+  const task = (taskId: string) => brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '普洱' }, lot: taskId, plannedQuantity: 10, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+
+  before(async () => {
+    net = await startConsortium();
+    ({ brand, farm, factory, retail } = net.clients);
+    await task('codes-a');
+    await task('codes-b');
+  });
+
+  after(async () => {
+    await net?.close();
+  });
+
+  describe('issuance', () => {
+    it('issues hashes for a task, by the brand or the org assigned to packing', async () => {
+      const batch = hashes(3);
+      expect(await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: batch })).to.deep.equal({ taskId: 'codes-a', level: 'item', issued: 3 });
+      await factory.codes.issueCodes({ taskId: 'codes-a', level: 'case', codeHashes: hashes(1) }); // Org3 packs tea
+      const v = await retail.codes.verifyCode(batch[0]);
+      expect(v.genuine && v.verdict).to.equal('genuine');
+      expect(v.genuine && v.code).to.include({ taskId: 'codes-a', level: 'item', status: 'issued', gtin: TEA_GTIN, lot: 'codes-a' });
+    });
+
+    it('rejects a duplicate within the call, across calls and across tasks, issuing nothing', async () => {
+      const [x, y, z] = hashes(3);
+      await rejectsWith(brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [x, y, x] }), 'ERR_CONFLICT', /appears twice/);
+      expect((await brand.codes.verifyCode(x)).genuine).to.equal(false);
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [x] });
+      await rejectsWith(brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [y, x] }), 'ERR_CONFLICT', /already issued \(task codes-a\)/);
+      await rejectsWith(brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [z, x] }), 'ERR_CONFLICT', /already issued/);
+      expect((await brand.codes.verifyCode(y)).genuine).to.equal(false);
+      expect((await brand.codes.verifyCode(z)).genuine).to.equal(false);
+    });
+
+    it('rejects 1,001 codes in one call, malformed hashes, and an org with no part in packing', async () => {
+      const many = hashes(1001);
+      await rejectsWith(brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: many }), 'ERR_VALIDATION', /codeHashes must contain no more than 1000/);
+      expect((await brand.codes.verifyCode(many[0])).genuine).to.equal(false);
+      await rejectsWith(brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: ['ABC'] }), 'ERR_VALIDATION', /64 lowercase hex/);
+      const h = hashes(1);
+      await rejectsWith(farm.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: h }), 'ERR_FORBIDDEN', /packing stage/);
+      expect((await brand.codes.verifyCode(h[0])).genuine).to.equal(false);
+    });
+
+    it('moves codes through issued → active → sold → void and refuses other transitions', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [c] });
+      await rejectsWith(retail.codes.setCodeStatus({ codeHashes: [c], status: 'sold' }), 'ERR_STATE', /from issued to sold/);
+      await brand.codes.setCodeStatus({ codeHashes: [c], status: 'active' });
+      await rejectsWith(farm.codes.setCodeStatus({ codeHashes: [c], status: 'void' }), 'ERR_FORBIDDEN');
+      await retail.codes.setCodeStatus({ codeHashes: [c], status: 'sold' });
+      await rejectsWith(brand.codes.setCodeStatus({ codeHashes: [c], status: 'active' }), 'ERR_STATE');
+      const v = await brand.codes.verifyCode(c);
+      expect(v.genuine && v.code.status).to.equal('sold');
+    });
+  });
+
+  describe('aggregation', () => {
+    it('packs items into a case and cases onto a pallet, one parent per child, levels ordered', async () => {
+      const items = hashes(4);
+      const [caseA, caseB] = hashes(2);
+      const [pallet] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: items });
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'case', codeHashes: [caseA, caseB] });
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'pallet', codeHashes: [pallet] });
+      await factory.codes.aggregate({ parent: caseA, children: items.slice(0, 3) });
+      await rejectsWith(factory.codes.aggregate({ parent: caseB, children: [items[2], items[3]] }), 'ERR_CONFLICT', /already packed/);
+      await rejectsWith(factory.codes.aggregate({ parent: items[3], children: [caseB] }), 'ERR_VALIDATION', /item cannot contain a case/);
+      await rejectsWith(factory.codes.aggregate({ parent: caseB, children: [caseA] }), 'ERR_VALIDATION', /case cannot contain a case/);
+      await rejectsWith(retail.codes.aggregate({ parent: caseB, children: [items[3]] }), 'ERR_FORBIDDEN');
+      expect((await brand.codes.listChildren(caseB))).to.deep.equal([]);
+      await factory.codes.aggregate({ parent: pallet, children: [caseA] });
+      expect(await brand.codes.listChildren(caseA)).to.have.members(items.slice(0, 3));
+      await factory.codes.disaggregate({ parent: caseA, children: [items[2]] });
+      await factory.codes.aggregate({ parent: caseB, children: [items[2], items[3]] });
+      expect(await brand.codes.listChildren(caseA)).to.have.members(items.slice(0, 2));
+      const v = await brand.codes.verifyCode(items[2]);
+      expect(v.genuine && v.code.parent).to.equal(caseB);
+    });
+  });
+
+  describe('scans', () => {
+    it('marks a code suspect on the scan that passes the threshold, once', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      const threshold = (await brand.process.getTemplate('puer_tea', 1)).scanAlertThreshold;
+      expect(threshold).to.equal(10);
+      const r1 = await retail.codes.recordScans({ scans: Array.from({ length: threshold - 1 }, () => scan(c)) });
+      expect(r1).to.deep.equal({ recorded: threshold - 1, alerts: [] });
+      expect((await retail.codes.recordScans({ scans: [scan(c)] })).alerts).to.deep.equal([]);
+      let v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.verdict, v.scanCount]).to.deep.equal(['genuine', threshold]);
+      const crossing = await retail.codes.recordScans({ scans: [scan(c)] });
+      expect(crossing.alerts).to.deep.equal([{ type: 'clone', codeHash: c, taskId: 'codes-b', count: threshold + 1, threshold }]);
+      expect((await retail.codes.recordScans({ scans: [scan(c)] })).alerts).to.deep.equal([]);
+      v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.verdict, v.scanCount]).to.deep.equal(['suspect', threshold + 2]);
+    });
+
+    it('raises a diversion alert for a scan outside the task’s regions, and uses the shipping destination once shipped', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      const r = await retail.codes.recordScans({ scans: [scan(c, 'CN-44'), scan(c, 'US')] });
+      expect(r.alerts).to.deep.equal([{ type: 'diversion', codeHash: c, taskId: 'codes-b', region: 'US', authorizedRegions: ['CN-53', 'CN-44', 'CN-11'] }]);
+      const v = await brand.codes.verifyCode(c);
+      expect(v.genuine && v.code.divertedSince).to.be.a('string');
+
+      // A lot shipped to CN-53 may only be sold there.
+      await brand.process.defineTemplate({ id: 'ship_only', version: 1, name: 'shipping only', category: 'tea', stages: [{ stage: 'shipping', after: [] }], rules: [], scanAlertThreshold: 5, publicView: {} });
+      await brand.trace.createTask({ taskId: 'shipped', template: 'ship_only', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'S1', plannedQuantity: 1, unit: 'cake', assignments: { shipping: ORGS.factory } });
+      await factory.trace.recordStage({ taskId: 'shipped', stage: 'shipping', eventTime: at(1), data: { shipped_units: 1, carrier: 'SF', tracking_no: 'SF00000001', dest_region: 'CN-53' } });
+      const [s] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'shipped', level: 'item', codeHashes: [s] });
+      const r2 = await retail.codes.recordScans({ scans: [scan(s, 'CN-53'), scan(s, 'CN-44')] });
+      expect(r2.alerts.map((a) => [a.type, a.region, a.authorizedRegions])).to.deep.equal([['diversion', 'CN-44', ['CN-53']]]);
+    });
+
+    it('reports an unknown code: verify says not genuine, a scan raises an unknown alert and records nothing', async () => {
+      const [u] = hashes(1);
+      const v = await brand.codes.verifyCode(u);
+      expect(v).to.deep.equal({ genuine: false, verdict: 'unknown', codeHash: u });
+      const r = await retail.codes.recordScans({ scans: [scan(u)] });
+      expect(r).to.deep.equal({ recorded: 0, alerts: [{ type: 'unknown', codeHash: u, taskId: '' }] });
+    });
+
+    it('shows product, lot and key stages to a verifier', async () => {
+      await net.clients.farm.trace.recordStage({ taskId: 'codes-a', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'Jingmai' } });
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [c] });
+      const v = await retail.codes.verifyCode(c);
+      if (!v.genuine) throw new Error('expected genuine');
+      expect(v.product).to.deep.equal({ gtin: TEA_GTIN, name: '普洱' });
+      expect(v.stages.map((s) => [s.stage, s.recordedBy])).to.deep.equal([['tea_plantation', ORGS.farm]]);
+    });
+  });
+
+  describe('trace codes issue (CLI)', () => {
+    const run = (args: string[]): ChildProcess => spawn(process.execPath, [TRACE_CLI, 'codes', 'issue', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+
+    it('issues N codes in batches, and resumes after being killed without issuing a code twice', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'codes-'));
+      const out = join(dir, 'codes.csv');
+      const args = ['--task', 'codes-b', '--count', '2500', '--batch', '500', '--out', out, '--connection', net.devnet.dataDir + '/connection.json', '--msp', ORGS.brand];
+      const first = run(args);
+      // Kill it once at least one batch is on chain.
+      await new Promise<void>((res) => {
+        const timer = setInterval(() => {
+          const j = existsSync(`${out}.journal.json`) ? JSON.parse(readFileSync(`${out}.journal.json`, 'utf8')) : { batches: [] };
+          if (j.batches.some((b: { state: string }) => b.state === 'issued')) {
+            clearInterval(timer);
+            first.kill('SIGKILL');
+            res();
+          }
+        }, 20);
+      });
+      await new Promise((r) => first.once('exit', r));
+      const second = run(args);
+      let stdout = '';
+      second.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise((r) => second.once('exit', r));
+      expect(code).to.equal(0);
+      const summary = JSON.parse(stdout.trim().split('\n').pop()!) as { issued: number; batches: number };
+      expect(summary.issued).to.equal(2500);
+      const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      expect(rows).to.have.length(2500);
+      expect(new Set(rows.map((r) => r[0])).size).to.equal(2500);
+      expect(rows.every((r) => codeHash(r[0]) === r[1] && r[2].startsWith('https://id.example.com/01/06901234567892/10/codes-b/21/'))).to.equal(true);
+      // Every printed code is on chain, for this task.
+      for (let i = 0; i < rows.length; i += 50) {
+        const checks = await Promise.all(rows.slice(i, i + 50).map((r) => brand.codes.verifyCode(r[1])));
+        expect(checks.every((v) => v.genuine && v.code.taskId === 'codes-b')).to.equal(true);
+      }
+    });
+  });
+});

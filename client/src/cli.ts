@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TraceChainClient } from './contracts';
+import { FabricGatewayLedger, identityFromFiles } from './fabric-gateway';
+import { issueCodesResumable } from './issue-codes';
+
+const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000]
+                         [--domain id.example.com] [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
+  Generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and issues
+  their hashes on chain in batches. Run the same command again after an interruption: it resumes.`;
+
+interface Profile {
+  channel: string;
+  chaincode: string;
+  gatewayEndpoint: string;
+  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
+}
+
+function bar(done: number, total: number): string {
+  const width = 30;
+  const filled = Math.round((done / Math.max(1, total)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      task: { type: 'string' },
+      count: { type: 'string' },
+      level: { type: 'string' },
+      out: { type: 'string' },
+      batch: { type: 'string' },
+      domain: { type: 'string' },
+      connection: { type: 'string' },
+      msp: { type: 'string' },
+      user: { type: 'string' },
+    },
+  });
+  const count = Number(values.count);
+  const level = (values.level ?? 'item') as 'item' | 'case' | 'pallet';
+  if (positionals.join(' ') !== 'codes issue' || !values.task || !Number.isInteger(count) || count < 1 || !['item', 'case', 'pallet'].includes(level)) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
+  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
+  const user = profile.orgs[mspId]?.users[values.user ?? 'User1'];
+  if (!user) throw new Error(`no identity ${values.user ?? 'User1'} for ${mspId} in the connection file`);
+  const ledger = FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+  try {
+    const client = new TraceChainClient(ledger);
+    const task = (await client.trace.getTask(values.task)).task;
+    const started = Date.now();
+    const result = await issueCodesResumable(
+      client,
+      { taskId: task.taskId, level, count, batchSize: Number(values.batch ?? 1000), csvPath: resolve(values.out ?? `${task.taskId}-codes.csv`), domain: values.domain ?? 'id.example.com', gtin: task.product.gtin, lot: task.lot },
+      (p) => {
+        const rate = p.issued / Math.max(0.001, (Date.now() - started) / 1000);
+        process.stderr.write(`\r${bar(p.issued, p.count)} codes  ${Math.round(rate)}/s${p.resumed ? '  (resumed batch)' : ''}   `);
+      },
+    );
+    process.stderr.write('\n');
+    console.log(JSON.stringify({ task: task.taskId, issued: result.issued, batches: result.batches, resumedBatches: result.resumedBatches, csv: resolve(values.out ?? `${task.taskId}-codes.csv`) }));
+  } finally {
+    ledger.close();
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`trace: ${e.message}`);
+  process.exit(1);
+});
