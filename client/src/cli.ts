@@ -5,11 +5,15 @@ import { parseArgs } from 'node:util';
 import { TraceChainClient } from './contracts';
 import { FabricGatewayLedger, identityFromFiles } from './fabric-gateway';
 import { issueCodesResumable } from './issue-codes';
+import { simulateDevice } from './devices';
 
-const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000]
-                         [--domain id.example.com] [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
-  Generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and issues
-  their hashes on chain in batches. Run the same command again after an interruption: it resumes.`;
+const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
+       trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
+  common: [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
+  codes issue: generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and
+    issues their hashes on chain in batches. Run the same command again after an interruption: it resumes.
+  device simulate: holds a device key, registers the device, signs and submits readings (cellar climate with
+    one heat excursion, or a GPS track), and prints the alarms the chain raised.`;
 
 interface Profile {
   channel: string;
@@ -22,6 +26,36 @@ function bar(done: number, total: number): string {
   const width = 30;
   const filled = Math.round((done / Math.max(1, total)) * width);
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
+}
+
+function connectFromProfile(values: { connection?: string; msp?: string; user?: string }): FabricGatewayLedger {
+  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
+  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
+  const user = profile.orgs[mspId]?.users[values.user ?? 'User1'];
+  if (!user) throw new Error(`no identity ${values.user ?? 'User1'} for ${mspId} in the connection file`);
+  return FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+}
+
+async function simulate(values: { device?: string; scenario?: string; task?: string; key?: string; batches?: string; readings?: string; connection?: string; msp?: string; user?: string }): Promise<void> {
+  const scenario = (values.scenario ?? 'cellar') as 'cellar' | 'gps';
+  if (!values.device || !['cellar', 'gps'].includes(scenario)) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const ledger = connectFromProfile(values);
+  try {
+    const batches = Number(values.batches ?? 3);
+    const alarms = await simulateDevice(
+      new TraceChainClient(ledger),
+      { deviceId: values.device, keyPath: resolve(values.key ?? `${values.device}.key`), scenario, taskId: values.task, batches, readingsPerBatch: Number(values.readings ?? 12), startMs: Date.now() - batches * 3_600_000 * 2 },
+      (b, raised) => process.stderr.write(`\r${bar(b, batches)} batches signed and submitted${raised.length ? `, alarms: ${raised.join(' ')}` : ''}   `),
+    );
+    process.stderr.write('\n');
+    console.log(JSON.stringify({ device: values.device, scenario, alarms }));
+  } finally {
+    ledger.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -37,20 +71,23 @@ async function main(): Promise<void> {
       connection: { type: 'string' },
       msp: { type: 'string' },
       user: { type: 'string' },
+      device: { type: 'string' },
+      scenario: { type: 'string' },
+      key: { type: 'string' },
+      batches: { type: 'string' },
+      readings: { type: 'string' },
     },
   });
+  const command = positionals.join(' ');
+  if (command === 'device simulate') return simulate(values);
   const count = Number(values.count);
   const level = (values.level ?? 'item') as 'item' | 'case' | 'pallet';
-  if (positionals.join(' ') !== 'codes issue' || !values.task || !Number.isInteger(count) || count < 1 || !['item', 'case', 'pallet'].includes(level)) {
+  if (command !== 'codes issue' || !values.task || !Number.isInteger(count) || count < 1 || !['item', 'case', 'pallet'].includes(level)) {
     console.error(USAGE);
     process.exitCode = 2;
     return;
   }
-  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
-  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
-  const user = profile.orgs[mspId]?.users[values.user ?? 'User1'];
-  if (!user) throw new Error(`no identity ${values.user ?? 'User1'} for ${mspId} in the connection file`);
-  const ledger = FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+  const ledger = connectFromProfile(values);
   try {
     const client = new TraceChainClient(ledger);
     const task = (await client.trace.getTask(values.task)).task;

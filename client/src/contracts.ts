@@ -1,4 +1,13 @@
 import type {
+  AckAlarmDto,
+  Alarm,
+  Device,
+  ReadingBatch,
+  RegisterDeviceDto,
+  RotateDeviceKeyDto,
+  SetDeviceStatusDto,
+  SubmitReadingsDto,
+  MetricStats,
   AddMemberDto,
   AggregateDto,
   CodeAlert,
@@ -136,5 +145,16 @@ export class TraceChainClient {
     recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[] }>(this.ledger, 'codes:recordScans', dto),
     verifyCode: (codeHash: string) => evaluate<Verification>(this.ledger, 'codes:verifyCode', { codeHash }),
     listChildren: (codeHash: string) => evaluate<string[]>(this.ledger, 'codes:listChildren', { codeHash }),
+  };
+
+  readonly devices = {
+    registerDevice: (dto: Input<RegisterDeviceDto>) => submit<Device>(this.ledger, 'devices:registerDevice', dto),
+    setDeviceStatus: (dto: Input<SetDeviceStatusDto>) => submit<Device>(this.ledger, 'devices:setDeviceStatus', dto),
+    rotateDeviceKey: (dto: Input<RotateDeviceKeyDto>) => submit<Device>(this.ledger, 'devices:rotateDeviceKey', dto),
+    submitReadings: (dto: Input<SubmitReadingsDto>) => submit<{ seq: number; digest: string; stats: Record<string, MetricStats>; alarms: string[] }>(this.ledger, 'devices:submitReadings', dto),
+    ackAlarm: (dto: Input<AckAlarmDto>) => submit<Alarm>(this.ledger, 'devices:ackAlarm', dto),
+    getDevice: (deviceId: string) => evaluate<Device>(this.ledger, 'devices:getDevice', { deviceId }),
+    listAlarms: (deviceId: string) => evaluate<Alarm[]>(this.ledger, 'devices:listAlarms', { deviceId }),
+    listReadings: (deviceId: string) => evaluate<ReadingBatch[]>(this.ledger, 'devices:listReadings', { deviceId }),
   };
 }

@@ -22,6 +22,10 @@ export const KeyType = {
   code: 'code',
   codeChild: 'codechild',
   scan: 'scan',
+  device: 'device',
+  reading: 'reading',
+  alarm: 'alarm',
+  codeLocation: 'codeloc',
 } as const;
 export type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
 

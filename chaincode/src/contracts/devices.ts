@@ -1,0 +1,203 @@
+import { createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
+import { Info, Returns, Transaction } from 'fabric-contract-api';
+import { requireMember } from '../ledger/access';
+import { TraceContext } from '../ledger/context';
+import { parseDto } from '../ledger/dto';
+import { fail } from '../ledger/errors';
+import { KeyType, key, pad } from '../ledger/keys';
+import { getJson, listJson, putJson } from '../ledger/state';
+import { AckAlarmDto, Alarm, Bounds, Device, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SubmitReadingsDto } from '../model/devices';
+import { Template } from '../model/process';
+import { canonicalJson } from '../rules/canonical-json';
+import { parseRef } from '../rules/cross-validation';
+import { checkThresholds, metricStats, outOfBounds, signedReadingsPayload } from '../rules/readings';
+import { BaseContract } from './base';
+import { getTemplate } from './process';
+import { loadTask } from './trace';
+
+/** DER of OID 1.2.840.10045.3.1.7 (prime256v1), as it appears in a P-256 SubjectPublicKeyInfo */
+const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
+
+/** Parses a PEM public key and insists on EC P-256 (works on Node 12, which lacks key details). */
+function p256Key(pem: string): KeyObject {
+  let k: KeyObject;
+  try {
+    k = createPublicKey(pem);
+  } catch {
+    return fail('ERR_VALIDATION', 'publicKeyPem is not a PEM public key');
+  }
+  if (k.asymmetricKeyType !== 'ec' || !(k.export({ type: 'spki', format: 'der' }) as Buffer).includes(P256_OID)) {
+    fail('ERR_VALIDATION', 'publicKeyPem must be an ECDSA P-256 key');
+  }
+  return k;
+}
+
+async function loadDevice(ctx: TraceContext, deviceId: string): Promise<Device> {
+  return (await getJson<Device>(ctx, key(ctx, KeyType.device, deviceId))) ?? fail('ERR_NOT_FOUND', `device ${deviceId} is not registered`);
+}
+
+/** withinRange rules of the task's template whose item carries the metric's name: metric → bounds. */
+function templateBounds(template: Template): Map<string, { bounds: Bounds; source: string }> {
+  const out = new Map<string, { bounds: Bounds; source: string }>();
+  for (const rule of template.rules) {
+    if (rule.kind !== 'withinRange') continue;
+    out.set(parseRef(rule.left).item, { bounds: { min: rule.min, max: rule.max }, source: `rule ${rule.id}` });
+  }
+  return out;
+}
+
+/** 物联子系统: devices sign their readings; out-of-range readings become alarms. */
+@Info({ title: 'devices', description: 'IoT devices, signed readings and alarms' })
+export class DevicesContract extends BaseContract {
+  constructor() {
+    super('devices');
+  }
+
+  @Transaction()
+  @Returns('string')
+  async registerDevice(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(RegisterDeviceDto, json);
+    await requireMember(ctx);
+    p256Key(dto.publicKeyPem);
+    const problems = checkThresholds(dto.thresholds);
+    if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
+    const k = key(ctx, KeyType.device, dto.deviceId);
+    if (await getJson(ctx, k)) fail('ERR_CONFLICT', `device ${dto.deviceId} is already registered`);
+    const device: Device = { deviceId: dto.deviceId, type: dto.type, ownerMsp: ctx.callerMsp, publicKeyPem: dto.publicKeyPem, keyVersion: 1, thresholds: dto.thresholds, status: 'active', lastSeq: 0, registeredAt: ctx.txTime, updatedAt: ctx.txTime };
+    await putJson(ctx, k, device);
+    ctx.emit('devices.Registered', { device });
+    return canonicalJson(device);
+  }
+
+  /** Enable or disable a device: its owner, or a regulator. */
+  @Transaction()
+  @Returns('string')
+  async setDeviceStatus(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(SetDeviceStatusDto, json);
+    const member = await requireMember(ctx);
+    const current = await loadDevice(ctx, dto.deviceId);
+    if (current.ownerMsp !== ctx.callerMsp && !member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${current.ownerMsp}`);
+    if (current.status === dto.status) fail('ERR_STATE', `device ${dto.deviceId} is already ${dto.status}`);
+    const device: Device = { ...current, status: dto.status, updatedAt: ctx.txTime };
+    await putJson(ctx, key(ctx, KeyType.device, dto.deviceId), device);
+    ctx.emit('devices.StatusChanged', { deviceId: device.deviceId, status: device.status });
+    return canonicalJson(device);
+  }
+
+  /** A new signing key; readings signed with the old one are refused from now on. */
+  @Transaction()
+  @Returns('string')
+  async rotateDeviceKey(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(RotateDeviceKeyDto, json);
+    await requireMember(ctx);
+    const current = await loadDevice(ctx, dto.deviceId);
+    if (current.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${current.ownerMsp}`);
+    p256Key(dto.publicKeyPem);
+    if (dto.publicKeyPem.trim() === current.publicKeyPem.trim()) fail('ERR_STATE', 'the new key is the current key');
+    const device: Device = { ...current, publicKeyPem: dto.publicKeyPem, keyVersion: current.keyVersion + 1, updatedAt: ctx.txTime };
+    await putJson(ctx, key(ctx, KeyType.device, dto.deviceId), device);
+    ctx.emit('devices.KeyRotated', { deviceId: device.deviceId, keyVersion: device.keyVersion });
+    return canonicalJson(device);
+  }
+
+  /**
+   * A signed batch of readings: the signature must verify with the registered key, seq must grow,
+   * the chain keeps the batch digest and per-metric stats, and each reading outside the device's
+   * thresholds or the task template's bounds becomes an alarm.
+   */
+  @Transaction()
+  @Returns('string')
+  async submitReadings(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(SubmitReadingsDto, json);
+    await requireMember(ctx);
+    const device = await loadDevice(ctx, dto.deviceId);
+    if (device.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${device.ownerMsp}`);
+    if (device.status !== 'active') fail('ERR_STATE', `device ${dto.deviceId} is ${device.status}`);
+    const payload = Buffer.from(canonicalJson(signedReadingsPayload(dto)));
+    const signature = Buffer.from(dto.signature, 'base64');
+    let valid = false;
+    try {
+      valid = verify('sha256', payload, { key: p256Key(device.publicKeyPem), dsaEncoding: 'der' }, signature);
+    } catch {
+      valid = false;
+    }
+    if (!valid) fail('ERR_SIGNATURE', `the readings are not signed by device ${dto.deviceId}'s current key`);
+    if (dto.seq <= device.lastSeq) fail('ERR_REPLAY', `seq ${dto.seq} is not above the last accepted ${device.lastSeq}`);
+    let bounds = new Map<string, { bounds: Bounds; source: string }>();
+    if (dto.taskId) {
+      const task = await loadTask(ctx, dto.taskId);
+      if (!Object.values(task.assignments).includes(device.ownerMsp)) fail('ERR_FORBIDDEN', `task ${task.taskId} has no stage assigned to ${device.ownerMsp}`);
+      bounds = templateBounds((await getTemplate(ctx, task.template, task.version)) as Template);
+    }
+    const txId = ctx.stub.getTxID();
+    const alarms: Alarm[] = [];
+    const codeLinks: { codeHash: string; at: string; lat?: number; lon?: number }[] = [];
+    dto.readings.forEach((r, index) => {
+      const limits = [
+        ...(device.thresholds[r.metric] ? [{ bounds: device.thresholds[r.metric], source: 'device threshold' }] : []),
+        ...(bounds.has(r.metric) ? [bounds.get(r.metric)!] : []),
+      ];
+      const broken = limits.find((l) => outOfBounds(r.value, l.bounds));
+      if (broken) {
+        alarms.push({ alarmId: `${dto.deviceId}/${dto.seq}/${index}`, deviceId: dto.deviceId, seq: dto.seq, index, taskId: dto.taskId, metric: r.metric, value: r.value, bounds: broken.bounds, source: broken.source, at: r.at, raisedAt: ctx.txTime });
+      }
+      if (r.code) codeLinks.push({ codeHash: r.code, at: r.at, lat: r.lat, lon: r.lon });
+    });
+    const batch: ReadingBatch = {
+      deviceId: dto.deviceId,
+      seq: dto.seq,
+      taskId: dto.taskId,
+      digest: createHash('sha256').update(payload).digest('hex'),
+      count: dto.readings.length,
+      stats: metricStats(dto.readings),
+      keyVersion: device.keyVersion,
+      submittedBy: ctx.callerMsp,
+      submittedAt: ctx.txTime,
+      txId,
+    };
+    await putJson(ctx, key(ctx, KeyType.device, device.deviceId), { ...device, lastSeq: dto.seq, updatedAt: ctx.txTime });
+    await putJson(ctx, key(ctx, KeyType.reading, device.deviceId, pad(dto.seq, 16)), batch);
+    for (const a of alarms) await putJson(ctx, key(ctx, KeyType.alarm, a.deviceId, pad(a.seq, 16), pad(a.index, 4)), a);
+    for (const [i, link] of codeLinks.entries()) {
+      await putJson(ctx, key(ctx, KeyType.codeLocation, link.codeHash, txId, pad(i, 4)), { ...link, deviceId: dto.deviceId });
+    }
+    ctx.emit('devices.ReadingsSubmitted', { batch, alarms, codeLinks });
+    return canonicalJson({ seq: dto.seq, digest: batch.digest, stats: batch.stats, alarms: alarms.map((a) => a.alarmId) });
+  }
+
+  /** Acknowledge an alarm: the device's owner, or a regulator. */
+  @Transaction()
+  @Returns('string')
+  async ackAlarm(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(AckAlarmDto, json);
+    const member = await requireMember(ctx);
+    const [deviceId, seq, index] = dto.alarmId.split('/');
+    const k = key(ctx, KeyType.alarm, deviceId, pad(Number(seq), 16), pad(Number(index), 4));
+    const alarm = (await getJson<Alarm>(ctx, k)) ?? fail('ERR_NOT_FOUND', `alarm ${dto.alarmId} does not exist`);
+    const device = await loadDevice(ctx, deviceId);
+    if (device.ownerMsp !== ctx.callerMsp && !member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `alarm ${dto.alarmId} belongs to ${device.ownerMsp}`);
+    if (alarm.acked) fail('ERR_STATE', `alarm ${dto.alarmId} was acknowledged by ${alarm.acked.by}`);
+    const acked: Alarm = { ...alarm, acked: { by: ctx.callerMsp, at: ctx.txTime, comment: dto.comment } };
+    await putJson(ctx, k, acked);
+    ctx.emit('devices.AlarmAcked', { alarm: acked });
+    return canonicalJson(acked);
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async getDevice(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await loadDevice(ctx, parseDto(DeviceRefDto, json).deviceId));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async listAlarms(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await listJson<Alarm>(ctx, KeyType.alarm, [parseDto(DeviceRefDto, json).deviceId]));
+  }
+
+  @Transaction(false)
+  @Returns('string')
+  async listReadings(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await listJson<ReadingBatch>(ctx, KeyType.reading, [parseDto(DeviceRefDto, json).deviceId]));
+  }
+}

@@ -1,0 +1,116 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { HASH } from './codes';
+import { ID } from './process';
+
+export const DEVICE_TYPES = ['gps', 'rfid', 'temperature', 'humidity', 'multi'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+export type DeviceStatus = 'active' | 'disabled';
+export const MAX_READINGS = 500;
+
+export interface Bounds {
+  min?: number;
+  max?: number;
+}
+
+export interface Device {
+  deviceId: string;
+  type: DeviceType;
+  ownerMsp: string;
+  publicKeyPem: string;
+  keyVersion: number;
+  thresholds: Record<string, Bounds>;
+  status: DeviceStatus;
+  /** highest batch sequence accepted: a batch must carry a larger one */
+  lastSeq: number;
+  registeredAt: string;
+  updatedAt: string;
+}
+
+export interface MetricStats {
+  count: number;
+  min: number;
+  max: number;
+}
+
+export interface ReadingBatch {
+  deviceId: string;
+  seq: number;
+  taskId?: string;
+  /** SHA-256 of the signed canonical payload: the raw readings can be proven against it */
+  digest: string;
+  count: number;
+  stats: Record<string, MetricStats>;
+  keyVersion: number;
+  submittedBy: string;
+  submittedAt: string;
+  txId: string;
+}
+
+export interface Alarm {
+  alarmId: string;
+  deviceId: string;
+  seq: number;
+  index: number;
+  taskId?: string;
+  metric: string;
+  value: number;
+  bounds: Bounds;
+  /** device threshold or the template rule that set the bounds */
+  source: string;
+  at: string;
+  raisedAt: string;
+  acked?: { by: string; at: string; comment: string };
+}
+
+export class BoundsDto {
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) min?: number;
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) max?: number;
+}
+
+export class RegisterDeviceDto {
+  @IsString() @Matches(ID) deviceId!: string;
+  @IsIn(DEVICE_TYPES) type!: DeviceType;
+  @IsString() @Length(100, 1024) publicKeyPem!: string;
+  /** metric → bounds; checked by the contract */
+  @IsObject() thresholds!: Record<string, Bounds>;
+}
+
+export class SetDeviceStatusDto {
+  @IsString() @Matches(ID) deviceId!: string;
+  @IsIn(['active', 'disabled']) status!: DeviceStatus;
+}
+
+export class RotateDeviceKeyDto {
+  @IsString() @Matches(ID) deviceId!: string;
+  @IsString() @Length(100, 1024) publicKeyPem!: string;
+}
+
+export class ReadingDto {
+  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
+  @IsString() @Matches(/^[a-z][a-z0-9_]{0,39}$/) metric!: string;
+  @IsNumber({ allowNaN: false, allowInfinity: false }) value!: number;
+  @IsString() @Length(1, 16) unit!: string;
+  @IsOptional() @IsNumber() @Min(-90) @Max(90) lat?: number;
+  @IsOptional() @IsNumber() @Min(-180) @Max(180) lon?: number;
+  /** an RFID read of this code hash links the code to this place and time */
+  @IsOptional() @IsString() @Matches(HASH) code?: string;
+}
+
+export class SubmitReadingsDto {
+  @IsString() @Matches(ID) deviceId!: string;
+  @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) seq!: number;
+  @IsOptional() @IsString() @Matches(ID) taskId?: string;
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_READINGS) @ValidateNested({ each: true }) @Type(() => ReadingDto) readings!: ReadingDto[];
+  /** base64 DER ECDSA P-256 / SHA-256 signature over canonicalJson({deviceId, seq, taskId, readings}) */
+  @IsString() @IsBase64() @Length(8, 200) signature!: string;
+}
+
+export class AckAlarmDto {
+  @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}\/\d{1,16}\/\d{1,4}$/) alarmId!: string;
+  @IsString() @Length(0, 512) comment!: string;
+}
+
+export class DeviceRefDto {
+  @IsString() @Matches(ID) deviceId!: string;
+}
