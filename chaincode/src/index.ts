@@ -1,3 +1,4 @@
+import { AssetsContract } from './contracts/assets';
 import { CatalogContract } from './contracts/catalog';
 import { CodesContract } from './contracts/codes';
 import { DevicesContract } from './contracts/devices';
@@ -5,13 +6,14 @@ import { ConsortiumContract } from './contracts/consortium';
 import { ProcessContract } from './contracts/process';
 import { TraceContract } from './contracts/trace';
 
-export { CatalogContract, CodesContract, ConsortiumContract, DevicesContract, ProcessContract, TraceContract };
+export { AssetsContract, CatalogContract, CodesContract, ConsortiumContract, DevicesContract, ProcessContract, TraceContract };
 export * from './model/consortium';
 export * from './model/catalog';
 export * from './model/process';
 export * from './model/trace';
 export * from './model/codes';
 export * from './model/devices';
+export * from './model/assets';
 export { signedReadingsPayload } from './rules/readings';
 export { canonicalJson } from './rules/canonical-json';
 export { CodeLevel, CodeStatus } from './rules/codes';
@@ -19,8 +21,8 @@ export { ERROR_CODES, ErrorCode } from './ledger/errors';
 export { Rule, Violation } from './rules/cross-validation';
 export { DataItem, ItemValue } from './rules/items';
 
-/** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace, codes, devices. */
-export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, TraceContract, CodesContract, DevicesContract];
+/** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace, codes, devices, assets. */
+export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, TraceContract, CodesContract, DevicesContract, AssetsContract];
 export { checkRuleReferences, checkRuleShape } from './rules/cross-validation';
 export { checkItemDefinition } from './rules/items';
 export { checkStageGraph } from './rules/stage-order';

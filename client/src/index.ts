@@ -8,3 +8,4 @@ export { saltedHash, verifySaltedHash, encryptForOrgs, decryptForOrg, recipientK
 export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng, qrSvg } from './codes';
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';
 export { signReadings, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
+export { Wallet, HolderSignature } from './wallet';

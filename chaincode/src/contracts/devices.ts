@@ -1,10 +1,11 @@
-import { createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember } from '../ledger/access';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
+import { p256Key, verifies } from '../ledger/signatures';
 import { getJson, listJson, putJson } from '../ledger/state';
 import { AckAlarmDto, Alarm, Bounds, Device, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SubmitReadingsDto } from '../model/devices';
 import { Template } from '../model/process';
@@ -14,23 +15,6 @@ import { checkThresholds, metricStats, outOfBounds, signedReadingsPayload } from
 import { BaseContract } from './base';
 import { getTemplate } from './process';
 import { loadTask } from './trace';
-
-/** DER of OID 1.2.840.10045.3.1.7 (prime256v1), as it appears in a P-256 SubjectPublicKeyInfo */
-const P256_OID = Buffer.from('06082a8648ce3d030107', 'hex');
-
-/** Parses a PEM public key and insists on EC P-256 (works on Node 12, which lacks key details). */
-function p256Key(pem: string): KeyObject {
-  let k: KeyObject;
-  try {
-    k = createPublicKey(pem);
-  } catch {
-    return fail('ERR_VALIDATION', 'publicKeyPem is not a PEM public key');
-  }
-  if (k.asymmetricKeyType !== 'ec' || !(k.export({ type: 'spki', format: 'der' }) as Buffer).includes(P256_OID)) {
-    fail('ERR_VALIDATION', 'publicKeyPem must be an ECDSA P-256 key');
-  }
-  return k;
-}
 
 async function loadDevice(ctx: TraceContext, deviceId: string): Promise<Device> {
   return (await getJson<Device>(ctx, key(ctx, KeyType.device, deviceId))) ?? fail('ERR_NOT_FOUND', `device ${deviceId} is not registered`);
@@ -114,14 +98,7 @@ export class DevicesContract extends BaseContract {
     if (device.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${device.ownerMsp}`);
     if (device.status !== 'active') fail('ERR_STATE', `device ${dto.deviceId} is ${device.status}`);
     const payload = Buffer.from(canonicalJson(signedReadingsPayload(dto)));
-    const signature = Buffer.from(dto.signature, 'base64');
-    let valid = false;
-    try {
-      valid = verify('sha256', payload, { key: p256Key(device.publicKeyPem), dsaEncoding: 'der' }, signature);
-    } catch {
-      valid = false;
-    }
-    if (!valid) fail('ERR_SIGNATURE', `the readings are not signed by device ${dto.deviceId}'s current key`);
+    if (!verifies(p256Key(device.publicKeyPem), payload, dto.signature)) fail('ERR_SIGNATURE', `the readings are not signed by device ${dto.deviceId}'s current key`);
     if (dto.seq <= device.lastSeq) fail('ERR_REPLAY', `seq ${dto.seq} is not above the last accepted ${device.lastSeq}`);
     let bounds = new Map<string, { bounds: Bounds; source: string }>();
     if (dto.taskId) {

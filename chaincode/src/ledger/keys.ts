@@ -26,6 +26,12 @@ export const KeyType = {
   reading: 'reading',
   alarm: 'alarm',
   codeLocation: 'codeloc',
+  assetClass: 'aclass',
+  balance: 'bal',
+  lock: 'lock',
+  offer: 'offer',
+  redemption: 'redeem',
+  nonce: 'nonce',
 } as const;
 export type KeyTypeName = (typeof KeyType)[keyof typeof KeyType];
 

@@ -98,3 +98,22 @@ export const TEA_ASSIGNMENTS = {
 };
 
 export const hex64 = (c: string) => c.repeat(64).slice(0, 64);
+
+/** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task. */
+export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+  const { brand, farm, factory, retail } = clients;
+  await brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '景迈古树普洱 357g' }, lot: taskId, plannedQuantity: cakes, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+  await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai' });
+  await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
+  await rec(factory, 'tea_withering', 30, { tea_withered_kg: 700 });
+  await rec(factory, 'tea_rolling', 44, { tea_rolled_kg: 690 });
+  await rec(factory, 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 });
+  await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
+  await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
+  await rec(factory, 'tea_packing', 96, { tea_cakes: cakes, tea_cake_weight_g: 357, tea_packed_kg: (cakes * 357) / 1000 });
+  await rec(farm, 'tea_warehousing', 120, { tea_stored_cakes: cakes, storage_temp_c: 22, storage_humidity_pct: 65 });
+  await rec(factory, 'shipping', 200, { shipped_units: 10, carrier: 'SF', tracking_no: 'SF1234567890', dest_region: 'CN-53' });
+  await rec(retail, 'receiving', 230, { received_units: 10, store_name: 'Kunming' });
+  await retail.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok' });
+}

@@ -1,0 +1,219 @@
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { Role, ROLES } from './consortium';
+import { HASH } from './codes';
+import { ID } from './process';
+
+export const ASSET_KINDS = ['tea', 'liquor'] as const;
+export type AssetKind = (typeof ASSET_KINDS)[number] | 'currency';
+/** an account is the SHA-256 (hex) of its holder's P-256 public key (SPKI DER) */
+export const ACCOUNT = HASH;
+const MAX_UNITS = 1e15;
+
+export interface AssetClass {
+  classId: string;
+  symbol: string;
+  kind: AssetKind;
+  unit: string;
+  /** tea/liquor: the traced lot backing the class */
+  taskId?: string;
+  quantityRef?: string;
+  certifiedQuantity: number;
+  storage?: { warehouse: string; location: string; since: string };
+  evidence: string[];
+  confirmationsRequired: Role[];
+  confirmations: Partial<Record<Role, { mspId: string; at: string }>>;
+  status: 'proposed' | 'active';
+  /** the org whose issuer (or, for currencies, exchange) members may issue */
+  issuerMsp?: string;
+  issued: number;
+  redeemed: number;
+  /** units still held by the warehouse: certified minus confirmed redemptions */
+  reserve: number;
+  valuation?: { pricePerUnit: number; currency: string; date: string; by: string };
+  proposedBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Balance {
+  account: string;
+  classId: string;
+  amount: number;
+}
+
+export interface Lock {
+  lockId: string;
+  classId: string;
+  account: string;
+  quantity: number;
+  kind: 'pledge' | 'freeze';
+  /** pledge: the lender account that alone may release it */
+  lender?: string;
+  /** freeze: the regulator org */
+  regulator?: string;
+  at: string;
+}
+
+export interface Offer {
+  offerId: string;
+  classId: string;
+  seller: string;
+  /** units still offered */
+  quantity: number;
+  /** price per unit, in the smallest unit of currencyClass */
+  price: number;
+  currencyClass: string;
+  status: 'open' | 'filled' | 'cancelled';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Redemption {
+  redemptionId: string;
+  classId: string;
+  account: string;
+  quantity: number;
+  status: 'open' | 'delivered';
+  requestedAt: string;
+  confirmedBy?: string;
+  confirmedAt?: string;
+}
+
+export class StorageDto {
+  @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) warehouse!: string;
+  @IsString() @Matches(/^\d{13}$/) location!: string;
+  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) since!: string;
+}
+
+export class ProposeClassDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(/^[A-Z0-9]{2,12}$/) symbol!: string;
+  @IsIn(ASSET_KINDS) kind!: 'tea' | 'liquor';
+  @IsString() @Matches(ID) taskId!: string;
+  @IsString() @Length(1, 16) unit!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) certifiedQuantity!: number;
+  /** the recorded item (stage.item) that counts the lot: certifiedQuantity may not exceed it */
+  @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) quantityRef!: string;
+  @ValidateNested() @Type(() => StorageDto) storage!: StorageDto;
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsIn(ROLES, { each: true }) confirmations!: Role[];
+  @IsArray() @ArrayMaxSize(32) @Matches(HASH, { each: true }) evidence!: string[];
+}
+
+export class ClassRefDto {
+  @IsString() @Matches(ID) classId!: string;
+}
+
+export class CreateCurrencyDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(/^[A-Z0-9]{2,12}$/) symbol!: string;
+  @IsString() @Length(1, 16) unit!: string;
+}
+
+export class IssueDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) to!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+/** Fields every holder-signed request carries. */
+export class SignedDto {
+  @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce!: string;
+  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt!: string;
+  @IsString() @Length(100, 400) publicKeyPem!: string;
+  /** base64 DER ECDSA P-256 / SHA-256 over the canonical JSON of every other field */
+  @IsString() @Length(8, 200) signature!: string;
+}
+
+export class TransferDto extends SignedDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) from!: string;
+  @IsString() @Matches(ACCOUNT) to!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+export class PledgeDto extends SignedDto {
+  @IsString() @Matches(ID) lockId!: string;
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) account!: string;
+  @IsString() @Matches(ACCOUNT) lender!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+export class ReleasePledgeDto extends SignedDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ID) lockId!: string;
+  /** the lender account, which signs the release */
+  @IsString() @Matches(ACCOUNT) lender!: string;
+}
+
+export class FreezeDto {
+  @IsString() @Matches(ID) lockId!: string;
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) account!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+export class UnfreezeDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ID) lockId!: string;
+}
+
+export class CreateOfferDto extends SignedDto {
+  @IsString() @Matches(ID) offerId!: string;
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) seller!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+  @IsInt() @Min(0) @Max(MAX_UNITS) price!: number;
+  @IsString() @Matches(ID) currencyClass!: string;
+}
+
+export class AcceptOfferDto extends SignedDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ID) offerId!: string;
+  @IsString() @Matches(ACCOUNT) buyer!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+export class CancelOfferDto extends SignedDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ID) offerId!: string;
+  @IsString() @Matches(ACCOUNT) seller!: string;
+}
+
+export class RedeemDto extends SignedDto {
+  @IsString() @Matches(ID) redemptionId!: string;
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) account!: string;
+  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+}
+
+export class ConfirmRedemptionDto {
+  @IsString() @Matches(ID) redemptionId!: string;
+}
+
+export class SetValuationDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsInt() @Min(0) @Max(MAX_UNITS) pricePerUnit!: number;
+  @IsString() @Matches(/^[A-Z]{3}$/) currency!: string;
+  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) date!: string;
+}
+
+export class BalanceRefDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsString() @Matches(ACCOUNT) account!: string;
+}
+
+export class AccountRefDto {
+  @IsString() @Matches(ACCOUNT) account!: string;
+}
+
+export class ConfirmClassDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsIn(ROLES) role!: Role;
+}
+
+export class OfferRefDto {
+  @IsString() @Matches(ID) classId!: string;
+  @IsOptional() @IsIn(['open', 'filled', 'cancelled']) status?: 'open' | 'filled' | 'cancelled';
+}

@@ -1,0 +1,208 @@
+import { expect } from 'chai';
+import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { completeTeaLot, hex64, ORGS, startConsortium, TestConsortium, WAREHOUSE_GLN } from './consortium';
+
+/** Small deterministic PRNG so a failing sequence can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Errors a random operation may legitimately meet; anything else fails the test. */
+const EXPECTED = new Set(['ERR_INSUFFICIENT', 'ERR_STATE', 'ERR_CONFLICT', 'ERR_NOT_FOUND', 'ERR_FORBIDDEN', 'ERR_VALIDATION', 'ERR_COMMIT']);
+
+interface Model {
+  bal: Map<string, number>;
+  locks: Map<string, { classId: string; quantity: number }>;
+  offers: Map<string, { classId: string; quantity: number }>;
+  issued: Map<string, number>;
+  redeemed: Map<string, number>;
+}
+
+/** Recomputes holdings from the chaincode events, failing on any negative balance along the way. */
+function apply(m: Model, name: string, p: Record<string, never>): void {
+  const add = (account: string, classId: string, q: number) => {
+    const k = `${account}/${classId}`;
+    const v = (m.bal.get(k) ?? 0) + q;
+    expect(v, `balance ${k} after ${name}`).to.be.at.least(0);
+    m.bal.set(k, v);
+  };
+  const inc = (map: Map<string, number>, k: string, q: number) => map.set(k, (map.get(k) ?? 0) + q);
+  switch (name) {
+    case 'assets.Issued':
+      add(p.to, p.classId, p.quantity);
+      inc(m.issued, p.classId, p.quantity);
+      break;
+    case 'assets.Transferred':
+      add(p.from, p.classId, -p.quantity);
+      add(p.to, p.classId, p.quantity);
+      break;
+    case 'assets.Locked': {
+      const l = p.lock as unknown as { lockId: string; classId: string; account: string; quantity: number };
+      add(l.account, l.classId, -l.quantity);
+      m.locks.set(l.lockId, { classId: l.classId, quantity: l.quantity });
+      break;
+    }
+    case 'assets.Unlocked': {
+      const l = p.lock as unknown as { lockId: string; classId: string; account: string; quantity: number };
+      add(l.account, l.classId, l.quantity);
+      m.locks.delete(l.lockId);
+      break;
+    }
+    case 'assets.OfferCreated': {
+      const o = p.offer as unknown as { offerId: string; classId: string; seller: string; quantity: number };
+      add(o.seller, o.classId, -o.quantity);
+      m.offers.set(o.offerId, { classId: o.classId, quantity: o.quantity });
+      break;
+    }
+    case 'assets.OfferAccepted': {
+      const o = p.offer as unknown as { offerId: string; classId: string; seller: string; quantity: number; currencyClass: string };
+      add(p.buyer, o.classId, p.quantity);
+      add(p.buyer, o.currencyClass, -p.cost);
+      add(o.seller, o.currencyClass, p.cost);
+      m.offers.set(o.offerId, { classId: o.classId, quantity: o.quantity });
+      break;
+    }
+    case 'assets.OfferCancelled': {
+      const o = p.offer as unknown as { offerId: string; classId: string; seller: string };
+      add(o.seller, o.classId, p.returned);
+      m.offers.set(o.offerId, { classId: o.classId, quantity: 0 });
+      break;
+    }
+    case 'assets.Redeemed': {
+      const r = p.redemption as unknown as { classId: string; account: string; quantity: number };
+      add(r.account, r.classId, -r.quantity);
+      inc(m.redeemed, r.classId, r.quantity);
+      break;
+    }
+  }
+}
+
+describe('assets invariants under random operation sequences (devnet)', function () {
+  this.timeout(600_000);
+  let net: TestConsortium;
+  let c: Record<'brand' | 'farm' | 'factory' | 'retail', TraceChainClient>;
+  const wallets = Array.from({ length: 5 }, () => Wallet.generate());
+  const CERTIFIED = 400;
+  let startBlock = 0n;
+
+  before(async () => {
+    net = await startConsortium();
+    c = net.clients;
+    await c.brand.consortium.updateMember({ mspId: ORGS.brand, roles: ['operator', 'brand', 'auditor', 'issuer'] });
+    await c.brand.consortium.updateMember({ mspId: ORGS.factory, roles: ['processor', 'logistics', 'exchange'] });
+    await completeTeaLot(net.clients, 'inv-lot', 600);
+    await c.brand.assets.proposeClass({ classId: 'inv', symbol: 'INV', kind: 'tea', taskId: 'inv-lot', unit: 'cake', certifiedQuantity: CERTIFIED, quantityRef: 'tea_warehousing.tea_stored_cakes', storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('1')] });
+    await c.farm.assets.confirmClass({ classId: 'inv', role: 'warehouse' });
+    const first = await c.factory.ledger.submit('assets:createCurrency', JSON.stringify({ classId: 'cash', symbol: 'CNY', unit: 'fen' }));
+    startBlock = first.blockNumber;
+    for (const w of wallets) await c.factory.assets.issue({ classId: 'cash', to: w.account, quantity: 50_000 });
+  });
+
+  after(async () => {
+    await net?.close();
+  });
+
+  for (const seed of [11, 22, 33]) {
+    it(`sequence ${seed}: 100 random operations keep balances + locked + offered + redeemed = issued ≤ certified`, async () => {
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+      const q = (max: number) => 1 + Math.floor(rnd() * max);
+      const submitters = [c.brand, c.farm, c.factory, c.retail];
+      const id = (p: string) => `${p}-${seed}-${Math.floor(rnd() * 1e9)}`;
+      const pledges: { lockId: string; lender: Wallet }[] = [];
+      const offers: { offerId: string; seller: Wallet }[] = [];
+      const redemptions: string[] = [];
+      let ok = 0;
+      const ops: (() => Promise<unknown>)[] = [
+        () => c.brand.assets.issue({ classId: 'inv', to: pick(wallets).account, quantity: q(40) }),
+        () => {
+          const from = pick(wallets);
+          return pick(submitters).assets.transfer(from.sign({ classId: 'inv', from: from.account, to: pick(wallets.filter((w) => w !== from)).account, quantity: q(30) }));
+        },
+        () => {
+          const [w, lender] = [pick(wallets), pick(wallets)];
+          const lockId = id('p');
+          pledges.push({ lockId, lender });
+          return pick(submitters).assets.pledge(w.sign({ lockId, classId: 'inv', account: w.account, lender: lender.account, quantity: q(20) }));
+        },
+        () => {
+          const p = pick(pledges.length ? pledges : [{ lockId: 'none', lender: wallets[0] }]);
+          return pick(submitters).assets.releasePledge(p.lender.sign({ classId: 'inv', lockId: p.lockId, lender: p.lender.account }));
+        },
+        () => {
+          const w = pick(wallets);
+          const offerId = id('o');
+          offers.push({ offerId, seller: w });
+          return pick(submitters).assets.createOffer(w.sign({ offerId, classId: 'inv', seller: w.account, quantity: q(25), price: q(3000), currencyClass: 'cash' }));
+        },
+        () => {
+          const buyer = pick(wallets);
+          return pick(submitters).assets.acceptOffer(buyer.sign({ classId: 'inv', offerId: pick(offers.length ? offers : [{ offerId: 'none', seller: buyer }]).offerId, buyer: buyer.account, quantity: q(15) }));
+        },
+        () => {
+          const o = pick(offers.length ? offers : [{ offerId: 'none', seller: wallets[0] }]);
+          return pick(submitters).assets.cancelOffer(o.seller.sign({ classId: 'inv', offerId: o.offerId, seller: o.seller.account }));
+        },
+        () => {
+          const w = pick(wallets);
+          const redemptionId = id('r');
+          redemptions.push(redemptionId);
+          return pick(submitters).assets.redeem(w.sign({ redemptionId, classId: 'inv', account: w.account, quantity: q(10) }));
+        },
+        () => c.farm.assets.confirmRedemption({ redemptionId: pick(redemptions.length ? redemptions : ['none']) }),
+      ];
+      for (let i = 0; i < 100; ) {
+        // Mostly one at a time; now and then two at once, racing for the same balances.
+        const batch = rnd() < 0.2 ? [pick(ops), pick(ops)] : [pick(ops)];
+        const results = await Promise.allSettled(batch.map((op) => op()));
+        for (const r of results) {
+          if (r.status === 'fulfilled') ok++;
+          else {
+            const e = r.reason as LedgerError;
+            expect(e, String(e)).to.be.instanceOf(LedgerError);
+            expect(EXPECTED.has(e.code), `${e.code}: ${e.message}`).to.equal(true);
+          }
+        }
+        i += batch.length;
+      }
+      expect(ok, 'a fair share of the operations succeed').to.be.greaterThan(20);
+
+      // Recompute everything from the events and compare with the chain.
+      // A last transaction marks where the event stream ends.
+      const marker = await c.factory.ledger.submit('assets:issue', JSON.stringify({ classId: 'cash', to: wallets[0].account, quantity: 1 }));
+      const model: Model = { bal: new Map(), locks: new Map(), offers: new Map(), issued: new Map(), redeemed: new Map() };
+      const stream = await c.brand.ledger.chaincodeEvents({ blockNumber: startBlock });
+      for await (const ev of stream) {
+        apply(model, ev.eventName, JSON.parse(Buffer.from(ev.payload).toString()));
+        if (ev.transactionId === marker.transactionId) break;
+      }
+      stream.close();
+      const cls = await c.brand.assets.getClass('inv');
+      const sum = (pred: (k: string) => boolean) => [...model.bal].filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0);
+      const held = sum((k) => k.endsWith('/inv'));
+      const locked = [...model.locks.values()].filter((l) => l.classId === 'inv').reduce((n, l) => n + l.quantity, 0);
+      const offered = [...model.offers.values()].filter((o) => o.classId === 'inv').reduce((n, o) => n + o.quantity, 0);
+      expect(held + locked + offered + (model.redeemed.get('inv') ?? 0)).to.equal(model.issued.get('inv') ?? 0);
+      expect([cls.issued, cls.redeemed]).to.deep.equal([model.issued.get('inv') ?? 0, model.redeemed.get('inv') ?? 0]);
+      expect(cls.issued).to.be.at.most(CERTIFIED);
+      expect(sum((k) => k.endsWith('/cash'))).to.equal(model.issued.get('cash'));
+      for (const w of wallets) {
+        const holdings = await c.brand.assets.getHoldings(w.account);
+        for (const classId of ['inv', 'cash']) {
+          expect(holdings.find((h) => h.classId === classId)?.amount ?? 0, `${classId} of ${w.account.slice(0, 8)}`).to.equal(model.bal.get(`${w.account}/${classId}`) ?? 0);
+        }
+      }
+      const chainLocks = await c.brand.assets.listLocks('inv');
+      expect(chainLocks.reduce((n, l) => n + l.quantity, 0)).to.equal(locked);
+      const open = await c.brand.assets.listOffers('inv');
+      expect(open.reduce((n, o) => n + o.quantity, 0)).to.equal(offered);
+    });
+  }
+});

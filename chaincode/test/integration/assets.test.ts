@@ -1,0 +1,179 @@
+import { expect } from 'chai';
+import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TestConsortium, WAREHOUSE_GLN } from './consortium';
+
+const CLASS = 'jm2026';
+const CNY = 'cny';
+
+describe('assets: 茶花 backed by a traced lot (devnet)', function () {
+  this.timeout(300_000);
+  let net: TestConsortium;
+  let brand: TraceChainClient;
+  let farm: TraceChainClient;
+  let factory: TraceChainClient;
+  let retail: TraceChainClient;
+  const alice = Wallet.generate();
+  const bob = Wallet.generate();
+  const lender = Wallet.generate();
+
+  const propose = (over: Record<string, unknown> = {}, by = brand) =>
+    by.assets.proposeClass({
+      classId: CLASS,
+      symbol: 'JMTEA',
+      kind: 'tea',
+      taskId: 'lot-1',
+      unit: 'cake',
+      certifiedQuantity: 500,
+      quantityRef: 'tea_warehousing.tea_stored_cakes',
+      storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' },
+      confirmations: ['warehouse', 'inspector'],
+      evidence: [hex64('9')],
+      ...over,
+    });
+  const balance = async (w: Wallet, classId = CLASS) => (await brand.assets.getBalance(classId, w.account)).amount;
+
+  before(async () => {
+    net = await startConsortium();
+    ({ brand, farm, factory, retail } = net.clients);
+    await brand.consortium.updateMember({ mspId: ORGS.brand, roles: ['operator', 'brand', 'auditor', 'issuer'] });
+    await brand.consortium.updateMember({ mspId: ORGS.factory, roles: ['processor', 'logistics', 'exchange'] });
+    await brand.consortium.updateMember({ mspId: ORGS.retail, roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
+    await brand.trace.createTask({ taskId: 'lot-open', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: 't' }, lot: 'open', plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+    await completeTeaLot(net.clients, 'lot-1', 600);
+  });
+
+  after(async () => {
+    await net?.close();
+  });
+
+  describe('class lifecycle', () => {
+    it('refuses a lot that is not complete and audited, and a quantity above the recorded one', async () => {
+      await rejectsWith(propose({ taskId: 'lot-open' }), 'ERR_STATE', /not complete and audited/);
+      await rejectsWith(propose({ certifiedQuantity: 601 }), 'ERR_INSUFFICIENT', /exceeds the recorded tea_warehousing.tea_stored_cakes of 600/);
+      await rejectsWith(propose({ storage: { warehouse: ORGS.factory, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' } }), 'ERR_VALIDATION', /not an active warehouse member/);
+      await rejectsWith(propose({}, farm), 'ERR_FORBIDDEN');
+      await rejectsWith(propose({ quantityRef: 'tea_plantation.tea_garden' }), 'ERR_VALIDATION', /not a numeric item/);
+      await rejectsWith(brand.assets.getClass(CLASS), 'ERR_NOT_FOUND');
+    });
+
+    it('activates after each required role confirms once, by a member holding it', async () => {
+      expect((await propose()).status).to.equal('proposed');
+      await rejectsWith(brand.assets.issue({ classId: CLASS, to: alice.account, quantity: 1 }), 'ERR_STATE', /not active/);
+      await rejectsWith(factory.assets.confirmClass({ classId: CLASS, role: 'warehouse' }), 'ERR_FORBIDDEN');
+      await rejectsWith(retail.assets.confirmClass({ classId: CLASS, role: 'regulator' }), 'ERR_VALIDATION', /does not ask/);
+      expect((await farm.assets.confirmClass({ classId: CLASS, role: 'warehouse' })).status).to.equal('proposed');
+      await rejectsWith(farm.assets.confirmClass({ classId: CLASS, role: 'warehouse' }), 'ERR_CONFLICT');
+      const active = await retail.assets.confirmClass({ classId: CLASS, role: 'inspector' });
+      expect(active.status).to.equal('active');
+      expect(Object.keys(active.confirmations)).to.have.members(['warehouse', 'inspector']);
+    });
+
+    it('issues only by an issuer, never beyond the certified quantity', async () => {
+      await rejectsWith(farm.assets.issue({ classId: CLASS, to: alice.account, quantity: 10 }), 'ERR_FORBIDDEN');
+      await brand.assets.issue({ classId: CLASS, to: alice.account, quantity: 300 });
+      await rejectsWith(brand.assets.issue({ classId: CLASS, to: bob.account, quantity: 201 }), 'ERR_INSUFFICIENT', /certified 500/);
+      expect((await brand.assets.getClass(CLASS)).issued).to.equal(300);
+      expect(await balance(bob)).to.equal(0);
+    });
+  });
+
+  describe('holder authority', () => {
+    it('moves units with the holder’s signature', async () => {
+      await farm.assets.transfer(alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: 20 }));
+      expect([await balance(alice), await balance(bob)]).to.deep.equal([280, 20]);
+    });
+
+    it('rejects a forged signature, a replayed nonce, an expired request and an overdraft, moving nothing', async () => {
+      const forged = bob.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: 5 });
+      await rejectsWith(farm.assets.transfer(forged), 'ERR_SIGNATURE', /does not belong/);
+      const tampered = { ...alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: 1 }), quantity: 100 };
+      await rejectsWith(farm.assets.transfer(tampered), 'ERR_SIGNATURE', /does not verify/);
+      const once = alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: 1 });
+      await factory.assets.transfer(once);
+      await rejectsWith(retail.assets.transfer(once), 'ERR_REPLAY');
+      const expired = alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: 1 }, 60_000, Date.now() - 3_600_000);
+      await rejectsWith(farm.assets.transfer(expired), 'ERR_SIGNATURE', /expired/);
+      await rejectsWith(farm.assets.transfer(bob.sign({ classId: CLASS, from: bob.account, to: alice.account, quantity: 22 })), 'ERR_INSUFFICIENT');
+      expect([await balance(alice), await balance(bob)]).to.deep.equal([279, 21]);
+    });
+
+    it('lets exactly one of two concurrent transfers that together overdraw commit', async () => {
+      const results = await Promise.allSettled([
+        farm.assets.transfer(bob.sign({ classId: CLASS, from: bob.account, to: alice.account, quantity: 15 })),
+        factory.assets.transfer(bob.sign({ classId: CLASS, from: bob.account, to: lender.account, quantity: 15 })),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+      const failure = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as LedgerError;
+      expect(failure).to.be.instanceOf(LedgerError);
+      // Endorsed on the same balance, the second is refused at commit; endorsed after the first committed, it is refused at endorsement.
+      expect(JSON.stringify([failure.code, failure.details.validationCode])).to.be.oneOf([JSON.stringify(['ERR_COMMIT', 'MVCC_READ_CONFLICT']), JSON.stringify(['ERR_INSUFFICIENT', undefined])]);
+      expect((await balance(bob)) + (await balance(alice)) + (await balance(lender))).to.equal(300);
+      expect(await balance(bob)).to.equal(6);
+    });
+  });
+
+  describe('locks, trading and redemption', () => {
+    it('pledges to a lender, whose signature alone releases; a regulator freezes and unfreezes', async () => {
+      const before = await balance(alice);
+      await farm.assets.pledge(alice.sign({ lockId: 'loan-1', classId: CLASS, account: alice.account, lender: lender.account, quantity: 50 }));
+      expect(await balance(alice)).to.equal(before - 50);
+      await rejectsWith(farm.assets.transfer(alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: before - 49 })), 'ERR_INSUFFICIENT');
+      await rejectsWith(farm.assets.releasePledge(alice.sign({ classId: CLASS, lockId: 'loan-1', lender: alice.account })), 'ERR_FORBIDDEN');
+      await rejectsWith(retail.assets.unfreeze({ classId: CLASS, lockId: 'loan-1' }), 'ERR_FORBIDDEN', /pledge/);
+      await farm.assets.releasePledge(lender.sign({ classId: CLASS, lockId: 'loan-1', lender: lender.account }));
+      expect(await balance(alice)).to.equal(before);
+
+      await rejectsWith(brand.assets.freeze({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10 }), 'ERR_FORBIDDEN');
+      await retail.assets.freeze({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10 });
+      expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.kind])).to.deep.equal([['court-1', 'freeze']]);
+      await rejectsWith(brand.assets.unfreeze({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN');
+      await retail.assets.unfreeze({ classId: CLASS, lockId: 'court-1' });
+      expect(await balance(alice)).to.equal(before);
+    });
+
+    it('settles delivery versus payment with partial fills, both legs or neither, and cancels', async () => {
+      await rejectsWith(brand.assets.createCurrency({ classId: CNY, symbol: 'CNY', unit: 'fen' }), 'ERR_FORBIDDEN');
+      await factory.assets.createCurrency({ classId: CNY, symbol: 'CNY', unit: 'fen' });
+      await factory.assets.issue({ classId: CNY, to: bob.account, quantity: 100_000 });
+      await rejectsWith(brand.assets.issue({ classId: CNY, to: bob.account, quantity: 1 }), 'ERR_FORBIDDEN');
+      const a0 = await balance(alice);
+      await farm.assets.createOffer(alice.sign({ offerId: 'o1', classId: CLASS, seller: alice.account, quantity: 100, price: 800, currencyClass: CNY }));
+      expect(await balance(alice)).to.equal(a0 - 100);
+      const fill = await retail.assets.acceptOffer(bob.sign({ classId: CLASS, offerId: 'o1', buyer: bob.account, quantity: 40 }));
+      expect(fill).to.deep.include({ quantity: 40, cost: 32_000, left: 60 });
+      expect([await balance(bob, CNY), await balance(alice, CNY)]).to.deep.equal([68_000, 32_000]);
+      // The lender holds no CNY: neither leg moves.
+      const l0 = await balance(lender);
+      await rejectsWith(retail.assets.acceptOffer(lender.sign({ classId: CLASS, offerId: 'o1', buyer: lender.account, quantity: 10 })), 'ERR_INSUFFICIENT', /cny/);
+      await rejectsWith(retail.assets.acceptOffer(bob.sign({ classId: CLASS, offerId: 'o1', buyer: bob.account, quantity: 61 })), 'ERR_INSUFFICIENT', /60 units left/);
+      expect([await balance(lender), await balance(lender, CNY), await balance(alice, CNY)]).to.deep.equal([l0, 0, 32_000]);
+      expect((await brand.assets.listOffers(CLASS))[0].quantity).to.equal(60);
+      await rejectsWith(farm.assets.cancelOffer(bob.sign({ classId: CLASS, offerId: 'o1', seller: bob.account })), 'ERR_FORBIDDEN');
+      await farm.assets.cancelOffer(alice.sign({ classId: CLASS, offerId: 'o1', seller: alice.account }));
+      expect(await balance(alice)).to.equal(a0 - 40);
+      expect(await brand.assets.listOffers(CLASS)).to.deep.equal([]);
+    });
+
+    it('redeems: units burn, the class warehouse confirms the outbound and the reserve drops', async () => {
+      const c0 = await brand.assets.getClass(CLASS);
+      const r = await farm.assets.redeem(alice.sign({ redemptionId: 'r1', classId: CLASS, account: alice.account, quantity: 5 }));
+      expect(r.status).to.equal('open');
+      await rejectsWith(factory.assets.confirmRedemption({ redemptionId: 'r1' }), 'ERR_FORBIDDEN');
+      await farm.assets.confirmRedemption({ redemptionId: 'r1' });
+      await rejectsWith(farm.assets.confirmRedemption({ redemptionId: 'r1' }), 'ERR_STATE');
+      const c1 = await brand.assets.getClass(CLASS);
+      expect([c1.redeemed, c1.reserve, c1.issued]).to.deep.equal([c0.redeemed + 5, c0.reserve - 5, c0.issued]);
+    });
+
+    it('values holdings at the appraiser’s price and ages them from the storage start', async () => {
+      await rejectsWith(brand.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' }), 'ERR_FORBIDDEN');
+      await retail.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' });
+      const [h] = (await brand.assets.getHoldings(alice.account)).filter((x) => x.classId === CLASS);
+      expect(h.value).to.deep.equal({ amount: h.amount * 900, currency: 'CNY', date: '2026-11-01' });
+      expect(h.ageDays).to.be.at.least(50);
+      const history = await brand.assets.getClassHistory(CLASS);
+      expect(history[0].value?.valuation?.pricePerUnit).to.equal(900);
+      expect(history[history.length - 1].value?.status).to.equal('proposed');
+    });
+  });
+});
