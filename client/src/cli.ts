@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TraceChainClient } from './contracts';
 import { FabricGatewayLedger, identityFromFiles } from './fabric-gateway';
 import { issueCodesResumable } from './issue-codes';
 import { simulateDevice } from './devices';
+import { Wallet } from './wallet';
+import { LedgerError } from './errors';
 
 const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
        trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
+       trace wallet create --out alice.key      |  trace wallet account --wallet alice.key
+       trace assets TRANSACTION --json '{...}' [--wallet alice.key]
+         e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
+              trace assets getHoldings --json '{"account":"<account>"}'
   common: [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
   codes issue: generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and
     issues their hashes on chain in batches. Run the same command again after an interruption: it resumes.
+  assets: submits (or, for get*/list* queries, evaluates) an assets transaction; with --wallet the request is
+    signed as that holder (nonce, expiry, public key, signature added).
   device simulate: holds a device key, registers the device, signs and submits readings (cellar climate with
     one heat excursion, or a GPS track), and prints the alarms the chain raised.`;
 
@@ -58,6 +66,37 @@ async function simulate(values: { device?: string; scenario?: string; task?: str
   }
 }
 
+function wallet(sub: string | undefined, values: { out?: string; wallet?: string }): void {
+  const path = sub === 'create' ? values.out : sub === 'account' ? values.wallet : undefined;
+  if (!path || (sub === 'create' && existsSync(path))) {
+    console.error(sub === 'create' && path ? `${path} exists; a wallet file is never overwritten` : USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const w = Wallet.file(resolve(path));
+  console.log(JSON.stringify({ wallet: resolve(path), account: w.account, publicKeyPem: w.publicKeyPem }));
+}
+
+async function assets(tx: string, values: { json?: string; wallet?: string; connection?: string; msp?: string; user?: string }): Promise<void> {
+  let dto: object;
+  try {
+    dto = JSON.parse(values.json ?? '{}') as object;
+  } catch {
+    console.error('--json is not valid JSON');
+    process.exitCode = 2;
+    return;
+  }
+  if (values.wallet) dto = Wallet.file(resolve(values.wallet)).sign(dto);
+  const ledger = connectFromProfile(values);
+  try {
+    const name = `assets:${tx}`;
+    const out = /^(get|list)/.test(tx) ? await ledger.evaluate(name, JSON.stringify(dto)) : (await ledger.submit(name, JSON.stringify(dto))).result;
+    console.log(Buffer.from(out).toString('utf8'));
+  } finally {
+    ledger.close();
+  }
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -76,10 +115,14 @@ async function main(): Promise<void> {
       key: { type: 'string' },
       batches: { type: 'string' },
       readings: { type: 'string' },
+      json: { type: 'string' },
+      wallet: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
   if (command === 'device simulate') return simulate(values);
+  if (positionals[0] === 'wallet') return wallet(positionals[1], values);
+  if (positionals[0] === 'assets' && positionals.length === 2) return assets(positionals[1], values);
   const count = Number(values.count);
   const level = (values.level ?? 'item') as 'item' | 'case' | 'pallet';
   if (command !== 'codes issue' || !values.task || !Number.isInteger(count) || count < 1 || !['item', 'case', 'pallet'].includes(level)) {
@@ -108,6 +151,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  console.error(`trace: ${e.message}`);
+  console.error(`trace: ${e instanceof LedgerError ? `[${e.code}] ` : ''}${e.message}`);
   process.exit(1);
 });

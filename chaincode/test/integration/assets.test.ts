@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
 import { completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
@@ -174,6 +178,31 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       const history = await brand.assets.getClassHistory(CLASS);
       expect(history[0].value?.valuation?.pricePerUnit).to.equal(900);
       expect(history[history.length - 1].value?.status).to.equal('proposed');
+    });
+  });
+
+  describe('trace CLI', () => {
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [resolve(__dirname, '../../../../client/dist/src/cli.js'), ...args, '--connection', join(net.devnet.dataDir, 'connection.json'), '--msp', ORGS.farm], { encoding: 'utf8' });
+      return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+    };
+
+    it('creates a wallet, signs a transfer with it, and queries holdings', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'wallet-')), 'carol.key');
+      const created = cli('wallet', 'create', '--out', file);
+      expect(created.code, created.err).to.equal(0);
+      const { account } = JSON.parse(created.out) as { account: string };
+      expect(cli('wallet', 'create', '--out', file).code, 'a wallet file is never overwritten').to.equal(2);
+      await brand.assets.issue({ classId: CLASS, to: account, quantity: 7 });
+      const b0 = await balance(bob);
+      const sent = cli('assets', 'transfer', '--wallet', file, '--json', JSON.stringify({ classId: CLASS, from: account, to: bob.account, quantity: 3 }));
+      expect(sent.code, sent.err).to.equal(0);
+      expect(await balance(bob)).to.equal(b0 + 3);
+      const holdings = JSON.parse(cli('assets', 'getHoldings', '--json', JSON.stringify({ account })).out) as { classId: string; amount: number }[];
+      expect(holdings.find((h) => h.classId === CLASS)?.amount).to.equal(4);
+      const refused = cli('assets', 'transfer', '--wallet', file, '--json', JSON.stringify({ classId: CLASS, from: account, to: bob.account, quantity: 5 }));
+      expect(refused.code).to.equal(1);
+      expect(refused.err).to.match(/^trace: \[ERR_INSUFFICIENT\]/);
     });
   });
 });

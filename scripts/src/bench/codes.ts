@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const hashes = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
     const calls = [];
     for (let i = 0; i < count; i += PER_CALL) calls.push({ tx: 'codes:issueCodes', args: [JSON.stringify({ taskId: 'bench', level: 'item', codeHashes: hashes.slice(i, i + PER_CALL) })] });
-    console.log(`issuing ${count} code hashes in ${calls.length} calls of ${PER_CALL}, 8 in flight`);
+    console.log(`issuing ${count} code hashes in ${calls.length} calls of ${PER_CALL}, ${INFLIGHT} in flight`);
     const issued = await runCalls(devnet, calls, INFLIGHT, 2);
     const issueSeconds = calls.length / issued.tps;
     console.log(`  ${round(issueSeconds, 1)} s  (${round(count / issueSeconds)} codes/s, p50 ${round(issued.p50)} ms per call, failures ${issued.failures})`);
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       const scans = hashes.slice(i % count, (i % count) + SCANS_PER_CALL).map((codeHash) => ({ codeHash, channel: 'consumer', region: 'CN-53', at }));
       scanCalls.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
     }
-    console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, 8 in flight`);
+    console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, ${INFLIGHT} in flight`);
     const scanned = await runCalls(devnet, scanCalls, INFLIGHT, 2);
     const scansPerSecond = scanned.tps * SCANS_PER_CALL;
     console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(scanned.p50)} ms per call, failures ${scanned.failures})`);
