@@ -18,20 +18,18 @@ import {
   ConfirmRedemptionDto,
   CreateCurrencyDto,
   CreateOfferDto,
-  FreezeDto,
   IssueDto,
   Lock,
+  LockDto,
   Offer,
   OfferRefDto,
-  PledgeDto,
   ProposeClassDto,
   RedeemDto,
   Redemption,
-  ReleasePledgeDto,
   SetValuationDto,
   SignedDto,
   TransferDto,
-  UnfreezeDto,
+  UnlockDto,
 } from '../model/assets';
 import { StageAudit } from '../model/trace';
 import { ageDays, canIssue, checkExpiry, holderMessage } from '../rules/assets';
@@ -81,6 +79,12 @@ async function credit(ctx: TraceContext, account: string, classId: string, q: nu
  * Holder authority: the request is signed by the key of `account`, not expired, and its nonce was
  * never used by that account. Works the same whatever org certificate submits it.
  */
+/** The signed-request fields of a DTO where they are optional, or ERR_SIGNATURE when any is missing. */
+function signed<T extends Partial<SignedDto>>(dto: T): T & SignedDto {
+  if (!dto.nonce || !dto.expiresAt || !dto.publicKeyPem || !dto.signature) fail('ERR_SIGNATURE', 'this request needs the holder signature fields: nonce, expiresAt, publicKeyPem, signature');
+  return dto as T & SignedDto;
+}
+
 async function authorizeHolder(ctx: TraceContext, dto: SignedDto, account: string): Promise<void> {
   const k = p256Key(dto.publicKeyPem);
   if (accountOf(k) !== account) fail('ERR_SIGNATURE', `the signing key does not belong to account ${account.slice(0, 12)}…`);
@@ -227,65 +231,51 @@ export class AssetsContract extends BaseContract {
     return canonicalJson({ classId: dto.classId, from: dto.from, to: dto.to, quantity: dto.quantity });
   }
 
-  /** 质押: the holder pledges units to a lender; only the lender's signature releases them. */
+  /**
+   * 质押 / 冻结: a pledge moves the holder's units (holder signature) under a lender, whose signature
+   * alone unlocks them; a freeze is a regulator's, and only a regulator unlocks it.
+   */
   @Transaction()
   @Returns('string')
-  async pledge(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(PledgeDto, json);
-    await requireMember(ctx);
-    await activeClass(ctx, dto.classId);
-    await authorizeHolder(ctx, dto, dto.account);
-    const k = key(ctx, KeyType.lock, dto.classId, dto.lockId);
-    if (await getJson(ctx, k)) fail('ERR_CONFLICT', `lock ${dto.lockId} already exists`);
-    await debit(ctx, dto.account, dto.classId, dto.quantity);
-    const lock: Lock = { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'pledge', lender: dto.lender, at: ctx.txTime };
-    await putJson(ctx, k, lock);
-    ctx.emit('assets.Locked', { lock });
-    return canonicalJson(lock);
-  }
-
-  @Transaction()
-  @Returns('string')
-  async releasePledge(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(ReleasePledgeDto, json);
-    await requireMember(ctx);
-    const k = key(ctx, KeyType.lock, dto.classId, dto.lockId);
-    const lock = (await getJson<Lock>(ctx, k)) ?? fail('ERR_NOT_FOUND', `lock ${dto.lockId} does not exist`);
-    if (lock.kind !== 'pledge' || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is not a pledge to ${dto.lender.slice(0, 12)}…`);
-    await authorizeHolder(ctx, dto, dto.lender);
-    await ctx.stub.deleteState(k);
-    await credit(ctx, lock.account, lock.classId, lock.quantity);
-    ctx.emit('assets.Unlocked', { lock, by: dto.lender });
-    return canonicalJson({ ...lock, released: true });
-  }
-
-  /** 冻结: a regulator freezes units of an account; only a regulator unfreezes them. */
-  @Transaction()
-  @Returns('string')
-  async freeze(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(FreezeDto, json);
-    await requireMember(ctx, ['regulator']);
+  async lock(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(LockDto, json);
+    const member = await requireMember(ctx);
     await loadClass(ctx, dto.classId);
+    if (dto.kind === 'pledge') {
+      if (!dto.lender) fail('ERR_VALIDATION', 'a pledge names its lender account');
+      await activeClass(ctx, dto.classId);
+      await authorizeHolder(ctx, signed(dto), dto.account);
+    } else {
+      if (!member.roles.includes('regulator')) fail('ERR_FORBIDDEN', 'only a regulator freezes units');
+      if (dto.lender || dto.signature) fail('ERR_VALIDATION', 'a freeze takes no lender and no holder signature');
+    }
     const k = key(ctx, KeyType.lock, dto.classId, dto.lockId);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `lock ${dto.lockId} already exists`);
     await debit(ctx, dto.account, dto.classId, dto.quantity);
-    const lock: Lock = { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, at: ctx.txTime };
+    const lock: Lock =
+      dto.kind === 'pledge'
+        ? { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'pledge', lender: dto.lender, at: ctx.txTime }
+        : { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, at: ctx.txTime };
     await putJson(ctx, k, lock);
     ctx.emit('assets.Locked', { lock });
     return canonicalJson(lock);
   }
 
+  /** Returns locked units to the holder: a pledge by its lender's signature, a freeze by a regulator. */
   @Transaction()
   @Returns('string')
-  async unfreeze(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(UnfreezeDto, json);
-    await requireMember(ctx, ['regulator']);
+  async unlock(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(UnlockDto, json);
+    const member = await requireMember(ctx);
     const k = key(ctx, KeyType.lock, dto.classId, dto.lockId);
     const lock = (await getJson<Lock>(ctx, k)) ?? fail('ERR_NOT_FOUND', `lock ${dto.lockId} does not exist`);
-    if (lock.kind !== 'freeze') fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
+    if (lock.kind === 'pledge') {
+      if (!dto.lender || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
+      await authorizeHolder(ctx, signed(dto), lock.lender!);
+    } else if (!member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze; only a regulator releases it`);
     await ctx.stub.deleteState(k);
     await credit(ctx, lock.account, lock.classId, lock.quantity);
-    ctx.emit('assets.Unlocked', { lock, by: ctx.callerMsp });
+    ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp });
     return canonicalJson({ ...lock, released: true });
   }
 

@@ -132,31 +132,32 @@ export class TransferDto extends SignedDto {
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
 }
 
-export class PledgeDto extends SignedDto {
-  @IsString() @Matches(ID) lockId!: string;
-  @IsString() @Matches(ID) classId!: string;
-  @IsString() @Matches(ACCOUNT) account!: string;
-  @IsString() @Matches(ACCOUNT) lender!: string;
-  @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
-}
-
-export class ReleasePledgeDto extends SignedDto {
-  @IsString() @Matches(ID) classId!: string;
-  @IsString() @Matches(ID) lockId!: string;
-  /** the lender account, which signs the release */
-  @IsString() @Matches(ACCOUNT) lender!: string;
-}
-
-export class FreezeDto {
+/**
+ * lock: a pledge (kind pledge) is signed by the holder and names the lender whose signature alone
+ * unlocks it; a freeze (kind freeze) is a regulator's, unsigned, and only a regulator unlocks it.
+ */
+export class LockDto {
   @IsString() @Matches(ID) lockId!: string;
   @IsString() @Matches(ID) classId!: string;
   @IsString() @Matches(ACCOUNT) account!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+  @IsIn(['pledge', 'freeze']) kind!: 'pledge' | 'freeze';
+  @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
+  @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
+  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
+  @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }
 
-export class UnfreezeDto {
+/** unlock: a pledge needs the lender's signature (lender + signed fields); a freeze needs a regulator. */
+export class UnlockDto {
   @IsString() @Matches(ID) classId!: string;
   @IsString() @Matches(ID) lockId!: string;
+  @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
+  @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
+  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
+  @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }
 
 export class CreateOfferDto extends SignedDto {

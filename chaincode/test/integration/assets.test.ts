@@ -119,19 +119,23 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
   describe('locks, trading and redemption', () => {
     it('pledges to a lender, whose signature alone releases; a regulator freezes and unfreezes', async () => {
       const before = await balance(alice);
-      await farm.assets.pledge(alice.sign({ lockId: 'loan-1', classId: CLASS, account: alice.account, lender: lender.account, quantity: 50 }));
+      await rejectsWith(farm.assets.lock({ lockId: 'loan-0', classId: CLASS, account: alice.account, lender: lender.account, quantity: 50, kind: 'pledge' }), 'ERR_SIGNATURE', /needs the holder signature/);
+      await farm.assets.lock(alice.sign({ lockId: 'loan-1', classId: CLASS, account: alice.account, lender: lender.account, quantity: 50, kind: 'pledge' as const }));
       expect(await balance(alice)).to.equal(before - 50);
       await rejectsWith(farm.assets.transfer(alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: before - 49 })), 'ERR_INSUFFICIENT');
-      await rejectsWith(farm.assets.releasePledge(alice.sign({ classId: CLASS, lockId: 'loan-1', lender: alice.account })), 'ERR_FORBIDDEN');
-      await rejectsWith(retail.assets.unfreeze({ classId: CLASS, lockId: 'loan-1' }), 'ERR_FORBIDDEN', /pledge/);
-      await farm.assets.releasePledge(lender.sign({ classId: CLASS, lockId: 'loan-1', lender: lender.account }));
+      await rejectsWith(farm.assets.unlock(alice.sign({ classId: CLASS, lockId: 'loan-1', lender: alice.account })), 'ERR_FORBIDDEN');
+      await rejectsWith(retail.assets.unlock({ classId: CLASS, lockId: 'loan-1' }), 'ERR_FORBIDDEN', /pledge/);
+      await rejectsWith(farm.assets.unlock(bob.sign({ classId: CLASS, lockId: 'loan-1', lender: lender.account })), 'ERR_SIGNATURE');
+      expect((await brand.assets.listLocks(CLASS)).map((l) => l.lockId)).to.deep.equal(['loan-1']);
+      await farm.assets.unlock(lender.sign({ classId: CLASS, lockId: 'loan-1', lender: lender.account }));
       expect(await balance(alice)).to.equal(before);
 
-      await rejectsWith(brand.assets.freeze({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10 }), 'ERR_FORBIDDEN');
-      await retail.assets.freeze({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10 });
+      await rejectsWith(brand.assets.lock({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10, kind: 'freeze' }), 'ERR_FORBIDDEN');
+      await retail.assets.lock({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10, kind: 'freeze' });
       expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.kind])).to.deep.equal([['court-1', 'freeze']]);
-      await rejectsWith(brand.assets.unfreeze({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN');
-      await retail.assets.unfreeze({ classId: CLASS, lockId: 'court-1' });
+      await rejectsWith(brand.assets.unlock({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN', /regulator/);
+      await rejectsWith(farm.assets.transfer(alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: before - 9 })), 'ERR_INSUFFICIENT');
+      await retail.assets.unlock({ classId: CLASS, lockId: 'court-1' });
       expect(await balance(alice)).to.equal(before);
     });
 

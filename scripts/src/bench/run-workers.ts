@@ -5,6 +5,8 @@ import { cpuMs, percentile } from './stats';
 import type { WorkerJob, WorkerResult } from './submit-worker';
 
 export interface PhaseResult {
+  /** wall time of the whole phase */
+  seconds: number;
   tps: number;
   p50: number;
   p99: number;
@@ -47,6 +49,7 @@ export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'],
   const seconds = (performance.now() - t0) / 1000;
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   return {
+    seconds,
     tps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
