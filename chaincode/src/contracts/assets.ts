@@ -442,8 +442,11 @@ export class AssetsContract extends BaseContract {
   async getClassHistory(ctx: TraceContext, json: string): Promise<string> {
     const c = await loadClass(ctx, parseDto(ClassRefDto, json).classId);
     const out = [];
-    for await (const m of ctx.stub.getHistoryForKey(key(ctx, KeyType.assetClass, c.classId))) {
-      out.push({ txId: m.txId, isDelete: m.isDelete, value: m.isDelete ? undefined : JSON.parse(Buffer.from(m.value).toString('utf8')) });
+    for await (const entry of ctx.stub.getHistoryForKey(key(ctx, KeyType.assetClass, c.classId))) {
+      // shim 2.5 yields {txId, isDelete}; shim 2.3 the raw protobuf fields {tx_id, is_delete}
+      const m = entry as unknown as { txId?: string; tx_id?: string; isDelete?: boolean; is_delete?: boolean; value: Uint8Array };
+      const isDelete = m.isDelete ?? m.is_delete ?? false;
+      out.push({ txId: m.txId ?? m.tx_id, isDelete, value: isDelete ? undefined : JSON.parse(Buffer.from(m.value).toString('utf8')) });
     }
     return canonicalJson(out);
   }

@@ -29,9 +29,12 @@ export const STORE_GLN = '6901234000047';
 export const TEA_GTIN = '06901234567892';
 export const BAIJIU_GTIN = '6901234567908';
 
+/** The chaincode as packaged for TBaaS (ES2019, fabric-shim 2.3.0), built by package:tbaas --install. */
+export const TBAAS_PACKAGE_PATH = resolve(__dirname, '../../../../build/tbaas');
+
 /** Starts a devnet with the product chaincode, founds the consortium and loads both templates. */
-export async function startConsortium(): Promise<TestConsortium> {
-  const devnet = await startDevnet(['--chaincode-path', CHAINCODE_PATH, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<TestConsortium> {
+  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
   const ledgers: FabricGatewayLedger[] = [];
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
