@@ -1,0 +1,147 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { Db } from './db';
+
+/** A client mistake: answered with its HTTP status and a stable code, never a stack trace. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function page(q: Record<string, unknown>): { limit: number; offset: number } {
+  const limit = q.limit === undefined ? 50 : Number(q.limit);
+  const offset = q.offset === undefined ? 0 : Number(q.offset);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, 'ERR_VALIDATION', 'limit must be an integer from 1 to 500');
+  if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'ERR_VALIDATION', 'offset must be a non-negative integer');
+  return { limit, offset };
+}
+
+function param(value: string | undefined, pattern: RegExp, name: string): string {
+  if (!value || !pattern.test(value)) throw new ApiError(400, 'ERR_VALIDATION', `${name} is malformed`);
+  return value;
+}
+
+const parse = <T>(text: string | null | undefined): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
+
+/** The routes, described once: the OpenAPI document is generated from this table. */
+export const ROUTES: { method: 'get'; path: string; summary: string }[] = [
+  { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain' },
+  { method: 'get', path: '/openapi.json', summary: 'This document' },
+  { method: 'get', path: '/api/stats', summary: 'Counts of blocks, transactions, tasks, codes, scans, alerts' },
+  { method: 'get', path: '/api/blocks', summary: 'Blocks, newest first (limit, offset)' },
+  { method: 'get', path: '/api/blocks/{number}', summary: 'One block with its transactions' },
+  { method: 'get', path: '/api/transactions/{txId}', summary: 'A transaction with its validation code and event' },
+  { method: 'get', path: '/api/members', summary: 'Consortium members' },
+  { method: 'get', path: '/api/tasks/{taskId}', summary: 'A task with its stage records, versions and audits' },
+  { method: 'get', path: '/api/codes/{hash}', summary: 'An indexed code: status, lot, scan count, parent' },
+  { method: 'get', path: '/api/alerts', summary: 'Alerts (type: clone, diversion, unknown, sensor, cross-validation)' },
+  { method: 'get', path: '/api/assets/classes', summary: 'Asset classes' },
+  { method: 'get', path: '/api/assets/classes/{classId}/holders', summary: 'Holders of a class' },
+];
+
+export function openApi(): object {
+  const paths: Record<string, object> = {};
+  for (const r of ROUTES) {
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[r.path] = { [r.method]: { summary: r.summary, parameters: params, responses: { 200: { description: 'OK' }, 400: { description: 'invalid input' }, 404: { description: 'not found' } } } };
+  }
+  return { openapi: '3.0.3', info: { title: 'trace-chain indexer', version: '0.1.0' }, paths };
+}
+
+export function createApp(db: Db, status: () => { ready: boolean; next: bigint }): Koa {
+  const app = new Koa();
+  const router = new Router();
+
+  app.use(async (ctx, next) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'ERR_INTERNAL', 'internal error');
+      if (!(e instanceof ApiError)) app.emit('error', e, ctx);
+      ctx.status = err.status;
+      ctx.body = { error: { code: err.code, message: err.message } };
+    }
+  });
+
+  router.get('/healthz', (ctx) => {
+    const s = status();
+    ctx.status = s.ready ? 200 : 503;
+    ctx.body = { status: s.ready ? 'ok' : 'catching up', nextBlock: Number(s.next) };
+  });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApi();
+  });
+  router.get('/api/stats', (ctx) => {
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    ctx.body = Object.fromEntries(['blocks', 'transactions', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes'].map((t) => [t, count(t)]));
+  });
+  router.get('/api/blocks', (ctx) => {
+    const { limit, offset } = page(ctx.query);
+    ctx.body = db.prepare('SELECT * FROM blocks ORDER BY number DESC LIMIT ? OFFSET ?').all(limit, offset);
+  });
+  router.get('/api/blocks/:number', (ctx) => {
+    const n = Number(ctx.params.number);
+    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'ERR_VALIDATION', 'block number must be a non-negative integer');
+    const block = db.prepare('SELECT * FROM blocks WHERE number = ?').get(n);
+    if (!block) throw new ApiError(404, 'ERR_NOT_FOUND', `block ${n} is not indexed`);
+    ctx.body = { ...block, transactions: db.prepare('SELECT * FROM transactions WHERE block = ? ORDER BY idx').all(n) };
+  });
+  router.get('/api/transactions/:txId', (ctx) => {
+    const txId = param(ctx.params.txId, HASH, 'txId');
+    const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number } | undefined;
+    if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
+    const ev = db.prepare('SELECT name, payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { name: string; payload: string } | undefined;
+    ctx.body = { ...tx, event: ev && { name: ev.name, payload: JSON.parse(ev.payload) } };
+  });
+  router.get('/api/members', (ctx) => {
+    ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
+  });
+  router.get('/api/tasks/:taskId', (ctx) => {
+    const taskId = param(ctx.params.taskId, ID, 'taskId');
+    const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; audit: string | null } | undefined;
+    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
+    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { data: string; flags: string }[]).map((r) => ({
+      ...r,
+      data: JSON.parse(r.data),
+      flags: JSON.parse(r.flags),
+    }));
+    ctx.body = { task: parse(task.json), audit: parse(task.audit), records, audits: db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) };
+  });
+  router.get('/api/codes/:hash', (ctx) => {
+    const hash = param(ctx.params.hash, HASH, 'code hash');
+    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash);
+    if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
+    const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
+    ctx.body = { ...code, scans };
+  });
+  router.get('/api/alerts', (ctx) => {
+    const { limit, offset } = page(ctx.query);
+    const type = ctx.query.type;
+    if (type !== undefined && !['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'].includes(String(type))) throw new ApiError(400, 'ERR_VALIDATION', 'unknown alert type');
+    ctx.body = type
+      ? db.prepare('SELECT * FROM alerts WHERE type = ? ORDER BY id DESC LIMIT ? OFFSET ?').all(String(type), limit, offset)
+      : db.prepare('SELECT * FROM alerts ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset);
+  });
+  router.get('/api/assets/classes', (ctx) => {
+    ctx.body = (db.prepare('SELECT json FROM asset_classes ORDER BY class_id').all() as { json: string }[]).map((r) => JSON.parse(r.json));
+  });
+  router.get('/api/assets/classes/:classId/holders', (ctx) => {
+    const classId = param(ctx.params.classId, ID, 'classId');
+    const { limit, offset } = page(ctx.query);
+    ctx.body = db.prepare('SELECT account, amount FROM balances WHERE class_id = ? ORDER BY amount DESC, account LIMIT ? OFFSET ?').all(classId, limit, offset);
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,70 @@
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/** Versioned schema migrations: each runs once, in order, inside a transaction. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, previous_hash TEXT NOT NULL, data_hash TEXT NOT NULL, tx_count INTEGER NOT NULL, first_tx_ms INTEGER);
+  CREATE TABLE transactions (
+    block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, validation_code TEXT NOT NULL, creator_msp TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL, chaincode TEXT, event_name TEXT, PRIMARY KEY (block, idx));
+  CREATE INDEX transactions_tx_id ON transactions (tx_id);
+  CREATE TABLE events (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (block, idx));
+  CREATE INDEX events_name ON events (name);
+  CREATE TABLE members (msp_id TEXT PRIMARY KEY, name TEXT NOT NULL, roles TEXT NOT NULL, status TEXT NOT NULL, joined_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+  CREATE TABLE products (gtin TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, brand TEXT NOT NULL, owner_msp TEXT NOT NULL, status TEXT NOT NULL, json TEXT NOT NULL);
+  CREATE TABLE locations (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, region TEXT NOT NULL, lat REAL NOT NULL, lon REAL NOT NULL, owner_msp TEXT NOT NULL, status TEXT NOT NULL);
+  CREATE TABLE templates (id TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, category TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (id, version));
+  CREATE TABLE tasks (task_id TEXT PRIMARY KEY, template TEXT NOT NULL, version INTEGER NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, json TEXT NOT NULL, created_at TEXT NOT NULL, audit TEXT);
+  CREATE INDEX tasks_lot ON tasks (gtin, lot);
+  CREATE TABLE stage_records (task_id TEXT NOT NULL, stage TEXT NOT NULL, version INTEGER NOT NULL, biz_step TEXT, event_time TEXT NOT NULL, location TEXT,
+    data TEXT NOT NULL, recorded_by TEXT NOT NULL, tx_id TEXT NOT NULL, flags TEXT NOT NULL, reason TEXT, PRIMARY KEY (task_id, stage, version));
+  CREATE TABLE audits (task_id TEXT NOT NULL, stage TEXT NOT NULL, verdict TEXT NOT NULL, comment TEXT NOT NULL, auditor TEXT NOT NULL, at TEXT NOT NULL, record_version INTEGER, tx_id TEXT NOT NULL, PRIMARY KEY (task_id, stage, tx_id));
+  CREATE TABLE codes (hash TEXT PRIMARY KEY, task_id TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL, parent TEXT,
+    suspect_since TEXT, diverted_since TEXT, issued_by TEXT NOT NULL, issued_at TEXT NOT NULL);
+  CREATE INDEX codes_task ON codes (task_id);
+  CREATE TABLE scans (code_hash TEXT NOT NULL, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, recorded_by TEXT NOT NULL, PRIMARY KEY (code_hash, tx_id, idx));
+  CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, code_hash TEXT, task_id TEXT, device_id TEXT, rule_id TEXT, message TEXT, region TEXT, at TEXT NOT NULL, tx_id TEXT NOT NULL, UNIQUE (tx_id, type, code_hash, rule_id, device_id));
+  CREATE INDEX alerts_type ON alerts (type);
+  CREATE TABLE devices (device_id TEXT PRIMARY KEY, type TEXT NOT NULL, owner_msp TEXT NOT NULL, status TEXT NOT NULL, key_version INTEGER NOT NULL, last_seq INTEGER NOT NULL, thresholds TEXT NOT NULL);
+  CREATE TABLE readings (device_id TEXT NOT NULL, seq INTEGER NOT NULL, task_id TEXT, digest TEXT NOT NULL, count INTEGER NOT NULL, stats TEXT NOT NULL, submitted_at TEXT NOT NULL, PRIMARY KEY (device_id, seq));
+  CREATE TABLE alarms (alarm_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, task_id TEXT, metric TEXT NOT NULL, value REAL NOT NULL, bounds TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL, acked_by TEXT, acked_at TEXT);
+  CREATE TABLE asset_classes (class_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, kind TEXT NOT NULL, json TEXT NOT NULL);
+  CREATE TABLE balances (account TEXT NOT NULL, class_id TEXT NOT NULL, amount INTEGER NOT NULL, PRIMARY KEY (account, class_id));
+  CREATE INDEX balances_class ON balances (class_id);
+  CREATE TABLE offers (offer_id TEXT NOT NULL, class_id TEXT NOT NULL, seller TEXT NOT NULL, quantity INTEGER NOT NULL, price INTEGER NOT NULL, currency_class TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (class_id, offer_id));
+  CREATE TABLE locks (class_id TEXT NOT NULL, lock_id TEXT NOT NULL, account TEXT NOT NULL, quantity INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (class_id, lock_id));
+  `,
+];
+
+/** Opens (creating) the database in WAL mode and applies pending migrations. */
+export function openDb(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  let version = row?.version ?? 0;
+  if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+  while (version < MIGRATIONS.length) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]);
+      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    })();
+    version++;
+  }
+  return db;
+}
+
+/** The next block to ingest (0 on a new database). */
+export function checkpoint(db: Db): bigint {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'next_block'").get() as { value: string } | undefined;
+  return row ? BigInt(row.value) : 0n;
+}
+
+export function setCheckpoint(db: Db, next: bigint): void {
+  db.prepare("INSERT INTO meta (key, value) VALUES ('next_block', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(next.toString());
+}

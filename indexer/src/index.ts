@@ -1,0 +1,6 @@
+export { openDb, checkpoint, Db } from './db';
+export { applyBlock, Ingestor } from './ingest';
+export { ChainSource, GatewaySource } from './source';
+export { createApp, openApi, ROUTES, ApiError } from './api';
+export { startIndexer } from './server';
+export { PROJECTIONS } from './projections';

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Server } from 'node:http';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { FabricGatewayLedger, identityFromFiles } from '@trace/client';
+import { createApp } from './api';
+import { openDb } from './db';
+import { Ingestor } from './ingest';
+import { GatewaySource } from './source';
+
+interface Profile {
+  channel: string;
+  chaincode: string;
+  gatewayEndpoint: string;
+  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
+}
+
+/** Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API. */
+export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+  const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
+  const profile = JSON.parse(readFileSync(opts.connection, 'utf8')) as Profile;
+  const mspId = opts.msp ?? Object.keys(profile.orgs)[0];
+  const user = profile.orgs[mspId].users[opts.user ?? 'User1'];
+  const ledger = FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+  const db = openDb(opts.db);
+  const ingestor = new Ingestor(db, new GatewaySource(ledger), log);
+  const running = ingestor.run();
+  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }));
+  app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
+  const server = await new Promise<Server>((res) => {
+    const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));
+  });
+  const port = (server.address() as { port: number }).port;
+  log.info({ event: 'indexer.ready', url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
+  return {
+    server,
+    port,
+    stop: async () => {
+      ingestor.stop();
+      await running;
+      await new Promise((r) => server.close(r));
+      ledger.close();
+      db.close();
+    },
+  };
+}
+
+if (require.main === module) {
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' } } });
+  startIndexer({
+    connection: resolve(values.connection ?? '.devnet/connection.json'),
+    db: resolve(values.db ?? '.devnet/indexer.sqlite'),
+    host: values.host,
+    port: Number(values.port ?? process.env.PORT ?? 3000),
+    msp: values.msp,
+    user: values.user,
+  }).then(
+    ({ port, stop }) => {
+      console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);
+      const quit = () => stop().then(() => process.exit(0));
+      process.on('SIGINT', quit);
+      process.on('SIGTERM', quit);
+    },
+    (e: Error) => {
+      console.error(`indexer: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, signReadings, TraceChainClient } from '@trace/client';
+import { loadTemplatePackage, tea } from '@trace/contract-templates';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { applyBlock, openDb, ROUTES, startIndexer } from '../src';
+
+const CHAINCODE = resolve(__dirname, '../../../chaincode');
+const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+
+describe('indexer: chain events into SQLite, served over HTTP (devnet)', function () {
+  this.timeout(180_000);
+  let devnet: RunningDevnet;
+  let ledger: FabricGatewayLedger;
+  let c: TraceChainClient;
+  let indexer: Awaited<ReturnType<typeof startIndexer>>;
+  let base: string;
+  const dir = mkdtempSync(join(tmpdir(), 'indexer-'));
+  const codes = [codeHash(generateCode()), codeHash(generateCode())];
+  let lastTx = '';
+
+  const get = async (path: string) => {
+    const res = await fetch(base + path);
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> & unknown[] };
+  };
+
+  before(async () => {
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
+    const u = devnet.profile.orgs.Org1MSP.users.User1;
+    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    c = new TraceChainClient(ledger);
+    await c.consortium.bootstrap({ consortium: 'idx', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
+    await c.consortium.addMember({ mspId: 'Org2MSP', name: 'Partner', roles: ['producer'] });
+    await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
+    await loadTemplatePackage(c, tea);
+    const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
+    await c.trace.createTask({ taskId: 'idx-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments });
+    await c.trace.recordStage({ taskId: 'idx-1', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'Jingmai' } });
+    await c.codes.issueCodes({ taskId: 'idx-1', level: 'item', codeHashes: codes });
+    await c.codes.recordScans({ scans: Array.from({ length: 11 }, () => ({ codeHash: codes[0], channel: 'consumer' as const, region: 'CN-53', at: at(10) })) });
+    await c.codes.recordScans({ scans: [{ codeHash: codes[1], channel: 'consumer', region: 'US', at: at(11) }] });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await c.devices.registerDevice({ deviceId: 'd1', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 25 } } });
+    lastTx = (await c.ledger.submit('devices:submitReadings', JSON.stringify(signReadings(privateKey, { deviceId: 'd1', seq: 1, readings: [{ at: at(12), metric: 'storage_temp_c', value: 30, unit: '°C' }] })))).transactionId;
+    indexer = await startIndexer({ connection: join(devnet.dataDir, 'connection.json'), db: join(dir, 'live.sqlite'), port: 0 });
+    base = `http://127.0.0.1:${indexer.port}`;
+    for (let i = 0; i < 200; i++) {
+      const r = await fetch(`${base}/api/transactions/${lastTx}`);
+      if (r.status === 200) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  });
+
+  after(async () => {
+    await indexer?.stop();
+    ledger?.close();
+    await devnet?.stop();
+  });
+
+  it('is healthy, and documents every route in /openapi.json', async () => {
+    expect((await get('/healthz')).status).to.equal(200);
+    const doc = (await get('/openapi.json')).body as unknown as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).to.match(/^3\./);
+    expect(Object.keys(doc.paths).sort()).to.deep.equal(ROUTES.map((r) => r.path).sort());
+    for (const r of ROUTES) {
+      const path = r.path.replace('{number}', '1').replace('{txId}', lastTx).replace('{taskId}', 'idx-1').replace('{hash}', codes[0]).replace('{classId}', 'none');
+      const res = await get(path);
+      expect(res.status, path).to.equal(200);
+    }
+  });
+
+  it('projects members, tasks with records, codes with scans, and alerts', async () => {
+    const members = (await get('/api/members')).body as { msp_id: string; roles: string[] }[];
+    expect(members.map((m) => m.msp_id)).to.deep.equal(['Org1MSP', 'Org2MSP']);
+    const task = (await get('/api/tasks/idx-1')).body as unknown as { task: { lot: string }; records: { stage: string; data: Record<string, unknown> }[] };
+    expect(task.task.lot).to.equal('L1');
+    expect(task.records.map((r) => [r.stage, r.data.tea_garden])).to.deep.equal([['tea_plantation', 'Jingmai']]);
+    const code = (await get(`/api/codes/${codes[0]}`)).body as unknown as { scans: number; suspect_since: string | null; lot: string };
+    expect(code.scans).to.equal(11);
+    expect(code.suspect_since).to.be.a('string');
+    const clone = (await get('/api/alerts?type=clone')).body as { code_hash: string }[];
+    expect(clone.map((a) => a.code_hash)).to.deep.equal([codes[0]]);
+    const diversion = (await get('/api/alerts?type=diversion')).body as { code_hash: string; region: string }[];
+    expect(diversion.map((a) => [a.code_hash, a.region])).to.deep.equal([[codes[1], 'US']]);
+    const sensor = (await get('/api/alerts?type=sensor')).body as { device_id: string }[];
+    expect(sensor.map((a) => a.device_id)).to.deep.equal(['d1']);
+    const tx = (await get(`/api/transactions/${lastTx}`)).body as unknown as { validation_code: string; event: { name: string } };
+    expect([tx.validation_code, tx.event.name]).to.deep.equal(['VALID', 'devices.ReadingsSubmitted']);
+  });
+
+  it('answers bad input with 400 and unknown things with 404, as JSON with a code', async () => {
+    const cases: [string, number, string][] = [
+      ['/api/blocks?limit=0', 400, 'ERR_VALIDATION'],
+      ['/api/blocks?offset=-1', 400, 'ERR_VALIDATION'],
+      ['/api/codes/NOTAHASH', 400, 'ERR_VALIDATION'],
+      [`/api/codes/${'0'.repeat(64)}`, 404, 'ERR_NOT_FOUND'],
+      ['/api/tasks/nope', 404, 'ERR_NOT_FOUND'],
+      ['/api/alerts?type=bogus', 400, 'ERR_VALIDATION'],
+      ['/api/nothing', 404, 'ERR_NOT_FOUND'],
+    ];
+    for (const [path, status, code] of cases) {
+      const r = await get(path);
+      expect([r.status, (r.body as unknown as { error: { code: string } }).error.code], path).to.deep.equal([status, code]);
+    }
+  });
+
+  it('produces the same database when replaying from the genesis block', async () => {
+    const replay = openDb(join(dir, 'replay.sqlite'));
+    const live = openDb(join(dir, 'live.sqlite'));
+    const height = (live.prepare("SELECT value FROM meta WHERE key = 'next_block'").get() as { value: string }).value;
+    const stream = await ledger.blocks(0n);
+    for await (const block of stream) {
+      applyBlock(replay, block);
+      if (block.number + 1n === BigInt(height)) break;
+    }
+    stream.close();
+    for (const table of ['blocks', 'transactions', 'events', 'members', 'products', 'templates', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'readings', 'alarms']) {
+      const dump = (db: typeof live) => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+      expect(dump(replay), table).to.deep.equal(dump(live));
+    }
+    replay.close();
+    live.close();
+  });
+});
