@@ -90,9 +90,34 @@ function checkData(node: TemplateStage, data: Record<string, unknown>): Record<s
   return data as Record<string, ItemValue>;
 }
 
-async function saveRecord(ctx: TraceContext, record: StageRecord): Promise<void> {
+/** Writes a stage record version as current and into the version history. */
+async function saveRecord(ctx: TraceContext, dto: RecordStageDto, data: Record<string, ItemValue>, flags: Violation[], version: number, reason?: string): Promise<StageRecord> {
+  const record: StageRecord = {
+    taskId: dto.taskId,
+    stage: dto.stage,
+    version,
+    eventTime: dto.eventTime,
+    location: dto.location,
+    data,
+    recordedBy: ctx.callerMsp,
+    recordedAt: ctx.txTime,
+    txId: ctx.stub.getTxID(),
+    flags,
+    reason,
+  };
   await putJson(ctx, key(ctx, KeyType.record, record.taskId, record.stage), record);
   await putJson(ctx, key(ctx, KeyType.recordVersion, record.taskId, record.stage, pad(record.version)), record);
+  return record;
+}
+
+/** The task, its template and the stage node, once the caller may write that stage of an open task. */
+async function openStage(ctx: TraceContext, taskId: string, stage: string): Promise<{ task: Task; template: Template; node: TemplateStage }> {
+  const task = await loadTask(ctx, taskId);
+  const template = await loadTemplate(ctx, task);
+  const node = stageOf(template, stage);
+  await requireAssignee(ctx, task, node);
+  if ((await getTaskAudit(ctx, task.taskId))?.verdict === 'approved') fail('ERR_LOCKED', `task ${task.taskId} is audited and closed`);
+  return { task, template, node };
 }
 
 function taskRef(task: Task) {
@@ -151,11 +176,7 @@ export class TraceContract extends BaseContract {
   @Returns('string')
   async recordStage(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(RecordStageDto, json);
-    const task = await loadTask(ctx, dto.taskId);
-    const template = await loadTemplate(ctx, task);
-    const node = stageOf(template, dto.stage);
-    await requireAssignee(ctx, task, node);
-    if (await getTaskAudit(ctx, task.taskId).then((a) => a?.verdict === 'approved')) fail('ERR_LOCKED', `task ${task.taskId} is audited and closed`);
+    const { task, template, node } = await openStage(ctx, dto.taskId, dto.stage);
     if (await getRecord(ctx, task.taskId, dto.stage)) fail('ERR_CONFLICT', `stage '${dto.stage}' of task ${task.taskId} is already recorded; amend it instead`);
     const recorded: Record<string, RecordedStage | undefined> = {};
     for (const before of node.after) {
@@ -167,19 +188,7 @@ export class TraceContract extends BaseContract {
     await checkLocation(ctx, dto.location);
     const data = checkData(node, dto.data);
     const flags = await crossValidate(ctx, template, task.taskId, dto.stage, { eventTime: dto.eventTime, data: data as Record<string, Value> });
-    const record: StageRecord = {
-      taskId: task.taskId,
-      stage: dto.stage,
-      version: 1,
-      eventTime: dto.eventTime,
-      location: dto.location,
-      data,
-      recordedBy: ctx.callerMsp,
-      recordedAt: ctx.txTime,
-      txId: ctx.stub.getTxID(),
-      flags,
-    };
-    await saveRecord(ctx, record);
+    const record = await saveRecord(ctx, dto, data, flags, 1);
     ctx.emit('trace.StageRecorded', { task: taskRef(task), record, bizStep: node.bizStep, alerts: alerts(flags) });
     return canonicalJson(record);
   }
@@ -189,11 +198,7 @@ export class TraceContract extends BaseContract {
   @Returns('string')
   async amendStage(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(AmendStageDto, json);
-    const task = await loadTask(ctx, dto.taskId);
-    const template = await loadTemplate(ctx, task);
-    const node = stageOf(template, dto.stage);
-    await requireAssignee(ctx, task, node);
-    if (await getTaskAudit(ctx, task.taskId).then((a) => a?.verdict === 'approved')) fail('ERR_LOCKED', `task ${task.taskId} is audited and closed`);
+    const { task, template, node } = await openStage(ctx, dto.taskId, dto.stage);
     const current = (await getRecord(ctx, task.taskId, dto.stage)) ?? fail('ERR_STATE', `stage '${dto.stage}' of task ${task.taskId} is not recorded yet`);
     const at = Date.parse(dto.eventTime);
     if (!Number.isFinite(at)) fail('ERR_VALIDATION', `eventTime '${dto.eventTime}' is not a date-time`);
@@ -211,20 +216,7 @@ export class TraceContract extends BaseContract {
     const data = checkData(node, dto.data);
     const flags = await crossValidate(ctx, template, task.taskId, dto.stage, { eventTime: dto.eventTime, data: data as Record<string, Value> });
     const voided = await effectiveAudit(ctx, current);
-    const record: StageRecord = {
-      taskId: task.taskId,
-      stage: dto.stage,
-      version: current.version + 1,
-      eventTime: dto.eventTime,
-      location: dto.location,
-      data,
-      recordedBy: ctx.callerMsp,
-      recordedAt: ctx.txTime,
-      txId: ctx.stub.getTxID(),
-      flags,
-      reason: dto.reason,
-    };
-    await saveRecord(ctx, record);
+    const record = await saveRecord(ctx, dto, data, flags, current.version + 1, dto.reason);
     ctx.emit('trace.StageAmended', { task: taskRef(task), record, previousVersion: current.version, auditVoided: voided !== undefined, bizStep: node.bizStep, alerts: alerts(flags) });
     return canonicalJson(record);
   }

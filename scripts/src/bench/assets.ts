@@ -1,7 +1,5 @@
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { FabricGatewayLedger, identityFromFiles, TraceChainClient, Wallet } from '@trace/client';
-import { startDevnet } from '@trace/test-network';
+import { runProductBench } from './product-devnet';
 import { runCalls } from './run-workers';
 import { round, rssMb } from './stats';
 
@@ -12,58 +10,42 @@ import { round, rssMb } from './stats';
  * Usage: node scripts/dist/src/bench/assets.js [transfers=3000] [accounts=1000]
  */
 
-const CHAINCODE = resolve(__dirname, '../../../../chaincode');
 
-async function main(): Promise<void> {
+runProductBench(async ({ devnet, client: c }) => {
   const transfers = Number(process.argv[2] ?? 3000);
   const accounts = Number(process.argv[3] ?? 1000);
-  const devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace']);
-  const user = devnet.profile.orgs.Org1MSP.users.User1;
-  const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
-  try {
-    const c = new TraceChainClient(ledger);
-    console.log('setup: members, a one-stage audited lot, an active asset class');
-    await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'issuer', 'producer', 'warehouse', 'auditor'] });
-    await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['inspector'] });
-    await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
-    await c.catalog.defineLocation({ id: '6901234000030', name: 'warehouse', type: 'warehouse', geo: { lat: 22, lon: 100 }, region: 'CN-53' });
-    await c.process.defineItem({ id: 'bench_units', name: 'units', type: 'integer', required: true, min: 0, privacy: 'plain' });
-    await c.process.defineForm({ id: 'bench_store_form', name: 'store', items: ['bench_units'] });
-    await c.process.defineStage({ id: 'bench_store', name: 'store', forms: ['bench_store_form'], role: 'warehouse', requiresAudit: false, bizStep: 'storing' });
-    await c.process.defineTemplate({ id: 'bench_lot', version: 1, name: 'bench', category: 'tea', stages: [{ stage: 'bench_store', after: [] }], rules: [], scanAlertThreshold: 10, publicView: {} });
-    await c.trace.createTask({ taskId: 'lot', template: 'bench_lot', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'L', plannedQuantity: 1e6, unit: 'cake', assignments: { bench_store: 'Org1MSP' } });
-    await c.trace.recordStage({ taskId: 'lot', stage: 'bench_store', eventTime: new Date(Date.now() - 3_600_000).toISOString(), data: { bench_units: 1_000_000 } });
-    await c.trace.auditTask({ taskId: 'lot', verdict: 'approved', comment: 'bench' });
-    await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: 'Org1MSP', location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
-    const partner = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org2MSP', devnet.profile.orgs.Org2MSP.users.User1.certPath, devnet.profile.orgs.Org2MSP.users.User1.keyPath) });
-    await new TraceChainClient(partner).assets.confirmClass({ classId: 'tea', role: 'inspector' });
-    partner.close();
+  console.log('setup: members, a one-stage audited lot, an active asset class');
+  await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'issuer', 'producer', 'warehouse', 'auditor'] });
+  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['inspector'] });
+  await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
+  await c.catalog.defineLocation({ id: '6901234000030', name: 'warehouse', type: 'warehouse', geo: { lat: 22, lon: 100 }, region: 'CN-53' });
+  await c.process.defineItem({ id: 'bench_units', name: 'units', type: 'integer', required: true, min: 0, privacy: 'plain' });
+  await c.process.defineForm({ id: 'bench_store_form', name: 'store', items: ['bench_units'] });
+  await c.process.defineStage({ id: 'bench_store', name: 'store', forms: ['bench_store_form'], role: 'warehouse', requiresAudit: false, bizStep: 'storing' });
+  await c.process.defineTemplate({ id: 'bench_lot', version: 1, name: 'bench', category: 'tea', stages: [{ stage: 'bench_store', after: [] }], rules: [], scanAlertThreshold: 10, publicView: {} });
+  await c.trace.createTask({ taskId: 'lot', template: 'bench_lot', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'L', plannedQuantity: 1e6, unit: 'cake', assignments: { bench_store: 'Org1MSP' } });
+  await c.trace.recordStage({ taskId: 'lot', stage: 'bench_store', eventTime: new Date(Date.now() - 3_600_000).toISOString(), data: { bench_units: 1_000_000 } });
+  await c.trace.auditTask({ taskId: 'lot', verdict: 'approved', comment: 'bench' });
+  await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: 'Org1MSP', location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
+  const partner = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org2MSP', devnet.profile.orgs.Org2MSP.users.User1.certPath, devnet.profile.orgs.Org2MSP.users.User1.keyPath) });
+  await new TraceChainClient(partner).assets.confirmClass({ classId: 'tea', role: 'inspector' });
+  partner.close();
 
-    const wallets = Array.from({ length: accounts }, () => Wallet.generate());
-    // Issuance updates the class's supply (checked against the certified quantity), so it runs serially.
-    const issued = await runCalls(devnet, wallets.map((w) => ({ tx: 'assets:issue', args: [JSON.stringify({ classId: 'tea', to: w.account, quantity: 100 })] })), 1, 1);
-    console.log(`  issued 100 units to each of ${accounts} accounts at ${round(issued.tps)} tx/s (failures ${issued.failures})`);
+  const wallets = Array.from({ length: accounts }, () => Wallet.generate());
+  // Issuance updates the class's supply (checked against the certified quantity), so it runs serially.
+  const issued = await runCalls(devnet, wallets.map((w) => ({ tx: 'assets:issue', args: [JSON.stringify({ classId: 'tea', to: w.account, quantity: 100 })] })), 1, 1);
+  console.log(`  issued 100 units to each of ${accounts} accounts at ${round(issued.tps)} tx/s (failures ${issued.failures})`);
 
-    const calls = [];
-    while (calls.length < transfers) {
-      const order = wallets.map((w) => [Math.random(), w] as const).sort((a, b) => a[0] - b[0]).map(([, w]) => w);
-      for (let i = 0; i + 1 < order.length && calls.length < transfers; i += 2) {
-        calls.push({ tx: 'assets:transfer', args: [JSON.stringify(order[i].sign({ classId: 'tea', from: order[i].account, to: order[i + 1].account, quantity: 1 }))] });
-      }
+  const calls = [];
+  while (calls.length < transfers) {
+    const order = wallets.map((w) => [Math.random(), w] as const).sort((a, b) => a[0] - b[0]).map(([, w]) => w);
+    for (let i = 0; i + 1 < order.length && calls.length < transfers; i += 2) {
+      calls.push({ tx: 'assets:transfer', args: [JSON.stringify(order[i].sign({ classId: 'tea', from: order[i].account, to: order[i + 1].account, quantity: 1 }))] });
     }
-    console.log(`transferring: ${transfers} holder-signed transfers among ${accounts} accounts, concurrency 32`);
-    const r = await runCalls(devnet, calls, 32, 2);
-    console.log(`  ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${round(r.devnetCpuMsPerTx, 2)} CPU-ms/tx  failures ${r.failures}`);
-    if (r.firstError) console.log(`  first failure: ${r.firstError}`);
-    console.log(JSON.stringify({ bench: 'assets', transfers, accounts, tps: round(r.tps), p50_ms: round(r.p50, 1), p99_ms: round(r.p99, 1), cpu_ms_per_tx: round(r.devnetCpuMsPerTx, 2), failures: r.failures, rss_mb: round(rssMb(devnet.proc.pid!)) }));
-  } finally {
-    ledger.close();
-    await devnet.stop();
-    rmSync(devnet.dataDir, { recursive: true, force: true });
   }
-}
-
-main().catch((e: Error) => {
-  console.error(e);
-  process.exit(1);
+  console.log(`transferring: ${transfers} holder-signed transfers among ${accounts} accounts, concurrency 32`);
+  const r = await runCalls(devnet, calls, 32, 2);
+  console.log(`  ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${round(r.devnetCpuMsPerTx, 2)} CPU-ms/tx  failures ${r.failures}`);
+  if (r.firstError) console.log(`  first failure: ${r.firstError}`);
+  console.log(JSON.stringify({ bench: 'assets', transfers, accounts, tps: round(r.tps), p50_ms: round(r.p50, 1), p99_ms: round(r.p99, 1), cpu_ms_per_tx: round(r.devnetCpuMsPerTx, 2), failures: r.failures, rss_mb: round(rssMb(devnet.proc.pid!)) }));
 });

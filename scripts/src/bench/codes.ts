@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { startDevnet } from '@trace/test-network';
+import { runProductBench } from './product-devnet';
 import { runCalls } from './run-workers';
 import { round, rssMb } from './stats';
 
@@ -13,69 +10,53 @@ import { round, rssMb } from './stats';
  * Usage: node scripts/dist/src/bench/codes.js [codes=1000000] [scans=50000]
  */
 
-const CHAINCODE = resolve(__dirname, '../../../../chaincode');
 const PER_CALL = 1000;
 const SCANS_PER_CALL = 500;
 /** calls in flight: each spends its time in sequential shim round trips (1,000 reads and writes), so several overlap */
 const INFLIGHT = Number(process.env.INFLIGHT ?? 8);
 
-async function main(): Promise<void> {
+runProductBench(async ({ devnet, client: c }) => {
   const count = Number(process.argv[2] ?? 1_000_000);
   const scanCount = Number(process.argv[3] ?? 50_000);
-  const devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace']);
-  const user = devnet.profile.orgs.Org1MSP.users.User1;
-  const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
-  try {
-    const c = new TraceChainClient(ledger);
-    console.log('setup: consortium, product, tea template, one task');
-    await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'retailer'] });
-    await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector'] });
-    await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
-    await loadTemplatePackage(c, tea);
-    const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, s.stage === 'receiving' ? 'Org1MSP' : 'Org2MSP']));
-    await c.trace.createTask({ taskId: 'bench', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'B1', plannedQuantity: count, unit: 'cake', assignments });
+  console.log('setup: consortium, product, tea template, one task');
+  await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'retailer'] });
+  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector'] });
+  await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
+  await loadTemplatePackage(c, tea);
+  const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, s.stage === 'receiving' ? 'Org1MSP' : 'Org2MSP']));
+  await c.trace.createTask({ taskId: 'bench', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'B1', plannedQuantity: count, unit: 'cake', assignments });
 
-    const hashes = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
-    const calls = [];
-    for (let i = 0; i < count; i += PER_CALL) calls.push({ tx: 'codes:issueCodes', args: [JSON.stringify({ taskId: 'bench', level: 'item', codeHashes: hashes.slice(i, i + PER_CALL) })] });
-    console.log(`issuing ${count} code hashes in ${calls.length} calls of ${PER_CALL}, ${INFLIGHT} in flight`);
-    const issued = await runCalls(devnet, calls, INFLIGHT, 2);
-    const issueSeconds = issued.seconds;
-    const codesPerSecond = ((calls.length - issued.failures) * PER_CALL) / issueSeconds;
-    console.log(`  ${round(issueSeconds, 1)} s  (${round(codesPerSecond)} codes/s, p50 ${round(issued.p50)} ms per call, failures ${issued.failures})`);
-    if (issued.firstError) console.log(`  first failure: ${issued.firstError}`);
+  const hashes = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
+  const calls = [];
+  for (let i = 0; i < count; i += PER_CALL) calls.push({ tx: 'codes:issueCodes', args: [JSON.stringify({ taskId: 'bench', level: 'item', codeHashes: hashes.slice(i, i + PER_CALL) })] });
+  console.log(`issuing ${count} code hashes in ${calls.length} calls of ${PER_CALL}, ${INFLIGHT} in flight`);
+  const issued = await runCalls(devnet, calls, INFLIGHT, 2);
+  const issueSeconds = issued.seconds;
+  const codesPerSecond = ((calls.length - issued.failures) * PER_CALL) / issueSeconds;
+  console.log(`  ${round(issueSeconds, 1)} s  (${round(codesPerSecond)} codes/s, p50 ${round(issued.p50)} ms per call, failures ${issued.failures})`);
+  if (issued.firstError) console.log(`  first failure: ${issued.firstError}`);
 
-    const scanCalls = [];
-    const at = new Date(Date.now() - 60_000).toISOString();
-    for (let i = 0; i < scanCount; i += SCANS_PER_CALL) {
-      const scans = hashes.slice(i % count, (i % count) + SCANS_PER_CALL).map((codeHash) => ({ codeHash, channel: 'consumer', region: 'CN-53', at }));
-      scanCalls.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
-    }
-    console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, ${INFLIGHT} in flight`);
-    const scanned = await runCalls(devnet, scanCalls, INFLIGHT, 2);
-    const scansPerSecond = scanned.tps * SCANS_PER_CALL;
-    console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(scanned.p50)} ms per call, failures ${scanned.failures})`);
-    if (scanned.firstError) console.log(`  first failure: ${scanned.firstError}`);
-    const out: Record<string, number | string> = {
-      bench: 'codes',
-      codes: count,
-      issue_s: round(issueSeconds, 1),
-      codes_per_s: round(codesPerSecond),
-      scans: scanCount,
-      scans_per_s: round(scansPerSecond),
-      failures: issued.failures + scanned.failures,
-      rss_mb: round(rssMb(devnet.proc.pid!)),
-    };
-    if (count === 1_000_000) out.issue_1m_s = out.issue_s;
-    console.log(JSON.stringify(out));
-  } finally {
-    ledger.close();
-    await devnet.stop();
-    rmSync(devnet.dataDir, { recursive: true, force: true });
+  const scanCalls = [];
+  const at = new Date(Date.now() - 60_000).toISOString();
+  for (let i = 0; i < scanCount; i += SCANS_PER_CALL) {
+    const scans = hashes.slice(i % count, (i % count) + SCANS_PER_CALL).map((codeHash) => ({ codeHash, channel: 'consumer', region: 'CN-53', at }));
+    scanCalls.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
   }
-}
-
-main().catch((e: Error) => {
-  console.error(e);
-  process.exit(1);
+  console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, ${INFLIGHT} in flight`);
+  const scanned = await runCalls(devnet, scanCalls, INFLIGHT, 2);
+  const scansPerSecond = scanned.tps * SCANS_PER_CALL;
+  console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(scanned.p50)} ms per call, failures ${scanned.failures})`);
+  if (scanned.firstError) console.log(`  first failure: ${scanned.firstError}`);
+  const out: Record<string, number | string> = {
+    bench: 'codes',
+    codes: count,
+    issue_s: round(issueSeconds, 1),
+    codes_per_s: round(codesPerSecond),
+    scans: scanCount,
+    scans_per_s: round(scansPerSecond),
+    failures: issued.failures + scanned.failures,
+    rss_mb: round(rssMb(devnet.proc.pid!)),
+  };
+  if (count === 1_000_000) out.issue_1m_s = out.issue_s;
+  console.log(JSON.stringify(out));
 });

@@ -1,7 +1,4 @@
-import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
-import { startDevnet } from '@trace/test-network';
+import { runProductBench } from './product-devnet';
 import { PhaseResult, runCalls } from './run-workers';
 import { round, rssMb } from './stats';
 
@@ -12,7 +9,6 @@ import { round, rssMb } from './stats';
  */
 
 const ITEMS = 20;
-const CHAINCODE = resolve(__dirname, '../../../../chaincode');
 
 function stageData(prefix: string, seed: number): Record<string, number> {
   return Object.fromEntries(Array.from({ length: ITEMS }, (_, i) => [`${prefix}${i + 1}`, 100 + ((seed * 7 + i * 13) % 900)]));
@@ -23,83 +19,68 @@ function print(label: string, r: PhaseResult): void {
   if (r.firstError) console.log(`    first failure: ${r.firstError}`);
 }
 
-async function main(): Promise<void> {
+runProductBench(async ({ devnet, client: c }) => {
   const tasks = Number(process.argv[2] ?? 2000);
   const concurrency = 32;
-  const devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace']);
-  const user = devnet.profile.orgs.Org1MSP.users.User1;
-  const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
-  try {
-    const c = new TraceChainClient(ledger);
-    console.log(`setup: consortium, ${2 * ITEMS} items, 2 stages, template with 3 rules, product`);
-    await c.consortium.bootstrap({ consortium: 'bench', name: 'bench org', roles: ['brand', 'producer', 'processor'] });
-    await c.consortium.addMember({ mspId: 'Org2MSP', name: 'second org', roles: ['producer'] });
-    await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
-    for (const p of ['a', 'b']) {
-      await Promise.all(Array.from({ length: ITEMS }, (_, i) => c.process.defineItem({ id: `bench_${p}${i + 1}`, name: `${p}${i + 1}`, type: 'number', min: 0, max: 1e6, required: true, privacy: 'plain' })));
-      await c.process.defineForm({ id: `bench_${p}_form`, name: p, items: Array.from({ length: ITEMS }, (_, i) => `bench_${p}${i + 1}`) });
-      await c.process.defineStage({ id: `bench_${p}`, name: p, forms: [`bench_${p}_form`], role: p === 'a' ? 'producer' : 'processor', requiresAudit: false, bizStep: 'transforming' });
-    }
-    await c.process.defineTemplate({
-      id: 'bench',
-      version: 1,
-      name: 'bench',
-      category: 'tea',
-      stages: [{ stage: 'bench_a', after: [] }, { stage: 'bench_b', after: ['bench_a'] }],
-      rules: [
-        { id: 'r1', kind: 'lte', left: 'bench_b.bench_b1', right: 'bench_a.bench_a1', factor: 10, severity: 'reject' },
-        { id: 'r2', kind: 'ratio', left: 'bench_b.bench_b2', right: 'bench_a.bench_a2', min: 0.01, max: 100, severity: 'reject' },
-        { id: 'r3', kind: 'timeOrder', left: 'bench_a.eventTime', right: 'bench_b.eventTime', maxHours: 48, severity: 'flag' },
-      ],
-      scanAlertThreshold: 10,
-      publicView: {},
-    });
-    const ids = Array.from({ length: tasks }, (_, i) => `bench-${i}`);
-    const assignments = { bench_a: 'Org1MSP', bench_b: 'Org1MSP' };
-    const t = Date.now() - 3_600_000;
-    const created = await runCalls(
-      devnet,
-      ids.map((taskId) => ({ tx: 'trace:createTask', args: [JSON.stringify({ taskId, template: 'bench', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: taskId, plannedQuantity: 1, unit: 'kg', assignments })] })),
-      concurrency,
-      2,
-    );
-    print(`createTask (setup), ${tasks} tasks`, created);
-    const recordA = await runCalls(
-      devnet,
-      ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_a', eventTime: new Date(t).toISOString(), data: stageData('bench_a', n) })] })),
-      concurrency,
-      2,
-    );
-    print(`recordStage A (20 items)`, recordA);
-    const recordB = await runCalls(
-      devnet,
-      ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_b', eventTime: new Date(t + 60_000).toISOString(), data: stageData('bench_b', n) })] })),
-      concurrency,
-      2,
-    );
-    print(`recordStage B (20 items, 3 rules)`, recordB);
-    console.log(
-      JSON.stringify({
-        bench: 'trace',
-        tasks,
-        concurrency,
-        tps: round(recordB.tps),
-        p50_ms: round(recordB.p50, 1),
-        p99_ms: round(recordB.p99, 1),
-        tps_first_stage: round(recordA.tps),
-        cpu_ms_per_tx: round(recordB.devnetCpuMsPerTx, 2),
-        failures: recordA.failures + recordB.failures,
-        rss_mb: round(rssMb(devnet.proc.pid!)),
-      }),
-    );
-  } finally {
-    ledger.close();
-    await devnet.stop();
-    rmSync(devnet.dataDir, { recursive: true, force: true });
+  console.log(`setup: consortium, ${2 * ITEMS} items, 2 stages, template with 3 rules, product`);
+  await c.consortium.bootstrap({ consortium: 'bench', name: 'bench org', roles: ['brand', 'producer', 'processor'] });
+  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'second org', roles: ['producer'] });
+  await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
+  for (const p of ['a', 'b']) {
+    await Promise.all(Array.from({ length: ITEMS }, (_, i) => c.process.defineItem({ id: `bench_${p}${i + 1}`, name: `${p}${i + 1}`, type: 'number', min: 0, max: 1e6, required: true, privacy: 'plain' })));
+    await c.process.defineForm({ id: `bench_${p}_form`, name: p, items: Array.from({ length: ITEMS }, (_, i) => `bench_${p}${i + 1}`) });
+    await c.process.defineStage({ id: `bench_${p}`, name: p, forms: [`bench_${p}_form`], role: p === 'a' ? 'producer' : 'processor', requiresAudit: false, bizStep: 'transforming' });
   }
-}
-
-main().catch((e: Error) => {
-  console.error(e);
-  process.exit(1);
+  await c.process.defineTemplate({
+    id: 'bench',
+    version: 1,
+    name: 'bench',
+    category: 'tea',
+    stages: [{ stage: 'bench_a', after: [] }, { stage: 'bench_b', after: ['bench_a'] }],
+    rules: [
+      { id: 'r1', kind: 'lte', left: 'bench_b.bench_b1', right: 'bench_a.bench_a1', factor: 10, severity: 'reject' },
+      { id: 'r2', kind: 'ratio', left: 'bench_b.bench_b2', right: 'bench_a.bench_a2', min: 0.01, max: 100, severity: 'reject' },
+      { id: 'r3', kind: 'timeOrder', left: 'bench_a.eventTime', right: 'bench_b.eventTime', maxHours: 48, severity: 'flag' },
+    ],
+    scanAlertThreshold: 10,
+    publicView: {},
+  });
+  const ids = Array.from({ length: tasks }, (_, i) => `bench-${i}`);
+  const assignments = { bench_a: 'Org1MSP', bench_b: 'Org1MSP' };
+  const t = Date.now() - 3_600_000;
+  const created = await runCalls(
+    devnet,
+    ids.map((taskId) => ({ tx: 'trace:createTask', args: [JSON.stringify({ taskId, template: 'bench', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: taskId, plannedQuantity: 1, unit: 'kg', assignments })] })),
+    concurrency,
+    2,
+  );
+  print(`createTask (setup), ${tasks} tasks`, created);
+  const recordA = await runCalls(
+    devnet,
+    ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_a', eventTime: new Date(t).toISOString(), data: stageData('bench_a', n) })] })),
+    concurrency,
+    2,
+  );
+  print(`recordStage A (20 items)`, recordA);
+  const recordB = await runCalls(
+    devnet,
+    ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_b', eventTime: new Date(t + 60_000).toISOString(), data: stageData('bench_b', n) })] })),
+    concurrency,
+    2,
+  );
+  print(`recordStage B (20 items, 3 rules)`, recordB);
+  console.log(
+    JSON.stringify({
+      bench: 'trace',
+      tasks,
+      concurrency,
+      tps: round(recordB.tps),
+      p50_ms: round(recordB.p50, 1),
+      p99_ms: round(recordB.p99, 1),
+      tps_first_stage: round(recordA.tps),
+      cpu_ms_per_tx: round(recordB.devnetCpuMsPerTx, 2),
+      failures: recordA.failures + recordB.failures,
+      rss_mb: round(rssMb(devnet.proc.pid!)),
+    }),
+  );
 });
