@@ -12,6 +12,8 @@ import { LedgerError } from './errors';
 const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
        trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
        trace wallet create --out alice.key      |  trace wallet account --wallet alice.key
+       trace submit|evaluate CONTRACT:TRANSACTION [--json '{...}'] [--wallet alice.key]
+         e.g. trace submit consortium:bootstrap --msp Org1MSP --user Admin --json '{"consortium":"Tea","name":"Brand","roles":["brand"]}'
        trace assets TRANSACTION --json '{...}' [--wallet alice.key]
          e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
               trace assets getHoldings --json '{"account":"<account>"}'
@@ -77,7 +79,8 @@ function wallet(sub: string | undefined, values: { out?: string; wallet?: string
   console.log(JSON.stringify({ wallet: resolve(path), account: w.account, publicKeyPem: w.publicKeyPem }));
 }
 
-async function assets(tx: string, values: { json?: string; wallet?: string; connection?: string; msp?: string; user?: string }): Promise<void> {
+/** Submits (or evaluates) one chaincode transaction with a JSON argument, signed by a holder wallet when given. */
+async function call(name: string, evaluateOnly: boolean, values: { json?: string; wallet?: string; connection?: string; msp?: string; user?: string }): Promise<void> {
   let dto: object;
   try {
     dto = JSON.parse(values.json ?? '{}') as object;
@@ -89,8 +92,8 @@ async function assets(tx: string, values: { json?: string; wallet?: string; conn
   if (values.wallet) dto = Wallet.file(resolve(values.wallet)).sign(dto);
   const ledger = connectFromProfile(values);
   try {
-    const name = `assets:${tx}`;
-    const out = /^(get|list)/.test(tx) ? await ledger.evaluate(name, JSON.stringify(dto)) : (await ledger.submit(name, JSON.stringify(dto))).result;
+    const args = values.json === undefined && evaluateOnly ? [] : [JSON.stringify(dto)];
+    const out = evaluateOnly ? await ledger.evaluate(name, ...args) : (await ledger.submit(name, ...args)).result;
     console.log(Buffer.from(out).toString('utf8'));
   } finally {
     ledger.close();
@@ -122,7 +125,8 @@ async function main(): Promise<void> {
   const command = positionals.join(' ');
   if (command === 'device simulate') return simulate(values);
   if (positionals[0] === 'wallet') return wallet(positionals[1], values);
-  if (positionals[0] === 'assets' && positionals.length === 2) return assets(positionals[1], values);
+  if (positionals[0] === 'assets' && positionals.length === 2) return call(`assets:${positionals[1]}`, /^(get|list)/.test(positionals[1]), values);
+  if ((positionals[0] === 'submit' || positionals[0] === 'evaluate') && positionals.length === 2) return call(positionals[1], positionals[0] === 'evaluate', values);
   const count = Number(values.count);
   const level = (values.level ?? 'item') as 'item' | 'case' | 'pallet';
   if (command !== 'codes issue' || !values.task || !Number.isInteger(count) || count < 1 || !['item', 'case', 'pallet'].includes(level)) {
