@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { Db } from './db';
@@ -29,10 +30,36 @@ function param(value: string | undefined, pattern: RegExp, name: string): string
   return value;
 }
 
+const REGION = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
+const MAX_BODY = 16 * 1024;
+
+async function readJson(req: NodeJS.ReadableStream): Promise<Record<string, unknown>> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError(413, 'ERR_VALIDATION', `body larger than ${MAX_BODY} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error();
+    return body as Record<string, unknown>;
+  } catch {
+    throw new ApiError(400, 'ERR_VALIDATION', 'body must be a JSON object');
+  }
+}
+
+/** The code a consumer typed or scanned, in canonical form (as the client library hashes it). */
+function normalizeCode(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+}
+
 const parse = <T>(text: string | null | undefined): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
-export const ROUTES: { method: 'get'; path: string; summary: string }[] = [
+export const ROUTES: { method: 'get' | 'post'; path: string; summary: string }[] = [
   { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain' },
   { method: 'get', path: '/openapi.json', summary: 'This document' },
   { method: 'get', path: '/api/stats', summary: 'Counts of blocks, transactions, tasks, codes, scans, alerts' },
@@ -42,6 +69,7 @@ export const ROUTES: { method: 'get'; path: string; summary: string }[] = [
   { method: 'get', path: '/api/members', summary: 'Consortium members' },
   { method: 'get', path: '/api/tasks/{taskId}', summary: 'A task with its stage records, versions and audits' },
   { method: 'get', path: '/api/codes/{hash}', summary: 'An indexed code: status, lot, scan count, parent' },
+  { method: 'post', path: '/api/verify', summary: 'Verify a scanned code {code | codeHash, region, channel?, at?}; the scan is queued durably and sent to the chain in batches' },
   { method: 'get', path: '/api/alerts', summary: 'Alerts (type: clone, diversion, unknown, sensor, cross-validation)' },
   { method: 'get', path: '/api/assets/classes', summary: 'Asset classes' },
   { method: 'get', path: '/api/assets/classes/{classId}/holders', summary: 'Holders of a class' },
@@ -123,6 +151,25 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     ctx.body = { ...code, scans };
+  });
+  router.post('/api/verify', async (ctx) => {
+    const body = await readJson(ctx.req);
+    let hash: string;
+    if (typeof body.codeHash === 'string') hash = param(body.codeHash, HASH, 'codeHash');
+    else if (typeof body.code === 'string' && /^[A-Za-z0-9-]{5,64}$/.test(body.code)) hash = createHash('sha256').update(normalizeCode(body.code)).digest('hex');
+    else throw new ApiError(400, 'ERR_VALIDATION', 'code (as printed) or codeHash is required');
+    const region = typeof body.region === 'string' && REGION.test(body.region) ? body.region : undefined;
+    if (!region) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');
+    const channel = body.channel === undefined ? 'consumer' : String(body.channel);
+    if (!CHANNELS.includes(channel)) throw new ApiError(400, 'ERR_VALIDATION', `channel must be one of ${CHANNELS.join(', ')}`);
+    const at = body.at === undefined ? new Date().toISOString() : String(body.at);
+    if (!Number.isFinite(Date.parse(at)) || !/Z$|[+-]\d{2}:\d{2}$/.test(at)) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time');
+    db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date().toISOString());
+    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
+    const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
+    const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
+    const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
+    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending } };
   });
   router.get('/api/alerts', (ctx) => {
     const { limit, offset } = page(ctx.query);

@@ -37,6 +37,10 @@ const MIGRATIONS: string[] = [
   CREATE TABLE offers (offer_id TEXT NOT NULL, class_id TEXT NOT NULL, seller TEXT NOT NULL, quantity INTEGER NOT NULL, price INTEGER NOT NULL, currency_class TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (class_id, offer_id));
   CREATE TABLE locks (class_id TEXT NOT NULL, lock_id TEXT NOT NULL, account TEXT NOT NULL, quantity INTEGER NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (class_id, lock_id));
   `,
+  `
+  CREATE TABLE scan_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, received_at TEXT NOT NULL);
+  CREATE INDEX scan_queue_code ON scan_queue (code_hash);
+  `,
 ];
 
 /** Opens (creating) the database in WAL mode and applies pending migrations. */

@@ -4,3 +4,4 @@ export { ChainSource, GatewaySource } from './source';
 export { createApp, openApi, ROUTES, ApiError } from './api';
 export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';
+export { ScanSender } from './scan-sender';

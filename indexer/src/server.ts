@@ -9,6 +9,7 @@ import { createApp } from './api';
 import { openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
+import { ScanSender } from './scan-sender';
 
 interface Profile {
   channel: string;
@@ -18,7 +19,7 @@ interface Profile {
 }
 
 /** Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API. */
-export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
   const profile = JSON.parse(readFileSync(opts.connection, 'utf8')) as Profile;
   const mspId = opts.msp ?? Object.keys(profile.orgs)[0];
@@ -27,6 +28,8 @@ export async function startIndexer(opts: { connection: string; db: string; host?
   const db = openDb(opts.db);
   const ingestor = new Ingestor(db, new GatewaySource(ledger), log);
   const running = ingestor.run();
+  const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
+  const sending = sender.run();
   const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }));
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {
@@ -39,7 +42,8 @@ export async function startIndexer(opts: { connection: string; db: string; host?
     port,
     stop: async () => {
       ingestor.stop();
-      await running;
+      sender.stop();
+      await Promise.all([running, sending]);
       await new Promise((r) => server.close(r));
       ledger.close();
       db.close();
@@ -48,7 +52,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' } } });
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' } } });
   startIndexer({
     connection: resolve(values.connection ?? '.devnet/connection.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
@@ -56,6 +60,7 @@ if (require.main === module) {
     port: Number(values.port ?? process.env.PORT ?? 3000),
     msp: values.msp,
     user: values.user,
+    sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
   }).then(
     ({ port, stop }) => {
       console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);

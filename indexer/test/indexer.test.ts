@@ -65,7 +65,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     const doc = (await get('/openapi.json')).body as unknown as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).to.match(/^3\./);
     expect(Object.keys(doc.paths).sort()).to.deep.equal(ROUTES.map((r) => r.path).sort());
-    for (const r of ROUTES) {
+    for (const r of ROUTES.filter((x) => x.method === 'get')) {
       const path = r.path.replace('{number}', '1').replace('{txId}', lastTx).replace('{taskId}', 'idx-1').replace('{hash}', codes[0]).replace('{classId}', 'none');
       const res = await get(path);
       expect(res.status, path).to.equal(200);

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, TraceChainClient } from '@trace/client';
+import { loadTemplatePackage, tea } from '@trace/contract-templates';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+
+const SERVER = resolve(__dirname, '../src/server.js');
+const CHAINCODE = resolve(__dirname, '../../../chaincode');
+
+/** Starts the indexer as its own process; resolves with its base URL once it listens. */
+function runIndexer(args: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [SERVER, ...args, '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) res({ child, base: `http://127.0.0.1:${m[1]}` });
+    });
+    child.once('exit', (code) => rej(new Error(`indexer exited with ${code}`)));
+  });
+}
+
+describe('indexer verify endpoint and durable scan queue (devnet)', function () {
+  this.timeout(180_000);
+  let devnet: RunningDevnet;
+  let ledger: FabricGatewayLedger;
+  let c: TraceChainClient;
+  const code = generateCode();
+  const dir = mkdtempSync(join(tmpdir(), 'scans-'));
+
+  before(async () => {
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
+    const u = devnet.profile.orgs.Org1MSP.users.User1;
+    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    c = new TraceChainClient(ledger);
+    await c.consortium.bootstrap({ consortium: 'scan', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
+    await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
+    await loadTemplatePackage(c, tea);
+    const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
+    await c.trace.createTask({ taskId: 'scan-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'S1', plannedQuantity: 1, unit: 'cake', assignments });
+    await c.codes.issueCodes({ taskId: 'scan-1', level: 'item', codeHashes: [codeHash(code)] });
+  });
+
+  after(async () => {
+    ledger?.close();
+    await devnet?.stop();
+  });
+
+  it('answers at once with the indexed verdict and pending scans; a queued scan survives a SIGKILL and reaches the chain after restart', async () => {
+    const args = ['--connection', join(devnet.dataDir, 'connection.json'), '--db', join(dir, 'idx.sqlite')];
+    // First run: never sends, so the accepted scan is only in the queue when the process dies.
+    const first = await runIndexer([...args, '--send-interval', '3600000']);
+    const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    let indexed = false;
+    for (let i = 0; i < 100 && !indexed; i++) {
+      indexed = (await fetch(`${first.base}/api/codes/${codeHash(code)}`)).status === 200;
+      if (!indexed) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(indexed).to.equal(true);
+    const r = await post(first.base, { code: code.toLowerCase(), region: 'CN-53' });
+    expect(r.status).to.equal(200);
+    const v = (await r.json()) as { genuine: boolean; verdict: string; lot: string; scans: { onChain: number; pending: number; total: number } };
+    expect([v.genuine, v.verdict, v.lot]).to.deep.equal([true, 'genuine', 'S1']);
+    expect(v.scans).to.deep.equal({ onChain: 0, pending: 1, total: 1 });
+    const unknown = (await (await post(first.base, { code: generateCode(), region: 'CN-53' })).json()) as { verdict: string };
+    expect(unknown.verdict).to.equal('unknown');
+    for (const [body, status] of [[{ code, region: 'china' }, 400], [{ region: 'CN' }, 400], ['{not json', 400], [{ code, region: 'CN', channel: 'fax' }, 400]] as const) {
+      const bad = await post(first.base, body);
+      expect(bad.status, JSON.stringify(body)).to.equal(status);
+      expect(((await bad.json()) as { error: { code: string } }).error.code).to.equal('ERR_VALIDATION');
+    }
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    expect((await c.codes.verifyCode(codeHash(code))).genuine && (await c.codes.verifyCode(codeHash(code)) as { scanCount: number }).scanCount).to.equal(0);
+
+    const second = await runIndexer(args);
+    try {
+      let count = 0;
+      for (let i = 0; i < 100 && count === 0; i++) {
+        const onChain = await c.codes.verifyCode(codeHash(code));
+        count = onChain.genuine ? onChain.scanCount : 0;
+        if (count === 0) await new Promise((res) => setTimeout(res, 200));
+      }
+      expect(count).to.equal(1);
+      let after = { scans: { onChain: 0, pending: 1 } };
+      for (let i = 0; i < 100 && after.scans.onChain === 0; i++) {
+        const res = await post(second.base, { codeHash: codeHash(code), region: 'CN-53' });
+        after = (await res.json()) as typeof after;
+        if (after.scans.onChain === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(after.scans.onChain).to.be.at.least(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }
+  });
+});
