@@ -70,6 +70,8 @@ export const ROUTES: { method: 'get' | 'post'; path: string; summary: string }[]
   { method: 'get', path: '/api/tasks/{taskId}', summary: 'A task with its stage records, versions and audits' },
   { method: 'get', path: '/api/codes/{hash}', summary: 'An indexed code: status, lot, scan count, parent' },
   { method: 'post', path: '/api/verify', summary: 'Verify a scanned code {code | codeHash, region, channel?, at?}; the scan is queued durably and sent to the chain in batches' },
+  { method: 'get', path: '/api/trace/code/{hash}', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
+  { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', summary: 'The public trace of a lot' },
   { method: 'get', path: '/api/alerts', summary: 'Alerts (type: clone, diversion, unknown, sensor, cross-validation)' },
   { method: 'get', path: '/api/assets/classes', summary: 'Asset classes' },
   { method: 'get', path: '/api/assets/classes/{classId}/holders', summary: 'Holders of a class' },
@@ -170,6 +172,58 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending } };
+  });
+  /** What a consumer may see of a task: only the items the template's public view lists. */
+  function publicTrace(taskId: string) {
+    const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number; audit: string | null } | undefined;
+    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
+    const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
+    const template = db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').get(task.template, task.version) as { json: string } | undefined;
+    const tpl = parse<{ name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] }>(template?.json);
+    const current = db
+      .prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time')
+      .all(taskId) as { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string }[];
+    const location = db.prepare('SELECT id, name, type, region, lat, lon FROM locations WHERE id = ?');
+    const audit = db.prepare("SELECT verdict, auditor, at FROM audits WHERE task_id = ? AND stage = ? ORDER BY at DESC LIMIT 1");
+    const member = db.prepare('SELECT name FROM members WHERE msp_id = ?');
+    const stages = current.map((r) => {
+      const def = tpl?.stages.find((s) => s.stage === r.stage);
+      const data = JSON.parse(r.data) as Record<string, unknown>;
+      const visible = Object.fromEntries((tpl?.publicView[r.stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
+      return {
+        stage: r.stage,
+        name: def?.name ?? r.stage,
+        bizStep: def?.bizStep,
+        eventTime: r.event_time,
+        by: { mspId: r.recorded_by, name: (member.get(r.recorded_by) as { name: string } | undefined)?.name },
+        location: r.location ? location.get(r.location) : undefined,
+        data: visible,
+        version: r.version,
+        txId: r.tx_id,
+        audit: audit.get(taskId, r.stage),
+        flags: (JSON.parse(r.flags) as { ruleId: string; message: string }[]).map((f) => ({ ruleId: f.ruleId, message: f.message })),
+      };
+    });
+    const alarms = db.prepare('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at').all(taskId);
+    return { taskId, template: tpl?.name, product: t.product, lot: t.lot, audit: parse(task.audit), stages, alarms };
+  }
+
+  router.get('/api/trace/code/:hash', (ctx) => {
+    const hash = param(ctx.params.hash, HASH, 'code hash');
+    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; parent: string | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
+    if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
+    const parents: string[] = [];
+    for (let p = code.parent; p && parents.length < 4; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').get(p) as { parent: string | null } | undefined)?.parent ?? null) parents.push(p);
+    const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(hash) as { n: number; regions: number };
+    const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
+    ctx.body = { code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents, scans: scans.n, scanRegions: scans.regions }, ...publicTrace(code.task_id) };
+  });
+  router.get('/api/trace/lot/:gtin/:lot', (ctx) => {
+    const gtin = param(ctx.params.gtin, /^\d{8,14}$/, 'gtin');
+    const lot = param(ctx.params.lot, /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'lot');
+    const task = db.prepare('SELECT task_id FROM tasks WHERE (gtin = ? OR gtin = ?) AND lot = ?').get(gtin, gtin.replace(/^0+(?=\d{8})/, ''), lot) as { task_id: string } | undefined;
+    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
+    ctx.body = publicTrace(task.task_id);
   });
   router.get('/api/alerts', (ctx) => {
     const { limit, offset } = page(ctx.query);

@@ -38,7 +38,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     await loadTemplatePackage(c, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
     await c.trace.createTask({ taskId: 'idx-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments });
-    await c.trace.recordStage({ taskId: 'idx-1', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'Jingmai' } });
+    await c.trace.recordStage({ taskId: 'idx-1', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'Jingmai', tea_organic_cert: 'a'.repeat(64) } });
     await c.codes.issueCodes({ taskId: 'idx-1', level: 'item', codeHashes: codes });
     await c.codes.recordScans({ scans: Array.from({ length: 11 }, () => ({ codeHash: codes[0], channel: 'consumer' as const, region: 'CN-53', at: at(10) })) });
     await c.codes.recordScans({ scans: [{ codeHash: codes[1], channel: 'consumer', region: 'US', at: at(11) }] });
@@ -66,7 +66,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     expect(doc.openapi).to.match(/^3\./);
     expect(Object.keys(doc.paths).sort()).to.deep.equal(ROUTES.map((r) => r.path).sort());
     for (const r of ROUTES.filter((x) => x.method === 'get')) {
-      const path = r.path.replace('{number}', '1').replace('{txId}', lastTx).replace('{taskId}', 'idx-1').replace('{hash}', codes[0]).replace('{classId}', 'none');
+      const path = r.path.replace('{number}', '1').replace('{txId}', lastTx).replace('{taskId}', 'idx-1').replace('{hash}', codes[0]).replace('{classId}', 'none').replace('{gtin}', '06901234567892').replace('{lot}', 'L1');
       const res = await get(path);
       expect(res.status, path).to.equal(200);
     }
@@ -89,6 +89,20 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     expect(sensor.map((a) => a.device_id)).to.deep.equal(['d1']);
     const tx = (await get(`/api/transactions/${lastTx}`)).body as unknown as { validation_code: string; event: { name: string } };
     expect([tx.validation_code, tx.event.name]).to.deep.equal(['VALID', 'devices.ReadingsSubmitted']);
+  });
+
+  it('serves the public trace of a code and of a lot, with only the items the template makes public', async () => {
+    const t = (await get(`/api/trace/code/${codes[0]}`)).body as unknown as {
+      code: { verdict: string; scans: number };
+      product: { gtin: string };
+      lot: string;
+      stages: { stage: string; data: Record<string, unknown>; by: { name: string } }[];
+    };
+    expect([t.code.verdict, t.code.scans, t.product.gtin, t.lot]).to.deep.equal(['suspect', 11, '06901234567892', 'L1']);
+    expect(t.stages.map((s) => [s.stage, s.data, s.by.name])).to.deep.equal([['tea_plantation', { tea_garden: 'Jingmai' }, 'Brand']]);
+    const lot = (await get('/api/trace/lot/06901234567892/L1')).body as unknown as { stages: unknown[] };
+    expect(lot.stages).to.have.length(1);
+    expect((await get('/api/trace/lot/06901234567892/NOPE')).status).to.equal(404);
   });
 
   it('answers bad input with 400 and unknown things with 404, as JSON with a code', async () => {
