@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TraceChainClient } from './contracts';
-import { FabricGatewayLedger, identityFromFiles } from './fabric-gateway';
+import { FabricGatewayLedger, ledgerFromProfile } from './fabric-gateway';
 import { issueCodesResumable } from './issue-codes';
 import { simulateDevice } from './devices';
 import { Wallet } from './wallet';
@@ -25,12 +25,6 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
   device simulate: holds a device key, registers the device, signs and submits readings (cellar climate with
     one heat excursion, or a GPS track), and prints the alarms the chain raised.`;
 
-interface Profile {
-  channel: string;
-  chaincode: string;
-  gatewayEndpoint: string;
-  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
-}
 
 function bar(done: number, total: number): string {
   const width = 30;
@@ -39,11 +33,7 @@ function bar(done: number, total: number): string {
 }
 
 function connectFromProfile(values: { connection?: string; msp?: string; user?: string }): FabricGatewayLedger {
-  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
-  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
-  const user = profile.orgs[mspId]?.users[values.user ?? 'User1'];
-  if (!user) throw new Error(`no identity ${values.user ?? 'User1'} for ${mspId} in the connection file`);
-  return FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+  return ledgerFromProfile(resolve(values.connection ?? '.devnet/connection.json'), values);
 }
 
 async function simulate(values: { device?: string; scenario?: string; task?: string; key?: string; batches?: string; readings?: string; connection?: string; msp?: string; user?: string }): Promise<void> {

@@ -33,6 +33,23 @@ export interface GatewayLedgerOptions {
   client?: grpc.Client;
 }
 
+/** The connection file the devnet writes (and a real network's operator can write the same way). */
+export interface ConnectionProfile {
+  channel: string;
+  chaincode: string;
+  gatewayEndpoint: string;
+  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
+}
+
+/** A ledger for one identity of a connection file: org (default the first) and user (default User1). */
+export function ledgerFromProfile(path: string, opts: { msp?: string; user?: string } = {}): FabricGatewayLedger {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as ConnectionProfile;
+  const mspId = opts.msp ?? Object.keys(profile.orgs)[0];
+  const user = profile.orgs[mspId]?.users[opts.user ?? 'User1'];
+  if (!user) throw new Error(`no identity ${opts.user ?? 'User1'} for ${mspId} in ${path}`);
+  return FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+}
+
 /** Loads an identity from PEM files (as the devnet writes them). */
 export function identityFromFiles(mspId: string, certPath: string, keyPath: string): GatewayIdentity {
   return { mspId, certPem: readFileSync(certPath), keyPem: readFileSync(keyPath) };

@@ -1,20 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
+import { ledgerFromProfile, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage } from './loader';
 import { templates } from './index';
 
 const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
   defines the template's items, forms, stages and template version on chain (caller needs the brand or operator role)`;
 
-interface Profile {
-  channel: string;
-  chaincode: string;
-  gatewayEndpoint: string;
-  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
-}
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -28,16 +21,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const profile = JSON.parse(readFileSync(resolve(values.connection ?? '.devnet/connection.json'), 'utf8')) as Profile;
-  const mspId = values.msp ?? Object.keys(profile.orgs)[0];
-  const user = profile.orgs[mspId]?.users[values.user ?? 'Admin'];
-  if (!user) throw new Error(`no identity ${values.user ?? 'Admin'} for ${mspId} in the connection file`);
-  const ledger = FabricGatewayLedger.connect({
-    endpoint: profile.gatewayEndpoint,
-    channel: profile.channel,
-    chaincode: profile.chaincode,
-    identity: identityFromFiles(mspId, user.certPath, user.keyPath),
-  });
+  const ledger = ledgerFromProfile(resolve(values.connection ?? '.devnet/connection.json'), { msp: values.msp, user: values.user ?? 'Admin' });
   try {
     const client = new TraceChainClient(ledger);
     for (const name of names) {

@@ -1,30 +1,20 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { FabricGatewayLedger, identityFromFiles } from '@trace/client';
+import { ledgerFromProfile } from '@trace/client';
 import { createApp } from './api';
 import { openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
 import { ScanSender } from './scan-sender';
 
-interface Profile {
-  channel: string;
-  chaincode: string;
-  gatewayEndpoint: string;
-  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
-}
 
 /** Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API. */
 export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
-  const profile = JSON.parse(readFileSync(opts.connection, 'utf8')) as Profile;
-  const mspId = opts.msp ?? Object.keys(profile.orgs)[0];
-  const user = profile.orgs[mspId].users[opts.user ?? 'User1'];
-  const ledger = FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+  const ledger = ledgerFromProfile(opts.connection, opts);
   const db = openDb(opts.db);
   const ingestor = new Ingestor(db, new GatewaySource(ledger), log);
   const running = ingestor.run();

@@ -240,10 +240,10 @@ export class AssetsContract extends BaseContract {
   async lock(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(LockDto, json);
     const member = await requireMember(ctx);
-    await loadClass(ctx, dto.classId);
+    const c = await loadClass(ctx, dto.classId);
     if (dto.kind === 'pledge') {
       if (!dto.lender) fail('ERR_VALIDATION', 'a pledge names its lender account');
-      await activeClass(ctx, dto.classId);
+      if (c.status !== 'active') fail('ERR_STATE', `asset class ${dto.classId} is not active yet`);
       await authorizeHolder(ctx, signed(dto), dto.account);
     } else {
       if (!member.roles.includes('regulator')) fail('ERR_FORBIDDEN', 'only a regulator freezes units');

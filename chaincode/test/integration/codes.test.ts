@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, TraceChainClient } from '@trace/client';
-import { at, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { at, createTeaTask, ORGS, rejectsWith, startConsortium, TEA_GTIN, TestConsortium } from './consortium';
 
 const TRACE_CLI = resolve(__dirname, '../../../../client/dist/src/cli.js');
 const hashes = (n: number) => Array.from({ length: n }, () => codeHash(generateCode()));
@@ -18,7 +18,7 @@ describe('codes: one item, one code (devnet)', function () {
   let factory: TraceChainClient;
   let retail: TraceChainClient;
 
-  const task = (taskId: string) => brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '普洱' }, lot: taskId, plannedQuantity: 10, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+  const task = (taskId: string) => createTeaTask(brand, taskId);
 
   before(async () => {
     net = await startConsortium();
@@ -149,7 +149,7 @@ describe('codes: one item, one code (devnet)', function () {
       await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [c] });
       const v = await retail.codes.verifyCode(c);
       if (!v.genuine) throw new Error('expected genuine');
-      expect(v.product).to.deep.equal({ gtin: TEA_GTIN, name: '普洱' });
+      expect(v.product).to.deep.equal({ gtin: TEA_GTIN, name: '景迈古树普洱 357g' });
       expect(v.stages.map((s) => [s.stage, s.recordedBy])).to.deep.equal([['tea_plantation', ORGS.farm]]);
     });
   });

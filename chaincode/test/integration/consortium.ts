@@ -102,10 +102,15 @@ export const TEA_ASSIGNMENTS = {
 
 export const hex64 = (c: string) => c.repeat(64).slice(0, 64);
 
+/** A Pu'er tea task created by the brand (the lot is named after the task). */
+export function createTeaTask(brand: TraceChainClient, taskId: string, assignments: Record<string, string> = TEA_ASSIGNMENTS, plannedQuantity = 10) {
+  return brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '景迈古树普洱 357g' }, lot: taskId, plannedQuantity, unit: 'cake', assignments });
+}
+
 /** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task. */
 export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
   const { brand, farm, factory, retail } = clients;
-  await brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '景迈古树普洱 357g' }, lot: taskId, plannedQuantity: cakes, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+  await createTeaTask(brand, taskId, TEA_ASSIGNMENTS, cakes);
   const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
   await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai' });
   await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });

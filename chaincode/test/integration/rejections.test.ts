@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Rule } from '@trace/chaincode';
 import { TraceChainClient } from '@trace/client';
-import { at, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { at, createTeaTask, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
 
 /** Two stages and one rule of each kind; the same rules with severity reject and with flag. */
 const RULE_ITEMS = [
@@ -55,8 +55,7 @@ describe('trace rejections: every rule answers with its error code and changes n
     const status = await brand.trace.getTask(taskId);
     expect(status.stages.find((s) => s.stage === stage)?.status, `${stage} of ${taskId}`).to.equal('pending');
   };
-  const teaTask = async (taskId: string, assignments: Record<string, string> = TEA_ASSIGNMENTS) =>
-    brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 'tea' }, lot: taskId, plannedQuantity: 10, unit: 'cake', assignments });
+  const teaTask = (taskId: string, assignments?: Record<string, string>) => createTeaTask(brand, taskId, assignments);
 
   before(async () => {
     net = await startConsortium();
