@@ -9,3 +9,4 @@ export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng,
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';
 export { signReadings, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
 export { Wallet, HolderSignature } from './wallet';
+export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
