@@ -58,16 +58,27 @@ export function openDb(path: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  let version = row?.version ?? 0;
-  if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-  while (version < MIGRATIONS.length) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]);
-      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
-    })();
-    version++;
+  // Each step reads the version inside an IMMEDIATE transaction, so two processes opening the same
+  // file at once (the indexer and a reader) never run a migration twice.
+  const step = db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    const version = row?.version ?? 0;
+    if (version >= MIGRATIONS.length) return false;
+    db.exec(MIGRATIONS[version]);
+    db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    return true;
+  });
+  const upToDate = () => {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").get();
+    return !!exists && (db.prepare('SELECT version FROM schema_version').pluck().get() as number | undefined) === MIGRATIONS.length;
+  };
+  // the common case (an up-to-date file) takes no write lock
+  if (!upToDate()) {
+    while (step.immediate()) {
+      // next migration
+    }
   }
   return db;
 }
