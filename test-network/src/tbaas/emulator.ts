@@ -116,8 +116,10 @@ export class TbaasEmulator {
     this.faults = Array<number>(count).fill(status);
   }
 
+  /** Listens once the genesis block is in, so every block the devnet has is served; returns host:port. */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     await this.follow();
+    await this.waitForBlock(0);
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(port, host, r));
     return `${host}:${(this.server.address() as { port: number }).port}`;
