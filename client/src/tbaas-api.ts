@@ -84,7 +84,8 @@ export class TbaasApi {
       profile: { httpProfile: { endpoint: opts.endpoint ?? TBAAS_ENDPOINT, protocol: opts.protocol ?? 'https://', reqTimeout: opts.timeoutSeconds ?? 60 } },
     });
     const rate = opts.rateLimit ?? TBAAS_REQUESTS_PER_SECOND;
-    if (rate !== false) this.bucket = new TokenBucket(rate);
+    // Bursts of half the rate leave the server's own bucket room for network jitter.
+    if (rate !== false) this.bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
   }
 
   /** Calls one action; resolves with Response (without RequestId) or throws TbaasError. */
