@@ -127,13 +127,19 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
     expect([bad.code, bad.tencentCode]).to.deep.equal(['ERR_TBAAS_REQUEST', 'InvalidParameter']);
   });
 
-  it('throttles a burst over 20 requests/s per SecretId; with the client-side limit the same burst succeeds', async () => {
+  it('throttles a burst over 20 requests/s per SecretId; retries then get through; with the client-side limit the burst succeeds', async () => {
     const org2 = { ...config, ...ORG2 };
     const unlimited = tbaas({ ...org2, rateLimit: false, maxRetries: 0 });
     const burst = await Promise.allSettled(Array.from({ length: 40 }, () => unlimited.evaluate('get', 'k')));
     const throttled = burst.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as TbaasError);
     expect(throttled.length).to.be.greaterThan(0);
     expect(throttled.every((e) => e.tencentCode === 'RequestLimitExceeded' && e.code === 'ERR_THROTTLED')).to.equal(true);
+    await new Promise((r) => setTimeout(r, 1100));
+    logs.length = 0;
+    const retried = await Promise.all(Array.from({ length: 30 }, () => tbaas({ ...org2, rateLimit: false }).evaluate('get', 'k')));
+    expect(retried.map((b) => Buffer.from(b).toString())).to.deep.equal(Array(30).fill('v1'));
+    expect(logs.some((l) => (l as { tencentCode: string }).tencentCode === 'RequestLimitExceeded')).to.equal(true);
+    texts.push(JSON.stringify(logs));
     await new Promise((r) => setTimeout(r, 1100));
     const limited = tbaas(org2);
     const start = Date.now();

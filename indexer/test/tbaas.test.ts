@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
@@ -8,7 +8,8 @@ import { RunningDevnet, startDevnet, TbaasEmulator } from '@trace/test-network';
 import { checkpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
 
-const CHAINCODE = resolve(__dirname, '../../../chaincode');
+/** The chaincode as TBaaS runs it: the Fabric 2.3 package (shim 2.3.0), built by package:tbaas --install. */
+const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
 const ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 type OrgName = keyof typeof ORGS;
 const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
@@ -36,7 +37,7 @@ async function teaLot(c: Record<OrgName, TraceChainClient>, taskId: string, cake
   await c.retail.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok' });
 }
 
-describe('TBaaS path: the tea lot through TbaasLedger and the indexer fed by TBaaS (devnet + emulator)', function () {
+describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package, and the indexer fed by TBaaS (devnet + emulator)', function () {
   this.timeout(240_000);
   let devnet: RunningDevnet;
   let emulator: TbaasEmulator;
@@ -48,7 +49,8 @@ describe('TBaaS path: the tea lot through TbaasLedger and the indexer fed by TBa
   const account = (name: string, mspId: string) => ({ secretId: `AKID${name}0000000000000000000000`, secretKey: `${name}-key`, mspId });
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
+    if (!existsSync(join(TBAAS_PACKAGE, 'node_modules', 'fabric-shim'))) throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
+    devnet = await startDevnet(['--chaincode-path', TBAAS_PACKAGE, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
     const accounts = [...Object.entries(ORGS).map(([name, msp]) => account(name, msp)), account('indexer', ORGS.brand)];
     emulator = new TbaasEmulator({ profile: devnet.profile, accounts });
     const endpoint = await emulator.start();
@@ -87,7 +89,7 @@ describe('TBaaS path: the tea lot through TbaasLedger and the indexer fed by TBa
     expect(JSON.stringify(task)).to.include('approved');
   });
 
-  it('rejects a business rule over TBaaS with the chaincode code the gateway gives, changing nothing', async () => {
+  it('rejects a business rule over TBaaS (shim 2.3 error form inside FailedOperation) with the code the gateway gives, changing nothing', async () => {
     const record = { taskId: 'tbaas-lot-1', stage: 'tea_picking', eventTime: at(300), data: { tea_fresh_leaf_kg: 5, tea_pick_grade: 'bud' } };
     const viaTbaas = (await clients.factory.trace.recordStage(record).catch((e: unknown) => e)) as LedgerError;
     const u = devnet.profile.orgs.Org3MSP.users.User1;
