@@ -77,7 +77,8 @@ export class TbaasApi {
   constructor(private readonly opts: TbaasApiOptions) {
     if (!opts.secretId || !opts.secretKey) throw new LedgerError('ERR_CONFIG', 'TBaaS needs a SecretId and a SecretKey (TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY)');
     if (!opts.region) throw new LedgerError('ERR_CONFIG', 'TBaaS needs a region (e.g. ap-guangzhou)');
-    this.secrets = [opts.secretId, opts.secretKey];
+    // Redaction of a very short value would mangle messages; real keys are 32+ characters.
+    this.secrets = [opts.secretId, opts.secretKey].filter((s) => s.length >= 6);
     this.client = new CommonClient(TBAAS_ENDPOINT, TBAAS_API_VERSION, {
       credential: { secretId: opts.secretId, secretKey: opts.secretKey },
       region: opts.region,

@@ -159,15 +159,10 @@ export class TbaasLedger implements Ledger {
   async block(height: bigint): Promise<ChainBlock> {
     const b = await this.api.call<FabricBlock>('DescribeFabricBlock', { ...this.target, BlockHeight: Number(height) });
     const list = [...(b.TransactionList ?? [])].sort((x, y) => x.TxIndex - y.TxIndex);
-    const envelopes: Uint8Array[] = [];
-    const transactions: ChainTransaction[] = [];
-    for (const item of list) {
-      const tx = await this.api.call<FabricTransaction>('DescribeFabricTransaction', { ...this.target, TxId: item.TxId });
-      const env = envelopeBytes(tx);
-      envelopes.push(env);
-      const parsed = parseTransaction(env, tx.TxStatus);
-      if (parsed) transactions.push(parsed);
-    }
+    // Concurrent lookups: the token bucket paces them, the order of the list is kept.
+    const txs = await Promise.all(list.map((item) => this.api.call<FabricTransaction>('DescribeFabricTransaction', { ...this.target, TxId: item.TxId })));
+    const envelopes = txs.map(envelopeBytes);
+    const transactions = envelopes.map((env, i) => parseTransaction(env, txs[i].TxStatus)).filter((t): t is ChainTransaction => t !== undefined);
     const dataHash = createHash('sha256').update(Buffer.concat(envelopes)).digest();
     const header = new common.BlockHeader();
     header.setNumber(Number(height));
@@ -199,12 +194,13 @@ export class TbaasLedger implements Ledger {
       lo = hi;
       hi *= 2n;
     }
+    // Block lo - 1 exists (or lo is 0) and block hi - 1 does not.
     while (hi - lo > 1n) {
       const mid = (lo + hi) / 2n;
       if (await this.exists(mid - 1n)) lo = mid;
       else hi = mid;
     }
-    return (await this.exists(lo)) ? lo + 1n : lo;
+    return lo;
   }
 
   async blocks(startBlock?: bigint): Promise<EventStream<ChainBlock>> {

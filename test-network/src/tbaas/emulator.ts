@@ -89,6 +89,7 @@ export class TbaasEmulator {
   private readonly blockWaiters: (() => void)[] = [];
   private follower?: { close(): void };
   private faults: number[] = [];
+  /** requests received, faults included (test hook) */
   requests = 0;
 
   constructor(private readonly opts: EmulatorOptions) {
