@@ -1,6 +1,7 @@
 export { openDb, checkpoint, Db } from './db';
 export { applyBlock, Ingestor } from './ingest';
 export { ChainSource, GatewaySource } from './source';
+export { TbaasSource } from './tbaas-source';
 export { createApp, openApi, ROUTES } from './api';
 export { ApiError } from './http';
 export { startIndexer } from './server';

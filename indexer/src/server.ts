@@ -3,20 +3,25 @@ import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ledgerFromProfile } from '@trace/client';
+import { ledgerFromConfig, TbaasLedger } from '@trace/client';
 import { createApp } from './api';
 import { openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
+import { TbaasSource } from './tbaas-source';
 import { ScanSender } from './scan-sender';
 
 
-/** Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API. */
+/**
+ * Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API.
+ * `connection` is a gateway connection file or a TBaaS client file (`"type": "tbaas"`).
+ */
 export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number; region?: string }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
-  const ledger = ledgerFromProfile(opts.connection, opts);
+  const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
-  const ingestor = new Ingestor(db, new GatewaySource(ledger), log);
+  const source = ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger);
+  const ingestor = new Ingestor(db, source, log);
   const running = ingestor.run();
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
