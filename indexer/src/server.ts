@@ -38,9 +38,12 @@ export async function startIndexer(opts: { connection: string; db: string; host?
     stop: async () => {
       ingestor.stop();
       sender.stop();
-      await Promise.all([running, sending]);
-      await new Promise((r) => server.close(r));
+      // closing the transport first ends calls in flight, so an unreachable chain cannot hold the stop
       ledger.close();
+      await Promise.all([running, sending]);
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections();
+      await closed;
       db.close();
     },
   };
