@@ -9,6 +9,8 @@ import { deviceRoutes } from './routes/devices';
 import { statsRoutes } from './routes/stats';
 import { webRoutes } from './web';
 
+/** the shape codes:recordScans accepts, so that no queued scan is refused later */
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */
@@ -188,7 +190,7 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     if (!CHANNELS.includes(channel)) throw new ApiError(400, 'ERR_VALIDATION', `channel must be one of ${CHANNELS.join(', ')}`);
     const now = Date.now();
     const at = body.at === undefined ? new Date(now).toISOString() : String(body.at);
-    if (!Number.isFinite(Date.parse(at)) || !/Z$|[+-]\d{2}:\d{2}$/.test(at)) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time');
+    if (!DATETIME.test(at) || !Number.isFinite(Date.parse(at))) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time with an offset');
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
     const replayed = db.transaction(() => {

@@ -45,6 +45,7 @@ const MIGRATIONS: string[] = [
   CREATE TABLE code_sightings (code_hash TEXT NOT NULL, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL, PRIMARY KEY (code_hash, tx_id, idx));
   CREATE TABLE asset_events (class_id TEXT NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (class_id, block, idx));
   CREATE TABLE scan_ids (scan_id TEXT PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL);
+  CREATE TABLE scan_rejects (id INTEGER PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, received_at TEXT NOT NULL, error TEXT NOT NULL, rejected_at TEXT NOT NULL);
   CREATE TABLE items (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, unit TEXT, json TEXT NOT NULL);
   CREATE INDEX alarms_task ON alarms (task_id);
   CREATE INDEX alarms_device ON alarms (device_id);

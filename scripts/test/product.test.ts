@@ -265,6 +265,27 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(one<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE type = 'diversion'").n).to.equal(1);
     });
 
+    it('a queued scan the chaincode refuses moves to scan_rejects and does not hold back the scans behind it', async () => {
+      const good = codeHash(demo.codes.genuine);
+      const before = (await api<{ scans: number }>(`/api/codes/${good}`)).body.scans;
+      const rw = new Database(join(dataDir, 'indexer.sqlite'));
+      rw.pragma('busy_timeout = 5000');
+      const now = new Date().toISOString();
+      // a row no API call can produce (the region is lower case), as an older indexer version might have queued
+      const insert = rw.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
+      const bad = Number(rw.transaction(() => {
+        const id = insert.run(good, 'consumer', 'cn-53', now, now).lastInsertRowid;
+        insert.run(good, 'consumer', 'CN-53', now, now);
+        return id;
+      })());
+      rw.close();
+      await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${good}`)).body.scans === before + 1 ? true : undefined), 'the good scan on chain');
+      const reject = one<{ region: string; error: string }>('SELECT region, error FROM scan_rejects WHERE id = ?', bad);
+      expect(reject.region).to.equal('cn-53');
+      expect(reject.error).to.match(/region/);
+      expect(one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n).to.equal(0);
+    });
+
     it('answers CORS preflights', async () => {
       const res = await fetch(`${product.base}/api/verify`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
       expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods')]).to.deep.equal([204, '*', 'GET, POST, OPTIONS']);
