@@ -74,13 +74,17 @@ function mapStream<A, B>(source: AsyncIterable<A> & { close(): void }, fn: (a: A
 
 /** The Ledger transport over the official Fabric Gateway client (devnet and any Fabric 2.4+ network). */
 export class FabricGatewayLedger implements Ledger {
+  readonly chaincodeName: string;
+
   private constructor(
     private readonly gateway: Gateway,
     private readonly network: Network,
     private readonly contract: Contract,
     private readonly opts: GatewayLedgerOptions,
     private readonly ownClient?: grpc.Client,
-  ) {}
+  ) {
+    this.chaincodeName = opts.chaincode;
+  }
 
   static connect(opts: GatewayLedgerOptions): FabricGatewayLedger {
     const ownClient = opts.client ? undefined : grpcClient(opts.endpoint, opts.tlsRootCert, opts.serverNameOverride);

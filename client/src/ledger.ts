@@ -50,6 +50,8 @@ export interface EventStream<T> extends AsyncIterable<T> {
  * transactions of the product's chaincode, and read events and blocks from a checkpoint.
  */
 export interface Ledger {
+  /** the chaincode this ledger submits to (events of other chaincodes on the channel are not its own) */
+  readonly chaincodeName: string;
   /** Endorses, orders and waits for the commit; throws LedgerError unless the transaction is VALID. */
   submit(transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult>;
   evaluate(transaction: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array>;

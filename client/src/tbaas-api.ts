@@ -89,8 +89,13 @@ export class TbaasApi {
     if (rate !== false) this.bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
   }
 
-  /** Calls one action; resolves with Response (without RequestId) or throws TbaasError. */
-  async call<T>(action: string, params: object): Promise<T> {
+  /**
+   * Calls one action; resolves with Response (without RequestId) or throws TbaasError. An action
+   * with side effects (InvokeFabricChaincode) is retried only when throttled, which the cloud refuses
+   * before running anything; after a 5xx or a network failure its outcome is unknown and resending
+   * could commit it twice, so that is reported as ERR_OUTCOME_UNKNOWN.
+   */
+  async call<T>(action: string, params: object, opts: { sideEffects?: boolean } = {}): Promise<T> {
     const maxRetries = this.opts.maxRetries ?? 5;
     for (let attempt = 0; ; attempt++) {
       await this.bucket?.take();
@@ -98,6 +103,9 @@ export class TbaasApi {
         return (await this.client.request(action, params)) as T;
       } catch (e) {
         const err = this.toError(e as SdkError);
+        if (opts.sideEffects && err.code === 'ERR_UNAVAILABLE') {
+          throw new TbaasError('ERR_OUTCOME_UNKNOWN', `${action} may or may not have run: ${err.message}`, err.tencentCode, err.requestId, err.httpStatus);
+        }
         if (attempt >= maxRetries || !['ERR_THROTTLED', 'ERR_UNAVAILABLE'].includes(err.code)) throw err;
         const delayMs = Math.round(Math.min(5_000, (this.opts.backoffMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2));
         this.opts.log?.warn({ event: 'tbaas.retry', action, attempt: attempt + 1, tencentCode: err.tencentCode, httpStatus: err.httpStatus, requestId: err.requestId, delayMs });

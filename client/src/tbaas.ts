@@ -124,6 +124,7 @@ const sleep = (ms: number, signal: { closed: boolean; wake?: () => void }) =>
  */
 export class TbaasLedger implements Ledger {
   readonly api: TbaasApi;
+  readonly chaincodeName: string;
   private readonly streams = new Set<{ closed: boolean; wake?: () => void }>();
 
   constructor(private readonly config: TbaasConfig) {
@@ -131,6 +132,7 @@ export class TbaasLedger implements Ledger {
       if (!config[k]) throw new LedgerError('ERR_CONFIG', `TBaaS configuration lacks ${k}`);
     }
     this.api = new TbaasApi(config);
+    this.chaincodeName = config.chaincodeName;
   }
 
   private get target() {
@@ -138,11 +140,15 @@ export class TbaasLedger implements Ledger {
   }
 
   async submit(transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult> {
-    const r = await this.api.call<ChaincodeResult>('InvokeFabricChaincode', { ...this.target, ChaincodeName: this.config.chaincodeName, FuncName: transaction, FuncParam: funcParams(args), WithAsyncResult: false });
+    const r = await this.api.call<ChaincodeResult>('InvokeFabricChaincode', { ...this.target, ChaincodeName: this.config.chaincodeName, FuncName: transaction, FuncParam: funcParams(args), WithAsyncResult: false }, { sideEffects: true });
     if (r.TxStatus !== 'VALID') {
       throw new LedgerError('ERR_COMMIT', `transaction ${r.TxId} failed to commit with status ${r.TxStatus}`, { transactionId: r.TxId, validationCode: r.TxStatus });
     }
-    const tx = await this.api.call<FabricTransaction>('DescribeFabricTransaction', { ...this.target, TxId: r.TxId });
+    // The transaction committed; if its block cannot be looked up, say so with a code of its own so
+    // that no caller takes it for a failure and sends it again.
+    const tx = await this.api.call<FabricTransaction>('DescribeFabricTransaction', { ...this.target, TxId: r.TxId }).catch((e: Error) => {
+      throw new LedgerError('ERR_OUTCOME_UNKNOWN', `transaction ${r.TxId} committed VALID but its block could not be read: ${e.message}`, { transactionId: r.TxId, cause: e });
+    });
     return { transactionId: r.TxId, blockNumber: BigInt(tx.BlockHeight), result: Buffer.from(r.TxResult ?? '', 'utf8') };
   }
 

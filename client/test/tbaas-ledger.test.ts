@@ -162,6 +162,14 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
     texts.push(gaveUp.message, JSON.stringify(logs));
   });
 
+  it('does not resend a submit after a 5xx (it may have run): the caller gets ERR_OUTCOME_UNKNOWN', async () => {
+    const before = emulator.requests;
+    emulator.failNext(1, 502);
+    const unknown = await failure(ledger.submit('put', 'k5xx', 'v'));
+    expect([unknown.code, emulator.requests - before]).to.deep.equal(['ERR_OUTCOME_UNKNOWN', 1]);
+    emulator.failNext(0);
+  });
+
   it('never puts a credential in an error message or a log line', () => {
     const all = texts.join('\n');
     expect(all.length).to.be.greaterThan(100);

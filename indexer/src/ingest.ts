@@ -7,9 +7,10 @@ import { ChainSource } from './source';
 /**
  * Applies one block to the database: the block, its transactions (valid or not, with their
  * validation code), the events of valid ones through their projections, and the checkpoint, all in
- * one SQLite transaction, so a crash anywhere resumes with nothing lost and nothing doubled.
+ * one SQLite transaction, so a crash anywhere resumes with nothing lost and nothing doubled. With
+ * `chaincode`, only that chaincode's events are projected.
  */
-export function applyBlock(db: Db, block: ChainBlock): number {
+export function applyBlock(db: Db, block: ChainBlock, chaincode?: string): number {
   let events = 0;
   db.transaction(() => {
     const n = Number(block.number);
@@ -28,8 +29,8 @@ export function applyBlock(db: Db, block: ChainBlock): number {
       if (tx.validationCode !== 'VALID' || !tx.event) return;
       const text = Buffer.from(tx.event.payload).toString('utf8');
       insertEvent.run(n, idx, tx.transactionId, tx.event.name, text);
-      // other chaincodes' events (any payload, not always JSON) are kept in `events` only
-      if (tx.event.name in PROJECTIONS) project(db, { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: JSON.parse(text) });
+      // other chaincodes' events (any name, any payload) are kept in `events` only
+      if (Object.hasOwn(PROJECTIONS, tx.event.name) && (chaincode === undefined || tx.chaincodeName === chaincode)) project(db, { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: JSON.parse(text) });
       events++;
     });
     setCheckpoint(db, block.number + 1n);
@@ -50,6 +51,8 @@ export class Ingestor {
     private readonly db: Db,
     private readonly source: ChainSource,
     private readonly log: Logger,
+    /** the product chaincode: only its events are projected */
+    private readonly chaincode?: string,
   ) {}
 
   async run(): Promise<void> {
@@ -61,7 +64,7 @@ export class Ingestor {
         this.connected = true;
         for await (const block of stream) {
           if (block.number !== this.next) throw new Error(`expected block ${this.next}, got ${block.number}`);
-          const events = applyBlock(this.db, block);
+          const events = applyBlock(this.db, block, this.chaincode);
           this.next = block.number + 1n;
           this.log.debug({ event: 'indexer.block', number: Number(block.number), txs: block.transactions.length, events });
         }

@@ -9,13 +9,17 @@ interface QueuedScan {
   id: number;
   code_hash: string;
   channel: string;
-  region: string;
+  region: string | null;
   at: string;
   received_at: string;
 }
 
-/** The chaincode refused the request itself (not the network or the ordering): resending cannot help. */
-const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_STATE'].includes(e.code);
+/**
+ * Resending cannot help: the chaincode refused the request itself (not the network or the ordering),
+ * or the transport cannot tell whether it ran (resending could count the scans twice, and a double
+ * count can raise a false clone alert; the rows are kept in scan_rejects instead).
+ */
+const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_STATE', 'ERR_OUTCOME_UNKNOWN'].includes(e.code);
 
 /**
  * Sends the scans the API accepted (durably queued in SQLite) to the chain in batches through
@@ -47,7 +51,8 @@ export class ScanSender {
         } catch (e) {
           try {
             if (!refused(e)) throw e;
-            await this.sendOneByOne(rows);
+            if ((e as LedgerError).code === 'ERR_OUTCOME_UNKNOWN') this.reject(rows, e as LedgerError);
+            else await this.sendOneByOne(rows);
             continue;
           } catch (failure) {
             this.log.warn({ event: 'indexer.scans_send_failed', count: rows.length, err: (failure as Error).message, retryInMs: RETRY_MS });
@@ -61,7 +66,7 @@ export class ScanSender {
   }
 
   private async send(rows: QueuedScan[]): Promise<void> {
-    const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region, at: r.at }));
+    const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region ?? undefined, at: r.at }));
     const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ scans }));
     this.log.info({ event: 'indexer.scans_sent', count: rows.length, txId: result.transactionId });
   }
@@ -74,13 +79,25 @@ export class ScanSender {
         await this.send([row]);
       } catch (e) {
         if (!refused(e)) throw e;
-        this.db
-          .prepare('INSERT INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(row.id, row.code_hash, row.channel, row.region, row.at, row.received_at, (e as LedgerError).message, new Date().toISOString());
-        this.log.warn({ event: 'indexer.scan_rejected', id: row.id, err: (e as LedgerError).message });
+        this.reject([row], e as LedgerError);
+        continue;
       }
       this.db.prepare('DELETE FROM scan_queue WHERE id = ?').run(row.id);
     }
+  }
+
+  /** Moves rows from the queue to scan_rejects with the error, in one transaction. */
+  private reject(rows: QueuedScan[], e: LedgerError): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const r of rows) {
+        insert.run(r.id, r.code_hash, r.channel, r.region, r.at, r.received_at, e.message, now);
+        remove.run(r.id);
+      }
+    })();
+    this.log.warn({ event: 'indexer.scans_rejected', ids: rows.map((r) => r.id), code: e.code, err: e.message });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -21,7 +21,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
   const source = ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger);
-  const ingestor = new Ingestor(db, source, log);
+  const ingestor = new Ingestor(db, source, log, ledger.chaincodeName);
   const running = ingestor.run();
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
@@ -38,7 +38,9 @@ export async function startIndexer(opts: { connection: string; db: string; host?
     stop: async () => {
       ingestor.stop();
       sender.stop();
-      // closing the transport first ends calls in flight, so an unreachable chain cannot hold the stop
+      // a batch being submitted gets a few seconds to commit and leave the queue (else it is sent
+      // again after restart); then closing the transport ends whatever is still in flight
+      await Promise.race([sending, new Promise((r) => setTimeout(r, 5000))]);
       ledger.close();
       await Promise.all([running, sending]);
       const closed = new Promise((r) => server.close(r));

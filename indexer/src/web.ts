@@ -4,14 +4,14 @@ import { ApiError, CODE, param, RouteModule } from './http';
 
 /** The pages and their scripts (shipped as is, next to dist/), and the browser libraries they use. */
 const WEB_DIR = resolve(__dirname, '../../web');
-const ASSETS: Record<string, string> = {
+const ASSETS = new Map<string, string>(Object.entries({
   'trace.js': resolve(WEB_DIR, 'trace.js'),
   'dashboard.js': resolve(WEB_DIR, 'dashboard.js'),
   'common.js': resolve(WEB_DIR, 'common.js'),
   'style.css': resolve(WEB_DIR, 'style.css'),
   'echarts.min.js': require.resolve('echarts/dist/echarts.min.js'),
   'world.json': require.resolve('@surbowl/world-geo-json-zh/world.zh.json'),
-};
+}));
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8' };
 
 const GTIN = /^\d{8,14}$/;
@@ -52,7 +52,7 @@ export const webRoutes: RouteModule = {
     );
     router.get('/01/:gtin/10/:lot', (ctx) => html(page('trace', { gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }))(ctx));
     router.get('/assets/:file', (ctx) => {
-      const path = ASSETS[ctx.params.file];
+      const path = ASSETS.get(ctx.params.file);
       if (!path) throw new ApiError(404, 'ERR_NOT_FOUND', `no asset ${ctx.params.file}`);
       ctx.type = TYPES[extname(path)];
       ctx.set('Cache-Control', 'public, max-age=3600');

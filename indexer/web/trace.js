@@ -108,7 +108,8 @@ async function whereItHasBeen(trace, code) {
   const chart = echarts.init(document.getElementById('map'));
   chart.setOption({
     geo: { map: 'world', roam: true, center: [(Math.min(...lon) + Math.max(...lon)) / 2, (Math.min(...lat) + Math.max(...lat)) / 2], zoom: 12, itemStyle: { areaColor: '#eef2ee', borderColor: '#9aa' } },
-    tooltip: { trigger: 'item', formatter: (p) => p.name },
+    // a formatter's string is rendered as HTML: names come from members, so escape them
+    tooltip: { trigger: 'item', formatter: (p) => echarts.format.encodeHTML(p.name) },
     series: [
       { type: 'lines', coordinateSystem: 'geo', polyline: true, data: [{ coords: points.map((p) => p.value) }], lineStyle: { color: '#1a7f37', width: 2 } },
       { type: 'scatter', coordinateSystem: 'geo', data: points, symbolSize: 10, itemStyle: { color: '#0b3d2e' } },

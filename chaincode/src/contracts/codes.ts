@@ -173,7 +173,7 @@ export class CodesContract extends BaseContract {
         const s = dto.scans[i];
         const scan: ScanRecord = { codeHash: hash, channel: s.channel, region: s.region, at: s.at, location: s.location, recordedBy: ctx.callerMsp, txId };
         recorded.push({ ...scan, count: before + n + 1 });
-        if (isDiverted(s.region, regions)) {
+        if (s.region !== undefined && isDiverted(s.region, regions)) {
           alerts.push({ type: 'diversion', codeHash: hash, taskId: code.taskId, region: s.region, authorizedRegions: regions });
           if (!updated.divertedSince) updated = { ...updated, divertedSince: ctx.txTime };
         }

@@ -30,7 +30,7 @@ export interface CodeRecord {
 export interface ScanRecord {
   codeHash: string;
   channel: ScanChannel;
-  region: string;
+  region?: string;
   at: string;
   location?: string;
   recordedBy: string;
@@ -77,7 +77,8 @@ export class DisaggregateDto {
 export class ScanDto {
   @IsString() @Matches(HASH) codeHash!: string;
   @IsIn(SCAN_CHANNELS) channel!: ScanChannel;
-  @IsString() @Matches(REGION) region!: string;
+  /** where the scan was made, when the scanner knows it; a scan without a region never counts as a diversion */
+  @IsOptional() @IsString() @Matches(REGION) region?: string;
   @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
 }

@@ -133,6 +133,14 @@ describe('codes: one item, one code (devnet)', function () {
       await brand.codes.issueCodes({ taskId: 'shipped', level: 'item', codeHashes: [s] });
       const r2 = await retail.codes.recordScans({ scans: [scan(s, 'CN-53'), scan(s, 'CN-44')] });
       expect(r2.alerts.map((a) => [a.type, a.region, a.authorizedRegions])).to.deep.equal([['diversion', 'CN-44', ['CN-53']]]);
+      // A scan that does not know where it was made, or only the country, proves no diversion.
+      const [q] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'shipped', level: 'item', codeHashes: [q] });
+      const { region: _r, ...unplaced } = scan(q, 'CN-53');
+      const r3 = await retail.codes.recordScans({ scans: [unplaced, scan(q, 'CN')] });
+      expect([r3.recorded, r3.alerts]).to.deep.equal([2, []]);
+      const v3 = await brand.codes.verifyCode(q);
+      expect(v3.genuine && [v3.scanCount, v3.code.divertedSince]).to.deep.equal([2, undefined]);
     });
 
     it('reports an unknown code: verify says not genuine, a scan raises an unknown alert and records nothing', async () => {

@@ -66,9 +66,12 @@ export const statsRoutes: RouteModule = {
       const deviceId = ctx.query.deviceId === undefined ? null : param(String(ctx.query.deviceId), ID, 'deviceId');
       const taskId = ctx.query.taskId === undefined ? null : param(String(ctx.query.taskId), ID, 'taskId');
       if (!deviceId && !taskId) throw new ApiError(400, 'ERR_VALIDATION', 'deviceId or taskId is required');
-      const rows = db
-        .prepare('SELECT device_id, seq, submitted_at, stats FROM readings WHERE (? IS NULL OR device_id = ?) AND (? IS NULL OR task_id = ?) ORDER BY submitted_at, device_id, seq LIMIT 1000')
-        .all(deviceId, deviceId, taskId, taskId) as { device_id: string; seq: number; submitted_at: string; stats: string }[];
+      // the newest 1,000 batches, oldest first
+      const rows = (
+        db
+          .prepare('SELECT device_id, seq, submitted_at, stats FROM readings WHERE (? IS NULL OR device_id = ?) AND (? IS NULL OR task_id = ?) ORDER BY submitted_at DESC, device_id DESC, seq DESC LIMIT 1000')
+          .all(deviceId, deviceId, taskId, taskId) as { device_id: string; seq: number; submitted_at: string; stats: string }[]
+      ).reverse();
       const metrics: Record<string, { deviceId: string; at: string; min: number; max: number; count: number }[]> = {};
       for (const r of rows) {
         for (const [metric, s] of Object.entries(JSON.parse(r.stats) as Record<string, { min: number; max: number; count: number }>)) {

@@ -189,6 +189,8 @@ export class TbaasEmulator {
 
   private async answer(req: IncomingMessage): Promise<object> {
     if (req.method !== 'POST') throw new Failure('InvalidParameter', 'Only POST with a JSON body is served.');
+    // the signature covers the path `/` and an empty query: any other URL is not what was signed
+    if (req.url !== '/') throw new Failure('AuthFailure.SignatureFailure', 'The request path and query must be / as signed.');
     const body = await readBody(req);
     const auth = verifyTc3(req.headers, body, (id) => this.accounts.get(id)?.secretKey, Date.now() + this.clockOffsetMs);
     if ('code' in auth) throw new Failure(auth.code, auth.message);
