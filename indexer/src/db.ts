@@ -41,14 +41,54 @@ const MIGRATIONS: string[] = [
   CREATE TABLE scan_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, received_at TEXT NOT NULL);
   CREATE INDEX scan_queue_code ON scan_queue (code_hash);
   `,
+  `
+  CREATE INDEX alarms_task ON alarms (task_id, at);
+  CREATE INDEX audits_stage_at ON audits (task_id, stage, at);
+  `,
 ];
+
+/** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
+const STATEMENT_CACHE_MAX = 1000;
+
+/**
+ * Makes db.prepare return a cached statement for SQL it has seen: compiling a statement costs more
+ * than running most of ours (about 20 µs against 5), and the projections and API handlers prepare
+ * their statements inline, per event and per request. better-sqlite3 statements are reusable and
+ * reset after run/get/all; callers must not change a prepared statement's mode (pluck, raw, expand,
+ * safeIntegers, bind) nor iterate() one while running the same SQL again — this package does neither.
+ */
+function cacheStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+      stmt = prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  }) as Database.Database['prepare'];
+}
 
 /** Opens (creating) the database in WAL mode and applies pending migrations. */
 export function openDb(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit is atomic and the checkpoint row commits with its block's rows, so a
+  // crash never leaves them inconsistent; a power loss may drop the last commits, which the ingestor
+  // replays from the (equally older) checkpoint.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // 64 MiB of page cache (the default is 2 MiB): the code hashes are random keys, so every insert and
+  // lookup lands on a different page of a B-tree that reaches ~100 MiB at a million codes.
+  db.pragma('cache_size = -65536');
+  // Checkpoint the WAL every 64 MiB rather than every 4 MiB (the default): a block of code issuance
+  // dirties a page per code, so at the default nearly every block triggered a checkpoint that copied
+  // (and fsynced) thousands of random pages; less often, pages rewritten by several blocks are copied
+  // once. This halves ingestion time with a million codes. Consistency is unchanged (WAL commits).
+  db.pragma('wal_autocheckpoint = 16384');
+  cacheStatements(db);
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
   const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
   let version = row?.version ?? 0;
