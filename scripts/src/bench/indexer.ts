@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import type { ChainBlock, ChainTransaction } from '@trace/client';
 import { tea } from '@trace/contract-templates';
 import { applyBlock, openDb } from '@trace/indexer';
-import { percentile, round, rssMb } from './stats';
+import { cpuMs, percentile, round, rssMb } from './stats';
 
 /**
  * bench:indexer — feeds generated chain blocks (the event names and payload shapes the chaincode
@@ -292,6 +292,7 @@ async function main(): Promise<void> {
     console.log(`  GET /api/trace/lot/{g}/{l}  p50 ${lot.p50} ms  p99 ${lot.p99} ms  max ${lot.max} ms  unexpected ${lot.bad}`);
 
     console.log(`throughput: autocannon on GET /api/trace/code/{hash}, ${CONNECTIONS} connections, ${DURATION} s, random codes`);
+    const cpuBefore = cpuMs(server.pid!);
     const result = await autocannon({
       url: `http://127.0.0.1:${port}`,
       connections: CONNECTIONS,
@@ -299,7 +300,9 @@ async function main(): Promise<void> {
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/trace/code/${codeHashOf(Math.floor(Math.random() * CODES))}` }) }],
     });
     const httpRps = result.requests.average;
-    console.log(`  ${round(httpRps)} req/s (p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms), ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+    // server CPU per request: what one core could serve if the load generator and the rest of the machine left it alone
+    const cpuPerReq = (cpuMs(server.pid!) - cpuBefore) / result.requests.total;
+    console.log(`  ${round(httpRps)} req/s (p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms), ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; server CPU ${round(cpuPerReq, 3)} ms per request`);
     const serverRss = rssMb(server.pid!);
     const out = {
       bench: 'indexer',
@@ -313,6 +316,7 @@ async function main(): Promise<void> {
       lot_trace_p99_ms: lot.p99,
       http_rps: round(httpRps),
       http_p99_ms: result.latency.p99,
+      http_cpu_ms_per_req: round(cpuPerReq, 3),
       http_non2xx: result.non2xx + result.errors,
       unexpected: verify.bad + trace.bad + lot.bad,
       events,
