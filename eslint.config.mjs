@@ -11,4 +11,15 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  {
+    // the pages' scripts: plain browser scripts sharing globals through <script> tags
+    files: ['indexer/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        ['window', 'document', 'fetch', 'navigator', 'location', 'sessionStorage', 'crypto', 'console', 'setTimeout', 'URLSearchParams', 'Node', 'echarts', 'api', 'el', 'fmtTime', 'shortHash', 'round', 'loadWorldMap'].map((g) => [g, 'readonly']),
+      ),
+    },
+    rules: { 'no-unused-vars': ['error', { varsIgnorePattern: '^(api|el|fmtTime|shortHash|round|loadWorldMap)$' }], '@typescript-eslint/no-unused-vars': 'off', 'no-redeclare': 'off' },
+  },
 );

@@ -27,7 +27,8 @@ export function blockHash(header: common.BlockHeader): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
-function parseTransaction(envBytes: Uint8Array, code: number): ChainTransaction | undefined {
+/** One envelope of a block with its validation code name; undefined for non-endorser (config) envelopes. */
+export function parseTransaction(envBytes: Uint8Array, validationCode: string): ChainTransaction | undefined {
   try {
     const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envBytes).getPayload_asU8());
     const header = payload.getHeader()!;
@@ -36,7 +37,7 @@ function parseTransaction(envBytes: Uint8Array, code: number): ChainTransaction 
     const sh = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8());
     const tx: ChainTransaction = {
       transactionId: ch.getTxId(),
-      validationCode: codeName(code),
+      validationCode,
       creatorMspId: msp.SerializedIdentity.deserializeBinary(sh.getCreator_asU8()).getMspid(),
       timestampMs: ch.getTimestamp()?.toDate().getTime() ?? 0,
     };
@@ -52,7 +53,7 @@ function parseTransaction(envBytes: Uint8Array, code: number): ChainTransaction 
     return tx;
   } catch {
     // An unparsable envelope is recorded by the peer as invalid; it carries nothing to index.
-    return { transactionId: '', validationCode: codeName(code), creatorMspId: '', timestampMs: 0 };
+    return { transactionId: '', validationCode, creatorMspId: '', timestampMs: 0 };
   }
 }
 
@@ -65,7 +66,7 @@ export function parseBlock(block: common.Block): ChainBlock {
     .getData()!
     .getDataList_asU8()
     .forEach((env, i) => {
-      const tx = parseTransaction(env, filter[i] ?? peer.TxValidationCode.NOT_VALIDATED);
+      const tx = parseTransaction(env, codeName(filter[i] ?? peer.TxValidationCode.NOT_VALIDATED));
       if (tx) transactions.push(tx);
     });
   return {

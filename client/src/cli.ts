@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TraceChainClient } from './contracts';
-import { FabricGatewayLedger, ledgerFromProfile } from './fabric-gateway';
+import { ledgerFromConfig } from './ledger-config';
+import { Ledger } from './ledger';
 import { issueCodesResumable } from './issue-codes';
 import { simulateDevice } from './devices';
 import { Wallet } from './wallet';
@@ -18,6 +19,7 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
          e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
               trace assets getHoldings --json '{"account":"<account>"}'
   common: [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
+    (--connection .devnet/tbaas-Org1MSP.json, a file with "type": "tbaas", goes through the TBaaS cloud API)
   codes issue: generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and
     issues their hashes on chain in batches. Run the same command again after an interruption: it resumes.
   assets: submits (or, for get*/list* queries, evaluates) an assets transaction; with --wallet the request is
@@ -32,8 +34,9 @@ function bar(done: number, total: number): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
 
-function connectFromProfile(values: { connection?: string; msp?: string; user?: string }): FabricGatewayLedger {
-  return ledgerFromProfile(resolve(values.connection ?? '.devnet/connection.json'), values);
+/** The gateway connection file (default) or a TBaaS client file given with --connection. */
+function connectFromProfile(values: { connection?: string; msp?: string; user?: string }): Ledger {
+  return ledgerFromConfig(resolve(values.connection ?? '.devnet/connection.json'), values);
 }
 
 async function simulate(values: { device?: string; scenario?: string; task?: string; key?: string; batches?: string; readings?: string; connection?: string; msp?: string; user?: string }): Promise<void> {

@@ -1,97 +1,105 @@
-import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
+import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
+import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
+import { assetRoutes } from './routes/assets';
+import { auditRoutes } from './routes/audit';
+import { deviceRoutes } from './routes/devices';
+import { statsRoutes } from './routes/stats';
+import { webRoutes } from './web';
 
-/** A client mistake: answered with its HTTP status and a stable code, never a stack trace. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const HASH = /^[0-9a-f]{64}$/;
-const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-function page(q: Record<string, unknown>): { limit: number; offset: number } {
-  const limit = q.limit === undefined ? 50 : Number(q.limit);
-  const offset = q.offset === undefined ? 0 : Number(q.offset);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, 'ERR_VALIDATION', 'limit must be an integer from 1 to 500');
-  if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'ERR_VALIDATION', 'offset must be a non-negative integer');
-  return { limit, offset };
-}
-
-function param(value: string | undefined, pattern: RegExp, name: string): string {
-  if (!value || !pattern.test(value)) throw new ApiError(400, 'ERR_VALIDATION', `${name} is malformed`);
-  return value;
-}
-
-const REGION = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
-const MAX_BODY = 16 * 1024;
-
-async function readJson(req: NodeJS.ReadableStream): Promise<Record<string, unknown>> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiError(413, 'ERR_VALIDATION', `body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error();
-    return body as Record<string, unknown>;
-  } catch {
-    throw new ApiError(400, 'ERR_VALIDATION', 'body must be a JSON object');
-  }
-}
-
-/** The code a consumer typed or scanned, in canonical form (as the client library hashes it). */
-function normalizeCode(code: string): string {
-  return code.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
-}
-
-const parse = <T>(text: string | null | undefined): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
+/** a scan may be stamped by the phone a little ahead of the server's clock, not more */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
-export const ROUTES: { method: 'get' | 'post'; path: string; summary: string }[] = [
+const CORE_ROUTES: RouteDoc[] = [
   { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain' },
   { method: 'get', path: '/openapi.json', summary: 'This document' },
-  { method: 'get', path: '/api/stats', summary: 'Counts of blocks, transactions, tasks, codes, scans, alerts' },
   { method: 'get', path: '/api/blocks', summary: 'Blocks, newest first (limit, offset)' },
   { method: 'get', path: '/api/blocks/{number}', summary: 'One block with its transactions' },
   { method: 'get', path: '/api/transactions/{txId}', summary: 'A transaction with its validation code and event' },
   { method: 'get', path: '/api/members', summary: 'Consortium members' },
+  { method: 'get', path: '/api/tasks', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)', query: ['template', 'gtin', 'lot', 'audited', 'limit', 'offset'] },
   { method: 'get', path: '/api/tasks/{taskId}', summary: 'A task with its stage records, versions and audits' },
   { method: 'get', path: '/api/codes/{hash}', summary: 'An indexed code: status, lot, scan count, parent' },
-  { method: 'post', path: '/api/verify', summary: 'Verify a scanned code {code | codeHash, region, channel?, at?}; the scan is queued durably and sent to the chain in batches' },
+  {
+    method: 'post',
+    path: '/api/verify',
+    summary:
+      'Verify a scanned code {code | codeHash, region? (default: the indexer default region), channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches. A repeated scanId answers again without counting twice; the same scanId with other content is a 409.',
+  },
   { method: 'get', path: '/api/trace/code/{hash}', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
   { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', summary: 'The public trace of a lot' },
-  { method: 'get', path: '/api/alerts', summary: 'Alerts (type: clone, diversion, unknown, sensor, cross-validation)' },
-  { method: 'get', path: '/api/assets/classes', summary: 'Asset classes' },
-  { method: 'get', path: '/api/assets/classes/{classId}/holders', summary: 'Holders of a class' },
+  { method: 'get', path: '/api/alerts', summary: 'Alerts, newest first (type: clone, diversion, unknown, sensor, cross-validation; limit, offset)', query: ['type', 'limit', 'offset'] },
 ];
+
+const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, auditRoutes, webRoutes];
+
+/** Every route, described once: the OpenAPI document is generated from this table. */
+export const ROUTES: RouteDoc[] = [...CORE_ROUTES, ...MODULES.flatMap((m) => m.routes)];
+
+const ERROR_CONTENT = {
+  'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } },
+};
 
 export function openApi(): object {
   const paths: Record<string, object> = {};
   for (const r of ROUTES) {
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    paths[r.path] = { [r.method]: { summary: r.summary, parameters: params, responses: { 200: { description: 'OK' }, 400: { description: 'invalid input' }, 404: { description: 'not found' } } } };
+    const params = [
+      ...[...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
+      ...(r.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+    ];
+    const responses = { 200: { description: 'OK' }, 400: { description: 'invalid input', content: ERROR_CONTENT }, 404: { description: 'not found', content: ERROR_CONTENT } };
+    paths[r.path] = { ...paths[r.path], [r.method]: { summary: r.summary, parameters: params, responses: r.path === '/api/verify' ? { ...responses, 409: { description: 'scanId reused with other content', content: ERROR_CONTENT } } : responses } };
   }
   return { openapi: '3.0.3', info: { title: 'trace-chain indexer', version: '0.1.0' }, paths };
 }
 
-export function createApp(db: Db, status: () => { ready: boolean; next: bigint }): Koa {
+/** The chaincode answered a metadata query within the last few seconds (cached, so probes stay cheap). */
+function chaincodeProbe(ledger?: Ledger): () => Promise<boolean> {
+  let last = { at: 0, ok: false };
+  return async () => {
+    if (!ledger) return true;
+    if (Date.now() - last.at < 5000) return last.ok;
+    const ok = await ledger.evaluate('org.hyperledger.fabric:GetMetadata').then(
+      () => true,
+      () => false,
+    );
+    last = { at: Date.now(), ok };
+    return ok;
+  };
+}
+
+/**
+ * The HTTP API and pages over the index. `status` tells whether the ingestor follows the chain;
+ * `ledger` (optional) serves the audit routes and the health probe of the chaincode.
+ */
+export interface AppOptions {
+  /** serves the audit routes and the chaincode health probe */
+  ledger?: Ledger;
+  /** the region recorded for a scan that does not say where it was made (a country: it never counts as a diversion) */
+  defaultRegion?: string;
+}
+
+export function createApp(db: Db, status: () => { ready: boolean; next: bigint }, opts: AppOptions = {}): Koa {
+  const { ledger } = opts;
+  if (opts.defaultRegion !== undefined && !REGION.test(opts.defaultRegion)) throw new Error(`default region ${opts.defaultRegion} is not an ISO 3166 code`);
   const app = new Koa();
   const router = new Router();
+  const chaincodeReady = chaincodeProbe(ledger);
 
   app.use(async (ctx, next) => {
     ctx.set('Access-Control-Allow-Origin', '*');
+    if (ctx.method === 'OPTIONS') {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      ctx.set('Access-Control-Allow-Headers', 'Content-Type');
+      ctx.set('Access-Control-Max-Age', '86400');
+      ctx.status = 204;
+      return;
+    }
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
@@ -103,17 +111,15 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     }
   });
 
-  router.get('/healthz', (ctx) => {
+  router.get('/healthz', async (ctx) => {
     const s = status();
-    ctx.status = s.ready ? 200 : 503;
-    ctx.body = { status: s.ready ? 'ok' : 'catching up', nextBlock: Number(s.next) };
+    const chaincode = await chaincodeReady();
+    const ready = s.ready && chaincode;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ok' : 'starting', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next) };
   });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi();
-  });
-  router.get('/api/stats', (ctx) => {
-    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    ctx.body = Object.fromEntries(['blocks', 'transactions', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes'].map((t) => [t, count(t)]));
   });
   router.get('/api/blocks', (ctx) => {
     const { limit, offset } = page(ctx.query);
@@ -135,6 +141,22 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
   });
   router.get('/api/members', (ctx) => {
     ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
+  });
+  router.get('/api/tasks', (ctx) => {
+    const { limit, offset } = page(ctx.query);
+    const template = ctx.query.template === undefined ? null : param(String(ctx.query.template), ID, 'template');
+    const gtin = ctx.query.gtin === undefined ? null : param(String(ctx.query.gtin), /^\d{8,14}$/, 'gtin');
+    const lot = ctx.query.lot === undefined ? null : param(String(ctx.query.lot), LOT, 'lot');
+    const audited = oneOf(ctx.query.audited, ['true', 'false'], 'audited');
+    const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audit IS NOT NULL' : 'AND audit IS NULL';
+    ctx.body = (
+      db
+        .prepare(
+          `SELECT t.task_id, t.template, t.version, t.gtin, t.lot, t.created_at, t.audit IS NOT NULL AS audited, (SELECT count(DISTINCT stage) FROM stage_records r WHERE r.task_id = t.task_id) AS stages_recorded
+           FROM tasks t WHERE (? IS NULL OR template = ?) AND (? IS NULL OR gtin = ?) AND (? IS NULL OR lot = ?) ${auditFilter} ORDER BY created_at DESC, task_id LIMIT ? OFFSET ?`,
+        )
+        .all(template, template, gtin, gtin, lot, lot, limit, offset) as { audited: number }[]
+    ).map((t) => ({ ...t, audited: t.audited === 1 }));
   });
   router.get('/api/tasks/:taskId', (ctx) => {
     const taskId = param(ctx.params.taskId, ID, 'taskId');
@@ -158,20 +180,36 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const body = await readJson(ctx.req);
     let hash: string;
     if (typeof body.codeHash === 'string') hash = param(body.codeHash, HASH, 'codeHash');
-    else if (typeof body.code === 'string' && /^[A-Za-z0-9-]{5,64}$/.test(body.code)) hash = createHash('sha256').update(normalizeCode(body.code)).digest('hex');
+    else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
     else throw new ApiError(400, 'ERR_VALIDATION', 'code (as printed) or codeHash is required');
-    const region = typeof body.region === 'string' && REGION.test(body.region) ? body.region : undefined;
+    const region = body.region === undefined ? opts.defaultRegion : typeof body.region === 'string' && REGION.test(body.region) ? body.region : undefined;
     if (!region) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');
     const channel = body.channel === undefined ? 'consumer' : String(body.channel);
     if (!CHANNELS.includes(channel)) throw new ApiError(400, 'ERR_VALIDATION', `channel must be one of ${CHANNELS.join(', ')}`);
-    const at = body.at === undefined ? new Date().toISOString() : String(body.at);
+    const now = Date.now();
+    const at = body.at === undefined ? new Date(now).toISOString() : String(body.at);
     if (!Number.isFinite(Date.parse(at)) || !/Z$|[+-]\d{2}:\d{2}$/.test(at)) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time');
-    db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date().toISOString());
+    if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
+    const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
+    const replayed = db.transaction(() => {
+      if (scanId) {
+        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string; at: string } | undefined;
+        if (seen) {
+          // a retry (same scan) is answered again without a second count; a reused id is a client bug
+          if (seen.code_hash !== hash || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
+            throw new ApiError(409, 'ERR_CONFLICT', `scanId ${scanId} was already used for another scan`);
+          return true;
+        }
+        db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, hash, channel, region, at);
+      }
+      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date(now).toISOString());
+      return false;
+    })();
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
     const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
-    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending } };
+    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed };
   });
   type PublicTemplate = { name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] };
   /** Published template versions are immutable, so each is parsed once (they are ~8 KB of JSON). */
@@ -197,6 +235,8 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const location = db.prepare('SELECT id, name, type, region, lat, lon FROM locations WHERE id = ?');
     const audit = db.prepare("SELECT verdict, auditor, at FROM audits WHERE task_id = ? AND stage = ? ORDER BY at DESC LIMIT 1");
     const member = db.prepare('SELECT name FROM members WHERE msp_id = ?');
+    const item = db.prepare('SELECT name, unit FROM items WHERE id = ?');
+    const blockOf = db.prepare('SELECT block FROM transactions WHERE tx_id = ? AND validation_code = ? LIMIT 1').pluck();
     const stages = current.map((r) => {
       const def = tpl?.stages.find((s) => s.stage === r.stage);
       const data = JSON.parse(r.data) as Record<string, unknown>;
@@ -209,14 +249,23 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
         by: { mspId: r.recorded_by, name: (member.get(r.recorded_by) as { name: string } | undefined)?.name },
         location: r.location ? location.get(r.location) : undefined,
         data: visible,
+        labels: Object.fromEntries(Object.keys(visible).map((k) => [k, item.get(k) ?? { name: k, unit: null }])),
         version: r.version,
         txId: r.tx_id,
+        block: blockOf.get(r.tx_id, 'VALID'),
         audit: audit.get(taskId, r.stage),
         flags: (JSON.parse(r.flags) as { ruleId: string; message: string }[]).map((f) => ({ ruleId: f.ruleId, message: f.message })),
       };
     });
     const alarms = db.prepare('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at').all(taskId);
-    return { taskId, template: tpl?.name, product: t.product, lot: t.lot, audit: parse(task.audit), stages, alarms };
+    const sensors: Record<string, { min: number; max: number; count: number; batches: number }> = {};
+    for (const stats of db.prepare('SELECT stats FROM readings WHERE task_id = ?').pluck().all(taskId) as string[]) {
+      for (const [metric, m] of Object.entries(JSON.parse(stats) as Record<string, { min: number; max: number; count: number }>)) {
+        const acc = (sensors[metric] ??= { min: m.min, max: m.max, count: 0, batches: 0 });
+        Object.assign(acc, { min: Math.min(acc.min, m.min), max: Math.max(acc.max, m.max), count: acc.count + m.count, batches: acc.batches + 1 });
+      }
+    }
+    return { taskId, template: tpl?.name, product: t.product, lot: t.lot, audit: parse(task.audit), stages, alarms, sensors };
   }
 
   router.get('/api/trace/code/:hash', (ctx) => {
@@ -226,32 +275,27 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const parents: string[] = [];
     for (let p = code.parent; p && parents.length < 4; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').get(p) as { parent: string | null } | undefined)?.parent ?? null) parents.push(p);
     const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(hash) as { n: number; regions: number };
+    const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(hash);
+    const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(hash, ...parents);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
-    ctx.body = { code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents, scans: scans.n, scanRegions: scans.regions }, ...publicTrace(code.task_id) };
+    ctx.body = {
+      code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents, scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
+      ...publicTrace(code.task_id),
+    };
   });
   router.get('/api/trace/lot/:gtin/:lot', (ctx) => {
     const gtin = param(ctx.params.gtin, /^\d{8,14}$/, 'gtin');
-    const lot = param(ctx.params.lot, /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/, 'lot');
+    const lot = param(ctx.params.lot, LOT, 'lot');
     const task = db.prepare('SELECT task_id FROM tasks WHERE (gtin = ? OR gtin = ?) AND lot = ?').get(gtin, gtin.replace(/^0+(?=\d{8})/, ''), lot) as { task_id: string } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
     ctx.body = publicTrace(task.task_id);
   });
   router.get('/api/alerts', (ctx) => {
     const { limit, offset } = page(ctx.query);
-    const type = ctx.query.type;
-    if (type !== undefined && !['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'].includes(String(type))) throw new ApiError(400, 'ERR_VALIDATION', 'unknown alert type');
-    ctx.body = type
-      ? db.prepare('SELECT * FROM alerts WHERE type = ? ORDER BY id DESC LIMIT ? OFFSET ?').all(String(type), limit, offset)
-      : db.prepare('SELECT * FROM alerts ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset);
+    const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
+    ctx.body = db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset);
   });
-  router.get('/api/assets/classes', (ctx) => {
-    ctx.body = (db.prepare('SELECT json FROM asset_classes ORDER BY class_id').all() as { json: string }[]).map((r) => JSON.parse(r.json));
-  });
-  router.get('/api/assets/classes/:classId/holders', (ctx) => {
-    const classId = param(ctx.params.classId, ID, 'classId');
-    const { limit, offset } = page(ctx.query);
-    ctx.body = db.prepare('SELECT account, amount FROM balances WHERE class_id = ? ORDER BY amount DESC, account LIMIT ? OFFSET ?').all(classId, limit, offset);
-  });
+  for (const m of MODULES) m.register(router, { db, ledger });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

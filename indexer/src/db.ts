@@ -42,7 +42,15 @@ const MIGRATIONS: string[] = [
   CREATE INDEX scan_queue_code ON scan_queue (code_hash);
   `,
   `
-  CREATE INDEX alarms_task ON alarms (task_id, at);
+  CREATE TABLE code_sightings (code_hash TEXT NOT NULL, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL, PRIMARY KEY (code_hash, tx_id, idx));
+  CREATE TABLE asset_events (class_id TEXT NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (class_id, block, idx));
+  CREATE TABLE scan_ids (scan_id TEXT PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL);
+  CREATE TABLE items (id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, unit TEXT, json TEXT NOT NULL);
+  CREATE INDEX alarms_task ON alarms (task_id);
+  CREATE INDEX alarms_device ON alarms (device_id);
+  CREATE INDEX offers_status ON offers (class_id, status);
+  `,
+  `
   CREATE INDEX audits_stage_at ON audits (task_id, stage, at);
   `,
 ];
@@ -54,18 +62,22 @@ const STATEMENT_CACHE_MAX = 1000;
  * Makes db.prepare return a cached statement for SQL it has seen: compiling a statement costs more
  * than running most of ours (about 20 µs against 5), and the projections and API handlers prepare
  * their statements inline, per event and per request. better-sqlite3 statements are reusable and
- * reset after run/get/all; callers must not change a prepared statement's mode (pluck, raw, expand,
- * safeIntegers, bind) nor iterate() one while running the same SQL again — this package does neither.
+ * reset after run/get/all. A cached statement is handed out in its default mode (a caller's pluck,
+ * raw or expand does not leak to the next), and a fresh one is prepared while the cached one is busy
+ * in an iterate(). Callers must not bind() parameters permanently to a statement from db.prepare.
  */
 function cacheStatements(db: Database.Database): void {
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, Database.Statement>();
   db.prepare = ((sql: string) => {
     let stmt = cache.get(sql);
+    if (stmt?.busy) return prepare(sql);
     if (!stmt) {
       if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
       stmt = prepare(sql);
       cache.set(sql, stmt);
+    } else if (stmt.reader) {
+      stmt.pluck(false).raw(false).expand(false);
     }
     return stmt;
   }) as Database.Database['prepare'];
@@ -93,16 +105,27 @@ export function openDb(path: string): Db {
   // the WAL with ordinary writes, so a crash cannot corrupt the file through the map.
   db.pragma('mmap_size = 1073741824');
   cacheStatements(db);
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  let version = row?.version ?? 0;
-  if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-  while (version < MIGRATIONS.length) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]);
-      db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
-    })();
-    version++;
+  // Each step reads the version inside an IMMEDIATE transaction, so two processes opening the same
+  // file at once (the indexer and a reader) never run a migration twice.
+  const step = db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+    const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+    if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+    const version = row?.version ?? 0;
+    if (version >= MIGRATIONS.length) return false;
+    db.exec(MIGRATIONS[version]);
+    db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
+    return true;
+  });
+  const upToDate = () => {
+    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").get();
+    return !!exists && (db.prepare('SELECT version FROM schema_version').pluck().get() as number | undefined) === MIGRATIONS.length;
+  };
+  // the common case (an up-to-date file) takes no write lock
+  if (!upToDate()) {
+    while (step.immediate()) {
+      // next migration
+    }
   }
   return db;
 }

@@ -1,7 +1,9 @@
 export { openDb, checkpoint, Db } from './db';
 export { applyBlock, Ingestor } from './ingest';
 export { ChainSource, GatewaySource } from './source';
-export { createApp, openApi, ROUTES, ApiError } from './api';
+export { TbaasSource } from './tbaas-source';
+export { createApp, openApi, ROUTES } from './api';
+export { ApiError } from './http';
 export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ChainBlock } from '@trace/client';
 import { checkpoint, Db, setCheckpoint } from './db';
-import { PROJECTIONS } from './projections';
+import { project, PROJECTIONS } from './projections';
 import { ChainSource } from './source';
 
 /**
@@ -28,8 +28,8 @@ export function applyBlock(db: Db, block: ChainBlock): number {
       if (tx.validationCode !== 'VALID' || !tx.event) return;
       const text = Buffer.from(tx.event.payload).toString('utf8');
       insertEvent.run(n, idx, tx.transactionId, tx.event.name, text);
-      const project = PROJECTIONS[tx.event.name];
-      if (project) project(db, { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: JSON.parse(text) });
+      // other chaincodes' events (any payload, not always JSON) are kept in `events` only
+      if (tx.event.name in PROJECTIONS) project(db, { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: JSON.parse(text) });
       events++;
     });
     setCheckpoint(db, block.number + 1n);

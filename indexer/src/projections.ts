@@ -82,6 +82,10 @@ export const PROJECTIONS: Record<string, Handler> = {
   'catalog.ProductStatusChanged': (db, e) => upsertProduct(db, e.payload.product),
   'catalog.LocationDefined': (db, e) => upsertLocation(db, e.payload.location),
   'catalog.LocationStatusChanged': (db, e) => upsertLocation(db, e.payload.location),
+  'process.ItemDefined': (db, e) => {
+    const i = e.payload.item;
+    db.prepare('INSERT INTO items (id, name, type, unit, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, unit = excluded.unit, json = excluded.json').run(i.id, i.name, i.type, i.unit ?? null, json(i));
+  },
   'process.TemplatePublished': (db, e) => {
     const t = e.payload.template;
     db.prepare('INSERT OR IGNORE INTO templates (id, version, name, category, json) VALUES (?, ?, ?, ?, ?)').run(t.id, t.version, t.name, t.category, json(t));
@@ -142,6 +146,8 @@ export const PROJECTIONS: Record<string, Handler> = {
       db.prepare('INSERT INTO alarms (alarm_id, device_id, task_id, metric, value, bounds, source, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(a.alarmId, a.deviceId, a.taskId ?? null, a.metric, a.value, json(a.bounds), a.source, a.at);
       insertAlert(db, e, { type: 'sensor', deviceId: a.deviceId, taskId: a.taskId, message: `${a.metric} = ${a.value} (${a.source})`, at: a.at });
     }
+    const sighting = db.prepare('INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined)?.forEach((l, i) => sighting.run(l.codeHash, e.txId, i, b.deviceId, l.at, l.lat ?? null, l.lon ?? null));
   },
   'devices.AlarmAcked': (db, e) => {
     const a = e.payload.alarm;
@@ -202,3 +208,20 @@ export const PROJECTIONS: Record<string, Handler> = {
   'assets.RedemptionConfirmed': (db, e) => patchClass(db, e.payload.redemption.classId, (c) => (c.reserve = e.payload.reserve)),
   'assets.ValuationSet': (db, e) => patchClass(db, e.payload.classId, (c) => (c.valuation = e.payload.valuation)),
 };
+
+/** The asset class an assets.* event is about, wherever its payload carries it. */
+function assetClassOf(p: Record<string, { classId?: string } | undefined> & { classId?: string }): string | undefined {
+  return p.classId ?? p.assetClass?.classId ?? p.lock?.classId ?? p.offer?.classId ?? p.redemption?.classId;
+}
+
+/** Applies one event to the read model; asset events also land in their class's history. */
+export function project(db: Db, e: ChainEventRow): void {
+  PROJECTIONS[e.name]?.(db, e);
+  if (!e.name.startsWith('assets.')) return;
+  const classId = assetClassOf(e.payload);
+  if (!classId) return;
+  const detail = { ...e.payload };
+  delete detail.txId;
+  delete detail.txTime;
+  db.prepare('INSERT INTO asset_events (class_id, block, idx, tx_id, name, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)').run(classId, e.block, e.idx, e.txId, e.name, e.payload.txTime, json(detail));
+}

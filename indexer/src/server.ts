@@ -3,24 +3,29 @@ import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ledgerFromProfile } from '@trace/client';
+import { ledgerFromConfig, TbaasLedger } from '@trace/client';
 import { createApp } from './api';
 import { openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
+import { TbaasSource } from './tbaas-source';
 import { ScanSender } from './scan-sender';
 
 
-/** Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API. */
-export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+/**
+ * Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API.
+ * `connection` is a gateway connection file or a TBaaS client file (`"type": "tbaas"`).
+ */
+export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number; region?: string }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
-  const ledger = ledgerFromProfile(opts.connection, opts);
+  const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
-  const ingestor = new Ingestor(db, new GatewaySource(ledger), log);
+  const source = ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger);
+  const ingestor = new Ingestor(db, source, log);
   const running = ingestor.run();
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
-  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }));
+  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), { ledger, defaultRegion: opts.region ?? 'CN' });
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {
     const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));
@@ -42,7 +47,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' } } });
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, region: { type: 'string' } } });
   startIndexer({
     connection: resolve(values.connection ?? '.devnet/connection.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
@@ -51,6 +56,7 @@ if (require.main === module) {
     msp: values.msp,
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
+    region: values.region,
   }).then(
     ({ port, stop }) => {
       console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);

@@ -3,30 +3,29 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startIndexer } from '@trace/indexer';
 import { Devnet } from '@trace/test-network';
+import { demoUrls, ensureDemo } from './demo/run';
+import { DEMO_ORGS } from './demo/seed';
 
 /**
- * npm start: the embedded devnet with the product chaincode, and the indexer following it, on
- * 127.0.0.1. Data lives in .devnet/ and survives restarts; Ctrl-C stops everything.
+ * npm start: the embedded devnet (four orgs) with the product chaincode, and the indexer with its
+ * API and pages, on 127.0.0.1. `--demo` seeds a tea lot and a liquor lot once. Data lives in
+ * .devnet/ and survives restarts; Ctrl-C stops everything.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' }, 'devnet-port': { type: 'string' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' }, 'devnet-port': { type: 'string' }, demo: { type: 'boolean' } } });
   const root = resolve(__dirname, '../../..');
   const dataDir = resolve(values.data ?? process.env.DEVNET_DATA ?? resolve(root, '.devnet'));
   const devnet = new Devnet({
     dataDir,
     port: Number(values['devnet-port'] ?? 7051),
+    orgs: Object.values(DEMO_ORGS),
+    // two of four orgs endorse: fewer chaincode executions per transaction on a small machine
+    endorsers: 2,
     chaincode: { name: 'trace', path: resolve(root, 'chaincode') },
     logger: pino({ base: { svc: 'devnet' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)),
   });
   await devnet.start();
   const indexer = await startIndexer({ connection: devnet.connectionPath, db: resolve(dataDir, 'indexer.sqlite'), port: Number(values.port ?? process.env.PORT ?? 3000) });
-  console.log(`trace-chain is running
-  API          http://127.0.0.1:${indexer.port}/api/stats   (OpenAPI: /openapi.json, health: /healthz)
-  gateway      ${devnet.endpoint}  (channel ${devnet.ledger.channelId}, chaincode trace)
-  connection   ${devnet.connectionPath}
-  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/
-  data         ${dataDir}
-Ctrl-C stops; starting again resumes on the same data.`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -37,6 +36,17 @@ Ctrl-C stops; starting again resumes on the same data.`);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const base = `http://127.0.0.1:${indexer.port}`;
+  const demo = values.demo ? await ensureDemo(devnet.connectionPath, dataDir, (line) => console.log(line)) : undefined;
+  console.log(`trace-chain is running
+  dashboard    ${base}/dashboard
+  API          ${base}/api/stats   (OpenAPI: /openapi.json, health: /healthz)
+  gateway      ${devnet.endpoint}  (channel ${devnet.ledger.channelId}, chaincode trace)
+  connection   ${devnet.connectionPath}
+  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/
+  data         ${dataDir}`);
+  if (demo) console.log(`demo pages:\n${demoUrls(base, demo).map((u) => `  ${u}`).join('\n')}`);
+  console.log('Ctrl-C stops; starting again resumes on the same data.');
 }
 
 main().catch((e: Error) => {

@@ -2,3 +2,5 @@ export { Devnet, DevnetOptions, ConnectionProfile } from './devnet/network';
 export { CertificateAuthority, IdentityFiles, IssueOptions } from './devnet/crypto/ca';
 export { signMessage, toHighS, toLowS, verifyMessage, sha256 } from './devnet/crypto/ecdsa';
 export { startDevnet, RunningDevnet, findPids } from './devnet/spawn';
+export { TbaasEmulator, EmulatorAccount, EmulatorOptions } from './tbaas/emulator';
+export { verifyTc3, tc3Signature } from './tbaas/tc3';

@@ -31,8 +31,12 @@ export function crossesThreshold(countBefore: number, scansNow: number, threshol
   return countBefore <= threshold && countBefore + scansNow > threshold;
 }
 
-/** Outside every authorized region: a region authorizes itself and its subdivisions (CN covers CN-53). */
+/**
+ * Outside every authorized region: a region authorizes itself and its subdivisions (CN covers CN-53).
+ * A scan located only more coarsely than an authorized region (CN against CN-53) cannot show that
+ * the item left it, so it is not a diversion.
+ */
 export function isDiverted(region: string, authorized: readonly string[]): boolean {
   if (authorized.length === 0) return false;
-  return !authorized.some((a) => region === a || region.startsWith(`${a}-`));
+  return !authorized.some((a) => region === a || region.startsWith(`${a}-`) || a.startsWith(`${region}-`));
 }

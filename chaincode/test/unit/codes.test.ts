@@ -32,7 +32,8 @@ describe('code rules', () => {
     expect(isDiverted('CN-53', ['CN-53'])).to.equal(false);
     expect(isDiverted('CN-53', ['CN'])).to.equal(false);
     expect(isDiverted('CN-44', ['CN-53'])).to.equal(true);
-    expect(isDiverted('CN', ['CN-53'])).to.equal(true);
+    expect(isDiverted('CN', ['CN-53'])).to.equal(false);
+    expect(isDiverted('US', ['CN-53'])).to.equal(true);
     expect(isDiverted('CN-530', ['CN-53'])).to.equal(true);
     expect(isDiverted('US', [])).to.equal(false);
   });

@@ -1,0 +1,81 @@
+import { ApiError, ID, param, RouteModule } from '../http';
+
+const COUNTED = ['blocks', 'transactions', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes', 'scan_queue'];
+
+/** Figures for the operations dashboard, computed from the index. */
+export const statsRoutes: RouteModule = {
+  routes: [
+    { method: 'get', path: '/api/stats', summary: 'Counts of blocks, transactions, tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans' },
+    { method: 'get', path: '/api/stats/throughput', summary: 'Blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block', query: ['minutes'] },
+    { method: 'get', path: '/api/stats/lots', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)' },
+    { method: 'get', path: '/api/stats/regions', summary: 'Scans, distinct codes and diversion alerts per scan region' },
+    { method: 'get', path: '/api/stats/alerts', summary: 'Alerts per type and per day' },
+    { method: 'get', path: '/api/stats/sensors', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)', query: ['deviceId', 'taskId'] },
+  ],
+  register(router, { db }) {
+    router.get('/api/stats', (ctx) => {
+      ctx.body = Object.fromEntries(COUNTED.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+    });
+    router.get('/api/stats/throughput', (ctx) => {
+      const minutes = ctx.query.minutes === undefined ? 60 : Number(ctx.query.minutes);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new ApiError(400, 'ERR_VALIDATION', 'minutes must be an integer from 1 to 1440');
+      const newest = (db.prepare('SELECT max(timestamp_ms) AS t FROM transactions').get() as { t: number | null }).t;
+      if (newest === null) return void (ctx.body = { minutes, series: [] });
+      const end = Math.floor(newest / 60_000) + 1;
+      const rows = db
+        .prepare(
+          `SELECT timestamp_ms / 60000 AS minute, count(DISTINCT block) AS blocks, sum(validation_code = 'VALID') AS valid, sum(validation_code != 'VALID') AS invalid
+           FROM transactions WHERE timestamp_ms >= ? GROUP BY minute`,
+        )
+        .all((end - minutes) * 60_000) as { minute: number; blocks: number; valid: number; invalid: number }[];
+      const byMinute = new Map(rows.map((r) => [r.minute, r]));
+      const series = Array.from({ length: minutes }, (_, i) => {
+        const m = end - minutes + i;
+        const r = byMinute.get(m);
+        return { minute: new Date(m * 60_000).toISOString(), blocks: r?.blocks ?? 0, valid: r?.valid ?? 0, invalid: r?.invalid ?? 0 };
+      });
+      ctx.body = { minutes, series };
+    });
+    router.get('/api/stats/lots', (ctx) => {
+      ctx.body = db
+        .prepare(
+          `WITH latest AS (
+             SELECT task_id, stage, row_number() OVER (PARTITION BY task_id ORDER BY event_time DESC, version DESC) AS n FROM stage_records)
+           SELECT t.template, CASE WHEN t.audit IS NOT NULL THEN 'audited' ELSE coalesce(l.stage, 'created') END AS stage, count(*) AS lots
+           FROM tasks t LEFT JOIN latest l ON l.task_id = t.task_id AND l.n = 1
+           GROUP BY t.template, 2 ORDER BY t.template, 2`,
+        )
+        .all();
+    });
+    router.get('/api/stats/regions', (ctx) => {
+      ctx.body = db
+        .prepare(
+          `SELECT s.region, count(*) AS scans, count(DISTINCT s.code_hash) AS codes,
+             (SELECT count(*) FROM alerts a WHERE a.type = 'diversion' AND a.region = s.region) AS diversions
+           FROM scans s GROUP BY s.region ORDER BY scans DESC`,
+        )
+        .all();
+    });
+    router.get('/api/stats/alerts', (ctx) => {
+      ctx.body = {
+        byType: db.prepare('SELECT type, count(*) AS n FROM alerts GROUP BY type ORDER BY type').all(),
+        byDay: db.prepare('SELECT substr(at, 1, 10) AS day, type, count(*) AS n FROM alerts GROUP BY day, type ORDER BY day, type').all(),
+      };
+    });
+    router.get('/api/stats/sensors', (ctx) => {
+      const deviceId = ctx.query.deviceId === undefined ? null : param(String(ctx.query.deviceId), ID, 'deviceId');
+      const taskId = ctx.query.taskId === undefined ? null : param(String(ctx.query.taskId), ID, 'taskId');
+      if (!deviceId && !taskId) throw new ApiError(400, 'ERR_VALIDATION', 'deviceId or taskId is required');
+      const rows = db
+        .prepare('SELECT device_id, seq, submitted_at, stats FROM readings WHERE (? IS NULL OR device_id = ?) AND (? IS NULL OR task_id = ?) ORDER BY submitted_at, device_id, seq LIMIT 1000')
+        .all(deviceId, deviceId, taskId, taskId) as { device_id: string; seq: number; submitted_at: string; stats: string }[];
+      const metrics: Record<string, { deviceId: string; at: string; min: number; max: number; count: number }[]> = {};
+      for (const r of rows) {
+        for (const [metric, s] of Object.entries(JSON.parse(r.stats) as Record<string, { min: number; max: number; count: number }>)) {
+          (metrics[metric] ??= []).push({ deviceId: r.device_id, at: r.submitted_at, ...s });
+        }
+      }
+      ctx.body = { metrics };
+    });
+  },
+};

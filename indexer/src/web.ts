@@ -1,0 +1,62 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { ApiError, CODE, param, RouteModule } from './http';
+
+/** The pages and their scripts (shipped as is, next to dist/), and the browser libraries they use. */
+const WEB_DIR = resolve(__dirname, '../../web');
+const ASSETS: Record<string, string> = {
+  'trace.js': resolve(WEB_DIR, 'trace.js'),
+  'dashboard.js': resolve(WEB_DIR, 'dashboard.js'),
+  'common.js': resolve(WEB_DIR, 'common.js'),
+  'style.css': resolve(WEB_DIR, 'style.css'),
+  'echarts.min.js': require.resolve('echarts/dist/echarts.min.js'),
+  'world.json': require.resolve('@surbowl/world-geo-json-zh/world.zh.json'),
+};
+const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8' };
+
+const GTIN = /^\d{8,14}$/;
+const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
+
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Fills a page template's data attributes; every value has been validated and is escaped again. */
+function page(name: 'trace' | 'dashboard', data: Record<string, string | undefined> = {}): string {
+  const attrs = Object.entries(data)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => ` data-${k}="${escapeAttr(v!)}"`)
+    .join('');
+  return readFileSync(resolve(WEB_DIR, `${name}.html`), 'utf8').replace('<main id="app">', `<main id="app"${attrs}>`);
+}
+
+/** The consumer trace page a QR code points to (GS1 Digital Link or /c/{code}) and the operations dashboard. */
+export const webRoutes: RouteModule = {
+  routes: [
+    { method: 'get', path: '/', summary: 'Redirects to the operations dashboard' },
+    { method: 'get', path: '/dashboard', summary: 'Operations dashboard (HTML)' },
+    { method: 'get', path: '/c/{code}', summary: 'Consumer trace page of a printed code (HTML); verifies the code and records the scan', query: ['region'] },
+    { method: 'get', path: '/01/{gtin}/10/{lot}/21/{serial}', summary: 'GS1 Digital Link of one item (HTML): the consumer trace page, which also checks that the label matches the code', query: ['region'] },
+    { method: 'get', path: '/01/{gtin}/10/{lot}', summary: 'GS1 Digital Link of a lot (HTML): the public trace of the lot' },
+    { method: 'get', path: '/assets/{file}', summary: 'Page scripts, styles and browser libraries (ECharts, world map)' },
+  ],
+  register(router) {
+    const html = (body: string) => (ctx: { type: string; body: unknown; set(k: string, v: string): void }) => {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = body;
+    };
+    router.get('/', (ctx) => ctx.redirect('/dashboard'));
+    router.get('/dashboard', (ctx) => html(page('dashboard'))(ctx));
+    router.get('/c/:code', (ctx) => html(page('trace', { code: param(ctx.params.code, CODE, 'code') }))(ctx));
+    router.get('/01/:gtin/10/:lot/21/:serial', (ctx) =>
+      html(page('trace', { code: param(ctx.params.serial, CODE, 'serial'), gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }))(ctx),
+    );
+    router.get('/01/:gtin/10/:lot', (ctx) => html(page('trace', { gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }))(ctx));
+    router.get('/assets/:file', (ctx) => {
+      const path = ASSETS[ctx.params.file];
+      if (!path) throw new ApiError(404, 'ERR_NOT_FOUND', `no asset ${ctx.params.file}`);
+      ctx.type = TYPES[extname(path)];
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = createReadStream(path);
+    });
+  },
+};

@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
+import { loadTemplatePackage, tea } from '@trace/contract-templates';
+import { RunningDevnet, startDevnet, TbaasEmulator } from '@trace/test-network';
+import { checkpoint, openDb } from '../src';
+import { startIndexer } from '../src/server';
+
+/** The chaincode as TBaaS runs it: the Fabric 2.3 package (shim 2.3.0), built by package:tbaas --install. */
+const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
+const ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
+type OrgName = keyof typeof ORGS;
+const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+const hex64 = (c: string) => c.repeat(64);
+
+/** A whole Pu'er lot: every stage by its assigned org, the inspection and the task approved. */
+async function teaLot(c: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+  const assignments = {
+    tea_plantation: ORGS.farm, tea_picking: ORGS.farm, tea_withering: ORGS.factory, tea_rolling: ORGS.factory, tea_drying: ORGS.factory,
+    tea_inspection: ORGS.retail, tea_packing: ORGS.factory, tea_warehousing: ORGS.farm, shipping: ORGS.factory, receiving: ORGS.retail,
+  };
+  await c.brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: taskId, plannedQuantity: cakes, unit: 'cake', assignments });
+  const rec = (by: OrgName, stage: string, hours: number, data: Record<string, unknown>) => c[by].trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+  await rec('farm', 'tea_plantation', 0, { tea_garden: 'Jingmai' });
+  await rec('farm', 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
+  await rec('factory', 'tea_withering', 30, { tea_withered_kg: 700 });
+  await rec('factory', 'tea_rolling', 44, { tea_rolled_kg: 690 });
+  await rec('factory', 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 });
+  await rec('retail', 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
+  await c.brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
+  await rec('factory', 'tea_packing', 96, { tea_cakes: cakes, tea_cake_weight_g: 357, tea_packed_kg: (cakes * 357) / 1000 });
+  await rec('farm', 'tea_warehousing', 120, { tea_stored_cakes: cakes, storage_temp_c: 22, storage_humidity_pct: 65 });
+  await rec('factory', 'shipping', 200, { shipped_units: 10, carrier: 'SF', tracking_no: 'SF1234567890', dest_region: 'CN-53' });
+  await rec('retail', 'receiving', 230, { received_units: 10, store_name: 'Kunming' });
+  await c.retail.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok' });
+}
+
+describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package, and the indexer fed by TBaaS (devnet + emulator)', function () {
+  this.timeout(240_000);
+  let devnet: RunningDevnet;
+  let emulator: TbaasEmulator;
+  let gateway: FabricGatewayLedger;
+  const ledgers: TbaasLedger[] = [];
+  let clients: Record<OrgName, TraceChainClient>;
+  let base: Omit<TbaasConfig, 'secretId' | 'secretKey'>;
+  const dir = mkdtempSync(join(tmpdir(), 'indexer-tbaas-'));
+  const account = (name: string, mspId: string) => ({ secretId: `AKID${name}0000000000000000000000`, secretKey: `${name}-key`, mspId });
+
+  before(async () => {
+    if (!existsSync(join(TBAAS_PACKAGE, 'node_modules', 'fabric-shim'))) throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
+    devnet = await startDevnet(['--chaincode-path', TBAAS_PACKAGE, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
+    const accounts = [...Object.entries(ORGS).map(([name, msp]) => account(name, msp)), account('indexer', ORGS.brand)];
+    emulator = new TbaasEmulator({ profile: devnet.profile, accounts });
+    const endpoint = await emulator.start();
+    base = { region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: 'trace', endpoint, protocol: 'http://', pollIntervalMs: 100 };
+    clients = Object.fromEntries(
+      (Object.keys(ORGS) as OrgName[]).map((name) => {
+        const ledger = new TbaasLedger({ ...base, ...account(name, ORGS[name]) });
+        ledgers.push(ledger);
+        return [name, new TraceChainClient(ledger)];
+      }),
+    ) as Record<OrgName, TraceChainClient>;
+    const u = devnet.profile.orgs.Org1MSP.users.User1;
+    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+  });
+
+  after(async () => {
+    ledgers.forEach((l) => l.close());
+    gateway?.close();
+    await emulator?.stop();
+    await devnet?.stop();
+  });
+
+  it('founds the consortium, loads the tea template and runs a whole tea lot through the TBaaS cloud API', async () => {
+    const c = clients;
+    await c.brand.consortium.bootstrap({ consortium: 'TBaaS tea', name: 'Brand Co.', roles: ['brand', 'auditor'] });
+    await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
+    await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
+    await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
+    await c.brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand Co.' });
+    await loadTemplatePackage(c.brand, tea);
+    await teaLot(c, 'tbaas-lot-1');
+    await c.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode()), codeHash(generateCode())] });
+    const task = await c.retail.trace.getTask('tbaas-lot-1');
+    const viaGateway = JSON.parse(Buffer.from(await gateway.evaluate('trace:getTask', JSON.stringify({ taskId: 'tbaas-lot-1' }))).toString()) as unknown;
+    expect(task).to.deep.equal(viaGateway);
+    expect(JSON.stringify(task)).to.include('approved');
+  });
+
+  it('rejects a business rule over TBaaS (shim 2.3 error form inside FailedOperation) with the code the gateway gives, changing nothing', async () => {
+    const record = { taskId: 'tbaas-lot-1', stage: 'tea_picking', eventTime: at(300), data: { tea_fresh_leaf_kg: 5, tea_pick_grade: 'bud' } };
+    const viaTbaas = (await clients.factory.trace.recordStage(record).catch((e: unknown) => e)) as LedgerError;
+    const u = devnet.profile.orgs.Org3MSP.users.User1;
+    const factoryGateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org3MSP', u.certPath, u.keyPath) });
+    const viaGateway = (await factoryGateway.submit('trace:recordStage', JSON.stringify(record)).catch((e: unknown) => e)) as LedgerError;
+    factoryGateway.close();
+    expect(viaTbaas).to.be.instanceOf(LedgerError);
+    expect([viaTbaas.code, viaTbaas.message]).to.deep.equal([viaGateway.code, viaGateway.message]);
+    expect(viaTbaas.code).to.match(/^ERR_/);
+    const trace = JSON.parse(Buffer.from(await gateway.evaluate('trace:getTrace', JSON.stringify({ taskId: 'tbaas-lot-1' }))).toString()) as unknown;
+    expect(JSON.stringify(trace)).to.include('"tea_fresh_leaf_kg":1000');
+  });
+
+  it('ends with the same database when the indexer is fed by the TBaaS source as by the gateway source', async () => {
+    const height = await ledgers[0].height();
+    const tbaasFile = join(dir, 'tbaas.json');
+    writeFileSync(tbaasFile, JSON.stringify({ type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }));
+    const run = async (connection: string, db: string) => {
+      const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
+      for (let i = 0; i < 1200; i++) {
+        const d = openDb(db);
+        const next = checkpoint(d);
+        d.close();
+        if (next >= height) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await indexer.stop();
+    };
+    await Promise.all([run(tbaasFile, join(dir, 'tbaas.sqlite')), run(join(devnet.dataDir, 'connection.json'), join(dir, 'gateway.sqlite'))]);
+    const viaTbaas = openDb(join(dir, 'tbaas.sqlite'));
+    const viaGateway = openDb(join(dir, 'gateway.sqlite'));
+    expect(checkpoint(viaTbaas)).to.equal(checkpoint(viaGateway));
+    expect(checkpoint(viaTbaas) >= height).to.equal(true);
+    const tables = (viaGateway.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    expect(tables).to.include.members(['blocks', 'transactions', 'events', 'members', 'tasks', 'stage_records', 'audits', 'codes']);
+    for (const table of tables) {
+      const columns = (viaGateway.prepare(`PRAGMA table_info(${table})`).all() as unknown[]).map((_, i) => i + 1).join(', ');
+      const dump = (db: typeof viaGateway) => db.prepare(`SELECT * FROM ${table} ORDER BY ${columns}`).all();
+      expect(dump(viaTbaas), table).to.deep.equal(dump(viaGateway));
+    }
+    expect((viaTbaas.prepare('SELECT COUNT(*) AS n FROM stage_records').get() as { n: number }).n).to.equal(10);
+    viaTbaas.close();
+    viaGateway.close();
+  });
+});

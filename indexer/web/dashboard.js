@@ -1,0 +1,119 @@
+'use strict';
+/* The operations dashboard: KPIs and ECharts charts from the indexer's statistics, refreshed every few seconds. */
+
+const KPIS = [
+  ['blocks', '区块'],
+  ['transactions', '交易'],
+  ['tasks', '批次'],
+  ['codes', '赋码'],
+  ['scans', '扫码'],
+  ['scan_queue', '待上链扫码'],
+  ['alerts', '告警'],
+  ['alarms', '传感器超限'],
+  ['asset_classes', '数字资产'],
+];
+const ALERT_NAMES = { clone: '疑似复制', diversion: '窜货', unknown: '未知编码', sensor: '传感器', 'cross-validation': '交叉校验' };
+const charts = {};
+const chart = (id) => (charts[id] ??= echarts.init(document.getElementById(id)));
+
+function kpis(stats) {
+  document.getElementById('kpis').replaceChildren(...KPIS.map(([k, name]) => el('div', { class: 'kpi', 'data-kpi': k }, el('div', { class: 'muted' }, name), el('div', { class: 'n' }, String(stats[k])))));
+}
+
+function throughput({ series }) {
+  chart('throughput').setOption({
+    tooltip: { trigger: 'axis' },
+    legend: { data: ['区块', '有效交易', '无效交易'] },
+    grid: { left: 40, right: 16, top: 36, bottom: 28 },
+    xAxis: { type: 'category', data: series.map((s) => s.minute.slice(11, 16)) },
+    yAxis: { type: 'value', minInterval: 1 },
+    series: [
+      { name: '区块', type: 'line', data: series.map((s) => s.blocks), smooth: true },
+      { name: '有效交易', type: 'bar', stack: 'tx', data: series.map((s) => s.valid), itemStyle: { color: '#1a7f37' } },
+      { name: '无效交易', type: 'bar', stack: 'tx', data: series.map((s) => s.invalid), itemStyle: { color: '#c62828' } },
+    ],
+  });
+}
+
+function lots(rows) {
+  const templates = [...new Set(rows.map((r) => r.template))];
+  const stages = [...new Set(rows.map((r) => r.stage))];
+  chart('lots').setOption({
+    tooltip: { trigger: 'axis' },
+    legend: { data: templates },
+    grid: { left: 120, right: 16, top: 36, bottom: 24 },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: stages },
+    series: templates.map((t) => ({ name: t, type: 'bar', stack: 'lots', data: stages.map((s) => (rows.find((r) => r.template === t && r.stage === s) || { lots: 0 }).lots) })),
+  });
+}
+
+async function regions(rows) {
+  const world = await loadWorldMap();
+  const nameOf = Object.fromEntries(world.features.map((f) => [f.properties.iso_a2, f.properties.name]));
+  const byCountry = {};
+  for (const r of rows) {
+    const cc = r.region.slice(0, 2);
+    byCountry[cc] = (byCountry[cc] || 0) + r.scans;
+  }
+  const data = Object.entries(byCountry).map(([cc, n]) => ({ name: nameOf[cc] || cc, value: n }));
+  chart('regions').setOption({
+    tooltip: { trigger: 'item', formatter: (p) => `${p.name}：${Number.isFinite(p.value) ? p.value : 0} 次扫码` },
+    visualMap: { min: 0, max: Math.max(1, ...data.map((d) => d.value)), left: 8, bottom: 8, calculable: true, inRange: { color: ['#e6f4ea', '#0b3d2e'] } },
+    series: [{ type: 'map', map: 'world', roam: true, data, emphasis: { label: { show: false } } }],
+  });
+  chart('regions').getDom().dataset.regions = rows.map((r) => `${r.region}:${r.scans}`).join(',');
+}
+
+function alerts(stats, latest) {
+  chart('alert-types').setOption({
+    tooltip: { trigger: 'item' },
+    series: [{ type: 'pie', radius: ['40%', '70%'], data: stats.byType.map((t) => ({ name: ALERT_NAMES[t.type] || t.type, value: t.n })) }],
+  });
+  document.getElementById('alerts').replaceChildren(
+    el('tr', {}, el('th', {}, '时间'), el('th', {}, '类型'), el('th', {}, '对象'), el('th', {}, '说明')),
+    ...latest.map((a) => el('tr', { 'data-type': a.type }, el('td', {}, fmtTime(a.at)), el('td', {}, ALERT_NAMES[a.type] || a.type), el('td', {}, a.device_id || shortHash(a.code_hash) || a.task_id || ''), el('td', {}, a.message || ''))),
+  );
+}
+
+async function sensors(devices) {
+  const series = [];
+  for (const d of devices.slice(0, 6)) {
+    const { metrics } = await api(`/api/stats/sensors?deviceId=${encodeURIComponent(d.device_id)}`);
+    for (const [metric, points] of Object.entries(metrics)) {
+      series.push({ name: `${d.device_id} ${metric} max`, type: 'line', data: points.map((p) => [p.at, p.max]) });
+      series.push({ name: `${d.device_id} ${metric} min`, type: 'line', lineStyle: { type: 'dashed' }, data: points.map((p) => [p.at, p.min]) });
+    }
+  }
+  chart('sensors').setOption({ tooltip: { trigger: 'axis' }, legend: { type: 'scroll' }, grid: { left: 40, right: 16, top: 40, bottom: 28 }, xAxis: { type: 'time' }, yAxis: { type: 'value', scale: true }, series }, { replaceMerge: ['series'] });
+}
+
+async function refresh() {
+  const [stats, tp, lotRows, regionRows, alertStats, latest, devices] = await Promise.all([
+    api('/api/stats'),
+    api('/api/stats/throughput?minutes=60'),
+    api('/api/stats/lots'),
+    api('/api/stats/regions'),
+    api('/api/stats/alerts'),
+    api('/api/alerts?limit=10'),
+    api('/api/devices'),
+  ]);
+  kpis(stats);
+  throughput(tp);
+  lots(lotRows);
+  alerts(alertStats, latest);
+  await Promise.all([regions(regionRows), sensors(devices)]);
+  document.getElementById('updated').textContent = `更新于 ${fmtTime(new Date().toISOString())}`;
+  document.getElementById('app').dataset.ready = 'true';
+}
+
+async function loop() {
+  try {
+    await refresh();
+  } catch (e) {
+    document.getElementById('updated').textContent = `刷新失败：${e.message}`;
+  }
+  setTimeout(loop, 5000);
+}
+loop();
+window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));

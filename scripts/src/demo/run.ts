@@ -1,0 +1,38 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ledgerFromProfile, TraceChainClient } from '@trace/client';
+import { DEMO_ORGS, DemoOrg, DemoSummary, seedDemo } from './seed';
+
+/** The pages worth opening after the demo seed, on the indexer at base. */
+export function demoUrls(base: string, d: DemoSummary): string[] {
+  return [
+    `${base}/dashboard                                   operations dashboard`,
+    `${base}/c/${d.codes.genuine}          genuine tea cake`,
+    `${base}/c/${d.codes.cloned}          cloned label (clone alert)`,
+    `${base}/01/${d.gtin.liquor}/10/${d.lots.liquor}/21/${d.codes.diverted}   diverted bottle (GS1 Digital Link)`,
+    `${base}/01/${d.gtin.tea}/10/${d.lots.tea}                    the tea lot`,
+  ];
+}
+
+/**
+ * Seeds the demo once per data directory (the summary is kept in demo.json next to the chain), with
+ * a progress line per step; on later starts it only reads the summary back.
+ */
+export async function ensureDemo(connectionPath: string, dataDir: string, log: (line: string) => void): Promise<DemoSummary> {
+  const file = join(dataDir, 'demo.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoSummary;
+  const profile = JSON.parse(readFileSync(connectionPath, 'utf8')) as { orgs: Record<string, unknown> };
+  const missing = Object.values(DEMO_ORGS).filter((m) => !profile.orgs[m]);
+  if (missing.length) throw new Error(`the demo needs the orgs ${Object.values(DEMO_ORGS).join(', ')}; this devnet lacks ${missing.join(', ')} (start on a new --data directory)`);
+  const ledgers = Object.fromEntries((Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => [o, ledgerFromProfile(connectionPath, { msp: DEMO_ORGS[o] })]));
+  try {
+    const clients = Object.fromEntries(Object.entries(ledgers).map(([o, l]) => [o, new TraceChainClient(l)])) as Record<DemoOrg, TraceChainClient>;
+    const started = Date.now();
+    const summary = await seedDemo(clients, join(dataDir, 'demo-keys'), (i, n, what) => log(`demo [${i}/${n}] ${what}`));
+    writeFileSync(file, JSON.stringify(summary, null, 2));
+    log(`demo seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return summary;
+  } finally {
+    Object.values(ledgers).forEach((l) => l.close());
+  }
+}

@@ -1,0 +1,91 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Ledger, ledgerFromConfig, TBAAS_API_VERSION, TraceChainClient } from '@trace/client';
+import { loadTemplatePackage, templates } from '@trace/contract-templates';
+
+const ROOT = resolve(__dirname, '../../..');
+const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
+       npm run deploy -- --target tbaas [--config tbaas.json]
+  devnet: the devnet runs chaincode/ itself (npm start); this checks it answers and loads the tea and
+          liquor templates once the consortium is founded.
+  tbaas:  builds the Fabric 2.3 upload package, prints the console steps and the client settings; with
+          --config (a TBaaS client file, credentials from the environment) it then checks the deployed
+          chaincode through the cloud API and loads the templates.`;
+
+/** Checks the chaincode answers through the ledger, then loads every template package if the consortium exists. */
+async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
+  const client = new TraceChainClient(ledger);
+  const members = await client.consortium.listMembers();
+  console.log(`chaincode answers on ${where}: ${members.length} consortium member(s)`);
+  if (members.length === 0) {
+    console.log(`the consortium is not founded yet; found it, then run this again to load the templates:
+  node client/dist/src/cli.js submit consortium:bootstrap --connection <file> --json '{"consortium":"Tea","name":"Brand Co.","roles":["brand"]}'`);
+    return;
+  }
+  for (const [name, pkg] of Object.entries(templates)) {
+    const report = await loadTemplatePackage(client, pkg, (done, total, what) => process.stdout.write(`\r${name}: [${String(done).padStart(3)}/${total}] ${what}`.padEnd(80)));
+    process.stdout.write('\n');
+    console.log(`${report.template}: template ${report.published === 'defined' ? 'published' : 'was already published'}`);
+  }
+}
+
+async function devnet(values: { connection?: string; msp?: string; user?: string }): Promise<void> {
+  const connection = resolve(values.connection ?? join(ROOT, '.devnet/connection.json'));
+  if (!existsSync(connection)) {
+    console.log(`The devnet embeds the chaincode: \`npm start\` runs chaincode/ (contracts consortium, catalog, process,
+trace, codes, devices, assets) as the channel's chaincode 'trace'; nothing is installed separately.
+No devnet connection file at ${relative(process.cwd(), connection)}: start it with \`npm start\`, then run this again.`);
+    process.exitCode = 1;
+    return;
+  }
+  const ledger = ledgerFromConfig(connection, { msp: values.msp, user: values.user ?? 'Admin' });
+  try {
+    await loadTemplates(ledger, `the devnet (${relative(process.cwd(), connection)})`);
+  } finally {
+    ledger.close();
+  }
+}
+
+async function tbaas(values: { config?: string }): Promise<void> {
+  execFileSync(process.execPath, [join(__dirname, 'package-tbaas.js')], { stdio: 'inherit' });
+  console.log(`
+TBaaS (Tencent Cloud, Hyperledger Fabric 2.3) — console steps:
+  1. Create (or join) the Fabric 2.3 network and the channel; note its network ID (ClusterId, fabric-…)
+     and channel ID (ChannelId, channel-…). Every member org joins the channel with its peers.
+  2. Contract management → new contract: language Node.js, name trace, upload build/trace-chaincode-tbaas.zip
+     (ES2019, fabric-contract-api / fabric-shim 2.3.0; the peer's Node 12.16 builder installs them).
+  3. Install it on each org's peers, approve it per org and commit it on the channel (endorsement policy:
+     MAJORITY of the member orgs, as on the devnet). No init function is needed.
+  4. In CAM, create an API key (SecretId / SecretKey) for each org's account; an org's calls then run under
+     its TBaaS certificate.
+Client settings (a JSON file with "type": "tbaas"; the environment overrides it and should hold the keys):
+  {"type": "tbaas", "region": "ap-guangzhou", "clusterId": "fabric-…", "channelId": "channel-…", "chaincodeName": "trace"}
+  TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY   the org's API key (never written to logs)
+  TENCENTCLOUD_REGION, TBAAS_CLUSTER_ID, TBAAS_CHANNEL_ID, TBAAS_CHAINCODE_NAME, TBAAS_ENDPOINT (default tbaas.tencentcloudapi.com)
+  API version ${TBAAS_API_VERSION}, TC3-HMAC-SHA256, 20 requests/s per action (the client keeps to it).
+Use it: node client/dist/src/cli.js evaluate consortium:listMembers --connection tbaas.json
+        node indexer/dist/src/server.js --connection tbaas.json      (indexer polling DescribeFabricBlock)
+Then: npm run deploy -- --target tbaas --config tbaas.json   checks the chaincode and loads the templates.`);
+  if (!values.config) return;
+  const ledger = ledgerFromConfig(resolve(values.config));
+  try {
+    await loadTemplates(ledger, `TBaaS (${values.config})`);
+  } finally {
+    ledger.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { target: { type: 'string' }, connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } } });
+  if (values.target === 'devnet') return devnet(values);
+  if (values.target === 'tbaas') return tbaas(values);
+  console.error(USAGE);
+  process.exitCode = 2;
+}
+
+main().catch((e: Error) => {
+  console.error(`deploy: ${e.message}`);
+  process.exit(1);
+});

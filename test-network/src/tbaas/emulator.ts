@@ -1,0 +1,349 @@
+import * as grpc from '@grpc/grpc-js';
+import { connect, Gateway, signers } from '@hyperledger/fabric-gateway';
+import { common, msp } from '@hyperledger/fabric-protos';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { dataHash, headerHash } from '../devnet/ledger/blockhash';
+import { codeName, parseEnvelope, ParsedTx } from '../devnet/ledger/transaction';
+import { ConnectionProfile } from '../devnet/network';
+import { verifyTc3 } from './tc3';
+
+export const API_VERSION = '2018-04-16';
+const ACTIONS = ['InvokeFabricChaincode', 'QueryFabricChaincode', 'DescribeFabricBlock', 'DescribeFabricTransaction'] as const;
+type Action = (typeof ACTIONS)[number];
+const MAX_BODY = 8 * 1024 * 1024;
+
+/** One TBaaS account: its API key and the org (MSP identity of the devnet) its calls run as. */
+export interface EmulatorAccount {
+  secretId: string;
+  secretKey: string;
+  mspId: string;
+  /** devnet user whose certificate the org's calls carry (default User1) */
+  user?: string;
+}
+
+export interface EmulatorOptions {
+  /** the devnet's connection file contents */
+  profile: ConnectionProfile;
+  accounts: EmulatorAccount[];
+  clusterId?: string;
+  /** the TBaaS channel id clients name; it maps to the devnet's channel */
+  channelId?: string;
+  regions?: string[];
+  /** requests a second per SecretId, as TBaaS limits each action (default 20) */
+  rateLimit?: number;
+  logger?: Logger;
+}
+
+class Failure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface StoredTx {
+  block: number;
+  index: number;
+  envelope: Uint8Array;
+  parsed?: ParsedTx;
+  status: string;
+}
+
+function mspOf(creator: Uint8Array | undefined): string {
+  if (!creator || creator.length === 0) return '';
+  try {
+    return msp.SerializedIdentity.deserializeBinary(creator).getMspid();
+  } catch {
+    return '';
+  }
+}
+
+/** TBaaS prints times as `YYYY-MM-DD HH:mm:ss` (here in UTC). */
+const timeText = (seconds: number) => new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 19);
+
+/**
+ * The TBaaS cloud API (Fabric 2.3 actions of version 2018-04-16) over a running devnet: each
+ * SecretId is one org's account whose calls are signed with that org's devnet identity through the
+ * Fabric Gateway; blocks are followed from the devnet into memory to answer DescribeFabricBlock and
+ * DescribeFabricTransaction. Requests are verified like the cloud (TC3-HMAC-SHA256, 5-minute window,
+ * 20 requests/s per SecretId) and answered with Tencent's envelopes.
+ */
+export class TbaasEmulator {
+  readonly clusterId: string;
+  readonly channelId: string;
+  readonly regions: string[];
+  /** test hook: added to the emulator's clock when checking X-TC-Timestamp */
+  clockOffsetMs = 0;
+  private server?: Server;
+  private readonly client: grpc.Client;
+  private readonly gateways = new Map<string, Gateway>();
+  private readonly accounts = new Map<string, EmulatorAccount>();
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private readonly blocks: common.Block[] = [];
+  private readonly txs = new Map<string, StoredTx>();
+  private readonly blockWaiters: (() => void)[] = [];
+  private follower?: { close(): void };
+  private faults: number[] = [];
+  /** requests received, faults included (test hook) */
+  requests = 0;
+
+  constructor(private readonly opts: EmulatorOptions) {
+    this.clusterId = opts.clusterId ?? 'fabric-devnet';
+    this.channelId = opts.channelId ?? `channel-${opts.profile.channel}`;
+    this.regions = opts.regions ?? ['ap-guangzhou', 'ap-hongkong'];
+    this.client = new grpc.Client(opts.profile.gatewayEndpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
+    for (const a of opts.accounts) {
+      const user = opts.profile.orgs[a.mspId]?.users[a.user ?? 'User1'];
+      if (!user) throw new Error(`no devnet identity ${a.user ?? 'User1'} for ${a.mspId}`);
+      this.accounts.set(a.secretId, a);
+      this.gateways.set(
+        a.secretId,
+        connect({
+          client: this.client,
+          identity: { mspId: a.mspId, credentials: readFileSync(user.certPath) },
+          signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(user.keyPath))),
+        }),
+      );
+    }
+  }
+
+  /** Test hook: the next `count` requests fail with this HTTP status before reaching the API (0 clears). */
+  failNext(count: number, status = 502): void {
+    this.faults = Array<number>(count).fill(status);
+  }
+
+  /** Listens once the genesis block is in, so every block the devnet has is served; returns host:port. */
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    await this.follow();
+    await this.waitForBlock(0);
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(port, host, r));
+    return `${host}:${(this.server.address() as { port: number }).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.follower?.close();
+    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
+    this.gateways.forEach((g) => g.close());
+    this.client.close();
+  }
+
+  /** Follows the devnet's blocks from genesis, indexing each transaction by id. */
+  private async follow(): Promise<void> {
+    const gateway = this.gateways.values().next().value as Gateway;
+    const events = await gateway.getNetwork(this.opts.profile.channel).getBlockEvents({ startBlock: 0n });
+    this.follower = events;
+    void (async () => {
+      try {
+        for await (const block of events) this.addBlock(block);
+      } catch (e) {
+        this.opts.logger?.error({ event: 'tbaas.follow_failed', err: (e as Error).message });
+      }
+    })();
+  }
+
+  private addBlock(block: common.Block): void {
+    const number = this.blocks.length;
+    const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array(0);
+    block
+      .getData()!
+      .getDataList_asU8()
+      .forEach((envelope, index) => {
+        const r = parseEnvelope(envelope);
+        // A later duplicate of a tx id keeps the first (valid) one, as the ledger's tx index does.
+        if (r.txId && !this.txs.has(r.txId)) this.txs.set(r.txId, { block: number, index, envelope, parsed: r.tx, status: codeName(filter[index] ?? 254) });
+      });
+    this.blocks.push(block);
+    this.blockWaiters.splice(0).forEach((w) => w());
+  }
+
+  private async waitForBlock(number: number): Promise<void> {
+    while (this.blocks.length <= number) await new Promise<void>((r) => this.blockWaiters.push(r));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    this.requests++;
+    const fault = this.faults.shift();
+    if (fault) {
+      res.writeHead(fault, { 'content-type': 'text/plain' }).end('Bad Gateway');
+      return;
+    }
+    let answer: object;
+    try {
+      answer = await this.answer(req);
+    } catch (e) {
+      const f = e instanceof Failure ? e : new Failure('InternalError', 'internal error');
+      if (!(e instanceof Failure)) this.opts.logger?.error({ event: 'tbaas.internal_error', requestId, err: (e as Error).message });
+      answer = { Error: { Code: f.code, Message: f.message } };
+    }
+    const body = JSON.stringify({ Response: { ...answer, RequestId: requestId } });
+    this.opts.logger?.debug({ event: 'tbaas.request', requestId, action: req.headers['x-tc-action'], error: (answer as { Error?: { Code: string } }).Error?.Code });
+    res.writeHead(200, { 'content-type': 'application/json', 'x-tc-requestid': requestId }).end(body);
+  }
+
+  private async answer(req: IncomingMessage): Promise<object> {
+    if (req.method !== 'POST') throw new Failure('InvalidParameter', 'Only POST with a JSON body is served.');
+    const body = await readBody(req);
+    const auth = verifyTc3(req.headers, body, (id) => this.accounts.get(id)?.secretKey, Date.now() + this.clockOffsetMs);
+    if ('code' in auth) throw new Failure(auth.code, auth.message);
+    const action = String(req.headers['x-tc-action'] ?? '');
+    if (!(ACTIONS as readonly string[]).includes(action)) throw new Failure('InvalidAction', `The action ${action.slice(0, 64)} does not exist.`);
+    if (req.headers['x-tc-version'] !== API_VERSION) throw new Failure('NoSuchVersion', `The API version must be ${API_VERSION}.`);
+    if (!this.regions.includes(String(req.headers['x-tc-region'] ?? ''))) throw new Failure('UnsupportedRegion', `The API supports the regions ${this.regions.join(', ')}.`);
+    if (!this.admit(auth.secretId)) throw new Failure('RequestLimitExceeded', 'The request rate exceeds the limit of the action.');
+    let params: Record<string, unknown>;
+    try {
+      params = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      if (!params || typeof params !== 'object' || Array.isArray(params)) throw new Error();
+    } catch {
+      throw new Failure('InvalidParameter', 'The request body is not a JSON object.');
+    }
+    this.checkTarget(params);
+    return this.run(action as Action, params, auth.secretId);
+  }
+
+  /** A token bucket per SecretId: `rateLimit` tokens a second, bursts up to the same number. */
+  private admit(secretId: string): boolean {
+    const rate = this.opts.rateLimit ?? 20;
+    const now = Date.now();
+    const b = this.buckets.get(secretId) ?? { tokens: rate, last: now };
+    b.tokens = Math.min(rate, b.tokens + ((now - b.last) / 1000) * rate);
+    b.last = now;
+    this.buckets.set(secretId, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  private checkTarget(p: Record<string, unknown>): void {
+    for (const k of ['ClusterId', 'ChannelId']) if (typeof p[k] !== 'string' || !p[k]) throw new Failure('InvalidParameter', `${k} is required.`);
+    if (p.ClusterId !== this.clusterId) throw new Failure('ResourceNotFound', `The network ${String(p.ClusterId).slice(0, 64)} does not exist.`);
+    if (p.ChannelId !== this.channelId) throw new Failure('ResourceNotFound', `The channel ${String(p.ChannelId).slice(0, 64)} does not exist.`);
+  }
+
+  private async run(action: Action, p: Record<string, unknown>, secretId: string): Promise<object> {
+    switch (action) {
+      case 'InvokeFabricChaincode':
+        return this.invoke(p, secretId);
+      case 'QueryFabricChaincode':
+        return this.query(p, secretId);
+      case 'DescribeFabricBlock':
+        return this.describeBlock(p);
+      case 'DescribeFabricTransaction':
+        return this.describeTransaction(p);
+    }
+  }
+
+  private chaincodeCall(p: Record<string, unknown>): { name: string; args: string[] } {
+    if (typeof p.ChaincodeName !== 'string' || !p.ChaincodeName) throw new Failure('InvalidParameter', 'ChaincodeName is required.');
+    if (p.ChaincodeName !== this.opts.profile.chaincode) throw new Failure('ResourceNotFound', `The chaincode ${p.ChaincodeName.slice(0, 64)} does not exist on the channel.`);
+    if (typeof p.FuncName !== 'string' || !p.FuncName) throw new Failure('InvalidParameter', 'FuncName is required.');
+    const args = p.FuncParam ?? [];
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Failure('InvalidParameter', 'FuncParam must be a list of strings.');
+    return { name: p.FuncName, args };
+  }
+
+  private contract(secretId: string) {
+    return this.gateways.get(secretId)!.getNetwork(this.opts.profile.channel).getContract(this.opts.profile.chaincode);
+  }
+
+  private async invoke(p: Record<string, unknown>, secretId: string): Promise<object> {
+    const { name, args } = this.chaincodeCall(p);
+    if (p.WithAsyncResult !== undefined && typeof p.WithAsyncResult !== 'boolean') throw new Failure('InvalidParameter', 'WithAsyncResult must be a boolean.');
+    const proposal = this.contract(secretId).newProposal(name, { arguments: args });
+    let tx, commit;
+    try {
+      tx = await proposal.endorse();
+      commit = await tx.submit();
+    } catch (e) {
+      throw chaincodeFailure(e);
+    }
+    if (p.WithAsyncResult) return { TxId: tx.getTransactionId(), TxStatus: '', TxResult: '' };
+    const status = await commit.getStatus();
+    await this.waitForBlock(Number(status.blockNumber));
+    return { TxId: tx.getTransactionId(), TxStatus: codeName(status.code), TxResult: Buffer.from(tx.getResult()).toString('utf8') };
+  }
+
+  private async query(p: Record<string, unknown>, secretId: string): Promise<object> {
+    const { name, args } = this.chaincodeCall(p);
+    const proposal = this.contract(secretId).newProposal(name, { arguments: args });
+    try {
+      const result = await proposal.evaluate();
+      return { TxId: proposal.getTransactionId(), TxStatus: 'VALID', TxResult: Buffer.from(result).toString('utf8') };
+    } catch (e) {
+      throw chaincodeFailure(e);
+    }
+  }
+
+  private describeBlock(p: Record<string, unknown>): object {
+    const height = p.BlockHeight;
+    if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) throw new Failure('InvalidParameter', 'BlockHeight must be a non-negative integer.');
+    const block = this.blocks[height];
+    if (!block) throw new Failure('ResourceNotFound', `The block ${height} does not exist.`);
+    const header = block.getHeader()!;
+    const envelopes = block.getData()!.getDataList_asU8();
+    const list = envelopes.map((env, index) => {
+      const r = parseEnvelope(env);
+      return { TxId: r.txId, ChaincodeName: r.tx?.endorser?.chaincodeName ?? '', Sender: mspOf(r.tx?.creator), CreateTime: timeText(r.tx?.seconds ?? 0), BlockHeight: height, TxIndex: index };
+    });
+    return {
+      BlockHeight: height,
+      BlockHash: headerHash(header).toString('hex'),
+      PreBlockHash: Buffer.from(header.getPreviousHash_asU8()).toString('hex'),
+      TxCount: list.length,
+      TransactionList: list,
+      CreateTimestamp: list[0]?.CreateTime ?? '',
+      ProposerOrg: list[0]?.Sender ?? '',
+    };
+  }
+
+  private describeTransaction(p: Record<string, unknown>): object {
+    if (typeof p.TxId !== 'string' || !/^[0-9a-f]{1,128}$/.test(p.TxId)) throw new Failure('InvalidParameter', 'TxId must be a transaction id.');
+    const tx = this.txs.get(p.TxId);
+    if (!tx) throw new Failure('ResourceNotFound', `The transaction ${p.TxId} does not exist.`);
+    const env = common.Envelope.deserializeBinary(tx.envelope);
+    // TBaaS documents TransactionData as base64 of a JSON text; we render the envelope in the
+    // proto3 JSON mapping (bytes as base64), the form the client reads.
+    const data = JSON.stringify({ payload: Buffer.from(env.getPayload_asU8()).toString('base64'), signature: Buffer.from(env.getSignature_asU8()).toString('base64') });
+    const endorsers = (tx.parsed?.endorser?.endorsements ?? []).map((e) => mspOf(e.getEndorser_asU8()));
+    return {
+      TxId: p.TxId,
+      TxHash: dataHash([tx.envelope]).toString('hex'),
+      TxStatus: tx.status,
+      JoinOrgList: [...new Set(endorsers)],
+      Sender: mspOf(tx.parsed?.creator),
+      CreateTime: timeText(tx.parsed?.seconds ?? 0),
+      BlockHeight: tx.block,
+      ChaincodeName: tx.parsed?.endorser?.chaincodeName ?? '',
+      TransactionData: Buffer.from(data).toString('base64'),
+    };
+  }
+}
+
+/** A chaincode or endorsement error as TBaaS reports it: FailedOperation with the peer's message. */
+function chaincodeFailure(e: unknown): Failure {
+  const err = e as { message?: string; details?: { message: string }[] };
+  return new Failure('FailedOperation', err.details?.[0]?.message ?? err.message ?? String(e));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(new Failure('InvalidParameter', 'The request body is too large.'));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
