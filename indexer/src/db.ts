@@ -53,6 +53,9 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX audits_stage_at ON audits (task_id, stage, at);
   `,
+  `
+  CREATE INDEX readings_task ON readings (task_id);
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
