@@ -213,13 +213,24 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed };
   });
+  type PublicTemplate = { name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] };
+  /** Published template versions are immutable, so each is parsed once (they are ~8 KB of JSON). */
+  const templates = new Map<string, PublicTemplate>();
+  function publishedTemplate(id: string, version: number): PublicTemplate | undefined {
+    let tpl = templates.get(`${id}@${version}`);
+    if (!tpl) {
+      const row = db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').get(id, version) as { json: string } | undefined;
+      tpl = parse<PublicTemplate>(row?.json);
+      if (tpl) templates.set(`${id}@${version}`, tpl);
+    }
+    return tpl;
+  }
   /** What a consumer may see of a task: only the items the template's public view lists. */
   function publicTrace(taskId: string) {
     const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number; audit: string | null } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
     const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
-    const template = db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').get(task.template, task.version) as { json: string } | undefined;
-    const tpl = parse<{ name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] }>(template?.json);
+    const tpl = publishedTemplate(task.template, task.version);
     const current = db
       .prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time')
       .all(taskId) as { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string }[];

@@ -51,14 +51,64 @@ const MIGRATIONS: string[] = [
   CREATE INDEX alarms_device ON alarms (device_id);
   CREATE INDEX offers_status ON offers (class_id, status);
   `,
+  `
+  CREATE INDEX audits_stage_at ON audits (task_id, stage, at);
+  `,
+  `
+  CREATE INDEX readings_task ON readings (task_id);
+  `,
 ];
+
+/** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
+const STATEMENT_CACHE_MAX = 1000;
+
+/**
+ * Makes db.prepare return a cached statement for SQL it has seen: compiling a statement costs more
+ * than running most of ours (about 20 µs against 5), and the projections and API handlers prepare
+ * their statements inline, per event and per request. better-sqlite3 statements are reusable and
+ * reset after run/get/all. A cached statement is handed out in its default mode (a caller's pluck,
+ * raw or expand does not leak to the next), and a fresh one is prepared while the cached one is busy
+ * in an iterate(). Callers must not bind() parameters permanently to a statement from db.prepare.
+ */
+function cacheStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let stmt = cache.get(sql);
+    if (stmt?.busy) return prepare(sql);
+    if (!stmt) {
+      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+      stmt = prepare(sql);
+      cache.set(sql, stmt);
+    } else if (stmt.reader) {
+      stmt.pluck(false).raw(false).expand(false);
+    }
+    return stmt;
+  }) as Database.Database['prepare'];
+}
 
 /** Opens (creating) the database in WAL mode and applies pending migrations. */
 export function openDb(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit is atomic and the checkpoint row commits with its block's rows, so a
+  // crash never leaves them inconsistent; a power loss may drop the last commits, which the ingestor
+  // replays from the (equally older) checkpoint.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // 64 MiB of page cache (the default is 2 MiB): the code hashes are random keys, so every insert and
+  // lookup lands on a different page of a B-tree that reaches ~100 MiB at a million codes.
+  db.pragma('cache_size = -65536');
+  // Checkpoint the WAL every 64 MiB rather than every 4 MiB (the default): a block of code issuance
+  // dirties a page per code, so at the default nearly every block triggered a checkpoint that copied
+  // (and fsynced) thousands of random pages; less often, pages rewritten by several blocks are copied
+  // once. This halves ingestion time with a million codes. Consistency is unchanged (WAL commits).
+  db.pragma('wal_autocheckpoint = 16384');
+  // Read pages through a memory map (up to 1 GiB of the file): a lookup that misses the page cache
+  // then costs a page fault on the OS cache instead of a pread system call. SQLite still writes through
+  // the WAL with ordinary writes, so a crash cannot corrupt the file through the map.
+  db.pragma('mmap_size = 1073741824');
+  cacheStatements(db);
   // Each step reads the version inside an IMMEDIATE transaction, so two processes opening the same
   // file at once (the indexer and a reader) never run a migration twice.
   const step = db.transaction(() => {
