@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
 import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
+import { perClientLimit } from './rate-limit';
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
@@ -31,7 +32,7 @@ const CORE_ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/verify',
     summary:
-      'Verify a scanned code {code | codeHash, region? (default: the indexer default region), channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches. A repeated scanId answers again without counting twice; the same scanId with other content is a 409.',
+      'Verify a scanned code {code | codeHash, region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Rate-limited per client (429).',
   },
   { method: 'get', path: '/api/trace/code/{hash}', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
   { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', summary: 'The public trace of a lot' },
@@ -82,13 +83,12 @@ function chaincodeProbe(ledger?: Ledger): () => Promise<boolean> {
 export interface AppOptions {
   /** serves the audit routes and the chaincode health probe */
   ledger?: Ledger;
-  /** the region recorded for a scan that does not say where it was made (a country: it never counts as a diversion) */
-  defaultRegion?: string;
+  /** requests a minute one client may make to POST /api/verify and to /api/audit (unlimited when absent) */
+  perClientPerMinute?: { verify: number; audit: number };
 }
 
 export function createApp(db: Db, status: () => { ready: boolean; next: bigint }, opts: AppOptions = {}): Koa {
   const { ledger } = opts;
-  if (opts.defaultRegion !== undefined && !REGION.test(opts.defaultRegion)) throw new Error(`default region ${opts.defaultRegion} is not an ISO 3166 code`);
   const app = new Koa();
   const router = new Router();
   const chaincodeReady = chaincodeProbe(ledger);
@@ -112,6 +112,12 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
       ctx.body = { error: { code: err.code, message: err.message } };
     }
   });
+
+  if (opts.perClientPerMinute) {
+    const verifyLimit = perClientLimit(opts.perClientPerMinute.verify);
+    const auditLimit = perClientLimit(opts.perClientPerMinute.audit);
+    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
+  }
 
   router.get('/healthz', async (ctx) => {
     const s = status();
@@ -184,8 +190,8 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     if (typeof body.codeHash === 'string') hash = param(body.codeHash, HASH, 'codeHash');
     else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
     else throw new ApiError(400, 'ERR_VALIDATION', 'code (as printed) or codeHash is required');
-    const region = body.region === undefined ? opts.defaultRegion : typeof body.region === 'string' && REGION.test(body.region) ? body.region : undefined;
-    if (!region) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');
+    if (body.region !== undefined && (typeof body.region !== 'string' || !REGION.test(body.region))) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');
+    const region = (body.region as string | undefined) ?? null;
     const channel = body.channel === undefined ? 'consumer' : String(body.channel);
     if (!CHANNELS.includes(channel)) throw new ApiError(400, 'ERR_VALIDATION', `channel must be one of ${CHANNELS.join(', ')}`);
     const now = Date.now();
@@ -195,7 +201,7 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
     const replayed = db.transaction(() => {
       if (scanId) {
-        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string; at: string } | undefined;
+        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
         if (seen) {
           // a retry (same scan) is answered again without a second count; a reused id is a client bug
           if (seen.code_hash !== hash || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))

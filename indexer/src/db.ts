@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
+import { backfill, V3_TABLES, V6_TABLES } from './projections';
 
 export type Db = Database.Database;
 
 /** Versioned schema migrations: each runs once, in order, inside a transaction. */
-const MIGRATIONS: string[] = [
+/** A schema step: SQL, or SQL followed by a backfill of the tables it adds from the events already indexed. */
+type Migration = string | { sql: string; backfill: Parameters<typeof backfill>[1] };
+
+const MIGRATIONS: Migration[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, previous_hash TEXT NOT NULL, data_hash TEXT NOT NULL, tx_count INTEGER NOT NULL, first_tx_ms INTEGER);
@@ -41,7 +45,8 @@ const MIGRATIONS: string[] = [
   CREATE TABLE scan_queue (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, received_at TEXT NOT NULL);
   CREATE INDEX scan_queue_code ON scan_queue (code_hash);
   `,
-  `
+  {
+    sql: `
   CREATE TABLE code_sightings (code_hash TEXT NOT NULL, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL, PRIMARY KEY (code_hash, tx_id, idx));
   CREATE TABLE asset_events (class_id TEXT NOT NULL, block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, at TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (class_id, block, idx));
   CREATE TABLE scan_ids (scan_id TEXT PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL);
@@ -51,12 +56,38 @@ const MIGRATIONS: string[] = [
   CREATE INDEX alarms_device ON alarms (device_id);
   CREATE INDEX offers_status ON offers (class_id, status);
   `,
+    backfill: V3_TABLES,
+  },
   `
   CREATE INDEX audits_stage_at ON audits (task_id, stage, at);
   `,
   `
   CREATE INDEX readings_task ON readings (task_id);
   `,
+  {
+    // form and stage definitions; a scan may come without a region (the scanner did not know it)
+    sql: `
+  CREATE TABLE definitions (kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (kind, id));
+  CREATE TABLE scans_v6 (code_hash TEXT NOT NULL, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, recorded_by TEXT NOT NULL, PRIMARY KEY (code_hash, tx_id, idx));
+  INSERT INTO scans_v6 SELECT * FROM scans;
+  DROP TABLE scans;
+  ALTER TABLE scans_v6 RENAME TO scans;
+  CREATE TABLE scan_queue_v6 (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL);
+  INSERT INTO scan_queue_v6 SELECT * FROM scan_queue;
+  DROP TABLE scan_queue;
+  ALTER TABLE scan_queue_v6 RENAME TO scan_queue;
+  CREATE INDEX scan_queue_code ON scan_queue (code_hash);
+  CREATE TABLE scan_ids_v6 (scan_id TEXT PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL);
+  INSERT INTO scan_ids_v6 SELECT * FROM scan_ids;
+  DROP TABLE scan_ids;
+  ALTER TABLE scan_ids_v6 RENAME TO scan_ids;
+  CREATE TABLE scan_rejects_v6 (id INTEGER PRIMARY KEY, code_hash TEXT NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, error TEXT NOT NULL, rejected_at TEXT NOT NULL);
+  INSERT INTO scan_rejects_v6 SELECT * FROM scan_rejects;
+  DROP TABLE scan_rejects;
+  ALTER TABLE scan_rejects_v6 RENAME TO scan_rejects;
+  `,
+    backfill: V6_TABLES,
+  },
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
@@ -117,7 +148,9 @@ export function openDb(path: string): Db {
     if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
     const version = row?.version ?? 0;
     if (version >= MIGRATIONS.length) return false;
-    db.exec(MIGRATIONS[version]);
+    const m = MIGRATIONS[version];
+    db.exec(typeof m === 'string' ? m : m.sql);
+    if (typeof m !== 'string') backfill(db, m.backfill);
     db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
     return true;
   });

@@ -35,6 +35,16 @@ function upsertLocation(db: Db, l: { id: string; name: string; type: string; reg
   ).run(l.id, l.name, l.type, l.region, l.geo.lat, l.geo.lon, l.ownerMsp, l.status);
 }
 
+/** RFID reads in a batch of device readings: where and when a code was seen. */
+function insertSightings(db: Db, e: ChainEventRow): void {
+  const sighting = db.prepare('INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined)?.forEach((l, i) => sighting.run(l.codeHash, e.txId, i, e.payload.batch.deviceId, l.at, l.lat ?? null, l.lon ?? null));
+}
+
+function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name: string }): void {
+  db.prepare('INSERT INTO definitions (kind, id, name, json) VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, json = excluded.json').run(kind, d.id, d.name, json(d));
+}
+
 function insertRecord(db: Db, e: ChainEventRow): void {
   const r = e.payload.record;
   db.prepare(
@@ -86,6 +96,8 @@ export const PROJECTIONS: Record<string, Handler> = {
     const i = e.payload.item;
     db.prepare('INSERT INTO items (id, name, type, unit, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, unit = excluded.unit, json = excluded.json').run(i.id, i.name, i.type, i.unit ?? null, json(i));
   },
+  'process.FormDefined': (db, e) => upsertDefinition(db, 'form', e.payload.form),
+  'process.StageDefined': (db, e) => upsertDefinition(db, 'stage', e.payload.stage),
   'process.TemplatePublished': (db, e) => {
     const t = e.payload.template;
     db.prepare('INSERT OR IGNORE INTO templates (id, version, name, category, json) VALUES (?, ?, ?, ?, ?)').run(t.id, t.version, t.name, t.category, json(t));
@@ -146,8 +158,7 @@ export const PROJECTIONS: Record<string, Handler> = {
       db.prepare('INSERT INTO alarms (alarm_id, device_id, task_id, metric, value, bounds, source, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(a.alarmId, a.deviceId, a.taskId ?? null, a.metric, a.value, json(a.bounds), a.source, a.at);
       insertAlert(db, e, { type: 'sensor', deviceId: a.deviceId, taskId: a.taskId, message: `${a.metric} = ${a.value} (${a.source})`, at: a.at });
     }
-    const sighting = db.prepare('INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined)?.forEach((l, i) => sighting.run(l.codeHash, e.txId, i, b.deviceId, l.at, l.lat ?? null, l.lon ?? null));
+    insertSightings(db, e);
   },
   'devices.AlarmAcked': (db, e) => {
     const a = e.payload.alarm;
@@ -214,10 +225,8 @@ function assetClassOf(p: Record<string, { classId?: string } | undefined> & { cl
   return p.classId ?? p.assetClass?.classId ?? p.lock?.classId ?? p.offer?.classId ?? p.redemption?.classId;
 }
 
-/** Applies one event to the read model; asset events also land in their class's history. */
-export function project(db: Db, e: ChainEventRow): void {
-  PROJECTIONS[e.name]?.(db, e);
-  if (!e.name.startsWith('assets.')) return;
+/** An asset event in its class's history. */
+function recordAssetEvent(db: Db, e: ChainEventRow): void {
   const classId = assetClassOf(e.payload);
   if (!classId) return;
   const detail = { ...e.payload };
@@ -225,3 +234,31 @@ export function project(db: Db, e: ChainEventRow): void {
   delete detail.txTime;
   db.prepare('INSERT INTO asset_events (class_id, block, idx, tx_id, name, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)').run(classId, e.block, e.idx, e.txId, e.name, e.payload.txTime, json(detail));
 }
+
+/** Applies one event to the read model; asset events also land in their class's history. */
+export function project(db: Db, e: ChainEventRow): void {
+  PROJECTIONS[e.name](db, e);
+  if (e.name.startsWith('assets.')) recordAssetEvent(db, e);
+}
+
+/**
+ * Fills tables a migration adds from the events already indexed, as if those events had been
+ * projected into them when they arrived: `only` names the events and what each adds to the new tables.
+ */
+export function backfill(db: Db, only: Record<string, (db: Db, e: ChainEventRow) => void>): void {
+  const rows = db.prepare(`SELECT block, idx, tx_id, name, payload FROM events WHERE name IN (${Object.keys(only).map(() => '?').join(', ')}) ORDER BY block, idx`).all(...Object.keys(only)) as { block: number; idx: number; tx_id: string; name: string; payload: string }[];
+  for (const r of rows) only[r.name](db, { block: r.block, idx: r.idx, txId: r.tx_id, name: r.name, payload: JSON.parse(r.payload) });
+}
+
+/** What schema version 3 added (item labels, RFID sightings, asset class histories), for backfill. */
+export const V3_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
+  'process.ItemDefined': PROJECTIONS['process.ItemDefined'],
+  'devices.ReadingsSubmitted': insertSightings,
+  ...Object.fromEntries(Object.keys(PROJECTIONS).filter((n) => n.startsWith('assets.')).map((n) => [n, recordAssetEvent])),
+};
+
+/** What schema version 6 added (form and stage definitions), for backfill. */
+export const V6_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
+  'process.FormDefined': PROJECTIONS['process.FormDefined'],
+  'process.StageDefined': PROJECTIONS['process.StageDefined'],
+};

@@ -16,7 +16,7 @@ import { ScanSender } from './scan-sender';
  * Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API.
  * `connection` is a gateway connection file or a TBaaS client file (`"type": "tbaas"`).
  */
-export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number; region?: string }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number; verifyPerMinute?: number }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
@@ -25,7 +25,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
   const running = ingestor.run();
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
-  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), { ledger, defaultRegion: opts.region ?? 'CN' });
+  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), { ledger, perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 } });
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {
     const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));
@@ -52,7 +52,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, region: { type: 'string' } } });
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' } } });
   startIndexer({
     connection: resolve(values.connection ?? '.devnet/connection.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
@@ -61,7 +61,7 @@ if (require.main === module) {
     msp: values.msp,
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
-    region: values.region,
+    verifyPerMinute: values['verify-per-minute'] === undefined ? undefined : Number(values['verify-per-minute']),
   }).then(
     ({ port, stop }) => {
       console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);

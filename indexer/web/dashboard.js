@@ -52,7 +52,7 @@ async function regions(rows) {
   const world = await loadWorldMap();
   const nameOf = Object.fromEntries(world.features.map((f) => [f.properties.iso_a2, f.properties.name]));
   const byCountry = {};
-  for (const r of rows) {
+  for (const r of rows.filter((x) => x.region)) {
     const cc = r.region.slice(0, 2);
     byCountry[cc] = (byCountry[cc] || 0) + r.scans;
   }
@@ -62,7 +62,7 @@ async function regions(rows) {
     visualMap: { min: 0, max: Math.max(1, ...data.map((d) => d.value)), left: 8, bottom: 8, calculable: true, inRange: { color: ['#e6f4ea', '#0b3d2e'] } },
     series: [{ type: 'map', map: 'world', roam: true, data, emphasis: { label: { show: false } } }],
   });
-  chart('regions').getDom().dataset.regions = rows.map((r) => `${r.region}:${r.scans}`).join(',');
+  chart('regions').getDom().dataset.regions = rows.map((r) => `${r.region || '?'}:${r.scans}`).join(',');
 }
 
 function alerts(stats, latest) {

@@ -65,23 +65,22 @@ function timeline(trace) {
   return el('section', { class: 'card' }, el('h2', {}, `全程溯源（${trace.stages.length} 个环节）`), el('ol', { class: 'timeline', id: 'timeline' }, items));
 }
 
-/** Re-reads each stage record from the chain through the indexer's audit route and marks it. */
+/** Has the indexer re-read the task's records from the chain and marks each stage with the result. */
 async function markOnChain(trace) {
-  await Promise.all(
-    trace.stages.map(async (s) => {
-      const badge = document.querySelector(`li[data-stage="${s.stage}"] .chain-mark`);
-      try {
-        const audit = await api(`/api/audit/record/${encodeURIComponent(trace.taskId)}/${encodeURIComponent(s.stage)}`);
-        badge.className = `badge chain-mark ${audit.matches ? 'ok' : 'bad'}`;
-        badge.textContent = audit.matches ? '✓ 链上已核验' : '✗ 与链上不一致';
-        badge.dataset.verified = String(audit.matches);
-      } catch {
-        badge.className = 'badge chain-mark warn';
-        badge.textContent = '暂无法核验';
-        badge.dataset.verified = 'unavailable';
-      }
-    }),
-  );
+  const badges = new Map(trace.stages.map((s) => [s.stage, document.querySelector(`li[data-stage="${s.stage}"] .chain-mark`)]));
+  let audit;
+  try {
+    audit = await api(`/api/audit/task/${encodeURIComponent(trace.taskId)}`);
+  } catch {
+    audit = { stages: [] };
+  }
+  const results = new Map(audit.stages.map((s) => [s.stage, s.matches]));
+  for (const [stage, badge] of badges) {
+    const matches = results.get(stage);
+    badge.className = `badge chain-mark ${matches === true ? 'ok' : matches === false ? 'bad' : 'warn'}`;
+    badge.textContent = matches === true ? '✓ 链上已核验' : matches === false ? '✗ 与链上不一致' : '暂无法核验';
+    badge.dataset.verified = matches === undefined ? 'unavailable' : String(matches);
+  }
 }
 
 function places(trace, code) {
@@ -98,7 +97,7 @@ async function whereItHasBeen(trace, code) {
     { class: 'card' },
     el('h2', {}, '流转足迹'),
     points.length ? el('div', { class: 'map', id: 'map' }) : el('p', { class: 'muted' }, '暂无位置信息'),
-    regions.length ? el('p', { class: 'muted', id: 'scan-regions' }, `扫码地区：${regions.map((r) => `${r.region}（${r.scans} 次）`).join('、')}`) : null,
+    regions.length ? el('p', { class: 'muted', id: 'scan-regions' }, `扫码地区：${regions.map((r) => `${r.region || '未知'}（${r.scans} 次）`).join('、')}`) : null,
   );
   document.getElementById('app').append(card);
   if (!points.length) return;

@@ -26,18 +26,25 @@ async function main(): Promise<void> {
   });
   await devnet.start();
   const indexer = await startIndexer({ connection: devnet.connectionPath, db: resolve(dataDir, 'indexer.sqlite'), port: Number(values.port ?? process.env.PORT ?? 3000) });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await indexer.stop();
-    await devnet.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  let stopping: Promise<void> | undefined;
+  const stop = (code: number) =>
+    (stopping ??= (async () => {
+      await indexer.stop();
+      await devnet.stop();
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
   const base = `http://127.0.0.1:${indexer.port}`;
-  const demo = values.demo ? await ensureDemo(devnet.connectionPath, dataDir, (line) => console.log(line)) : undefined;
+  let demo;
+  try {
+    demo = values.demo ? await ensureDemo(devnet.connectionPath, dataDir, (line) => console.log(line)) : undefined;
+  } catch (e) {
+    // a Ctrl-C during the seed is a stop, not a failure; else report and stop everything before exiting
+    if (!stopping) console.error(`start: the demo seed failed: ${(e as Error).message}`);
+    await stop(stopping ? 0 : 1);
+    return;
+  }
   console.log(`trace-chain is running
   dashboard    ${base}/dashboard
   API          ${base}/api/stats   (OpenAPI: /openapi.json, health: /healthz)

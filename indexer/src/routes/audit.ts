@@ -29,6 +29,7 @@ async function fromChain<T>(read: () => Promise<T>): Promise<T | null> {
 export const auditRoutes: RouteModule = {
   routes: [
     { method: 'get', path: '/api/audit/tx/{txId}', summary: "Re-reads the transaction's block from the chain: block hashes, validation code, creator and the SHA-256 of its event against the index" },
+    { method: 'get', path: '/api/audit/task/{taskId}', summary: "Every current stage record of a task against the chain's trace (read once per task and cached while the index has nothing newer, at most 30 s)" },
     { method: 'get', path: '/api/audit/record/{taskId}/{stage}', summary: 'Re-reads the current stage record from the chain (trace:getTrace) and compares it with the index' },
     { method: 'get', path: '/api/audit/code/{hash}', summary: 'Re-reads a code from the chain (codes:verifyCode) and compares it with the index' },
   ],
@@ -84,21 +85,53 @@ export const auditRoutes: RouteModule = {
       };
     });
 
+    type RecordRow = { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string; reason: string | null };
+    type Comparable = { version: number; eventTime: string; location?: string | null; data: unknown; recordedBy: string; txId: string; flags: unknown; reason?: string | null };
+    const pick = (taskId: string, stage: string, r: Comparable) =>
+      defined({ taskId, stage, version: r.version, eventTime: r.eventTime, location: r.location, data: r.data, recordedBy: r.recordedBy, txId: r.txId, flags: r.flags, reason: r.reason });
+    const fromRow = (r: RecordRow): Comparable => ({ version: r.version, eventTime: r.event_time, location: r.location, data: JSON.parse(r.data), recordedBy: r.recorded_by, txId: r.tx_id, flags: JSON.parse(r.flags), reason: r.reason });
+    const currentRows = (taskId: string) =>
+      db.prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage)').all(taskId) as RecordRow[];
+
+    // A consumer page audits its task's records on every view: the chain's trace is read once per
+    // task and kept while the index has no newer record of it (at most TRACE_TTL_MS), so page views
+    // cost the chain (and a 20 requests/s TBaaS account) little. The index side is always read fresh.
+    const TRACE_TTL_MS = 30_000;
+    const traces = new Map<string, { key: string; at: number; trace: Awaited<ReturnType<TraceChainClient['trace']['getTrace']>> | null }>();
+    const chainTrace = async (taskId: string) => {
+      // rowids only grow: any new record of the task changes the key
+      const key = String(db.prepare("SELECT count(*) || '/' || coalesce(max(rowid), 0) FROM stage_records WHERE task_id = ?").pluck().get(taskId));
+      const hit = traces.get(taskId);
+      if (hit && hit.key === key && Date.now() - hit.at < TRACE_TTL_MS) return hit.trace;
+      const trace = await fromChain(() => new TraceChainClient(chain()).trace.getTrace(taskId));
+      if (traces.size > 10_000) traces.clear();
+      traces.set(taskId, { key, at: Date.now(), trace });
+      return trace;
+    };
+
+    router.get('/api/audit/task/:taskId', async (ctx) => {
+      const taskId = param(ctx.params.taskId, ID, 'taskId');
+      const rows = new Map(currentRows(taskId).map((r) => [r.stage, r]));
+      const trace = await chainTrace(taskId);
+      if (!trace && rows.size === 0) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is unknown, on chain and in the index`);
+      const onChain = new Map((trace?.stages ?? []).filter((s) => s.record).map((s) => [s.stage, s.record!]));
+      const stages = [...new Set([...onChain.keys(), ...rows.keys()])].sort().map((stage) => {
+        const record = onChain.get(stage);
+        const row = rows.get(stage);
+        const c = compare(record ? pick(taskId, stage, record) : null, row ? pick(taskId, stage, fromRow(row)) : null);
+        return { stage, matches: c.matches, differences: c.differences, chainHash: c.chainHash, indexHash: c.indexHash };
+      });
+      ctx.body = { taskId, matches: stages.every((s) => s.matches), stages };
+    });
+
     router.get('/api/audit/record/:taskId/:stage', async (ctx) => {
       const taskId = param(ctx.params.taskId, ID, 'taskId');
       const stage = param(ctx.params.stage, ID, 'stage');
-      const row = db
-        .prepare('SELECT * FROM stage_records WHERE task_id = ? AND stage = ? ORDER BY version DESC LIMIT 1')
-        .get(taskId, stage) as { version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string; reason: string | null } | undefined;
+      const row = currentRows(taskId).find((r) => r.stage === stage);
       const trace = await fromChain(() => new TraceChainClient(chain()).trace.getTrace(taskId));
       const record = trace?.stages.find((s) => s.stage === stage)?.record;
       if (!row && !record) throw new ApiError(404, 'ERR_NOT_FOUND', `no record of stage ${stage} in task ${taskId}, on chain or indexed`);
-      const pick = (r: { version: number; eventTime: string; location?: string | null; data: unknown; recordedBy: string; txId: string; flags: unknown; reason?: string | null }) =>
-        defined({ taskId, stage, version: r.version, eventTime: r.eventTime, location: r.location, data: r.data, recordedBy: r.recordedBy, txId: r.txId, flags: r.flags, reason: r.reason });
-      ctx.body = compare(
-        record ? pick(record) : null,
-        row ? pick({ version: row.version, eventTime: row.event_time, location: row.location, data: JSON.parse(row.data), recordedBy: row.recorded_by, txId: row.tx_id, flags: JSON.parse(row.flags), reason: row.reason }) : null,
-      );
+      ctx.body = compare(record ? pick(taskId, stage, record) : null, row ? pick(taskId, stage, fromRow(row)) : null);
     });
 
     router.get('/api/audit/code/:hash', async (ctx) => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ledgerFromProfile, TraceChainClient } from '@trace/client';
 import { DEMO_ORGS, DemoOrg, DemoSummary, seedDemo } from './seed';
@@ -20,17 +20,23 @@ export function demoUrls(base: string, d: DemoSummary): string[] {
  */
 export async function ensureDemo(connectionPath: string, dataDir: string, log: (line: string) => void): Promise<DemoSummary> {
   const file = join(dataDir, 'demo.json');
+  const started = join(dataDir, 'demo.started');
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as DemoSummary;
+  // The seed is a sequence of transactions, not one: after an interrupted run the chain holds part
+  // of it and the next run would trip over what is there.
+  if (existsSync(started)) throw new Error(`an earlier demo seed in ${dataDir} was interrupted; start over with a new --data directory (or \`node test-network/dist/src/devnet/cli.js reset --data ${dataDir}\`)`);
   const profile = JSON.parse(readFileSync(connectionPath, 'utf8')) as { orgs: Record<string, unknown> };
   const missing = Object.values(DEMO_ORGS).filter((m) => !profile.orgs[m]);
   if (missing.length) throw new Error(`the demo needs the orgs ${Object.values(DEMO_ORGS).join(', ')}; this devnet lacks ${missing.join(', ')} (start on a new --data directory)`);
+  writeFileSync(started, new Date().toISOString());
   const ledgers = Object.fromEntries((Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => [o, ledgerFromProfile(connectionPath, { msp: DEMO_ORGS[o] })]));
   try {
     const clients = Object.fromEntries(Object.entries(ledgers).map(([o, l]) => [o, new TraceChainClient(l)])) as Record<DemoOrg, TraceChainClient>;
-    const started = Date.now();
+    const t0 = Date.now();
     const summary = await seedDemo(clients, join(dataDir, 'demo-keys'), (i, n, what) => log(`demo [${i}/${n}] ${what}`));
     writeFileSync(file, JSON.stringify(summary, null, 2));
-    log(`demo seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    rmSync(started);
+    log(`demo seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return summary;
   } finally {
     Object.values(ledgers).forEach((l) => l.close());
