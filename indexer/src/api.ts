@@ -237,31 +237,59 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
     const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
     const tpl = publishedTemplate(task.template, task.version);
+    // one query for the stages with who, where, which block and the latest audit: a trace is the
+    // hottest read of the product (every consumer scan), so no per-stage lookups
     const current = db
-      .prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time')
-      .all(taskId) as { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string }[];
-    const location = db.prepare('SELECT id, name, type, region, lat, lon FROM locations WHERE id = ?');
-    const audit = db.prepare("SELECT verdict, auditor, at FROM audits WHERE task_id = ? AND stage = ? ORDER BY at DESC LIMIT 1");
-    const member = db.prepare('SELECT name FROM members WHERE msp_id = ?');
-    const item = db.prepare('SELECT name, unit FROM items WHERE id = ?');
-    const blockOf = db.prepare('SELECT block FROM transactions WHERE tx_id = ? AND validation_code = ? LIMIT 1').pluck();
-    const stages = current.map((r) => {
-      const def = tpl?.stages.find((s) => s.stage === r.stage);
+      .prepare(
+        `SELECT r.stage, r.version, r.event_time, r.data, r.recorded_by, r.tx_id, r.flags, m.name AS member_name,
+           l.id AS loc_id, l.name AS loc_name, l.type AS loc_type, l.region AS loc_region, l.lat AS loc_lat, l.lon AS loc_lon,
+           (SELECT block FROM transactions t WHERE t.tx_id = r.tx_id AND t.validation_code = 'VALID' LIMIT 1) AS block,
+           (SELECT json_object('verdict', a.verdict, 'auditor', a.auditor, 'at', a.at) FROM audits a WHERE a.task_id = r.task_id AND a.stage = r.stage ORDER BY a.at DESC LIMIT 1) AS audit
+         FROM stage_records r LEFT JOIN members m ON m.msp_id = r.recorded_by LEFT JOIN locations l ON l.id = r.location
+         WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time`,
+      )
+      .all(taskId) as {
+      stage: string;
+      version: number;
+      event_time: string;
+      data: string;
+      recorded_by: string;
+      tx_id: string;
+      flags: string;
+      member_name: string | null;
+      loc_id: string | null;
+      loc_name: string;
+      loc_type: string;
+      loc_region: string;
+      loc_lat: number;
+      loc_lon: number;
+      block: number | null;
+      audit: string | null;
+    }[];
+    const visibleData = current.map((r) => {
       const data = JSON.parse(r.data) as Record<string, unknown>;
-      const visible = Object.fromEntries((tpl?.publicView[r.stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
+      return Object.fromEntries((tpl?.publicView[r.stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
+    });
+    const keys = [...new Set(visibleData.flatMap((d) => Object.keys(d)))];
+    const items = new Map(
+      (keys.length ? (db.prepare(`SELECT id, name, unit FROM items WHERE id IN (${keys.map(() => '?').join(', ')})`).all(...keys) as { id: string; name: string; unit: string | null }[]) : []).map((i) => [i.id, { name: i.name, unit: i.unit }]),
+    );
+    const stages = current.map((r, i) => {
+      const def = tpl?.stages.find((s) => s.stage === r.stage);
+      const visible = visibleData[i];
       return {
         stage: r.stage,
         name: def?.name ?? r.stage,
         bizStep: def?.bizStep,
         eventTime: r.event_time,
-        by: { mspId: r.recorded_by, name: (member.get(r.recorded_by) as { name: string } | undefined)?.name },
-        location: r.location ? location.get(r.location) : undefined,
+        by: { mspId: r.recorded_by, name: r.member_name ?? undefined },
+        location: r.loc_id ? { id: r.loc_id, name: r.loc_name, type: r.loc_type, region: r.loc_region, lat: r.loc_lat, lon: r.loc_lon } : undefined,
         data: visible,
-        labels: Object.fromEntries(Object.keys(visible).map((k) => [k, item.get(k) ?? { name: k, unit: null }])),
+        labels: Object.fromEntries(Object.keys(visible).map((k) => [k, items.get(k) ?? { name: k, unit: null }])),
         version: r.version,
         txId: r.tx_id,
-        block: blockOf.get(r.tx_id, 'VALID'),
-        audit: audit.get(taskId, r.stage),
+        block: r.block ?? undefined,
+        audit: parse(r.audit),
         flags: (JSON.parse(r.flags) as { ruleId: string; message: string }[]).map((f) => ({ ruleId: f.ruleId, message: f.message })),
       };
     });
