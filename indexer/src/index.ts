@@ -1,5 +1,5 @@
 export { openDb, checkpoint, Db } from './db';
-export { applyBlock, Ingestor } from './ingest';
+export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor } from './ingest';
 export { ChainSource, GatewaySource } from './source';
 export { TbaasSource } from './tbaas-source';
 export { createApp, openApi, ROUTES } from './api';

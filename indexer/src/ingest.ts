@@ -38,6 +38,22 @@ export function applyBlock(db: Db, block: ChainBlock, chaincode?: string): numbe
   return events;
 }
 
+/** at most this many blocks share one SQLite transaction while the indexer catches up */
+export const INGEST_BATCH = 20;
+
+/**
+ * Applies consecutive blocks in one SQLite transaction (one commit instead of one per block: a
+ * page dirtied by several blocks is written once). Atomic like applyBlock: all of them and their
+ * checkpoint, or none.
+ */
+export function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string): number {
+  return db.transaction(() => blocks.reduce((n, b) => n + applyBlock(db, b, chaincode), 0))();
+}
+
+const TICK = Symbol('tick');
+/** resolves after the events already queued have run: what a stream has delivered by then is buffered */
+const tick = () => new Promise<typeof TICK>((r) => setImmediate(() => r(TICK)));
+
 /** Follows the chain from the database's checkpoint until stopped. */
 export class Ingestor {
   private stream?: { close(): void };
@@ -62,11 +78,25 @@ export class Ingestor {
         const stream = await this.source.blocks(this.next);
         this.stream = stream;
         this.connected = true;
-        for await (const block of stream) {
-          if (block.number !== this.next) throw new Error(`expected block ${this.next}, got ${block.number}`);
-          const events = applyBlock(this.db, block, this.chaincode);
-          this.next = block.number + 1n;
-          this.log.debug({ event: 'indexer.block', number: Number(block.number), txs: block.transactions.length, events });
+        const it = stream[Symbol.asyncIterator]();
+        let pending = it.next();
+        for (let first = await pending; !first.done; first = await pending) {
+          // Catching up, the stream has more blocks buffered: take those (not waiting for new ones)
+          // into one transaction; following live, blocks come one at a time and commit one by one.
+          const batch = [first.value];
+          pending = it.next();
+          while (batch.length < INGEST_BATCH) {
+            const r = await Promise.race([pending, tick()]);
+            if (r === TICK || r.done) break;
+            batch.push(r.value);
+            pending = it.next();
+          }
+          batch.forEach((b, i) => {
+            if (b.number !== this.next + BigInt(i)) throw new Error(`expected block ${this.next + BigInt(i)}, got ${b.number}`);
+          });
+          const events = applyBlocks(this.db, batch, this.chaincode);
+          this.next += BigInt(batch.length);
+          this.log.debug({ event: 'indexer.blocks', from: Number(batch[0].number), count: batch.length, events });
         }
       } catch (e) {
         this.connected = false;

@@ -405,7 +405,15 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
     });
 
     it('Ctrl-C stops devnet, chaincode and indexer; starting again resumes on the same data without seeding twice', async () => {
-      const before = (await api<Record<string, number>>('/api/stats')).body;
+      // let the scans accepted above reach the chain and the index, so nothing moves across the restart
+    let last = -1;
+    const before = await eventually(async () => {
+      const stats = (await api<Record<string, number>>('/api/stats')).body;
+      const settled = stats.scan_queue === 0 && stats.blocks === last;
+      last = stats.blocks;
+      if (!settled) await new Promise((r) => setTimeout(r, 500));
+      return settled ? stats : undefined;
+    }, 'a settled index');
       const chaincodes = () => findPids(`--peer.address ${product.gateway}`);
       expect(chaincodes().length).to.equal(4);
       const gateway = product.gateway;

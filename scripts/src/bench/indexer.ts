@@ -8,12 +8,13 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import type { ChainBlock, ChainTransaction } from '@trace/client';
 import { tea } from '@trace/contract-templates';
-import { applyBlock, openDb } from '@trace/indexer';
+import { applyBlocks, INGEST_BATCH, openDb } from '@trace/indexer';
 import { cpuMs, percentile, round, rssAnonMb, rssMb } from './stats';
 
 /**
  * bench:indexer — feeds generated chain blocks (the event names and payload shapes the chaincode
- * emits) through the indexer's applyBlock into a fresh SQLite file, then serves that database with
+ * emits) through the indexer's applyBlocks (as the ingestor catching up: INGEST_BATCH blocks per
+ * SQLite transaction) into a fresh SQLite file, then serves that database with
  * the indexer's HTTP API (in a child process, no chain, no scan sender) and measures verify / trace
  * latency with sequential requests and the trace endpoint's throughput under autocannon.
  * Usage: node scripts/dist/src/bench/indexer.js [codes=1000000] [stageRecords=100000]
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
   const file = join(dir, 'indexer.sqlite');
   console.log(`bench:indexer: ${CODES} codes, ${RECORDS} stage records over ${TASKS} tea lots (${CODES_PER_TASK} codes each), ${SCAN_CALLS * SCANS_PER_CALL} scans; db ${file}`);
 
-  // 1. ingestion: generated blocks straight through applyBlock (the time of applyBlock only)
+  // 1. ingestion: generated blocks straight through applyBlocks (the time of applyBlocks only)
   const db = openDb(file);
   const template = publishedTemplate(iso(T0));
   let applyMs = 0;
@@ -243,10 +244,17 @@ async function main(): Promise<void> {
   const wall = performance.now();
   let lastReport = wall;
   const estimated = TASKS * (STAGES + 3 + Math.ceil(CODES_PER_TASK / ITEMS_PER_CASE)) + SCAN_CALLS;
-  for (const block of blocks(template)) {
+  // as the ingestor catching up does: up to INGEST_BATCH blocks per SQLite transaction
+  const batch: ChainBlock[] = [];
+  const flush = () => {
     const t = performance.now();
-    events += applyBlock(db, block);
+    events += applyBlocks(db, batch);
     applyMs += performance.now() - t;
+    batch.length = 0;
+  };
+  for (const block of blocks(template)) {
+    batch.push(block);
+    if (batch.length === INGEST_BATCH) flush();
     txCount += block.transactions.length;
     blockCount++;
     if (performance.now() - lastReport > 5000) {
@@ -255,6 +263,7 @@ async function main(): Promise<void> {
       console.log(`  ingest: ${blockCount} blocks, ${events} events (~${Math.min(99, Math.round((100 * events) / estimated))} %), ${codes} codes, ${round(events / (applyMs / 1000))} events/s, ${round((lastReport - wall) / 1000)} s`);
     }
   }
+  flush();
   const counts = Object.fromEntries(['blocks', 'transactions', 'events', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'alarms'].map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
   const ingestRss = rssMb(process.pid);
   const ingestAnon = rssAnonMb(process.pid);
