@@ -73,6 +73,8 @@ export class TbaasApi {
   private readonly client: CommonClient;
   private readonly bucket?: TokenBucket;
   private readonly secrets: string[];
+  /** aborts the calls in flight and the retry waits when the ledger closes */
+  private readonly closing = new AbortController();
 
   constructor(private readonly opts: TbaasApiOptions) {
     if (!opts.secretId || !opts.secretKey) throw new LedgerError('ERR_CONFIG', 'TBaaS needs a SecretId and a SecretKey (TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY)');
@@ -97,11 +99,17 @@ export class TbaasApi {
    */
   async call<T>(action: string, params: object, opts: { sideEffects?: boolean } = {}): Promise<T> {
     const maxRetries = this.opts.maxRetries ?? 5;
+    const { signal } = this.closing;
     for (let attempt = 0; ; attempt++) {
       await this.bucket?.take();
+      if (signal.aborted) throw new TbaasError('ERR_CLOSED', `${action}: the TBaaS ledger is closed`, '', '');
       try {
-        return (await this.client.request(action, params)) as T;
+        return (await this.client.request(action, params, { signal })) as T;
       } catch (e) {
+        if (signal.aborted) {
+          // a side effect cut off in flight may or may not have happened
+          throw new TbaasError(opts.sideEffects ? 'ERR_OUTCOME_UNKNOWN' : 'ERR_CLOSED', `${action}: the TBaaS ledger was closed during the call`, '', '');
+        }
         const err = this.toError(e as SdkError);
         if (opts.sideEffects && err.code === 'ERR_UNAVAILABLE') {
           throw new TbaasError('ERR_OUTCOME_UNKNOWN', `${action} may or may not have run: ${err.message}`, err.tencentCode, err.requestId, err.httpStatus);
@@ -109,9 +117,17 @@ export class TbaasApi {
         if (attempt >= maxRetries || !['ERR_THROTTLED', 'ERR_UNAVAILABLE'].includes(err.code)) throw err;
         const delayMs = Math.round(Math.min(5_000, (this.opts.backoffMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2));
         this.opts.log?.warn({ event: 'tbaas.retry', action, attempt: attempt + 1, tencentCode: err.tencentCode, httpStatus: err.httpStatus, requestId: err.requestId, delayMs });
-        await new Promise((r) => setTimeout(r, delayMs));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, delayMs);
+          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        });
       }
     }
+  }
+
+  /** Ends the calls in flight (ERR_CLOSED, or ERR_OUTCOME_UNKNOWN for a submit) and refuses new ones. */
+  close(): void {
+    this.closing.abort();
   }
 
   private toError(e: SdkError): TbaasError {

@@ -269,6 +269,7 @@ export class TbaasLedger implements Ledger {
   }
 
   close(): void {
+    this.api.close();
     for (const s of [...this.streams]) {
       s.closed = true;
       s.wake?.();

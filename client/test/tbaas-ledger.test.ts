@@ -162,6 +162,19 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
     texts.push(gaveUp.message, JSON.stringify(logs));
   });
 
+  it('close() ends a call that is waiting out retries at once (ERR_CLOSED) and refuses new calls', async () => {
+    emulator.failNext(100, 503);
+    const own = tbaas({ maxRetries: 5 });
+    const started = Date.now();
+    const waiting = failure(own.evaluate('get', 'k'));
+    await new Promise((r) => setTimeout(r, 300));
+    own.close();
+    const closed = await waiting;
+    expect([closed.code, Date.now() - started < 2000]).to.deep.equal(['ERR_CLOSED', true]);
+    expect((await failure(own.evaluate('get', 'k'))).code).to.equal('ERR_CLOSED');
+    emulator.failNext(0);
+  });
+
   it('does not resend a submit after a 5xx (it may have run): the caller gets ERR_OUTCOME_UNKNOWN', async () => {
     const before = emulator.requests;
     emulator.failNext(1, 502);
