@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
@@ -12,6 +13,7 @@ import { webRoutes } from './web';
 
 /** the shape codes:recordScans accepts, so that no queued scan is refused later */
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */
@@ -32,7 +34,7 @@ const CORE_ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/verify',
     summary:
-      'Verify a scanned code {code | codeHash, region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Rate-limited per client (429).',
+      'Verify a scanned code {code | codeHash (registered apps only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Rate-limited per client (429) unless registered (401 for a codeHash without a key).',
   },
   { method: 'get', path: '/api/trace/code/{hash}', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
   { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', summary: 'The public trace of a lot' },
@@ -85,10 +87,21 @@ export interface AppOptions {
   ledger?: Ledger;
   /** requests a minute one client may make to POST /api/verify and to /api/audit (unlimited when absent) */
   perClientPerMinute?: { verify: number; audit: number };
+  /**
+   * keys of registered apps (retailer tills, partner scanners): only they may verify by codeHash
+   * (hashes are public in event payloads; a consumer has the printed code), and their scans are not
+   * rate-limited
+   */
+  apiKeys?: string[];
 }
 
 export function createApp(db: Db, status: () => { ready: boolean; next: bigint }, opts: AppOptions = {}): Koa {
   const { ledger } = opts;
+  const keyHashes = new Set((opts.apiKeys ?? []).map(sha256));
+  const registeredApp = (authorization: string) => {
+    const m = /^Bearer (\S+)$/.exec(authorization);
+    return !!m && keyHashes.has(sha256(m[1]));
+  };
   const app = new Koa();
   const router = new Router();
   const chaincodeReady = chaincodeProbe(ledger);
@@ -116,7 +129,7 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
   if (opts.perClientPerMinute) {
     const verifyLimit = perClientLimit(opts.perClientPerMinute.verify);
     const auditLimit = perClientLimit(opts.perClientPerMinute.audit);
-    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
+    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' && !registeredApp(ctx.get('authorization')) ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
   }
 
   router.get('/healthz', async (ctx) => {
@@ -187,7 +200,10 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
   router.post('/api/verify', async (ctx) => {
     const body = await readJson(ctx.req);
     let hash: string;
-    if (typeof body.codeHash === 'string') hash = param(body.codeHash, HASH, 'codeHash');
+    if (typeof body.codeHash === 'string') {
+      if (!registeredApp(ctx.get('authorization'))) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a registered app key (Authorization: Bearer <key>); a consumer sends the printed code');
+      hash = param(body.codeHash, HASH, 'codeHash');
+    }
     else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
     else throw new ApiError(400, 'ERR_VALIDATION', 'code (as printed) or codeHash is required');
     if (body.region !== undefined && (typeof body.region !== 'string' || !REGION.test(body.region))) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');

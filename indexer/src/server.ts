@@ -25,7 +25,12 @@ export async function startIndexer(opts: { connection: string; db: string; host?
   const running = ingestor.run();
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
-  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), { ledger, perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 } });
+  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), {
+    ledger,
+    perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
+    // registered apps' keys, from the environment so that they stay out of command lines and logs
+    apiKeys: (process.env.INDEXER_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+  });
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {
     const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));

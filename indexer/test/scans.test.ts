@@ -88,7 +88,7 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
       expect(count).to.equal(1);
       let after = { scans: { onChain: 0, pending: 1 } };
       for (let i = 0; i < 100 && after.scans.onChain === 0; i++) {
-        const res = await post(second.base, { codeHash: codeHash(code), region: 'CN-53' });
+        const res = await post(second.base, { code, region: 'CN-53' });
         after = (await res.json()) as typeof after;
         if (after.scans.onChain === 0) await new Promise((r) => setTimeout(r, 200));
       }

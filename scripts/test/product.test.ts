@@ -270,7 +270,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect([missing.status, missing.body.error.code]).to.deep.equal([404, 'ERR_NOT_FOUND']);
     });
 
-    it('verify: a retried scanId is counted once, a reused one is a 409, a scan without a region is recorded without one', async () => {
+    it('verify: a retried scanId is counted once, a reused one is a 409, codeHash needs an app key, a scan without a region is recorded without one', async () => {
       const post = (body: object) => api<Row & { scans: { pending: number; total: number }; replayed: boolean; error: { code: string } }>('/api/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const code = demo.codes.fresh;
       const queued = () => one<{ n: number }>('SELECT count(*) AS n FROM scan_ids WHERE scan_id = ?', 'retry-1').n;
@@ -280,14 +280,18 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect([again.status, again.body.replayed, again.body.scans.total]).to.deep.equal([200, true, first.body.scans.total]);
       const reused = await post({ code: demo.codes.genuine, region: 'CN-53', scanId: 'retry-1' });
       expect([reused.status, reused.body.error.code, queued()]).to.deep.equal([409, 'ERR_CONFLICT', 1]);
+      const byHash = await post({ codeHash: codeHash(code), region: 'CN-53' });
+      expect([byHash.status, byHash.body.error.code]).to.deep.equal([401, 'ERR_UNAUTHORIZED']);
+      const app = await api<{ verdict: string }>('/api/verify', { method: 'POST', headers: { authorization: 'Bearer till-key-1' }, body: JSON.stringify({ codeHash: codeHash(code), region: 'CN-53', scanId: 'till-1' }) });
+      expect([app.status, app.body.verdict]).to.deep.equal([200, 'genuine']);
       const future = await post({ code, region: 'CN-53', at: new Date(Date.now() + 3_600_000).toISOString() });
       expect([future.status, future.body.error.code]).to.deep.equal([400, 'ERR_VALIDATION']);
       const noRegion = await post({ code, scanId: 'no-region-1' });
       expect(noRegion.status).to.equal(200);
       expect(one<{ region: string | null }>('SELECT region FROM scan_ids WHERE scan_id = ?', 'no-region-1').region).to.equal(null);
       // both scans reach the chain through the indexer's sender; a scan without a region is no diversion
-      await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${codeHash(code)}`)).body.scans === 2 ? true : undefined), 'scans sent to the chain');
-      expect((await c.brand.codes.verifyCode(codeHash(code))) as { scanCount?: number }).to.include({ scanCount: 2 });
+      await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${codeHash(code)}`)).body.scans === 3 ? true : undefined), 'scans sent to the chain');
+      expect((await c.brand.codes.verifyCode(codeHash(code))) as { scanCount?: number }).to.include({ scanCount: 3 });
       expect(one<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE type = 'diversion'").n).to.equal(1);
     });
 
