@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
-import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
+import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule, sha256 } from './http';
 import { perClientLimit } from './rate-limit';
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
@@ -13,7 +12,6 @@ import { webRoutes } from './web';
 
 /** the shape codes:recordScans accepts, so that no queued scan is refused later */
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Db } from './db';
 import type { Ledger } from '@trace/client';
@@ -59,6 +60,8 @@ export function oneOf(value: unknown, allowed: readonly string[], name: string):
   if (typeof value !== 'string' || !allowed.includes(value)) throw new ApiError(400, 'ERR_VALIDATION', `${name} must be one of ${allowed.join(', ')}`);
   return value;
 }
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export const parseJson = <T>(text: string | null | undefined): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
 

@@ -19,13 +19,18 @@ const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Fills a page template's data attributes; every value has been validated and is escaped again. */
-function page(name: 'trace' | 'dashboard', data: Record<string, string | undefined> = {}): string {
+/** The page templates, read once: the consumer page is what every QR scan opens. */
+const TEMPLATES = new Map((['trace', 'dashboard'] as const).map((name) => [name, readFileSync(resolve(WEB_DIR, `${name}.html`), 'utf8')]));
+
+/** Sends a page with its data attributes filled; every value has been validated and is escaped again. */
+function sendPage(ctx: { type: string; body: unknown; set(k: string, v: string): void }, name: 'trace' | 'dashboard', data: Record<string, string | undefined> = {}): void {
   const attrs = Object.entries(data)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` data-${k}="${escapeAttr(v!)}"`)
     .join('');
-  return readFileSync(resolve(WEB_DIR, `${name}.html`), 'utf8').replace('<main id="app">', `<main id="app"${attrs}>`);
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = TEMPLATES.get(name)!.replace('<main id="app">', `<main id="app"${attrs}>`);
 }
 
 /** The consumer trace page a QR code points to (GS1 Digital Link or /c/{code}) and the operations dashboard. */
@@ -39,18 +44,13 @@ export const webRoutes: RouteModule = {
     { method: 'get', path: '/assets/{file}', summary: 'Page scripts, styles and browser libraries (ECharts, world map)' },
   ],
   register(router) {
-    const html = (body: string) => (ctx: { type: string; body: unknown; set(k: string, v: string): void }) => {
-      ctx.type = 'text/html; charset=utf-8';
-      ctx.set('Cache-Control', 'no-store');
-      ctx.body = body;
-    };
     router.get('/', (ctx) => ctx.redirect('/dashboard'));
-    router.get('/dashboard', (ctx) => html(page('dashboard'))(ctx));
-    router.get('/c/:code', (ctx) => html(page('trace', { code: param(ctx.params.code, CODE, 'code') }))(ctx));
+    router.get('/dashboard', (ctx) => sendPage(ctx, 'dashboard'));
+    router.get('/c/:code', (ctx) => sendPage(ctx, 'trace', { code: param(ctx.params.code, CODE, 'code') }));
     router.get('/01/:gtin/10/:lot/21/:serial', (ctx) =>
-      html(page('trace', { code: param(ctx.params.serial, CODE, 'serial'), gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }))(ctx),
+      sendPage(ctx, 'trace', { code: param(ctx.params.serial, CODE, 'serial'), gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }),
     );
-    router.get('/01/:gtin/10/:lot', (ctx) => html(page('trace', { gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }))(ctx));
+    router.get('/01/:gtin/10/:lot', (ctx) => sendPage(ctx, 'trace', { gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }));
     router.get('/assets/:file', (ctx) => {
       const path = ASSETS.get(ctx.params.file);
       if (!path) throw new ApiError(404, 'ERR_NOT_FOUND', `no asset ${ctx.params.file}`);

@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
 import { canonicalJson, Ledger, LedgerError, TraceChainClient } from '@trace/client';
-import { ApiError, HASH, ID, param, RouteModule } from '../http';
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+import { ApiError, HASH, ID, param, RouteModule, sha256 } from '../http';
 
 /** Compares the chain's copy of a record with the index's, field by field and as one canonical hash. */
 function compare(chain: Record<string, unknown> | null, index: Record<string, unknown> | null) {
@@ -54,21 +51,21 @@ export const auditRoutes: RouteModule = {
           stream.close();
         }
       });
-      const ctx2 = onChain?.transactions[tx.idx];
+      const chainTx = onChain?.transactions[tx.idx];
       ctx.body = {
         txId,
         block: tx.block,
         ...compare(
-          onChain && ctx2
+          onChain && chainTx
             ? defined({
                 blockHash: onChain.hash,
                 previousHash: onChain.previousHash,
                 dataHash: onChain.dataHash,
-                txId: ctx2.transactionId,
-                validationCode: ctx2.validationCode,
-                creatorMsp: ctx2.creatorMspId,
-                eventName: ctx2.event?.name,
-                eventSha256: ctx2.event && ctx2.validationCode === 'VALID' ? sha256(Buffer.from(ctx2.event.payload).toString('utf8')) : undefined,
+                txId: chainTx.transactionId,
+                validationCode: chainTx.validationCode,
+                creatorMsp: chainTx.creatorMspId,
+                eventName: chainTx.event?.name,
+                eventSha256: chainTx.event && chainTx.validationCode === 'VALID' ? sha256(Buffer.from(chainTx.event.payload).toString('utf8')) : undefined,
               })
             : null,
           defined({

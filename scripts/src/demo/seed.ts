@@ -42,6 +42,9 @@ export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: str
   const start = now - 60 * 86_400_000;
   const at = (h: number) => new Date(start + h * 3_600_000).toISOString();
   const { brand, farm, factory, retail } = c;
+  /** records a stage of one task at hour h of the lot, by the org it is assigned to */
+  const recorder = (taskId: string) => (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) =>
+    who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
   const O = DEMO_ORGS;
   mkdirSync(keyDir, { recursive: true });
 
@@ -77,7 +80,7 @@ export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: str
       unit: 'cake',
       assignments: { tea_plantation: O.farm, tea_picking: O.farm, tea_withering: O.factory, tea_rolling: O.factory, tea_drying: O.factory, tea_inspection: O.retail, tea_packing: O.factory, tea_warehousing: O.farm, shipping: O.factory, receiving: O.retail },
     });
-    const rec = (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) => who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
+    const rec = recorder(taskId);
     await rec(farm, 'tea_plantation', 0, { tea_garden: '景迈山古茶园', tea_organic_cert: hex64('a') }, GLN.farm);
     await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' }, GLN.farm);
     await rec(factory, 'tea_withering', 30, { tea_withered_kg: 700 }, GLN.factory);
@@ -104,7 +107,7 @@ export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: str
       assignments: { liq_grain_intake: O.farm, liq_fermentation: O.factory, liq_distillation: O.factory, liq_aging: O.farm, liq_inspection: O.retail, liq_bottling: O.factory, shipping: O.factory, receiving: O.retail },
       authorizedRegions: ['CN-52'],
     });
-    const rec = (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) => who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
+    const rec = recorder(taskId);
     await rec(farm, 'liq_grain_intake', 0, { liq_sorghum_kg: 10000, liq_wheat_kg: 2000, liq_grain_origin: '仁怀红缨子高粱', liq_grain_cert: hex64('c') }, GLN.distillery);
     await rec(factory, 'liq_fermentation', 24, { liq_pit_id: 'P-07', liq_ferment_days: 30, liq_ferment_temp_c: 32 }, GLN.distillery);
     await rec(factory, 'liq_distillation', 744, { liq_base_liquor_l: 4000, liq_abv_pct: 57, liq_distill_round: 3 }, GLN.distillery);
