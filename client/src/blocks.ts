@@ -1,6 +1,6 @@
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { createHash } from 'node:crypto';
-import { ChainBlock, ChainTransaction } from './ledger';
+import { ChainBlock, ChainEvent, ChainTransaction, Checkpoint, EventStream } from './ledger';
 
 const codeNames = new Map<number, string>(Object.entries(peer.TxValidationCode).map(([k, v]) => [v as number, k]));
 
@@ -75,5 +75,30 @@ export function parseBlock(block: common.Block): ChainBlock {
     previousHash: Buffer.from(header.getPreviousHash_asU8()).toString('hex'),
     dataHash: Buffer.from(header.getDataHash_asU8()).toString('hex'),
     transactions,
+  };
+}
+
+/**
+ * The chaincode events of valid transactions of one chaincode in a block stream that starts at
+ * the checkpoint's block, resuming after its transaction (for transports without the Gateway's
+ * ChaincodeEvents: TBaaS, pre-2.4 peers).
+ */
+export function chaincodeEventsFromBlocks(blocks: EventStream<ChainBlock>, chaincode: string, checkpoint?: Checkpoint): EventStream<ChainEvent> {
+  return {
+    close: () => blocks.close(),
+    async *[Symbol.asyncIterator]() {
+      let skipUntil = checkpoint?.transactionId;
+      for await (const block of blocks) {
+        for (const tx of block.transactions) {
+          if (skipUntil !== undefined && block.number === checkpoint!.blockNumber) {
+            if (tx.transactionId === skipUntil) skipUntil = undefined;
+            continue;
+          }
+          if (tx.validationCode !== 'VALID' || !tx.event || tx.chaincodeName !== chaincode) continue;
+          yield { blockNumber: block.number, transactionId: tx.transactionId, eventName: tx.event.name, payload: tx.event.payload };
+        }
+        skipUntil = undefined;
+      }
+    },
   };
 }

@@ -55,8 +55,11 @@ export function identityFromFiles(mspId: string, certPath: string, keyPath: stri
   return { mspId, certPem: readFileSync(certPath), keyPem: readFileSync(keyPath) };
 }
 
-export function grpcClient(endpoint: string, tlsRootCert?: string | Buffer, serverNameOverride?: string): grpc.Client {
-  const creds = tlsRootCert ? grpc.credentials.createSsl(Buffer.from(tlsRootCert)) : grpc.credentials.createInsecure();
+/** A gRPC client: plaintext without tlsRootCert; clientTls adds a client certificate (mutual TLS). */
+export function grpcClient(endpoint: string, tlsRootCert?: string | Buffer, serverNameOverride?: string, clientTls?: { certPem: string | Buffer; keyPem: string | Buffer }): grpc.Client {
+  const creds = tlsRootCert
+    ? grpc.credentials.createSsl(Buffer.from(tlsRootCert), clientTls && Buffer.from(clientTls.keyPem), clientTls && Buffer.from(clientTls.certPem))
+    : grpc.credentials.createInsecure();
   const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 };
   if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
   return new grpc.Client(endpoint, creds, options);

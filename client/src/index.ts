@@ -3,6 +3,7 @@ export * from './errors';
 export { parseBlock, blockHash } from './blocks';
 export { nodeSigner, lowS } from './signer';
 export { ConnectionProfile, FabricGatewayLedger, GatewayIdentity, GatewayLedgerOptions, grpcClient, identityFromFiles, ledgerFromProfile } from './fabric-gateway';
+export { FabricNetworkLedger, FabricNetworkLedgerOptions, FabricEndpoint, connectionProfile } from './fabric-network';
 export { ledgerFromConfig } from './ledger-config';
 export { TbaasLedger, TbaasConfig, TbaasConfigFile, loadTbaasConfig } from './tbaas';
 export { TbaasApi, TbaasApiOptions, TbaasError, TBAAS_API_VERSION, TBAAS_ENDPOINT, TBAAS_REQUESTS_PER_SECOND } from './tbaas-api';

@@ -1,7 +1,7 @@
 import { common } from '@hyperledger/fabric-protos';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { blockHash, parseTransaction } from './blocks';
+import { blockHash, chaincodeEventsFromBlocks, parseTransaction } from './blocks';
 import { LedgerError } from './errors';
 import { ChainBlock, ChainEvent, ChainTransaction, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
 import { TbaasApi, TbaasApiOptions, TbaasError } from './tbaas-api';
@@ -247,25 +247,7 @@ export class TbaasLedger implements Ledger {
   }
 
   async chaincodeEvents(checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>> {
-    const blocks = await this.blocks(checkpoint?.blockNumber);
-    const chaincode = this.config.chaincodeName;
-    return {
-      close: () => blocks.close(),
-      async *[Symbol.asyncIterator]() {
-        let skipUntil = checkpoint?.transactionId;
-        for await (const block of blocks) {
-          for (const tx of block.transactions) {
-            if (skipUntil !== undefined && block.number === checkpoint!.blockNumber) {
-              if (tx.transactionId === skipUntil) skipUntil = undefined;
-              continue;
-            }
-            if (tx.validationCode !== 'VALID' || !tx.event || tx.chaincodeName !== chaincode) continue;
-            yield { blockNumber: block.number, transactionId: tx.transactionId, eventName: tx.event.name, payload: tx.event.payload };
-          }
-          skipUntil = undefined;
-        }
-      },
-    };
+    return chaincodeEventsFromBlocks(await this.blocks(checkpoint?.blockNumber), this.config.chaincodeName, checkpoint);
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import { Devnet } from './network';
 const USAGE = `usage:
   devnet start [--data DIR] [--host 127.0.0.1] [--port 7051] [--orgs Org1MSP,Org2MSP] [--channel tracechannel]
                [--chaincode-path DIR] [--chaincode-name NAME] [--endorsers N] [--block-size N] [--block-timeout MS]
-               [--max-message-bytes N]
+               [--max-message-bytes N] [--no-gateway]
   devnet reset [--data DIR]`;
 
 const DEFAULT_DATA = resolve(__dirname, '../../../../.devnet');
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       'block-size': { type: 'string' },
       'block-timeout': { type: 'string' },
       'max-message-bytes': { type: 'string' },
+      'no-gateway': { type: 'boolean' },
     },
   });
   const dataDir = resolve(values.data ?? process.env.DEVNET_DATA ?? DEFAULT_DATA);
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     endorsers: int(values.endorsers, 'endorsers'),
     batch: { maxMessages: int(values['block-size'], 'block-size'), timeoutMs: int(values['block-timeout'], 'block-timeout') },
     maxMessageBytes: int(values['max-message-bytes'], 'max-message-bytes'),
+    gateway: !values['no-gateway'],
   });
   let stopping = false;
   const stop = async () => {
@@ -71,7 +73,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await devnet.start();
-  console.log(`devnet ready on ${devnet.endpoint}
+  console.log(`devnet ready on ${devnet.endpoint}${values['no-gateway'] ? ' (no Gateway service: a Fabric 2.3 peer)' : ''}
+  org peers    ${Object.entries(devnet.peerEndpoints).map(([m, e]) => `${m} ${e}`).join(', ')}
   channel      ${JSON.parse(JSON.stringify(devnet.ledger.channelId))}
   orgs         ${devnet.orgs.join(', ')}
   chaincode    ${devnet.launcher.definition.name} (${devnet.launcher.definition.path})
@@ -80,7 +83,7 @@ async function main(): Promise<void> {
   data         ${dataDir}
 Ctrl-C stops; starting again resumes on the same data.`);
   // Machine-readable line for scripts and tests.
-  console.log(JSON.stringify({ ready: true, endpoint: devnet.endpoint, connection: devnet.connectionPath, pid: process.pid }));
+  console.log(JSON.stringify({ ready: true, endpoint: devnet.endpoint, peers: devnet.peerEndpoints, orderer: devnet.ordererEndpoint, connection: devnet.connectionPath, pid: process.pid }));
 }
 
 main().catch((e: Error) => {

@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { gateway, peer } from '@hyperledger/fabric-protos';
+import { gateway, orderer, peer } from '@hyperledger/fabric-protos';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { Logger } from 'pino';
@@ -10,8 +10,11 @@ import { Ledger, OwnEndorsements, Signer } from './ledger/ledger';
 import { Orderer } from './orderer/orderer';
 import { Endorser, PeerIdentity } from './peer/endorser';
 import { ChaincodeLauncher } from './peer/launcher';
+import { atomicBroadcastService } from './services/broadcast-service';
 import { deliverService } from './services/deliver';
+import { endorserService } from './services/endorser-service';
 import { gatewayService } from './services/gateway';
+import { unimplementedService } from './services/unimplemented-service';
 import { msp } from '@hyperledger/fabric-protos';
 
 export interface DevnetOptions {
@@ -30,6 +33,8 @@ export interface DevnetOptions {
   /** largest gRPC message accepted */
   maxMessageBytes?: number;
   executeTimeoutMs?: number;
+  /** false: no gateway.Gateway service, as a Fabric 2.3 peer (calls fail 12 UNIMPLEMENTED); default true */
+  gateway?: boolean;
   logger?: Logger;
 }
 
@@ -67,6 +72,8 @@ export class Devnet {
   readonly log: Logger;
   readonly dataDir: string;
   private server?: Server;
+  /** one listener per org peer (protos.Endorser, protos.Deliver): a pre-2.4 client addresses each org's peer by its own endpoint */
+  private peerServers: { mspId: string; server: Server; port: number }[] = [];
   private cas = new Map<string, CertificateAuthority>();
   ledger!: Ledger;
   launcher!: ChaincodeLauncher;
@@ -81,6 +88,16 @@ export class Devnet {
 
   get endpoint(): string {
     return `${this.opts.host ?? '127.0.0.1'}:${this.boundPort}`;
+  }
+
+  /** the orderer's endpoint (orderer.AtomicBroadcast): the main listener */
+  get ordererEndpoint(): string {
+    return this.endpoint;
+  }
+
+  /** each org peer's own endpoint for ProcessProposal and Deliver */
+  get peerEndpoints(): Record<string, string> {
+    return Object.fromEntries(this.peerServers.map((p) => [p.mspId, `${this.opts.host ?? '127.0.0.1'}:${p.port}`]));
   }
 
   get orgs(): string[] {
@@ -160,22 +177,35 @@ export class Devnet {
     const endorser = new Endorser({ ledger: this.ledger, msps, launcher: this.launcher, executeTimeoutMs: o.executeTimeoutMs ?? 30_000, ownEndorsements });
 
     const maxMessageBytes = o.maxMessageBytes ?? 16 * 1024 * 1024;
-    this.server = new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 });
-    this.server.addService(
-      gateway.GatewayService,
-      gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, log: this.log }),
-    );
-    this.server.addService(peer.DeliverService, deliverService(this.ledger, msps, this.log));
+    const newServer = () => new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 });
+    const bind = (server: Server, port: number) =>
+      new Promise<number>((res, rej) => server.bindAsync(`${o.host ?? '127.0.0.1'}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? rej(err) : res(bound))));
+    const gatewayImpl =
+      o.gateway === false
+        ? unimplementedService(gateway.GatewayService, 'gateway.Gateway')
+        : gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, log: this.log });
+    const deliverImpl = deliverService(this.ledger, msps, this.log);
+    this.server = newServer();
+    this.server.addService(gateway.GatewayService, gatewayImpl);
+    this.server.addService(peer.DeliverService, deliverImpl);
+    this.server.addService(orderer.AtomicBroadcastService, atomicBroadcastService({ ledger: this.ledger, msps, orderer: this.orderer, deliver: deliverImpl.deliver, log: this.log }));
     this.server.addService(peer.ChaincodeSupportService, { register: (call: Parameters<ChaincodeLauncher['register']>[0]) => this.launcher.register(call) });
-    this.boundPort = await new Promise<number>((res, rej) =>
-      this.server!.bindAsync(`${o.host ?? '127.0.0.1'}:${o.port ?? 7051}`, ServerCredentials.createInsecure(), (err, port) => (err ? rej(err) : res(port))),
-    );
-    for (const p of peers) p.address = `peer0.${domainOf(p.mspId)}@${this.endpoint}`;
+    const mainPort = o.port ?? 7051;
+    this.boundPort = await bind(this.server, mainPort);
+    // Org peers listen next to the main port (7052, 7053 … for 7051), or on free ports when it is 0.
+    for (const [i, p] of peers.entries()) {
+      const server = newServer();
+      server.addService(peer.EndorserService, endorserService({ ledger: this.ledger, endorser, peer: p, chaincodeName: o.chaincode.name, log: this.log }));
+      server.addService(peer.DeliverService, deliverImpl);
+      server.addService(gateway.GatewayService, gatewayImpl);
+      this.peerServers.push({ mspId: p.mspId, server, port: await bind(server, mainPort === 0 ? 0 : mainPort + 1 + i) });
+      p.address = `peer0.${domainOf(p.mspId)}@${this.peerEndpoints[p.mspId]}`;
+    }
 
     this.launcher.start();
     await this.launcher.ready(60_000);
     this.writeConnectionProfile();
-    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, channel, chaincode: o.chaincode.name, orgs, endorsers });
+    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, peers: this.peerEndpoints, gateway: o.gateway !== false, channel, chaincode: o.chaincode.name, orgs, endorsers });
   }
 
   private writeConnectionProfile(): void {
@@ -190,6 +220,7 @@ export class Devnet {
 
   async stop(): Promise<void> {
     this.server?.forceShutdown();
+    for (const p of this.peerServers) p.server.forceShutdown();
     await this.orderer?.stop();
     await this.launcher?.stop();
     this.ledger?.close();

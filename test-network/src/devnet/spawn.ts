@@ -11,6 +11,10 @@ export const FIXTURE_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode'
 export interface RunningDevnet {
   dataDir: string;
   endpoint: string;
+  /** each org peer's own endpoint (protos.Endorser and Deliver, for pre-2.4 clients) */
+  peerEndpoints: Record<string, string>;
+  /** the orderer's endpoint (orderer.AtomicBroadcast) */
+  ordererEndpoint: string;
   profile: ConnectionProfile;
   proc: ChildProcess;
   /** graceful stop (SIGTERM) */
@@ -25,7 +29,7 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
   const chaincode = args.includes('--chaincode-path') ? [] : ['--chaincode-path', FIXTURE_CHAINCODE, '--chaincode-name', 'fixture'];
   const proc = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...chaincode, ...args], { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
-  const ready = await new Promise<{ endpoint: string }>((res, rej) => {
+  const ready = await new Promise<{ endpoint: string; peers: Record<string, string>; orderer: string }>((res, rej) => {
     let buf = '';
     const timer = setTimeout(() => rej(new Error(`devnet did not start; see ${dataDir}/devnet.log`)), 60_000);
     proc.stdout!.on('data', (chunk: Buffer) => {
@@ -33,7 +37,7 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
       for (const line of buf.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
-          const msg = JSON.parse(line) as { ready?: boolean; endpoint: string };
+          const msg = JSON.parse(line) as { ready?: boolean; endpoint: string; peers: Record<string, string>; orderer: string };
           if (msg.ready) {
             clearTimeout(timer);
             res(msg);
@@ -52,6 +56,8 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
   return {
     dataDir,
     endpoint: ready.endpoint,
+    peerEndpoints: ready.peers,
+    ordererEndpoint: ready.orderer,
     profile: JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as ConnectionProfile,
     proc,
     stop: async () => {

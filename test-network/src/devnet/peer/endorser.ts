@@ -59,8 +59,8 @@ export function unpackProposal(signed: peer.SignedProposal | undefined): Unpacke
 
 export type OrgOutcome =
   | { ok: true; peer: PeerIdentity; prpBytes: Uint8Array; action: peer.ChaincodeAction; endorsement: peer.Endorsement; response: peer.Response }
-  /** status: how the gateway reports it (UNKNOWN for a chaincode error response, ABORTED for a peer-side failure) */
-  | { ok: false; peer: PeerIdentity; status: 'UNKNOWN' | 'ABORTED' | 'FAILED_PRECONDITION'; message: string };
+  /** status: how the gateway reports it (UNKNOWN for a chaincode error response, ABORTED for a peer-side failure); response: the chaincode's error response */
+  | { ok: false; peer: PeerIdentity; status: 'UNKNOWN' | 'ABORTED' | 'FAILED_PRECONDITION'; message: string; response?: peer.Response };
 
 export interface EndorserOptions {
   ledger: Ledger;
@@ -120,7 +120,7 @@ export class Endorser {
     const response = r.response;
     const status = response.getStatus();
     if (status >= 400) {
-      return { ok: false, peer: p, status: 'UNKNOWN', message: `chaincode response ${status}, ${response.getMessage()}` };
+      return { ok: false, peer: p, status: 'UNKNOWN', message: `chaincode response ${status}, ${response.getMessage()}`, response };
     }
     const action = new peer.ChaincodeAction();
     action.setResults(sim.results());

@@ -1,9 +1,10 @@
 import { sendUnaryData, ServerUnaryCall, ServerWritableStream, status, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { common, gateway, msp, orderer, peer } from '@hyperledger/fabric-protos';
+import { gateway, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import type { Logger } from 'pino';
 import { MspRegistry } from '../crypto/msp';
 import { Ledger } from '../ledger/ledger';
 import { TxCode } from '../ledger/transaction';
+import { admitEnvelope } from '../orderer/admission';
 import { Orderer } from '../orderer/orderer';
 import { Endorser, OrgOutcome, PeerIdentity, UnpackedProposal, UnpackError, describeMismatch, unpackProposal } from '../peer/endorser';
 import { Detail, GrpcError, grpcError } from './errors';
@@ -134,24 +135,8 @@ export function gatewayService(d: GatewayDeps): UntypedServiceImplementation {
     const env = req.getPreparedTransaction();
     if (!env || env.getPayload_asU8().length === 0) throw grpcError(status.INVALID_ARGUMENT, 'a prepared transaction is required');
     if (env.getSignature_asU8().length === 0) throw grpcError(status.INVALID_ARGUMENT, 'prepared transaction must be signed');
-    const refuse = (name: string, info: string) => grpcError(status.ABORTED, `received unsuccessful response from orderer: status=${name}, info=${info}`);
-    let creator: Uint8Array;
-    let channelId: string;
-    try {
-      const payload = common.Payload.deserializeBinary(env.getPayload_asU8());
-      const header = payload.getHeader()!;
-      channelId = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getChannelId();
-      creator = common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()).getCreator_asU8();
-    } catch {
-      throw refuse('BAD_REQUEST', 'envelope payload or header is malformed');
-    }
-    if (channelId !== d.ledger.channelId) throw refuse('NOT_FOUND', `channel ${channelId} not found`);
-    try {
-      const id = d.msps.verify(creator, env.getPayload_asU8(), env.getSignature_asU8());
-      if (id.ou !== 'client' && id.ou !== 'admin') throw new Error('not a writer');
-    } catch (e) {
-      throw refuse('FORBIDDEN', `implicit policy evaluation failed - 0 sub-policies were satisfied, but this policy requires 1 of the 'Writers' sub-policies to be satisfied (${(e as Error).message})`);
-    }
+    const refused = admitEnvelope(env, d.ledger.channelId, d.msps);
+    if (refused) throw grpcError(status.ABORTED, `received unsuccessful response from orderer: status=${refused.status}, info=${refused.info}`);
     d.orderer.broadcast({ bytes: env.serializeBinary(), creatorVerified: true });
     return new gateway.SubmitResponse();
   };

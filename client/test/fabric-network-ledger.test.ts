@@ -1,0 +1,185 @@
+import { expect } from 'chai';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { ChainEvent, Checkpoint, connectionProfile, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError } from '../src';
+
+async function rejection(p: Promise<unknown>): Promise<LedgerError> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e, 'expected a rejection').to.be.instanceOf(LedgerError);
+  return e as LedgerError;
+}
+
+const text = (b: Uint8Array) => Buffer.from(b).toString();
+
+/** The options for one identity of a devnet, with each org's peer at its own endpoint. */
+function devnetOptions(devnet: RunningDevnet, mspId: string, extra: Partial<FabricNetworkLedgerOptions> = {}): FabricNetworkLedgerOptions {
+  const user = devnet.profile.orgs[mspId].users.User1;
+  return {
+    channel: devnet.profile.channel,
+    chaincode: devnet.profile.chaincode,
+    identity: identityFromFiles(mspId, user.certPath, user.keyPath),
+    peers: Object.fromEntries(Object.entries(devnet.peerEndpoints).map(([m, endpoint]) => [m, [{ endpoint }]])),
+    orderers: [{ endpoint: devnet.ordererEndpoint }],
+    ...extra,
+  };
+}
+
+describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no Gateway service)', () => {
+  let devnet: RunningDevnet;
+  let ledger: FabricNetworkLedger;
+
+  before(async () => {
+    // Blocks are cut 300 ms after their first transaction, so concurrent submits share a block.
+    devnet = await startDevnet(['--no-gateway', '--block-timeout', '300']);
+    ledger = await FabricNetworkLedger.connect(devnetOptions(devnet, 'Org1MSP'));
+  });
+
+  after(async () => {
+    ledger?.close();
+    await devnet?.stop();
+  });
+
+  it('answers Gateway calls UNIMPLEMENTED, on the main endpoint and on the org peers', async () => {
+    const user = devnet.profile.orgs.Org1MSP.users.User1;
+    for (const endpoint of [devnet.endpoint, devnet.peerEndpoints.Org2MSP]) {
+      const gw = FabricGatewayLedger.connect({ endpoint, channel: devnet.profile.channel, chaincode: devnet.profile.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+      try {
+        const err = await rejection(gw.evaluate('get', 'k'));
+        expect(err.details.grpcCode).to.equal(12);
+        expect(err.message).to.contain('unknown service gateway.Gateway');
+      } finally {
+        gw.close();
+      }
+    }
+  });
+
+  it('submits through ProcessProposal and Broadcast, waits for the commit and evaluates', async () => {
+    const r = await ledger.submit('readWrite', 'k', 'v1');
+    expect(r.transactionId).to.match(/^[0-9a-f]{64}$/);
+    expect(r.blockNumber > 0n).to.equal(true);
+    expect(text(await ledger.evaluate('get', 'k'))).to.equal('v1');
+    const org2 = await FabricNetworkLedger.connect(devnetOptions(devnet, 'Org2MSP'));
+    try {
+      const who = JSON.parse(text(await org2.evaluate('whoami'))) as { mspId: string };
+      expect(who.mspId).to.equal('Org2MSP');
+      expect(text(await org2.evaluate('get', 'k'))).to.equal('v1');
+    } finally {
+      org2.close();
+    }
+  });
+
+  it('turns a chaincode [ERR_X] error into that code, as over the Gateway, and changes nothing', async () => {
+    const height = (await ledger.submit('put', 'kept', 'before')).blockNumber;
+    const err = await rejection(ledger.submit('fail', '[ERR_CONFLICT] already there'));
+    expect(err.code).to.equal('ERR_CONFLICT');
+    expect(err.message).to.equal('already there');
+    const evalErr = await rejection(ledger.evaluate('fail', '[ERR_NOT_FOUND] nothing'));
+    expect(evalErr.code).to.equal('ERR_NOT_FOUND');
+    expect(evalErr.message).to.equal('nothing');
+    expect((await ledger.submit('put', 'after', 'x')).blockNumber).to.equal(height + 1n);
+  });
+
+  it('reports non-deterministic chaincode as ERR_ENDORSEMENT and never orders the transaction', async () => {
+    const before = (await ledger.submit('put', 'clock', 'unchanged')).blockNumber;
+    const err = await rejection(ledger.submit('wallClock', 'clock'));
+    expect(err.code).to.equal('ERR_ENDORSEMENT');
+    expect(err.message).to.match(/^ProposalResponsePayloads do not match \(peer0\.Org1MSP vs peer0\.Org2MSP\)/);
+    expect(text(await ledger.evaluate('get', 'clock'))).to.equal('unchanged');
+    const blocks = await ledger.blocks(before);
+    const seen = [];
+    for await (const b of blocks) {
+      seen.push(b);
+      break;
+    }
+    blocks.close();
+    expect(seen[0].transactions.map((t) => t.transactionId)).not.to.include(err.details.transactionId);
+    expect((await ledger.submit('put', 'next', 'x')).blockNumber).to.equal(before + 1n);
+  });
+
+  it('reports an MVCC conflict as ERR_COMMIT with MVCC_READ_CONFLICT, as over the Gateway', async () => {
+    await ledger.submit('put', 'counter', '0');
+    const results = await Promise.allSettled([ledger.submit('readWrite', 'counter', 'from-a'), ledger.submit('readWrite', 'counter', 'from-b')]);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as LedgerError);
+    expect(ok).to.have.length(1);
+    expect(failed).to.have.length(1);
+    expect(failed[0]).to.be.instanceOf(LedgerError);
+    expect(failed[0].code).to.equal('ERR_COMMIT');
+    expect(failed[0].details.validationCode).to.equal('MVCC_READ_CONFLICT');
+    const winner = results[0].status === 'fulfilled' ? 'from-a' : 'from-b';
+    expect(text(await ledger.evaluate('get', 'counter'))).to.equal(winner);
+  });
+
+  it('reports a transaction endorsed by too few orgs as ERR_COMMIT with ENDORSEMENT_POLICY_FAILURE', async () => {
+    const lonely = await FabricNetworkLedger.connect(devnetOptions(devnet, 'Org1MSP', { endorsingOrganizations: ['Org1MSP'] }));
+    try {
+      const err = await rejection(lonely.submit('put', 'lonely', 'x'));
+      expect(err.code).to.equal('ERR_COMMIT');
+      expect(err.details.validationCode).to.equal('ENDORSEMENT_POLICY_FAILURE');
+      expect(text(await ledger.evaluate('get', 'lonely'))).to.equal('');
+    } finally {
+      lonely.close();
+    }
+  });
+
+  it('streams chaincode events and blocks over Deliver from a checkpoint the caller keeps', async () => {
+    const start = (await ledger.submit('put', 'marker', 'x')).blockNumber;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await ledger.submit('emit', `e${i}`, 'made', `p${i}`)).transactionId);
+    const got: ChainEvent[] = [];
+    let checkpoint: Checkpoint = { blockNumber: start };
+    for (const upTo of [2, 4]) {
+      const stream = await ledger.chaincodeEvents(checkpoint);
+      for await (const ev of stream) {
+        got.push(ev);
+        checkpoint = { blockNumber: ev.blockNumber, transactionId: ev.transactionId };
+        if (got.length >= upTo) break;
+      }
+      stream.close();
+    }
+    expect(got.map((e) => e.transactionId)).to.deep.equal(ids);
+    expect(text(got[3].payload)).to.equal('p3');
+
+    const blocks = await ledger.blocks(start);
+    const seen = [];
+    for await (const b of blocks) {
+      seen.push(b);
+      if (seen.length === 2) break;
+    }
+    blocks.close();
+    expect(seen[1].previousHash).to.equal(seen[0].hash);
+    expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
+  });
+});
+
+describe('connectionProfile', () => {
+  it('builds a common connection profile with TLS roots and server names', () => {
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const profile = connectionProfile({
+      channel: 'ch',
+      peers: { Org1MSP: [{ endpoint: 'peer.example:7051', tlsCACert: ca, serverName: 'peer0.org1.example.com' }], Org2MSP: [{ endpoint: 'p2:9051', name: 'peer0.org2' }] },
+      orderers: [{ endpoint: 'orderer.example:7050', tlsCACert: ca }],
+    });
+    expect(profile).to.deep.equal({
+      name: 'ch',
+      version: '1.0.0',
+      organizations: { Org1MSP: { mspid: 'Org1MSP', peers: ['peer0.Org1MSP'] }, Org2MSP: { mspid: 'Org2MSP', peers: ['peer0.org2'] } },
+      peers: {
+        'peer0.Org1MSP': { url: 'grpcs://peer.example:7051', tlsCACerts: { pem: ca }, grpcOptions: { 'ssl-target-name-override': 'peer0.org1.example.com', hostnameOverride: 'peer0.org1.example.com' } },
+        'peer0.org2': { url: 'grpc://p2:9051', grpcOptions: {} },
+      },
+      orderers: { orderer0: { url: 'grpcs://orderer.example:7050', tlsCACerts: { pem: ca }, grpcOptions: {} } },
+      channels: {
+        ch: {
+          orderers: ['orderer0'],
+          peers: {
+            'peer0.Org1MSP': { endorsingPeer: true, chaincodeQuery: true, ledgerQuery: true, eventSource: true },
+            'peer0.org2': { endorsingPeer: true, chaincodeQuery: true, ledgerQuery: true, eventSource: true },
+          },
+        },
+      },
+    });
+  });
+});
