@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { FabricGatewayLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
+import { FabricGatewayLedger, FabricNetworkLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { expect } from 'chai';
@@ -45,7 +45,19 @@ export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<T
       return [name, new TraceChainClient(ledger)];
     }),
   ) as Record<OrgName, TraceChainClient>;
-  const c = clients;
+  await foundConsortium(clients);
+  return {
+    devnet,
+    clients,
+    close: async () => {
+      ledgers.forEach((l) => l.close());
+      await devnet.stop();
+    },
+  };
+}
+
+/** Founds the consortium (four members, catalog entries) and loads both templates. */
+export async function foundConsortium(c: Record<OrgName, TraceChainClient>): Promise<void> {
   await c.brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', name: 'Brand Co.', roles: ['brand', 'auditor'] });
   await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
   await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
@@ -58,14 +70,46 @@ export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<T
   await c.retail.catalog.defineLocation({ id: STORE_GLN, name: 'Kunming store', type: 'store', geo: { lat: 25.04, lon: 102.71 }, region: 'CN-53' });
   await loadTemplatePackage(c.brand, tea);
   await loadTemplatePackage(c.brand, liquor);
-  return {
-    devnet,
-    clients,
-    close: async () => {
-      ledgers.forEach((l) => l.close());
-      await devnet.stop();
-    },
-  };
+}
+
+/**
+ * The same consortium on a devnet acting as a Fabric 2.3 peer (no Gateway service), each org
+ * reaching it through FabricNetworkLedger: ProcessProposal on each org's peer, the orderer's
+ * Broadcast, commit status and blocks over Deliver. Each submit is endorsed by its own org and one other.
+ */
+export async function startLegacyConsortium(chaincodePath = TBAAS_PACKAGE_PATH): Promise<TestConsortium> {
+  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2', '--no-gateway']);
+  const ledgers: FabricNetworkLedger[] = [];
+  try {
+    const peers = Object.fromEntries(Object.entries(devnet.peerEndpoints).map(([mspId, endpoint]) => [mspId, [{ endpoint }]]));
+    for (const mspId of Object.values(ORGS)) {
+      const user = devnet.profile.orgs[mspId].users.User1;
+      ledgers.push(
+        await FabricNetworkLedger.connect({
+          channel: devnet.profile.channel,
+          chaincode: 'trace',
+          identity: identityFromFiles(mspId, user.certPath, user.keyPath),
+          peers,
+          orderers: [{ endpoint: devnet.ordererEndpoint }],
+          endorsingOrganizations: [mspId, mspId === ORGS.brand ? ORGS.farm : ORGS.brand],
+        }),
+      );
+    }
+    const clients = Object.fromEntries((Object.keys(ORGS) as OrgName[]).map((name, i) => [name, new TraceChainClient(ledgers[i])])) as Record<OrgName, TraceChainClient>;
+    await foundConsortium(clients);
+    return {
+      devnet,
+      clients,
+      close: async () => {
+        ledgers.forEach((l) => l.close());
+        await devnet.stop();
+      },
+    };
+  } catch (e) {
+    ledgers.forEach((l) => l.close());
+    await devnet.stop();
+    throw e;
+  }
 }
 
 /** Asserts that p fails with the chaincode error code, and returns the error. */
