@@ -1,6 +1,11 @@
+import * as grpc from '@grpc/grpc-js';
+import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
+import { BlockEvent, Gateway, Wallets, X509Identity } from 'fabric-network';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { ChainEvent, Checkpoint, connectionProfile, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError } from '../src';
+import { ChainEvent, Checkpoint, connectionProfile, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError, nodeSigner } from '../src';
 
 async function rejection(p: Promise<unknown>): Promise<LedgerError> {
   const e = await p.then(
@@ -151,6 +156,79 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
     blocks.close();
     expect(seen[1].previousHash).to.equal(seen[0].hash);
     expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
+  });
+
+  it("serves what fabric-network's own event service asks for: filtered, full and private-data block events", async () => {
+    const r = await ledger.submit('emit', 'seen', 'made', 'payload');
+    const opts = devnetOptions(devnet, 'Org1MSP');
+    const wallet = await Wallets.newInMemoryWallet();
+    const identity: X509Identity = { type: 'X.509', mspId: 'Org1MSP', credentials: { certificate: String(opts.identity.certPem), privateKey: String(opts.identity.keyPem) } };
+    await wallet.put('u', identity);
+    const gateway = new Gateway();
+    await gateway.connect(connectionProfile(opts), { wallet, identity: 'u', discovery: { enabled: false } });
+    try {
+      const network = await gateway.getNetwork(opts.channel);
+      for (const type of ['filtered', 'full', 'private'] as const) {
+        let listener: ((e: BlockEvent) => Promise<void>) | undefined;
+        const event = await new Promise<BlockEvent>((resolve) => {
+          listener = async (e) => resolve(e);
+          void network.addBlockListener(listener, { type, startBlock: Number(r.blockNumber) });
+        });
+        network.removeBlockListener(listener!);
+        expect(event.blockNumber.toString(), type).to.equal(r.blockNumber.toString());
+        const tx = event.getTransactionEvents().find((t) => t.transactionId === r.transactionId);
+        expect(tx?.isValid, type).to.equal(true);
+        expect(tx?.getContractEvents().map((c) => c.eventName), type).to.deep.equal(['made']);
+      }
+    } finally {
+      gateway.disconnect();
+    }
+  });
+
+  it('refuses over Broadcast what the Gateway refuses (malformed, unknown channel, not signed by a writer), ordering nothing', async () => {
+    const before = (await ledger.submit('put', 'b', '1')).blockNumber;
+    const user = devnet.profile.orgs.Org1MSP.users.User1;
+    const otherKey = readFileSync(devnet.profile.orgs.Org2MSP.users.User1.keyPath);
+    const envelope = async (channel: string, key: Buffer) => {
+      const ch = new common.ChannelHeader();
+      ch.setType(common.HeaderType.ENDORSER_TRANSACTION);
+      ch.setChannelId(channel);
+      ch.setTxId(randomBytes(32).toString('hex'));
+      const creator = new msp.SerializedIdentity();
+      creator.setMspid('Org1MSP');
+      creator.setIdBytes(readFileSync(user.certPath));
+      const sh = new common.SignatureHeader();
+      sh.setCreator(creator.serializeBinary());
+      sh.setNonce(randomBytes(24));
+      const header = new common.Header();
+      header.setChannelHeader(ch.serializeBinary());
+      header.setSignatureHeader(sh.serializeBinary());
+      const payload = new common.Payload();
+      payload.setHeader(header);
+      const env = new common.Envelope();
+      env.setPayload(payload.serializeBinary());
+      env.setSignature(await nodeSigner(key)(env.getPayload_asU8()));
+      return env;
+    };
+    const garbage = new common.Envelope();
+    garbage.setPayload(Buffer.from([0xff, 0xff, 0xff]));
+    const envelopes = [garbage, await envelope('nochannel', readFileSync(user.keyPath)), await envelope(devnet.profile.channel, otherKey)];
+    const client = new orderer.AtomicBroadcastClient(devnet.ordererEndpoint, grpc.credentials.createInsecure());
+    try {
+      const statuses = await new Promise<number[]>((resolve, reject) => {
+        const call = client.broadcast();
+        const got: number[] = [];
+        call.on('data', (res: orderer.BroadcastResponse) => got.push(res.getStatus()));
+        call.on('end', () => resolve(got));
+        call.on('error', reject);
+        envelopes.forEach((e) => call.write(e));
+        call.end();
+      });
+      expect(statuses).to.deep.equal([common.Status.BAD_REQUEST, common.Status.NOT_FOUND, common.Status.FORBIDDEN]);
+    } finally {
+      client.close();
+    }
+    expect((await ledger.submit('put', 'b', '2')).blockNumber).to.equal(before + 1n);
   });
 });
 
