@@ -1,3 +1,4 @@
+import './fabric-sdk-log';
 import type { Client } from '@grpc/grpc-js';
 import { CommitError, CommitEvent, Gateway, Network, Wallets, X509Identity } from 'fabric-network';
 import { chaincodeEventsFromBlocks } from './blocks';
@@ -162,6 +163,16 @@ export class FabricNetworkLedger implements Ledger {
   }
 
   async submit(transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult> {
+    try {
+      return await this.endorseAndCommit(transaction, args);
+    } catch (e) {
+      if (e instanceof LedgerError) throw e;
+      throw new LedgerError(transportCode(e as Error) ?? 'ERR_LEDGER', (e as Error).message ?? String(e), { cause: e });
+    }
+  }
+
+  /** Endorsement by the chosen orgs' peers, Broadcast to the orderer, then the commit status. */
+  private async endorseAndCommit(transaction: string, args: (string | Uint8Array)[]): Promise<SubmitResult> {
     const t = this.opts.timeouts ?? {};
     const channel = this.network.getChannel();
     const idx = this.gateway.identityContext!.calculateTransactionId();

@@ -158,6 +158,18 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
     expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
   });
 
+  it('reports an unreachable orderer as ERR_UNAVAILABLE after endorsement, and nothing commits', async () => {
+    const cut = await FabricNetworkLedger.connect(devnetOptions(devnet, 'Org1MSP', { orderers: [{ endpoint: '127.0.0.1:1' }], timeouts: { submit: 2000 } }));
+    try {
+      const err = await rejection(cut.submit('put', 'cut', 'x'));
+      expect(err.code, err.message).to.equal('ERR_UNAVAILABLE');
+      expect(err.details.transactionId).to.match(/^[0-9a-f]{64}$/);
+      expect(text(await ledger.evaluate('get', 'cut'))).to.equal('');
+    } finally {
+      cut.close();
+    }
+  });
+
   it("serves what fabric-network's own event service asks for: filtered, full and private-data block events", async () => {
     const r = await ledger.submit('emit', 'seen', 'made', 'payload');
     const opts = devnetOptions(devnet, 'Org1MSP');
