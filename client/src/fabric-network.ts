@@ -72,6 +72,7 @@ export function connectionProfile(o: Pick<FabricNetworkLedgerOptions, 'channel' 
 type Channel = ReturnType<Network['getChannel']>;
 type Endorsement = ReturnType<Channel['newEndorsement']>;
 type ProposalResponse = Awaited<ReturnType<Endorsement['send']>>;
+type DiscoveryHandler = NonNullable<NonNullable<Parameters<Endorsement['send']>[0]>['handler']>;
 
 /** fabric-common's messages for a peer or orderer that did not answer in time or at all. */
 function transportCode(e: { code?: number; message?: string }): string | undefined {
@@ -181,8 +182,13 @@ export class FabricNetworkLedger implements Ledger {
     endorsement.build(idx, { fcn: this.qualified(transaction), args: toArgs(args) as string[], generateTransactionId: false });
     endorsement.sign(idx);
     const orgs = this.opts.endorsingOrganizations;
-    const targets = orgs ? orgs.flatMap((m) => channel.getEndorsers(m)) : channel.getEndorsers();
-    const res = await endorsement.send({ targets, requestTimeout: t.endorse ?? 30_000 });
+    // With discovery the SDK picks peers satisfying the chaincode's policy (and orderers); else the static profile decides.
+    const handler = this.opts.discovery?.enabled
+      ? await (this.network.getContract(this.opts.chaincode) as unknown as { getDiscoveryHandler(): Promise<DiscoveryHandler | undefined> }).getDiscoveryHandler()
+      : undefined;
+    const res = handler
+      ? await endorsement.send({ handler, requiredOrgs: orgs, requestTimeout: t.endorse ?? 30_000 })
+      : await endorsement.send({ targets: orgs ? orgs.flatMap((m) => channel.getEndorsers(m)) : channel.getEndorsers(), requestTimeout: t.endorse ?? 30_000 });
     checkEndorsements(res, transactionId);
     const first = res.responses[0];
 
@@ -194,7 +200,8 @@ export class FabricNetworkLedger implements Ledger {
       commit.sign(idx);
       let sent: { status: string; info?: string };
       try {
-        sent = (await commit.send({ targets: channel.getCommitters(), requestTimeout: t.submit ?? 30_000 })) as { status: string; info?: string };
+        const to = handler ? { handler } : { targets: channel.getCommitters() };
+        sent = (await commit.send({ ...to, requestTimeout: t.submit ?? 30_000 })) as { status: string; info?: string };
       } catch (e) {
         throw new LedgerError(transportCode(e as Error) ?? 'ERR_UNAVAILABLE', `orderer: ${(e as Error).message}`, { transactionId, cause: e });
       }
