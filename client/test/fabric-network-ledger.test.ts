@@ -3,8 +3,10 @@ import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { BlockEvent, Gateway, Wallets, X509Identity } from 'fabric-network';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CertificateAuthority, RunningDevnet, startDevnet } from '@trace/test-network';
 import { ChainEvent, Checkpoint, connectionProfile, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError, nodeSigner } from '../src';
 
 async function rejection(p: Promise<unknown>): Promise<LedgerError> {
@@ -156,6 +158,20 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
     blocks.close();
     expect(seen[1].previousHash).to.equal(seen[0].hash);
     expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
+  });
+
+  it('refuses a proposal from an identity the channel does not know with ERR_ENDORSEMENT, as the Gateway does', async () => {
+    const foreignCa = await CertificateAuthority.open(join(mkdtempSync(join(tmpdir(), 'foreign-')), 'Org1MSP'), 'Org1MSP', 'org1.example.com');
+    const stranger = await foreignCa.issue('User1', { ou: 'client' });
+    const foreign = await FabricNetworkLedger.connect(devnetOptions(devnet, 'Org1MSP', { identity: identityFromFiles('Org1MSP', stranger.certPath, stranger.keyPath) }));
+    try {
+      const err = await rejection(foreign.submit('put', 'stranger', 'x'));
+      expect(err.code).to.equal('ERR_ENDORSEMENT');
+      expect(err.message).to.contain('access denied');
+      expect(text(await ledger.evaluate('get', 'stranger'))).to.equal('');
+    } finally {
+      foreign.close();
+    }
   });
 
   it('reports an unreachable orderer as ERR_UNAVAILABLE after endorsement, and nothing commits', async () => {
