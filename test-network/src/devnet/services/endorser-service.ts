@@ -2,7 +2,7 @@ import { sendUnaryData, ServerUnaryCall, status, UntypedServiceImplementation } 
 import { peer } from '@hyperledger/fabric-protos';
 import type { Logger } from 'pino';
 import { Ledger } from '../ledger/ledger';
-import { Endorser, PeerIdentity, UnpackError, unpackProposal } from '../peer/endorser';
+import { Endorser, PeerIdentity, UnpackedProposal, UnpackError, unpackProposal } from '../peer/endorser';
 
 /** The peer's own response to a proposal it could not endorse (Fabric sends status 500 with the reason). */
 function failure(message: string, response?: peer.Response): peer.ProposalResponse {
@@ -26,7 +26,7 @@ function failure(message: string, response?: peer.Response): peer.ProposalRespon
  */
 export function endorserService(d: { ledger: Ledger; endorser: Endorser; peer: PeerIdentity; chaincodeName: string; log: Logger }): UntypedServiceImplementation {
   async function processProposal(signed: peer.SignedProposal): Promise<peer.ProposalResponse> {
-    let u;
+    let u: UnpackedProposal;
     try {
       u = unpackProposal(signed);
     } catch (e) {
