@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConnectionProfile } from '../devnet/network';
+import { writeClientFile } from './client-file';
 import { EmulatorAccount, TbaasEmulator } from './emulator';
 
 const USAGE = `usage: tbaas-emulator [--connection .devnet/connection.json] [--port 0] [--access-port 0] [--region ap-guangzhou]
@@ -48,20 +49,6 @@ Ctrl-C stops.`);
   const stop = () => void emulator.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-}
-
-/** Writes an account's client file and, under tbaas-<MSP>/, the certificates its access settings name (paths relative to the file). */
-async function writeClientFile(dir: string, account: EmulatorAccount, emulator: TbaasEmulator, cloud: object): Promise<EmulatorAccount & { file: string }> {
-  const certs = `tbaas-${account.mspId}`;
-  mkdirSync(join(dir, certs), { recursive: true, mode: 0o700 });
-  const user = await emulator.userCredentials(account.secretId);
-  const pems = { 'tls-ca.pem': emulator.access.tlsCaPem, 'sign-cert.pem': user.sign.certPem, 'sign-key.pem': user.sign.keyPem, 'tls-cert.pem': user.tls.certPem, 'tls-key.pem': user.tls.keyPem };
-  for (const [name, pem] of Object.entries(pems)) writeFileSync(join(dir, certs, name), pem, { mode: name.endsWith('key.pem') ? 0o600 : 0o644 });
-  const { endpoint, serverName, channel } = emulator.access;
-  const access = { endpoint, serverName, channel, mspId: user.mspId, tlsCaCertPath: `${certs}/tls-ca.pem`, signCertPath: `${certs}/sign-cert.pem`, signKeyPath: `${certs}/sign-key.pem`, tlsCertPath: `${certs}/tls-cert.pem`, tlsKeyPath: `${certs}/tls-key.pem` };
-  const file = join(dir, `tbaas-${account.mspId}.json`);
-  writeFileSync(file, JSON.stringify({ ...cloud, access }, null, 2) + '\n', { mode: 0o600 });
-  return { ...account, file };
 }
 
 main().catch((e: Error) => {
