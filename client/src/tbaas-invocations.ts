@@ -56,15 +56,17 @@ interface SpecJson {
 }
 
 /**
- * The call in a transaction's TransactionData, or undefined for a transaction that carries no
- * invocation (a config transaction). ERR_TBAAS_FORMAT when the text is not the documented form.
+ * The call in a transaction's TransactionData, or undefined for a transaction whose spec has no
+ * arguments (a config transaction; Tencent's own example, a _lifecycle transaction, has none
+ * either). ERR_TBAAS_FORMAT when the text is not the documented form.
  */
 export function invocationOf(tx: FabricTransaction, blockNumber: bigint, txIndex: number): InvocationRecord | undefined {
   let spec: SpecJson;
   let args: string[] | undefined;
   try {
     spec = JSON.parse(Buffer.from(tx.TransactionData, 'base64').toString('utf8')) as SpecJson;
-    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new Error('not an object');
+    // the proto JSON of a ChaincodeInvocationSpec: an object whose only field is chaincode_spec
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec) || Object.keys(spec).some((k) => k !== 'chaincode_spec')) throw new Error('not a spec');
     const raw = spec.chaincode_spec?.input?.args;
     if (raw !== undefined) {
       if (!Array.isArray(raw) || raw.length === 0 || !raw.every((a) => typeof a === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(a))) throw new Error('bad args');
