@@ -118,8 +118,10 @@ export class TbaasApi {
         const delayMs = Math.round(Math.min(5_000, (this.opts.backoffMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2));
         this.opts.log?.warn({ event: 'tbaas.retry', action, attempt: attempt + 1, tencentCode: err.tencentCode, httpStatus: err.httpStatus, requestId: err.requestId, delayMs });
         await new Promise<void>((r) => {
-          const t = setTimeout(r, delayMs);
-          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+          const abort = () => (clearTimeout(t), r());
+          // the listener goes with its wait, or a long-lived ledger's signal collects one per retry
+          const t = setTimeout(() => (signal.removeEventListener('abort', abort), r()), delayMs);
+          signal.addEventListener('abort', abort, { once: true });
         });
       }
     }
