@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { chaincodeMessage, LedgerError, parseChaincodeError } from './errors';
 import { TokenBucket } from './token-bucket';
@@ -86,6 +87,8 @@ export class TbaasApi {
       region: opts.region,
       profile: { httpProfile: { endpoint: opts.endpoint ?? TBAAS_ENDPOINT, protocol: opts.protocol ?? 'https://', reqTimeout: opts.timeoutSeconds ?? 60 } },
     });
+    // every call in flight listens on this signal (a block's transactions are looked up concurrently)
+    setMaxListeners(0, this.closing.signal);
     const rate = opts.rateLimit ?? TBAAS_REQUESTS_PER_SECOND;
     // Bursts of half the rate leave the server's own bucket room for network jitter.
     if (rate !== false) this.bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
