@@ -191,7 +191,7 @@ export class TbaasLedger implements Ledger {
   }
 
   /** Whether DescribeFabricBlock knows this height yet. */
-  private async exists(height: bigint): Promise<boolean> {
+  async hasBlock(height: bigint): Promise<boolean> {
     try {
       await this.api.call('DescribeFabricBlock', { ...this.target, BlockHeight: Number(height) });
       return true;
@@ -205,14 +205,14 @@ export class TbaasLedger implements Ledger {
   async height(): Promise<bigint> {
     let lo = 0n;
     let hi = 1n;
-    while (await this.exists(hi - 1n)) {
+    while (await this.hasBlock(hi - 1n)) {
       lo = hi;
       hi *= 2n;
     }
     // Block lo - 1 exists (or lo is 0) and block hi - 1 does not.
     while (hi - lo > 1n) {
       const mid = (lo + hi) / 2n;
-      if (await this.exists(mid - 1n)) lo = mid;
+      if (await this.hasBlock(mid - 1n)) lo = mid;
       else hi = mid;
     }
     return lo;

@@ -75,6 +75,9 @@ export class InvocationFollower {
     while (!this.stopped) {
       this.next = invocationCheckpoint(this.db);
       try {
+        // one call to know the API answers: with nothing new to read, the stream alone would not say
+        await this.ledger.hasBlock(this.next === 0n ? 0n : this.next - 1n);
+        this.connected = true;
         const stream = await this.ledger.invocations(this.next);
         this.stream = stream;
         if (this.stopped) stream.close();
