@@ -1,8 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, signers } from '@hyperledger/fabric-gateway';
 import { msp } from '@hyperledger/fabric-protos';
-import * as x509 from '@peculiar/x509';
-import { createPrivateKey, randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
@@ -185,7 +184,7 @@ export class TbaasEmulator {
       const tlsCa = this.tlsCa;
       issued = (async () => {
         const caCert = this.opts.profile.orgs[mspId].caCert;
-        const org = new x509.X509Certificate(readFileSync(caCert, 'utf8')).subjectName.getField('O')[0] ?? mspId;
+        const org = /^O=(.*)$/m.exec(new X509Certificate(readFileSync(caCert)).subject)?.[1] ?? mspId;
         const ca = await CertificateAuthority.open(dirname(dirname(caCert)), mspId, org);
         const files = await ca.issue('tbaas-user', { ou: 'client' });
         return { mspId, sign: { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8') }, tls: await tlsCa.client(`tbaas-user.${mspId}`) };
