@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { chaincodeMessage, LedgerError, parseChaincodeError } from './errors';
 import { TokenBucket } from './token-bucket';
@@ -86,6 +87,8 @@ export class TbaasApi {
       region: opts.region,
       profile: { httpProfile: { endpoint: opts.endpoint ?? TBAAS_ENDPOINT, protocol: opts.protocol ?? 'https://', reqTimeout: opts.timeoutSeconds ?? 60 } },
     });
+    // every call in flight listens on this signal (a block's transactions are looked up concurrently)
+    setMaxListeners(0, this.closing.signal);
     const rate = opts.rateLimit ?? TBAAS_REQUESTS_PER_SECOND;
     // Bursts of half the rate leave the server's own bucket room for network jitter.
     if (rate !== false) this.bucket = new TokenBucket(rate, Math.max(1, Math.floor(rate / 2)));
@@ -118,8 +121,10 @@ export class TbaasApi {
         const delayMs = Math.round(Math.min(5_000, (this.opts.backoffMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2));
         this.opts.log?.warn({ event: 'tbaas.retry', action, attempt: attempt + 1, tencentCode: err.tencentCode, httpStatus: err.httpStatus, requestId: err.requestId, delayMs });
         await new Promise<void>((r) => {
-          const t = setTimeout(r, delayMs);
-          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+          const abort = () => (clearTimeout(t), r());
+          // the listener goes with its wait, or a long-lived ledger's signal collects one per retry
+          const t = setTimeout(() => (signal.removeEventListener('abort', abort), r()), delayMs);
+          signal.addEventListener('abort', abort, { once: true });
         });
       }
     }

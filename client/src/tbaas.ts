@@ -1,10 +1,38 @@
-import { common } from '@hyperledger/fabric-protos';
-import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
-import { blockHash, chaincodeEventsFromBlocks, parseTransaction } from './blocks';
+import { dirname, resolve } from 'node:path';
+import { chaincodeEventsFromBlocks } from './blocks';
 import { LedgerError } from './errors';
-import { ChainBlock, ChainEvent, ChainTransaction, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
+import { FabricGatewayLedger } from './fabric-gateway';
+import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
 import { TbaasApi, TbaasApiOptions, TbaasError } from './tbaas-api';
+import { checkBlockAnswers, FabricBlock, FabricTransaction, InvocationBlock, InvocationRecord, invocationOf } from './tbaas-invocations';
+
+/**
+ * The network's access address, for blocks over Deliver (mutual TLS), with the user certificates
+ * the TBaaS console's 证书管理 issues. In a client file, paths are relative to the file.
+ */
+export interface TbaasAccessConfig {
+  /** host:port of the access address */
+  endpoint: string;
+  /** the Fabric channel name on the peer */
+  channel: string;
+  /** MSP id of the signing identity */
+  mspId: string;
+  /** the network's TLS CA certificate (PEM file) */
+  tlsCaCertPath: string;
+  /** TLS server name to verify, when the address is not the certificate's name */
+  serverName?: string;
+  /** the user's signing certificate and key (PEM files) */
+  signCertPath: string;
+  signKeyPath: string;
+  /** the user's TLS client certificate and key (PEM files) */
+  tlsCertPath: string;
+  tlsKeyPath: string;
+}
+
+const ACCESS_FIELDS = ['endpoint', 'channel', 'mspId', 'tlsCaCertPath', 'signCertPath', 'signKeyPath', 'tlsCertPath', 'tlsKeyPath'] as const;
+const ACCESS_PATHS = ['tlsCaCertPath', 'signCertPath', 'signKeyPath', 'tlsCertPath', 'tlsKeyPath'] as const;
 
 /** Where one TBaaS member reaches its chaincode: account credentials, region, network, channel, chaincode. */
 export interface TbaasConfig extends TbaasApiOptions {
@@ -13,8 +41,10 @@ export interface TbaasConfig extends TbaasApiOptions {
   /** the channel (e.g. channel-9xej4d) */
   channelId: string;
   chaincodeName: string;
-  /** how often blocks() asks for the next block once it has caught up (default 1000 ms) */
+  /** how often invocations() asks for the next block once it has caught up (default 1000 ms) */
   pollIntervalMs?: number;
+  /** the direct connection for blocks and events; without it only the cloud API is used */
+  access?: TbaasAccessConfig;
 }
 
 /** The JSON file form of TbaasConfig: `"type": "tbaas"` tells it from a gateway connection file. */
@@ -25,7 +55,8 @@ export interface TbaasConfigFile extends Partial<TbaasConfig> {
 /**
  * Reads a TBaaS client configuration from a JSON file (optional) and the environment, which wins:
  * TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY, TENCENTCLOUD_REGION, TBAAS_CLUSTER_ID,
- * TBAAS_CHANNEL_ID, TBAAS_CHAINCODE_NAME, TBAAS_ENDPOINT (host[:port]) and TBAAS_PROTOCOL.
+ * TBAAS_CHANNEL_ID, TBAAS_CHAINCODE_NAME, TBAAS_ENDPOINT (host[:port]) and TBAAS_PROTOCOL. The
+ * file's `access` object (if any) is checked whole and its paths resolved against the file's folder.
  */
 export function loadTbaasConfig(path?: string, env: NodeJS.ProcessEnv = process.env): TbaasConfig {
   const file = path ? (JSON.parse(readFileSync(path, 'utf8')) as Partial<TbaasConfigFile>) : {};
@@ -42,32 +73,14 @@ export function loadTbaasConfig(path?: string, env: NodeJS.ProcessEnv = process.
   };
   const missing = (['secretId', 'secretKey', 'region', 'clusterId', 'channelId', 'chaincodeName'] as const).filter((k) => !config[k]);
   if (missing.length) throw new LedgerError('ERR_CONFIG', `TBaaS configuration lacks ${missing.join(', ')}${path ? ` (file ${path} and environment)` : ' (environment)'}`);
+  if (file.access !== undefined) {
+    const access = file.access as Partial<TbaasAccessConfig> | null;
+    const lacking = ACCESS_FIELDS.filter((k) => typeof access?.[k] !== 'string' || !access[k]);
+    if (lacking.length) throw new LedgerError('ERR_CONFIG', `TBaaS access settings lack ${lacking.join(', ')} (file ${path})`);
+    const base = dirname(path!);
+    config.access = { ...(access as TbaasAccessConfig), ...Object.fromEntries(ACCESS_PATHS.map((k) => [k, resolve(base, access![k]!)])) };
+  }
   return config as TbaasConfig;
-}
-
-/** DescribeFabricBlock's Response. */
-interface FabricBlock {
-  BlockHeight: number;
-  BlockHash: string;
-  PreBlockHash: string;
-  TxCount: number;
-  TransactionList: { TxId: string; ChaincodeName: string; Sender: string; CreateTime: string; BlockHeight: number; TxIndex: number }[];
-  CreateTimestamp: string;
-  ProposerOrg: string;
-}
-
-/** DescribeFabricTransaction's Response. */
-interface FabricTransaction {
-  TxId: string;
-  TxHash: string;
-  TxStatus: string;
-  JoinOrgList: string[];
-  Sender: string;
-  CreateTime: string;
-  BlockHeight: number;
-  ChaincodeName: string;
-  /** base64 of a JSON document; we read it as the proto3 JSON form of the common.Envelope */
-  TransactionData: string;
 }
 
 /** InvokeFabricChaincode's and QueryFabricChaincode's Response. */
@@ -91,20 +104,6 @@ function funcParams(args: (string | Uint8Array)[]): string[] {
   });
 }
 
-/** The envelope bytes from TransactionData (base64 of `{"payload": b64, "signature": b64}`). */
-function envelopeBytes(tx: FabricTransaction): Uint8Array {
-  try {
-    const json = JSON.parse(Buffer.from(tx.TransactionData, 'base64').toString('utf8')) as { payload?: string; signature?: string };
-    if (typeof json.payload !== 'string') throw new Error('no payload');
-    const env = new common.Envelope();
-    env.setPayload(Buffer.from(json.payload, 'base64'));
-    env.setSignature(Buffer.from(json.signature ?? '', 'base64'));
-    return env.serializeBinary();
-  } catch {
-    throw new LedgerError('ERR_TBAAS_FORMAT', `TransactionData of ${tx.TxId} is not the JSON form of a Fabric envelope`);
-  }
-}
-
 const sleep = (ms: number, signal: { closed: boolean; wake?: () => void }) =>
   new Promise<void>((r) => {
     const t = setTimeout(r, ms);
@@ -114,17 +113,30 @@ const sleep = (ms: number, signal: { closed: boolean; wake?: () => void }) =>
     };
   });
 
+/** The gRPC connection to the access address, over mutual TLS. */
+function accessClient(access: TbaasAccessConfig): grpc.Client {
+  const creds = grpc.credentials.createSsl(readFileSync(access.tlsCaCertPath), readFileSync(access.tlsKeyPath), readFileSync(access.tlsCertPath));
+  const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': -1, 'grpc.enable_channelz': 0 };
+  if (access.serverName) options['grpc.ssl_target_name_override'] = access.serverName;
+  return new grpc.Client(access.endpoint, creds, options);
+}
+
 /**
- * The Ledger transport over Tencent Cloud TBaaS (Fabric 2.3): submit = InvokeFabricChaincode
- * (synchronous, then DescribeFabricTransaction for the block height), evaluate =
- * QueryFabricChaincode, blocks = DescribeFabricBlock walked upward plus DescribeFabricTransaction
- * per transaction, polling once caught up; chaincode events are read from those blocks.
+ * The Ledger transport over Tencent Cloud TBaaS (Fabric 2.3). Cloud API: submit =
+ * InvokeFabricChaincode (synchronous, then DescribeFabricTransaction for the block height),
+ * evaluate = QueryFabricChaincode, invocations = DescribeFabricBlock walked upward plus
+ * DescribeFabricTransaction per transaction (the calls, not their events: TBaaS documents no
+ * envelope, read/write set or event there). Blocks and chaincode events need the network's access
+ * address (`access`): Deliver over mutual TLS, as a Fabric 2.3 peer serves it.
  * The caller's identity is the TBaaS account's org certificate: every call of an org arrives
  * under that one certificate, as the chaincode expects (holder authority is in signed DTOs).
  */
 export class TbaasLedger implements Ledger {
   readonly api: TbaasApi;
   readonly chaincodeName: string;
+  /** block events through fabric-gateway, which reads them with Deliver (no Gateway service needed) */
+  private readonly direct?: FabricGatewayLedger;
+  private readonly directClient?: grpc.Client;
   private readonly streams = new Set<{ closed: boolean; wake?: () => void }>();
 
   constructor(private readonly config: TbaasConfig) {
@@ -133,6 +145,17 @@ export class TbaasLedger implements Ledger {
     }
     this.api = new TbaasApi(config);
     this.chaincodeName = config.chaincodeName;
+    const access = config.access;
+    if (access) {
+      this.directClient = accessClient(access);
+      const identity = { mspId: access.mspId, certPem: readFileSync(access.signCertPath), keyPem: readFileSync(access.signKeyPath) };
+      this.direct = FabricGatewayLedger.connect({ endpoint: access.endpoint, channel: access.channel, chaincode: config.chaincodeName, client: this.directClient, identity });
+    }
+  }
+
+  /** Whether blocks and events can be read (the access address is configured). */
+  get hasDirectAccess(): boolean {
+    return this.direct !== undefined;
   }
 
   private get target() {
@@ -157,32 +180,19 @@ export class TbaasLedger implements Ledger {
     return Buffer.from(r.TxResult ?? '', 'utf8');
   }
 
-  /**
-   * One block rebuilt from the API: every transaction's envelope from TransactionData, the data
-   * hash recomputed from them and the header hash checked against BlockHash, so a block that
-   * reaches the indexer is exactly the chain's.
-   */
-  async block(height: bigint): Promise<ChainBlock> {
+  /** One block's invocations from the cloud API, checked against the block's own listing. */
+  async invocationBlock(height: bigint): Promise<InvocationBlock> {
     const b = await this.api.call<FabricBlock>('DescribeFabricBlock', { ...this.target, BlockHeight: Number(height) });
     const list = [...(b.TransactionList ?? [])].sort((x, y) => x.TxIndex - y.TxIndex);
     // Concurrent lookups: the token bucket paces them, the order of the list is kept.
     const txs = await Promise.all(list.map((item) => this.api.call<FabricTransaction>('DescribeFabricTransaction', { ...this.target, TxId: item.TxId })));
-    const envelopes = txs.map(envelopeBytes);
-    const transactions = envelopes.map((env, i) => parseTransaction(env, txs[i].TxStatus)).filter((t): t is ChainTransaction => t !== undefined);
-    const dataHash = createHash('sha256').update(Buffer.concat(envelopes)).digest();
-    const header = new common.BlockHeader();
-    header.setNumber(Number(height));
-    header.setPreviousHash(Buffer.from(b.PreBlockHash ?? '', 'hex'));
-    header.setDataHash(dataHash);
-    const hash = blockHash(header);
-    if (hash !== b.BlockHash || list.length !== b.TxCount) {
-      throw new LedgerError('ERR_INTEGRITY', `block ${height}: the transactions TBaaS returned do not hash to BlockHash ${b.BlockHash}`);
-    }
-    return { number: height, hash, previousHash: b.PreBlockHash ?? '', dataHash: dataHash.toString('hex'), transactions };
+    checkBlockAnswers(height, { ...b, TransactionList: list }, txs);
+    const invocations = txs.map((tx, i) => invocationOf(tx, height, list[i].TxIndex)).filter((r): r is InvocationRecord => r !== undefined);
+    return { number: height, txCount: b.TxCount, invocations };
   }
 
   /** Whether DescribeFabricBlock knows this height yet. */
-  private async exists(height: bigint): Promise<boolean> {
+  async hasBlock(height: bigint): Promise<boolean> {
     try {
       await this.api.call('DescribeFabricBlock', { ...this.target, BlockHeight: Number(height) });
       return true;
@@ -196,20 +206,21 @@ export class TbaasLedger implements Ledger {
   async height(): Promise<bigint> {
     let lo = 0n;
     let hi = 1n;
-    while (await this.exists(hi - 1n)) {
+    while (await this.hasBlock(hi - 1n)) {
       lo = hi;
       hi *= 2n;
     }
     // Block lo - 1 exists (or lo is 0) and block hi - 1 does not.
     while (hi - lo > 1n) {
       const mid = (lo + hi) / 2n;
-      if (await this.exists(mid - 1n)) lo = mid;
+      if (await this.hasBlock(mid - 1n)) lo = mid;
       else hi = mid;
     }
     return lo;
   }
 
-  async blocks(startBlock?: bigint): Promise<EventStream<ChainBlock>> {
+  /** Invocations block by block from the cloud API, from `startBlock` (default: new ones), polling at the head. */
+  async invocations(startBlock?: bigint): Promise<EventStream<InvocationBlock>> {
     let next = startBlock ?? (await this.height());
     const state: { closed: boolean; wake?: () => void } = { closed: false };
     this.streams.add(state);
@@ -219,13 +230,13 @@ export class TbaasLedger implements Ledger {
       state.wake?.();
       this.streams.delete(state);
     };
-    const block = (height: bigint) => this.block(height);
+    const block = (height: bigint) => this.invocationBlock(height);
     return {
       close,
       async *[Symbol.asyncIterator]() {
         try {
           while (!state.closed) {
-            let b: ChainBlock;
+            let b: InvocationBlock;
             try {
               b = await block(next);
             } catch (e) {
@@ -246,12 +257,20 @@ export class TbaasLedger implements Ledger {
     };
   }
 
+  /** Blocks over Deliver from the access address; ERR_DIRECT_REQUIRED without one (the cloud API has no blocks to give). */
+  async blocks(startBlock?: bigint): Promise<EventStream<ChainBlock>> {
+    if (!this.direct) throw new LedgerError('ERR_DIRECT_REQUIRED', 'blocks and chaincode events need the TBaaS network\'s access address (`access` in the client file); the cloud API gives only the invocations');
+    return this.direct.blocks(startBlock);
+  }
+
   async chaincodeEvents(checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>> {
     return chaincodeEventsFromBlocks(await this.blocks(checkpoint?.blockNumber), this.config.chaincodeName, checkpoint);
   }
 
   close(): void {
     this.api.close();
+    this.direct?.close();
+    this.directClient?.close();
     for (const s of [...this.streams]) {
       s.closed = true;
       s.wake?.();

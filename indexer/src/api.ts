@@ -19,7 +19,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
 const CORE_ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain' },
+  { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address)' },
   { method: 'get', path: '/openapi.json', summary: 'This document' },
   { method: 'get', path: '/api/blocks', summary: 'Blocks, newest first (limit, offset)' },
   { method: 'get', path: '/api/blocks/{number}', summary: 'One block with its transactions' },
@@ -93,7 +93,14 @@ export interface AppOptions {
   apiKeys?: string[];
 }
 
-export function createApp(db: Db, status: () => { ready: boolean; next: bigint }, opts: AppOptions = {}): Koa {
+/** What /healthz reports: following the chain, the next block, and what is missing when the indexer runs degraded. */
+export interface IndexerStatus {
+  ready: boolean;
+  next: bigint;
+  degraded?: { reason: string; missing: string[] };
+}
+
+export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions = {}): Koa {
   const { ledger } = opts;
   const keyHashes = new Set((opts.apiKeys ?? []).map(sha256));
   const registeredApp = (authorization: string) => {
@@ -135,7 +142,8 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const chaincode = await chaincodeReady();
     const ready = s.ready && chaincode;
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next) };
+    // degraded: serving what its source gives, and saying what it cannot index
+    ctx.body = { status: !ready ? 'starting' : s.degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), ...s.degraded };
   });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi();

@@ -88,6 +88,13 @@ const MIGRATIONS: Migration[] = [
   `,
     backfill: V6_TABLES,
   },
+  `
+  -- chaincode calls as TBaaS's cloud API describes them (the indexer's only source without the access address)
+  CREATE TABLE invocations (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, chaincode TEXT NOT NULL, function TEXT NOT NULL,
+    args TEXT NOT NULL, status TEXT NOT NULL, sender TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (block, idx));
+  CREATE INDEX invocations_tx_id ON invocations (tx_id);
+  CREATE INDEX invocations_function ON invocations (function);
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

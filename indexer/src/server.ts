@@ -2,30 +2,55 @@
 import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
-import { ledgerFromConfig, TbaasLedger } from '@trace/client';
-import { createApp } from './api';
-import { openDb } from './db';
+import pino, { Logger } from 'pino';
+import { Ledger, ledgerFromConfig, TbaasLedger } from '@trace/client';
+import { createApp, IndexerStatus } from './api';
+import { Db, openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
-import { TbaasSource } from './tbaas-source';
+import { CLOUD_ONLY, FollowerOptions, InvocationFollower, TbaasSource } from './tbaas-source';
 import { ScanSender } from './scan-sender';
 
+/**
+ * What the indexer follows: blocks (gateway, or TBaaS's access address) into every table, or, on
+ * TBaaS with only the cloud API configured, the invocation records, reported degraded.
+ */
+function follow(db: Db, ledger: Ledger, log: Logger, follower?: FollowerOptions): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
+  if (ledger instanceof TbaasLedger && !ledger.hasDirectAccess) {
+    const invocations = new InvocationFollower(db, ledger, log, follower);
+    log.warn({ event: 'indexer.degraded', ...CLOUD_ONLY });
+    return { running: invocations.run(), stop: () => invocations.stop(), status: () => ({ ready: invocations.connected, next: invocations.next, degraded: CLOUD_ONLY }) };
+  }
+  const ingestor = new Ingestor(db, ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger), log, ledger.chaincodeName);
+  return { running: ingestor.run(), stop: () => ingestor.stop(), status: () => ({ ready: ingestor.connected, next: ingestor.next }) };
+}
 
 /**
  * Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API.
  * `connection` is a gateway connection file or a TBaaS client file (`"type": "tbaas"`).
  */
-export async function startIndexer(opts: { connection: string; db: string; host?: string; port?: number; msp?: string; user?: string; sendIntervalMs?: number; verifyPerMinute?: number }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
-  const log = pino({ base: { svc: 'indexer' } }, pino.destination(2));
+export async function startIndexer(opts: {
+  connection: string;
+  db: string;
+  host?: string;
+  port?: number;
+  msp?: string;
+  user?: string;
+  sendIntervalMs?: number;
+  verifyPerMinute?: number;
+  /** structured logger (default: pino to stderr) */
+  logger?: Logger;
+  /** backoff of the TBaaS cloud-only follower */
+  follower?: FollowerOptions;
+}): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+  const log = opts.logger ?? pino({ base: { svc: 'indexer' } }, pino.destination(2));
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
-  const source = ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger);
-  const ingestor = new Ingestor(db, source, log, ledger.chaincodeName);
-  const running = ingestor.run();
+  const following = follow(db, ledger, log, opts.follower);
+  const { running } = following;
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
   const sending = sender.run();
-  const app = createApp(db, () => ({ ready: ingestor.connected, next: ingestor.next }), {
+  const app = createApp(db, following.status, {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
     // registered apps' keys, from the environment so that they stay out of command lines and logs
@@ -41,7 +66,7 @@ export async function startIndexer(opts: { connection: string; db: string; host?
     server,
     port,
     stop: async () => {
-      ingestor.stop();
+      following.stop();
       sender.stop();
       // a batch being submitted gets a few seconds to commit and leave the queue (else it is sent
       // again after restart); then closing the transport ends whatever is still in flight

@@ -2,10 +2,15 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
+import * as grpc from '@grpc/grpc-js';
+import { connect, signers } from '@hyperledger/fabric-gateway';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, loadTbaasConfig, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet, TbaasEmulator } from '@trace/test-network';
-import { checkpoint, openDb } from '../src';
+import { RunningDevnet, startDevnet, TbaasEmulator, TlsCa, writeClientFile } from '@trace/test-network';
+import { checkpoint, invocationCheckpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
 
 /** The chaincode as TBaaS runs it: the Fabric 2.3 package (shim 2.3.0), built by package:tbaas --install. */
@@ -103,10 +108,12 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     expect(JSON.stringify(trace)).to.include('"tea_fresh_leaf_kg":1000');
   });
 
-  it('ends with the same database when the indexer is fed by the TBaaS source as by the gateway source', async () => {
+  /** The indexer account's client file: cloud API plus the access address, as the emulator's CLI writes it. */
+  const directFile = async () => (await writeClientFile(dir, account('indexer', ORGS.brand), emulator, { type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }, 'indexer')).file;
+
+  it('ends with the same database when the indexer is fed by TBaaS (cloud API + blocks over the access address) as by the gateway', async () => {
     const height = await ledgers[0].height();
-    const tbaasFile = join(dir, 'tbaas.json');
-    writeFileSync(tbaasFile, JSON.stringify({ type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }));
+    const tbaasFile = await directFile();
     const run = async (connection: string, db: string) => {
       const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
       for (let i = 0; i < 1200; i++) {
@@ -133,5 +140,102 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     expect((viaTbaas.prepare('SELECT COUNT(*) AS n FROM stage_records').get() as { n: number }).n).to.equal(10);
     viaTbaas.close();
     viaGateway.close();
+  });
+
+  it('refuses at the access address a client certificate from another CA, or none; a 2.3 peer there has no Gateway service', async () => {
+    const config = loadTbaasConfig(await directFile());
+    const access = config.access!;
+    const otherDir = mkdtempSync(join(tmpdir(), 'other-ca-'));
+    const other = await (await TlsCa.create('elsewhere')).client('intruder');
+    writeFileSync(join(otherDir, 'cert.pem'), other.certPem);
+    writeFileSync(join(otherDir, 'key.pem'), other.keyPem);
+    const firstBlock = async (ledger: TbaasLedger) => {
+      const stream = await ledger.blocks(0n);
+      try {
+        for await (const b of stream) return `block ${b.number}`;
+      } catch (e) {
+        return (e as { code?: number }).code;
+      } finally {
+        stream.close();
+        ledger.close();
+      }
+    };
+    expect(await firstBlock(new TbaasLedger({ ...config, access }))).to.equal('block 0');
+    expect(await firstBlock(new TbaasLedger({ ...config, access: { ...access, tlsCertPath: join(otherDir, 'cert.pem'), tlsKeyPath: join(otherDir, 'key.pem') } }))).to.equal(grpc.status.UNAVAILABLE);
+    // no client certificate at all, through the official client
+    const options = { 'grpc.ssl_target_name_override': access.serverName! };
+    const noCert = new grpc.Client(access.endpoint, grpc.credentials.createSsl(readFileSync(access.tlsCaCertPath)), options);
+    const identity = { mspId: access.mspId, credentials: readFileSync(access.signCertPath) };
+    const signer = signers.newPrivateKeySigner(createPrivateKey(readFileSync(access.signKeyPath)));
+    const refused = connect({ client: noCert, identity, signer });
+    const events = await refused.getNetwork(access.channel).getBlockEvents({ startBlock: 0n });
+    const code = await events[Symbol.asyncIterator]().next().then(() => 'delivered', (e: { code?: number }) => e.code);
+    events.close();
+    refused.close();
+    noCert.close();
+    expect(code).to.equal(grpc.status.UNAVAILABLE);
+    // with the right certificate the connection is up, and the Gateway service is not there (Fabric 2.3)
+    const mtls = new grpc.Client(access.endpoint, grpc.credentials.createSsl(readFileSync(access.tlsCaCertPath), readFileSync(access.tlsKeyPath), readFileSync(access.tlsCertPath)), options);
+    const gateway = connect({ client: mtls, identity, signer });
+    const evaluated = await gateway.getNetwork(access.channel).getContract('trace').evaluate('trace:getTask', { arguments: ['{}'] }).then(() => 'answered', (e: { code?: number }) => e.code);
+    gateway.close();
+    mtls.close();
+    expect(evaluated).to.equal(grpc.status.UNIMPLEMENTED);
+  });
+
+  it('on the cloud API alone: starts degraded saying what is missing, records the invocations through throttling, and backs off on a lasting fault instead of looping', async () => {
+    const height = await ledgers[0].height();
+    const cloudFile = join(dir, 'cloud-only.json');
+    // few quick retries inside the API client, so the follower's own backoff is what paces a lasting fault
+    writeFileSync(cloudFile, JSON.stringify({ type: 'tbaas', ...base, ...account('indexer', ORGS.brand), maxRetries: 3, backoffMs: 20 }));
+    const lines: { event?: string; tencentCode?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { event?: string }) });
+    const count = (event: string) => lines.filter((l) => l.event === event).length;
+    const dbPath = join(dir, 'cloud-only.sqlite');
+    const indexer = await startIndexer({ connection: cloudFile, db: dbPath, port: 0, sendIntervalMs: 60_000, logger, follower: { backoffMs: 100, maxBackoffMs: 400 } });
+    try {
+      const db = openDb(dbPath);
+      // another client of the same account drains its 20 requests/s while the indexer catches up
+      const hog = new TbaasLedger({ ...base, ...account('indexer', ORGS.brand), rateLimit: false, maxRetries: 0 });
+      for (let i = 0; i < 5; i++) await Promise.allSettled(Array.from({ length: 40 }, () => hog.api.call('DescribeFabricBlock', { ClusterId: base.clusterId, ChannelId: base.channelId, BlockHeight: 0 })));
+      hog.close();
+      expect(lines.some((l) => l.event === 'tbaas.retry' && l.tencentCode === 'RequestLimitExceeded')).to.equal(true);
+      for (let i = 0; i < 1200 && invocationCheckpoint(db) < height; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(invocationCheckpoint(db) >= height).to.equal(true);
+      const health = (await (await fetch(`http://127.0.0.1:${indexer.port}/healthz`)).json()) as Record<string, unknown>;
+      expect(health).to.deep.include({ status: 'degraded', chain: true, missing: ['blocks', 'events'] });
+      expect(health.reason).to.match(/access address/);
+      expect(count('indexer.degraded')).to.equal(1);
+      // every trace transaction the gateway-fed index has, with its block, position and status
+      const viaGateway = openDb(join(dir, 'gateway.sqlite'));
+      const expected = viaGateway.prepare("SELECT block, idx, tx_id, validation_code AS status FROM transactions WHERE chaincode = 'trace' ORDER BY block, idx").all();
+      viaGateway.close();
+      expect(db.prepare('SELECT block, idx, tx_id, status FROM invocations WHERE block < ? ORDER BY block, idx').all(Number(height))).to.deep.equal(expected);
+      const stages = db.prepare("SELECT args, sender FROM invocations WHERE function = 'trace:recordStage' AND block < ?").all(Number(height)) as { args: string; sender: string }[];
+      expect(stages).to.have.length(10);
+      expect(stages.map((r) => (JSON.parse((JSON.parse(r.args) as string[])[0]) as { taskId: string }).taskId)).to.deep.equal(Array(10).fill('tbaas-lot-1'));
+      expect(new Set(stages.map((r) => r.sender))).to.deep.equal(new Set([ORGS.farm, ORGS.factory, ORGS.retail]));
+      expect((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).to.equal(0);
+
+      // a lasting fault: one log line, attempts spaced by a growing wait (a loop would make hundreds)
+      const before = emulator.requests;
+      const [failed, resumed] = [count('indexer.invocations_failed'), count('indexer.invocations_resumed')];
+      emulator.failNext(100_000, 503);
+      await new Promise((r) => setTimeout(r, 3000));
+      const during = emulator.requests - before;
+      emulator.failNext(0);
+      expect(during).to.be.within(4, 60);
+      expect(count('indexer.invocations_failed')).to.equal(failed + 1);
+      const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM invocations').get() as { n: number }).n;
+      const recorded = rows();
+      await clients.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode())] });
+      for (let i = 0; i < 100 && rows() === recorded; i++) await new Promise((res) => setTimeout(res, 100));
+      expect(rows()).to.equal(recorded + 1);
+      expect(count('indexer.invocations_resumed')).to.equal(resumed + 1);
+      db.close();
+    } finally {
+      emulator.failNext(0);
+      await indexer.stop();
+    }
   });
 });

@@ -88,7 +88,17 @@ async function sensors(devices) {
   chart('sensors').setOption({ tooltip: { trigger: 'axis' }, legend: { type: 'scroll' }, grid: { left: 40, right: 16, top: 40, bottom: 28 }, xAxis: { type: 'time' }, yAxis: { type: 'value', scale: true }, series }, { replaceMerge: ['series'] });
 }
 
+/** Says on the page what /healthz says the indexer cannot index (e.g. TBaaS events without the access address). */
+async function health() {
+  const h = await (await fetch('/healthz')).json();
+  const notice = document.getElementById('health-notice');
+  notice.dataset.status = h.status;
+  notice.hidden = h.status !== 'degraded';
+  document.getElementById('health-reason').textContent = h.status === 'degraded' ? `缺少 ${(h.missing || []).join('、')}：${h.reason}` : '';
+}
+
 async function refresh() {
+  await health();
   const [stats, tp, lotRows, regionRows, alertStats, latest, devices] = await Promise.all([
     api('/api/stats'),
     api('/api/stats/throughput?minutes=60'),

@@ -2,5 +2,7 @@ export { Devnet, DevnetOptions, ConnectionProfile } from './devnet/network';
 export { CertificateAuthority, IdentityFiles, IssueOptions } from './devnet/crypto/ca';
 export { signMessage, toHighS, toLowS, verifyMessage, sha256 } from './devnet/crypto/ecdsa';
 export { startDevnet, RunningDevnet, findPids } from './devnet/spawn';
-export { TbaasEmulator, EmulatorAccount, EmulatorOptions } from './tbaas/emulator';
+export { TbaasEmulator, EmulatorAccount, EmulatorOptions, AccessAddress, UserCredentials } from './tbaas/emulator';
+export { TlsCa, TlsPair } from './tbaas/tls-ca';
 export { verifyTc3, tc3Signature } from './tbaas/tc3';
+export { writeClientFile } from './tbaas/client-file';

@@ -119,4 +119,30 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
     emulator.failNext(1, 500);
     expect((await fetch(url, { method: 'POST', body: '{}' })).status).to.equal(500);
   });
+
+  it('answers DescribeFabricBlock and DescribeFabricTransaction with exactly the documented fields, TransactionData the proto JSON of the invocation spec', async () => {
+    const r = await post({ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'put', FuncParam: ['doc-key', 'doc-value'] }, { action: 'InvokeFabricChaincode' });
+    const txId = r.json.Response.TxId as string;
+    expect(r.json.Response.TxStatus).to.equal('VALID');
+    const tx = (await post({ ...target(), TxId: txId }, { action: 'DescribeFabricTransaction' })).json.Response;
+    expect(Object.keys(tx).sort()).to.deep.equal(['BlockHeight', 'ChaincodeName', 'CreateTime', 'JoinOrgList', 'RequestId', 'Sender', 'TransactionData', 'TxHash', 'TxId', 'TxStatus']);
+    expect(tx).to.deep.include({ TxId: txId, TxStatus: 'VALID', Sender: 'Org1MSP', ChaincodeName: devnet.profile.chaincode });
+    expect(tx.TxHash).to.match(/^[0-9a-f]{64}$/);
+    expect(tx.CreateTime).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect((tx.JoinOrgList as string[]).length).to.be.greaterThan(0);
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    expect(JSON.parse(Buffer.from(tx.TransactionData as string, 'base64').toString('utf8'))).to.deep.equal({
+      chaincode_spec: { type: 'NODE', chaincode_id: { name: devnet.profile.chaincode }, input: { args: [b64('put'), b64('doc-key'), b64('doc-value')], decorations: {}, is_init: false }, timeout: 0 },
+    });
+    const block = (await post({ ...target(), BlockHeight: tx.BlockHeight })).json.Response;
+    expect(Object.keys(block).sort()).to.deep.equal(['BlockHash', 'BlockHeight', 'CreateTimestamp', 'PreBlockHash', 'ProposerOrg', 'RequestId', 'TransactionList', 'TxCount']);
+    const list = block.TransactionList as Record<string, unknown>[];
+    expect(block.TxCount).to.equal(list.length);
+    expect(Object.keys(list[0]).sort()).to.deep.equal(['BlockHeight', 'ChaincodeName', 'CreateTime', 'Sender', 'TxId', 'TxIndex']);
+    expect(list.find((t) => t.TxId === txId)).to.deep.include({ BlockHeight: tx.BlockHeight, Sender: 'Org1MSP', ChaincodeName: devnet.profile.chaincode });
+    // the genesis block's config transaction has no invocation spec
+    const genesis = (await post({ ...target(), BlockHeight: 0 })).json.Response;
+    const config = (await post({ ...target(), TxId: (genesis.TransactionList as { TxId: string }[])[0].TxId }, { action: 'DescribeFabricTransaction' })).json.Response;
+    expect([config.ChaincodeName, Buffer.from(config.TransactionData as string, 'base64').toString()]).to.deep.equal(['', '{}']);
+  });
 });

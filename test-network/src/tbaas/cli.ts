@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ConnectionProfile } from '../devnet/network';
+import { writeClientFile } from './client-file';
 import { EmulatorAccount, TbaasEmulator } from './emulator';
 
-const USAGE = `usage: tbaas-emulator [--connection .devnet/connection.json] [--port 0] [--region ap-guangzhou]
+const USAGE = `usage: tbaas-emulator [--connection .devnet/connection.json] [--port 0] [--access-port 0] [--region ap-guangzhou]
   Serves the TBaaS cloud API (InvokeFabricChaincode, QueryFabricChaincode, DescribeFabricBlock,
-  DescribeFabricTransaction) on 127.0.0.1 over a running devnet (npm start). Each org of the devnet
-  gets a fresh SecretId/SecretKey; a client file per org is written beside the connection file
-  (tbaas-<MSP>.json, mode 0600) for \`trace … --connection .devnet/tbaas-Org1MSP.json\`.`;
+  DescribeFabricTransaction) on 127.0.0.1 over a running devnet (npm start), and the network's
+  access address (mutual TLS, Deliver only, as a Fabric 2.3 peer). Each org of the devnet gets a
+  fresh SecretId/SecretKey and the user certificates a console's 证书管理 issues; a client file per
+  org is written beside the connection file (tbaas-<MSP>.json, mode 0600, certificates under
+  tbaas-<MSP>/) for \`trace … --connection .devnet/tbaas-Org1MSP.json\`. Drop its "access" object
+  to run the indexer on the cloud API alone.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, port: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, port: { type: 'string' }, 'access-port': { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -28,15 +32,12 @@ async function main(): Promise<void> {
     secretKey: randomBytes(24).toString('base64url'),
   }));
   const logger = pino({ base: { svc: 'tbaas-emulator' } }, pino.destination(2));
-  const emulator = new TbaasEmulator({ profile, accounts, regions: [region], logger });
+  const emulator = new TbaasEmulator({ profile, accounts, regions: [region], logger, accessPort: Number(values['access-port'] ?? 0) });
   const endpoint = await emulator.start(Number(values.port ?? 0));
-  const files = accounts.map((a) => {
-    const file = join(dirname(connection), `tbaas-${a.mspId}.json`);
-    const config = { type: 'tbaas', secretId: a.secretId, secretKey: a.secretKey, region, clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: profile.chaincode, endpoint, protocol: 'http://' };
-    writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
-    return { ...a, file };
-  });
+  const { access } = emulator;
+  const files = await Promise.all(accounts.map((a) => writeClientFile(dirname(connection), a, emulator, { type: 'tbaas', secretId: a.secretId, secretKey: a.secretKey, region, clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: profile.chaincode, endpoint, protocol: 'http://' })));
   console.log(`TBaaS emulator on http://${endpoint} over the devnet at ${profile.gatewayEndpoint}
+  access       ${access.endpoint} (mutual TLS, server name ${access.serverName}, channel ${access.channel})
   endpoint     ${endpoint} (protocol http://; the SDK signs for the service '${endpoint.split('.')[0]}', the host's first label)
   region       ${region}
   ClusterId    ${emulator.clusterId}

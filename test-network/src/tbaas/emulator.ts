@@ -1,14 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, signers } from '@hyperledger/fabric-gateway';
-import { common, msp } from '@hyperledger/fabric-protos';
-import { createPrivateKey, randomUUID } from 'node:crypto';
+import { msp } from '@hyperledger/fabric-protos';
+import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import { dirname } from 'node:path';
+import pino, { Logger } from 'pino';
+import { CertificateAuthority } from '../devnet/crypto/ca';
+import { MspRegistry } from '../devnet/crypto/msp';
 import { dataHash, headerHash } from '../devnet/ledger/blockhash';
-import { codeName, parseEnvelope, ParsedTx } from '../devnet/ledger/transaction';
+import { codeName, parseEnvelope } from '../devnet/ledger/transaction';
 import { ConnectionProfile } from '../devnet/network';
+import { startAccessAddress } from './access-address';
+import { BlockMirror } from './block-mirror';
+import { invocationSpec, invocationSpecJson } from './invocation-spec';
 import { verifyTc3 } from './tc3';
+import { TlsCa, TlsPair } from './tls-ca';
 
 export const API_VERSION = '2018-04-16';
 const ACTIONS = ['InvokeFabricChaincode', 'QueryFabricChaincode', 'DescribeFabricBlock', 'DescribeFabricTransaction'] as const;
@@ -34,7 +41,28 @@ export interface EmulatorOptions {
   regions?: string[];
   /** requests a second per SecretId, as TBaaS limits each action (default 20) */
   rateLimit?: number;
+  /** port of the access address (default: any free one) */
+  accessPort?: number;
   logger?: Logger;
+}
+
+/** Where and how a user reaches the network directly, as the TBaaS console shows it. */
+export interface AccessAddress {
+  /** host:port of the mTLS gRPC listener */
+  endpoint: string;
+  /** the name in the server certificate (for the TLS server name override) */
+  serverName: string;
+  /** the network's TLS CA certificate (PEM) */
+  tlsCaPem: string;
+  /** the Fabric channel name the peer serves (the cloud API calls it channel-<name>) */
+  channel: string;
+}
+
+/** What a console's 证书管理 issues one org's user: a signing identity of the org and a TLS client pair. */
+export interface UserCredentials {
+  mspId: string;
+  sign: TlsPair;
+  tls: TlsPair;
 }
 
 class Failure extends Error {
@@ -44,14 +72,6 @@ class Failure extends Error {
   ) {
     super(message);
   }
-}
-
-interface StoredTx {
-  block: number;
-  index: number;
-  envelope: Uint8Array;
-  parsed?: ParsedTx;
-  status: string;
 }
 
 function mspOf(creator: Uint8Array | undefined): string {
@@ -70,8 +90,10 @@ const timeText = (seconds: number) => new Date(seconds * 1000).toISOString().rep
  * The TBaaS cloud API (Fabric 2.3 actions of version 2018-04-16) over a running devnet: each
  * SecretId is one org's account whose calls are signed with that org's devnet identity through the
  * Fabric Gateway; blocks are followed from the devnet into memory to answer DescribeFabricBlock and
- * DescribeFabricTransaction. Requests are verified like the cloud (TC3-HMAC-SHA256, 5-minute window,
- * 20 requests/s per SecretId) and answered with Tencent's envelopes.
+ * DescribeFabricTransaction with the fields Tencent documents, and nothing else. Requests are
+ * verified like the cloud (TC3-HMAC-SHA256, 5-minute window, 20 requests/s per SecretId) and
+ * answered with Tencent's envelopes. Beside the cloud API it serves the network's access address
+ * (mutual TLS, Deliver only, as a Fabric 2.3 peer) and issues the users' certificates for it.
  */
 export class TbaasEmulator {
   readonly clusterId: string;
@@ -84,18 +106,24 @@ export class TbaasEmulator {
   private readonly gateways = new Map<string, Gateway>();
   private readonly accounts = new Map<string, EmulatorAccount>();
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
-  private readonly blocks: common.Block[] = [];
-  private readonly txs = new Map<string, StoredTx>();
-  private readonly blockWaiters: (() => void)[] = [];
+  private readonly mirror: BlockMirror;
+  private readonly log: Logger;
   private follower?: { close(): void };
   private faults: number[] = [];
+  private tlsCa?: TlsCa;
+  private accessAddress?: AccessAddress & { stop(): void };
+  private readonly users = new Map<string, Promise<UserCredentials>>();
   /** requests received, faults included (test hook) */
   requests = 0;
+  /** test hook: rewrites a successful answer before it is sent (a cloud that misreports) */
+  rewrite?: (action: string, response: Record<string, unknown>) => Record<string, unknown>;
 
   constructor(private readonly opts: EmulatorOptions) {
     this.clusterId = opts.clusterId ?? 'fabric-devnet';
     this.channelId = opts.channelId ?? `channel-${opts.profile.channel}`;
     this.regions = opts.regions ?? ['ap-guangzhou', 'ap-hongkong'];
+    this.mirror = new BlockMirror(opts.profile.channel);
+    this.log = opts.logger ?? pino({ level: 'silent' });
     this.client = new grpc.Client(opts.profile.gatewayEndpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
     for (const a of opts.accounts) {
       const user = opts.profile.orgs[a.mspId]?.users[a.user ?? 'User1'];
@@ -117,53 +145,75 @@ export class TbaasEmulator {
     this.faults = Array<number>(count).fill(status);
   }
 
-  /** Listens once the genesis block is in, so every block the devnet has is served; returns host:port. */
+  /**
+   * Listens once the genesis block is in, so every block the devnet has is served: the cloud API
+   * (returns its host:port) and the access address (see `access`).
+   */
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     await this.follow();
-    await this.waitForBlock(0);
+    await this.mirror.waitForBlock(0);
+    this.tlsCa = await TlsCa.create(`${this.clusterId}.tbaas`);
+    const serverName = `peer0.${this.clusterId}.tbaas`;
+    const msps = new MspRegistry();
+    for (const [mspId, org] of Object.entries(this.opts.profile.orgs)) msps.addOrg(mspId, readFileSync(org.caCert, 'utf8'));
+    const listener = await startAccessAddress({ chain: this.mirror, msps, tlsCaPem: this.tlsCa.certPem, server: await this.tlsCa.server([serverName, 'localhost', host]), log: this.log, host, port: this.opts.accessPort });
+    this.accessAddress = { ...listener, serverName, tlsCaPem: this.tlsCa.certPem, channel: this.opts.profile.channel };
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(port, host, r));
     return `${host}:${(this.server.address() as { port: number }).port}`;
   }
 
+  /** The access address (after start). */
+  get access(): AccessAddress {
+    if (!this.accessAddress) throw new Error('the emulator is not started');
+    const { endpoint, serverName, tlsCaPem, channel } = this.accessAddress;
+    return { endpoint, serverName, tlsCaPem, channel };
+  }
+
+  /**
+   * The certificates the console issues an account's org for the direct connection (once per org):
+   * a signing certificate from the org's CA (the devnet's, files under its crypto/<msp>/users/tbaas-user)
+   * and a TLS client certificate from the network's TLS CA.
+   */
+  userCredentials(secretId: string): Promise<UserCredentials> {
+    const account = this.accounts.get(secretId);
+    if (!account || !this.tlsCa) throw new Error(account ? 'the emulator is not started' : 'unknown SecretId');
+    const { mspId } = account;
+    let issued = this.users.get(mspId);
+    if (!issued) {
+      const tlsCa = this.tlsCa;
+      issued = (async () => {
+        const caCert = this.opts.profile.orgs[mspId].caCert;
+        const org = /^O=(.*)$/m.exec(new X509Certificate(readFileSync(caCert)).subject)?.[1] ?? mspId;
+        const ca = await CertificateAuthority.open(dirname(dirname(caCert)), mspId, org);
+        const files = await ca.issue('tbaas-user', { ou: 'client' });
+        return { mspId, sign: { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8') }, tls: await tlsCa.client(`tbaas-user.${mspId}`) };
+      })();
+      this.users.set(mspId, issued);
+    }
+    return issued;
+  }
+
   async stop(): Promise<void> {
     this.follower?.close();
+    this.accessAddress?.stop();
     await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
     this.gateways.forEach((g) => g.close());
     this.client.close();
   }
 
-  /** Follows the devnet's blocks from genesis, indexing each transaction by id. */
+  /** Follows the devnet's blocks from genesis into the mirror. */
   private async follow(): Promise<void> {
     const gateway = this.gateways.values().next().value as Gateway;
     const events = await gateway.getNetwork(this.opts.profile.channel).getBlockEvents({ startBlock: 0n });
     this.follower = events;
     void (async () => {
       try {
-        for await (const block of events) this.addBlock(block);
+        for await (const block of events) this.mirror.add(block);
       } catch (e) {
-        this.opts.logger?.error({ event: 'tbaas.follow_failed', err: (e as Error).message });
+        this.log.error({ event: 'tbaas.follow_failed', err: (e as Error).message });
       }
     })();
-  }
-
-  private addBlock(block: common.Block): void {
-    const number = this.blocks.length;
-    const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array(0);
-    block
-      .getData()!
-      .getDataList_asU8()
-      .forEach((envelope, index) => {
-        const r = parseEnvelope(envelope);
-        // A later duplicate of a tx id keeps the first (valid) one, as the ledger's tx index does.
-        if (r.txId && !this.txs.has(r.txId)) this.txs.set(r.txId, { block: number, index, envelope, parsed: r.tx, status: codeName(filter[index] ?? 254) });
-      });
-    this.blocks.push(block);
-    this.blockWaiters.splice(0).forEach((w) => w());
-  }
-
-  private async waitForBlock(number: number): Promise<void> {
-    while (this.blocks.length <= number) await new Promise<void>((r) => this.blockWaiters.push(r));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,11 +229,11 @@ export class TbaasEmulator {
       answer = await this.answer(req);
     } catch (e) {
       const f = e instanceof Failure ? e : new Failure('InternalError', 'internal error');
-      if (!(e instanceof Failure)) this.opts.logger?.error({ event: 'tbaas.internal_error', requestId, err: (e as Error).message });
+      if (!(e instanceof Failure)) this.log.error({ event: 'tbaas.internal_error', requestId, err: (e as Error).message });
       answer = { Error: { Code: f.code, Message: f.message } };
     }
     const body = JSON.stringify({ Response: { ...answer, RequestId: requestId } });
-    this.opts.logger?.debug({ event: 'tbaas.request', requestId, action: req.headers['x-tc-action'], error: (answer as { Error?: { Code: string } }).Error?.Code });
+    this.log.debug({ event: 'tbaas.request', requestId, action: req.headers['x-tc-action'], error: (answer as { Error?: { Code: string } }).Error?.Code });
     res.writeHead(200, { 'content-type': 'application/json', 'x-tc-requestid': requestId }).end(body);
   }
 
@@ -207,7 +257,8 @@ export class TbaasEmulator {
       throw new Failure('InvalidParameter', 'The request body is not a JSON object.');
     }
     this.checkTarget(params);
-    return this.run(action as Action, params, auth.secretId);
+    const answer = await this.run(action as Action, params, auth.secretId);
+    return this.rewrite ? this.rewrite(action, answer) : answer;
   }
 
   /** A token bucket per SecretId: `rateLimit` tokens a second, bursts up to the same number. */
@@ -229,7 +280,7 @@ export class TbaasEmulator {
     if (p.ChannelId !== this.channelId) throw new Failure('ResourceNotFound', `The channel ${String(p.ChannelId).slice(0, 64)} does not exist.`);
   }
 
-  private async run(action: Action, p: Record<string, unknown>, secretId: string): Promise<object> {
+  private async run(action: Action, p: Record<string, unknown>, secretId: string): Promise<Record<string, unknown>> {
     switch (action) {
       case 'InvokeFabricChaincode':
         return this.invoke(p, secretId);
@@ -255,7 +306,7 @@ export class TbaasEmulator {
     return this.gateways.get(secretId)!.getNetwork(this.opts.profile.channel).getContract(this.opts.profile.chaincode);
   }
 
-  private async invoke(p: Record<string, unknown>, secretId: string): Promise<object> {
+  private async invoke(p: Record<string, unknown>, secretId: string): Promise<Record<string, unknown>> {
     const { name, args } = this.chaincodeCall(p);
     if (p.WithAsyncResult !== undefined && typeof p.WithAsyncResult !== 'boolean') throw new Failure('InvalidParameter', 'WithAsyncResult must be a boolean.');
     const proposal = this.contract(secretId).newProposal(name, { arguments: args });
@@ -268,11 +319,11 @@ export class TbaasEmulator {
     }
     if (p.WithAsyncResult) return { TxId: tx.getTransactionId(), TxStatus: '', TxResult: '' };
     const status = await commit.getStatus();
-    await this.waitForBlock(Number(status.blockNumber));
+    await this.mirror.waitForBlock(Number(status.blockNumber));
     return { TxId: tx.getTransactionId(), TxStatus: codeName(status.code), TxResult: Buffer.from(tx.getResult()).toString('utf8') };
   }
 
-  private async query(p: Record<string, unknown>, secretId: string): Promise<object> {
+  private async query(p: Record<string, unknown>, secretId: string): Promise<Record<string, unknown>> {
     const { name, args } = this.chaincodeCall(p);
     const proposal = this.contract(secretId).newProposal(name, { arguments: args });
     try {
@@ -283,11 +334,12 @@ export class TbaasEmulator {
     }
   }
 
-  private describeBlock(p: Record<string, unknown>): object {
+  /** DescribeFabricBlock's documented output: BlockHeight, BlockHash, PreBlockHash, TxCount, TransactionList, CreateTimestamp, ProposerOrg. */
+  private describeBlock(p: Record<string, unknown>): Record<string, unknown> {
     const height = p.BlockHeight;
     if (typeof height !== 'number' || !Number.isSafeInteger(height) || height < 0) throw new Failure('InvalidParameter', 'BlockHeight must be a non-negative integer.');
-    const block = this.blocks[height];
-    if (!block) throw new Failure('ResourceNotFound', `The block ${height} does not exist.`);
+    if (height >= this.mirror.height) throw new Failure('ResourceNotFound', `The block ${height} does not exist.`);
+    const block = this.mirror.block(height);
     const header = block.getHeader()!;
     const envelopes = block.getData()!.getDataList_asU8();
     const list = envelopes.map((env, index) => {
@@ -305,25 +357,28 @@ export class TbaasEmulator {
     };
   }
 
-  private describeTransaction(p: Record<string, unknown>): object {
+  /**
+   * DescribeFabricTransaction's documented output: TxId, TxHash, TxStatus, JoinOrgList, Sender,
+   * CreateTime, BlockHeight, ChaincodeName and TransactionData, base64 of the proto JSON of the
+   * transaction's ChaincodeInvocationSpec (the call and its arguments: no envelope, signature,
+   * read/write set or event).
+   */
+  private describeTransaction(p: Record<string, unknown>): Record<string, unknown> {
     if (typeof p.TxId !== 'string' || !/^[0-9a-f]{1,128}$/.test(p.TxId)) throw new Failure('InvalidParameter', 'TxId must be a transaction id.');
-    const tx = this.txs.get(p.TxId);
+    const tx = this.mirror.tx(p.TxId);
     if (!tx) throw new Failure('ResourceNotFound', `The transaction ${p.TxId} does not exist.`);
-    const env = common.Envelope.deserializeBinary(tx.envelope);
-    // TBaaS documents TransactionData as base64 of a JSON text; we render the envelope in the
-    // proto3 JSON mapping (bytes as base64), the form the client reads.
-    const data = JSON.stringify({ payload: Buffer.from(env.getPayload_asU8()).toString('base64'), signature: Buffer.from(env.getSignature_asU8()).toString('base64') });
+    const spec = tx.parsed ? invocationSpec(tx.parsed.payloadBytes) : undefined;
     const endorsers = (tx.parsed?.endorser?.endorsements ?? []).map((e) => mspOf(e.getEndorser_asU8()));
     return {
       TxId: p.TxId,
       TxHash: dataHash([tx.envelope]).toString('hex'),
-      TxStatus: tx.status,
+      TxStatus: codeName(tx.code),
       JoinOrgList: [...new Set(endorsers)],
       Sender: mspOf(tx.parsed?.creator),
       CreateTime: timeText(tx.parsed?.seconds ?? 0),
       BlockHeight: tx.block,
       ChaincodeName: tx.parsed?.endorser?.chaincodeName ?? '',
-      TransactionData: Buffer.from(data).toString('base64'),
+      TransactionData: Buffer.from(JSON.stringify(invocationSpecJson(spec))).toString('base64'),
     };
   }
 }

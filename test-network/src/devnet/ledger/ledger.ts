@@ -432,7 +432,7 @@ export class Ledger extends EventEmitter {
   }
 }
 
-function summarize(tx: ParsedTx | undefined, code: TxCodeValue): TxSummary {
+export function summarize(tx: ParsedTx | undefined, code: TxCodeValue): TxSummary {
   return { txId: tx?.txId ?? '', type: tx?.type ?? -1, code, event: tx?.endorser?.event };
 }
 

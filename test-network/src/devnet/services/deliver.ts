@@ -12,8 +12,11 @@ const Status = common.Status;
 type StatusCode = common.StatusMap[keyof common.StatusMap];
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
+/** What Deliver reads from a channel's chain: the devnet's ledger, or a copy of its blocks (the TBaaS emulator's). */
+export type DeliverLedger = Pick<Ledger, 'channelId' | 'height' | 'block' | 'summary' | 'waitForBlock'>;
+
 /** protos.Deliver: Deliver, DeliverFiltered and DeliverWithPrivateData, with peer semantics. */
-export function deliverService(ledger: Ledger, msps: MspRegistry, log: Logger): UntypedServiceImplementation {
+export function deliverService(ledger: DeliverLedger, msps: MspRegistry, log: Logger): UntypedServiceImplementation {
   function filtered(n: number): peer.FilteredBlock {
     const fb = new peer.FilteredBlock();
     fb.setChannelId(ledger.channelId);
