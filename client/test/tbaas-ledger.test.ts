@@ -32,12 +32,12 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
 
   before(async () => {
     devnet = await startDevnet(['--block-timeout', '20']);
-    emulator = new TbaasEmulator({ profile: devnet.profile, accounts: [ORG1, ORG2] });
+    emulator = new TbaasEmulator({ devnet: devnet, accounts: [ORG1, ORG2] });
     const endpoint = await emulator.start();
-    config = { ...ORG1, region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: devnet.profile.chaincode, endpoint, protocol: 'http://', pollIntervalMs: 50, backoffMs: 50 };
+    config = { ...ORG1, region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: devnet.chaincode, endpoint, protocol: 'http://', pollIntervalMs: 50, backoffMs: 50 };
     ledger = tbaas();
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
-    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: devnet.profile.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+    const user = devnet.user('Org1MSP', 'User1');
+    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: devnet.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
   });
 
   after(async () => {

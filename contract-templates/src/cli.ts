@@ -5,7 +5,7 @@ import { ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage } from './loader';
 import { templates } from './index';
 
-const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
+const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
   defines the template's items, forms, stages and template version on chain (caller needs the brand or operator role);
   --connection may name a TBaaS client file ("type": "tbaas") to load through the TBaaS cloud API`;
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const ledger = ledgerFromConfig(resolve(values.connection ?? '.devnet/connection.json'), { msp: values.msp, user: values.user ?? 'Admin' });
+  const ledger = ledgerFromConfig(resolve(values.connection ?? '.devnet/connection-org1.json'), { msp: values.msp, user: values.user ?? 'Admin' });
   try {
     const client = new TraceChainClient(ledger);
     for (const name of names) {

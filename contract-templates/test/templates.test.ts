@@ -37,8 +37,8 @@ describe('industry templates', () => {
 
     before(async () => {
       devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1']);
-      const admin = devnet.profile.orgs.Org1MSP.users.Admin;
-      ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', admin.certPath, admin.keyPath) });
+      const admin = devnet.user('Org1MSP', 'Admin');
+      ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', admin.certPath, admin.keyPath) });
       client = new TraceChainClient(ledger);
       await client.consortium.bootstrap({ consortium: 'templates', name: 'Brand', roles: ['brand'] });
     });

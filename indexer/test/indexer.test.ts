@@ -29,8 +29,8 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
 
   before(async () => {
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    const u = devnet.user('Org1MSP', 'User1');
+    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
     c = new TraceChainClient(ledger);
     await c.consortium.bootstrap({ consortium: 'idx', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
     await c.consortium.addMember({ mspId: 'Org2MSP', name: 'Partner', roles: ['producer'] });
@@ -45,7 +45,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await c.devices.registerDevice({ deviceId: 'd1', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 25 } } });
     lastTx = (await c.ledger.submit('devices:submitReadings', JSON.stringify(signReadings(privateKey, { deviceId: 'd1', seq: 1, readings: [{ at: at(12), metric: 'storage_temp_c', value: 30, unit: '°C' }] })))).transactionId;
-    indexer = await startIndexer({ connection: join(devnet.dataDir, 'connection.json'), db: join(dir, 'live.sqlite'), port: 0 });
+    indexer = await startIndexer({ connection: devnet.connection, db: join(dir, 'live.sqlite'), port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     for (let i = 0; i < 200; i++) {
       const r = await fetch(`${base}/api/transactions/${lastTx}`);

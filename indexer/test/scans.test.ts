@@ -34,8 +34,8 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
 
   before(async () => {
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    const u = devnet.user('Org1MSP', 'User1');
+    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
     c = new TraceChainClient(ledger);
     await c.consortium.bootstrap({ consortium: 'scan', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
     await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
@@ -51,7 +51,7 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
   });
 
   it('answers at once with the indexed verdict and pending scans; a queued scan survives a SIGKILL and reaches the chain after restart', async () => {
-    const args = ['--connection', join(devnet.dataDir, 'connection.json'), '--db', join(dir, 'idx.sqlite')];
+    const args = ['--connection', devnet.connection, '--db', join(dir, 'idx.sqlite')];
     // First run: never sends, so the accepted scan is only in the queue when the process dies.
     const first = await runIndexer([...args, '--send-interval', '3600000']);
     const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -74,7 +74,7 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
 
   before(async () => {
     devnet = await startDevnet();
-    emulator = new TbaasEmulator({ profile: devnet.profile, accounts: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, mspId: 'Org1MSP' }] });
+    emulator = new TbaasEmulator({ devnet: devnet, accounts: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, mspId: 'Org1MSP' }] });
     host = await emulator.start();
     url = `http://${host}/`;
   });
@@ -108,8 +108,8 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
       ['not json', {}, 'InvalidParameter'],
       [{ ...target(), ClusterId: 'fabric-x', BlockHeight: 0 }, {}, 'ResourceNotFound'],
       [{ ...target(), TxId: 'ab' }, { action: 'DescribeFabricTransaction' }, 'ResourceNotFound'],
-      [{ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'fail', FuncParam: ['[ERR_STATE] no'] }, { action: 'QueryFabricChaincode' }, 'FailedOperation'],
-      [{ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'put', FuncParam: [1] }, { action: 'InvokeFabricChaincode' }, 'InvalidParameter'],
+      [{ ...target(), ChaincodeName: devnet.chaincode, FuncName: 'fail', FuncParam: ['[ERR_STATE] no'] }, { action: 'QueryFabricChaincode' }, 'FailedOperation'],
+      [{ ...target(), ChaincodeName: devnet.chaincode, FuncName: 'put', FuncParam: [1] }, { action: 'InvokeFabricChaincode' }, 'InvalidParameter'],
     ];
     for (const [payload, opts, expected] of cases) {
       const r = await post(payload, opts);

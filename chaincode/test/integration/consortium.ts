@@ -39,8 +39,8 @@ export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<T
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
       const mspId = ORGS[name];
-      const user = devnet.profile.orgs[mspId].users.User1;
-      const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+      const user = devnet.user(mspId, 'User1');
+      const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
       ledgers.push(ledger);
       return [name, new TraceChainClient(ledger)];
     }),

@@ -1,47 +1,48 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConnectionProfile } from '../devnet/network';
+import { devnetAccess } from '../devnet/layout';
 import { EmulatorAccount, TbaasEmulator } from './emulator';
 
-const USAGE = `usage: tbaas-emulator [--connection .devnet/connection.json] [--port 0] [--region ap-guangzhou]
+const USAGE = `usage: tbaas-emulator [--data .devnet] [--port 0] [--region ap-guangzhou]
   Serves the TBaaS cloud API (InvokeFabricChaincode, QueryFabricChaincode, DescribeFabricBlock,
-  DescribeFabricTransaction) on 127.0.0.1 over a running devnet (npm start). Each org of the devnet
-  gets a fresh SecretId/SecretKey; a client file per org is written beside the connection file
-  (tbaas-<MSP>.json, mode 0600) for \`trace … --connection .devnet/tbaas-Org1MSP.json\`.`;
+  DescribeFabricTransaction) on 127.0.0.1 over the running devnet of that data directory (npm start),
+  with or without TLS. Each org of the devnet gets a fresh SecretId/SecretKey; a client file per org
+  is written in the data directory (tbaas-<MSP>.json, mode 0600) for
+  \`trace … --connection .devnet/tbaas-Org1MSP.json\`.`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, port: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' }, region: { type: 'string' }, help: { type: 'boolean' } } });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  const connection = resolve(values.connection ?? '.devnet/connection.json');
-  const profile = JSON.parse(readFileSync(connection, 'utf8')) as ConnectionProfile;
+  const dataDir = resolve(values.data ?? '.devnet');
+  const devnet = devnetAccess(dataDir);
   const region = values.region ?? 'ap-guangzhou';
-  const accounts: EmulatorAccount[] = Object.keys(profile.orgs).map((mspId) => ({
+  const accounts: EmulatorAccount[] = devnet.orgs.map((mspId) => ({
     mspId,
     secretId: `AKID${randomBytes(16).toString('hex')}`,
     secretKey: randomBytes(24).toString('base64url'),
   }));
   const logger = pino({ base: { svc: 'tbaas-emulator' } }, pino.destination(2));
-  const emulator = new TbaasEmulator({ profile, accounts, regions: [region], logger });
+  const emulator = new TbaasEmulator({ devnet, accounts, regions: [region], logger });
   const endpoint = await emulator.start(Number(values.port ?? 0));
   const files = accounts.map((a) => {
-    const file = join(dirname(connection), `tbaas-${a.mspId}.json`);
-    const config = { type: 'tbaas', secretId: a.secretId, secretKey: a.secretKey, region, clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: profile.chaincode, endpoint, protocol: 'http://' };
+    const file = join(dataDir, `tbaas-${a.mspId}.json`);
+    const config = { type: 'tbaas', secretId: a.secretId, secretKey: a.secretKey, region, clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: devnet.chaincode, endpoint, protocol: 'http://' };
     writeFileSync(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
     return { ...a, file };
   });
-  console.log(`TBaaS emulator on http://${endpoint} over the devnet at ${profile.gatewayEndpoint}
+  console.log(`TBaaS emulator on http://${endpoint} over the devnet in ${dataDir}
   endpoint     ${endpoint} (protocol http://; the SDK signs for the service '${endpoint.split('.')[0]}', the host's first label)
   region       ${region}
   ClusterId    ${emulator.clusterId}
   ChannelId    ${emulator.channelId}
-  chaincode    ${profile.chaincode}
+  chaincode    ${devnet.chaincode}
 ${files.map((f) => `  ${f.mspId.padEnd(12)} SecretId ${f.secretId}  SecretKey ${f.secretKey}\n               client file ${f.file}`).join('\n')}
 e.g. node client/dist/src/cli.js evaluate consortium:listMembers --connection ${files[0]?.file}
 Ctrl-C stops.`);

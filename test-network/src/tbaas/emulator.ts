@@ -2,12 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, signers } from '@hyperledger/fabric-gateway';
 import { common, msp } from '@hyperledger/fabric-protos';
 import { createPrivateKey, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { dataHash, headerHash } from '../devnet/ledger/blockhash';
 import { codeName, parseEnvelope, ParsedTx } from '../devnet/ledger/transaction';
-import { ConnectionProfile } from '../devnet/network';
+import { DevnetAccess, UserFiles } from '../devnet/layout';
 import { verifyTc3 } from './tc3';
 
 export const API_VERSION = '2018-04-16';
@@ -25,8 +25,8 @@ export interface EmulatorAccount {
 }
 
 export interface EmulatorOptions {
-  /** the devnet's connection file contents */
-  profile: ConnectionProfile;
+  /** the devnet to emulate TBaaS over (its channel, chaincode, peers and users) */
+  devnet: DevnetAccess;
   accounts: EmulatorAccount[];
   clusterId?: string;
   /** the TBaaS channel id clients name; it maps to the devnet's channel */
@@ -80,7 +80,7 @@ export class TbaasEmulator {
   /** test hook: added to the emulator's clock when checking X-TC-Timestamp */
   clockOffsetMs = 0;
   private server?: Server;
-  private readonly client: grpc.Client;
+  private readonly clients = new Map<string, grpc.Client>();
   private readonly gateways = new Map<string, Gateway>();
   private readonly accounts = new Map<string, EmulatorAccount>();
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
@@ -94,22 +94,34 @@ export class TbaasEmulator {
 
   constructor(private readonly opts: EmulatorOptions) {
     this.clusterId = opts.clusterId ?? 'fabric-devnet';
-    this.channelId = opts.channelId ?? `channel-${opts.profile.channel}`;
+    this.channelId = opts.channelId ?? `channel-${opts.devnet.channel}`;
     this.regions = opts.regions ?? ['ap-guangzhou', 'ap-hongkong'];
-    this.client = new grpc.Client(opts.profile.gatewayEndpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
     for (const a of opts.accounts) {
-      const user = opts.profile.orgs[a.mspId]?.users[a.user ?? 'User1'];
-      if (!user) throw new Error(`no devnet identity ${a.user ?? 'User1'} for ${a.mspId}`);
+      const user = opts.devnet.user(a.mspId, a.user ?? 'User1');
+      if (!existsSync(user.certPath)) throw new Error(`no devnet identity ${a.user ?? 'User1'} for ${a.mspId}`);
       this.accounts.set(a.secretId, a);
       this.gateways.set(
         a.secretId,
         connect({
-          client: this.client,
+          client: this.peerClient(a.mspId, user),
           identity: { mspId: a.mspId, credentials: readFileSync(user.certPath) },
           signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(user.keyPath))),
         }),
       );
     }
+  }
+
+  /** One gRPC connection per org's peer, over TLS (with the user's client certificate) when the devnet speaks it. */
+  private peerClient(mspId: string, user: UserFiles): grpc.Client {
+    const known = this.clients.get(mspId);
+    if (known) return known;
+    const peer = this.opts.devnet.peer(mspId);
+    const creds = peer.tlsCaPath
+      ? grpc.credentials.createSsl(readFileSync(peer.tlsCaPath), readFileSync(user.tlsKeyPath), readFileSync(user.tlsCertPath))
+      : grpc.credentials.createInsecure();
+    const client = new grpc.Client(peer.endpoint, creds, { 'grpc.max_receive_message_length': -1, 'grpc.ssl_target_name_override': peer.serverName });
+    this.clients.set(mspId, client);
+    return client;
   }
 
   /** Test hook: the next `count` requests fail with this HTTP status before reaching the API (0 clears). */
@@ -130,13 +142,13 @@ export class TbaasEmulator {
     this.follower?.close();
     await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
     this.gateways.forEach((g) => g.close());
-    this.client.close();
+    this.clients.forEach((c) => c.close());
   }
 
   /** Follows the devnet's blocks from genesis, indexing each transaction by id. */
   private async follow(): Promise<void> {
     const gateway = this.gateways.values().next().value as Gateway;
-    const events = await gateway.getNetwork(this.opts.profile.channel).getBlockEvents({ startBlock: 0n });
+    const events = await gateway.getNetwork(this.opts.devnet.channel).getBlockEvents({ startBlock: 0n });
     this.follower = events;
     void (async () => {
       try {
@@ -244,7 +256,7 @@ export class TbaasEmulator {
 
   private chaincodeCall(p: Record<string, unknown>): { name: string; args: string[] } {
     if (typeof p.ChaincodeName !== 'string' || !p.ChaincodeName) throw new Failure('InvalidParameter', 'ChaincodeName is required.');
-    if (p.ChaincodeName !== this.opts.profile.chaincode) throw new Failure('ResourceNotFound', `The chaincode ${p.ChaincodeName.slice(0, 64)} does not exist on the channel.`);
+    if (p.ChaincodeName !== this.opts.devnet.chaincode) throw new Failure('ResourceNotFound', `The chaincode ${p.ChaincodeName.slice(0, 64)} does not exist on the channel.`);
     if (typeof p.FuncName !== 'string' || !p.FuncName) throw new Failure('InvalidParameter', 'FuncName is required.');
     const args = p.FuncParam ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Failure('InvalidParameter', 'FuncParam must be a list of strings.');
@@ -252,7 +264,7 @@ export class TbaasEmulator {
   }
 
   private contract(secretId: string) {
-    return this.gateways.get(secretId)!.getNetwork(this.opts.profile.channel).getContract(this.opts.profile.chaincode);
+    return this.gateways.get(secretId)!.getNetwork(this.opts.devnet.channel).getContract(this.opts.devnet.chaincode);
   }
 
   private async invoke(p: Record<string, unknown>, secretId: string): Promise<object> {
