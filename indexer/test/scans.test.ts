@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 
@@ -27,15 +27,14 @@ function runIndexer(args: string[]): Promise<{ child: ChildProcess; base: string
 describe('indexer verify endpoint and durable scan queue (devnet)', function () {
   this.timeout(180_000);
   let devnet: RunningDevnet;
-  let ledger: FabricGatewayLedger;
+  let ledger: Ledger;
   let c: TraceChainClient;
   const code = generateCode();
   const dir = mkdtempSync(join(tmpdir(), 'scans-'));
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
-    const u = devnet.user('Org1MSP', 'User1');
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--tls']);
+    ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
     await c.consortium.bootstrap({ consortium: 'scan', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
     await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
