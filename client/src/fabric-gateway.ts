@@ -51,12 +51,17 @@ export function grpcClient(peer: string | Omit<PeerTarget, 'name'>, tlsClient?: 
 
 const TLS_FAILURE = /certificate|ssl|tls|altnames|handshake|alert|self.signed/i;
 
-/** Names the peer in a connection failure and tells TLS failures (ERR_TLS) from an unreachable peer (ERR_UNAVAILABLE). */
-function connectionError(e: LedgerError, peer: PeerTarget): LedgerError {
+/**
+ * Names the peer in a connection failure and tells TLS failures (ERR_TLS) from an unreachable peer
+ * (ERR_UNAVAILABLE). A TLS 1.3 server that refuses a client certificate just closes the connection,
+ * which the client cannot tell from a peer going away: with a client certificate the message says so.
+ */
+function connectionError(e: LedgerError, peer: PeerTarget, withClientCert: boolean): LedgerError {
   if (e.code !== 'ERR_UNAVAILABLE') return e;
   const where = `${peer.name} at ${peer.tls ? 'grpcs' : 'grpc'}://${peer.endpoint}`;
   if (TLS_FAILURE.test(e.message)) return new LedgerError('ERR_TLS', `TLS connection to ${where} failed: ${e.message}`, e.details);
-  return new LedgerError('ERR_UNAVAILABLE', `${where} is unavailable: ${e.message}`, e.details);
+  const hint = peer.tls && withClientCert ? ' (or it refused the TLS client certificate)' : '';
+  return new LedgerError('ERR_UNAVAILABLE', `${where} is unavailable${hint}: ${e.message}`, e.details);
 }
 
 /** Async iterable wrapper that maps items and exposes close(). */
@@ -85,6 +90,7 @@ export class FabricGatewayLedger implements Ledger {
   private conn: PeerConnection;
   /** a call has succeeded: the peer is reachable and fallbacks are no longer tried */
   private settled = false;
+  private readonly mutualTls: boolean;
 
   private constructor(private readonly opts: GatewayLedgerOptions) {
     this.chaincodeName = opts.chaincode;
@@ -96,6 +102,7 @@ export class FabricGatewayLedger implements Ledger {
       serverNameOverride: opts.serverNameOverride,
     };
     this.peers = opts.client ? [first] : [first, ...(opts.fallbackPeers ?? [])];
+    this.mutualTls = Boolean(opts.tlsClientCert && opts.tlsClientKey);
     this.conn = this.open(first);
   }
 
@@ -137,9 +144,9 @@ export class FabricGatewayLedger implements Ledger {
         return result;
       } catch (e) {
         const err = toLedgerError(e);
-        if (this.settled || err.code !== 'ERR_UNAVAILABLE') throw connectionError(err, conn.peer);
+        if (this.settled || err.code !== 'ERR_UNAVAILABLE') throw connectionError(err, conn.peer, this.mutualTls);
         if (conn !== this.conn) continue;
-        if (this.peerIndex + 1 >= this.peers.length) throw connectionError(err, conn.peer);
+        if (this.peerIndex + 1 >= this.peers.length) throw connectionError(err, conn.peer, this.mutualTls);
         this.close();
         this.peerIndex += 1;
         this.conn = this.open(this.peers[this.peerIndex]);
@@ -164,7 +171,7 @@ export class FabricGatewayLedger implements Ledger {
       }
       return { transactionId: tx.getTransactionId(), blockNumber: status.blockNumber, result: tx.getResult() };
     } catch (e) {
-      throw connectionError(toLedgerError(e), conn.peer);
+      throw connectionError(toLedgerError(e), conn.peer, this.mutualTls);
     }
   }
 

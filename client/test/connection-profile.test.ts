@@ -208,6 +208,15 @@ describe('common connection profiles over mutual TLS (devnet --mtls)', () => {
     await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'no-client-cert'))).to.equal(''));
   });
 
+  it('refuses a client certificate that no TLS CA of the channel issued (the signing CA is not a TLS CA)', async () => {
+    const user = devnet.user('Org1MSP');
+    const err = await withLedger(ledgerFromConfig(devnet.connection, { tlsClient: { cert: user.certPath, key: user.keyPath } }), (l) => rejection(l.submit('put', 'foreign-client-cert', 'x')));
+    // under TLS 1.3 the refusal is a closed connection, with no alert the client could read
+    expect(err.code).to.equal('ERR_UNAVAILABLE');
+    expect(err.message).to.contain(`peer0.org1.example.com at grpcs://${devnet.endpoint} is unavailable (or it refused the TLS client certificate)`);
+    await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'foreign-client-cert'))).to.equal(''));
+  });
+
   it('the trace CLI connects through the profile, with the TLS client certificate from the environment for a stock identity', () => {
     const run = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [CLI, ...args, '--connection', devnet.profiles.Org2MSP], { encoding: 'utf8', env: { ...process.env, ...env } });
     const ok = run(['evaluate', 'whoami']);
