@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { gateway, peer } from '@hyperledger/fabric-protos';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino, { Logger } from 'pino';
 import { CertificateAuthority, IssueOptions } from './crypto/ca';
@@ -263,6 +263,8 @@ export class Devnet {
       };
       writeFileSync(this.connectionProfiles[mspId], JSON.stringify(profile, null, 2) + '\n');
     }
+    // the devnet's former connection.json format: a data directory from before keeps no stale copy
+    rmSync(join(this.dataDir, 'connection.json'), { force: true });
   }
 
   async stop(): Promise<void> {
