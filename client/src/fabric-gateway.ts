@@ -74,7 +74,7 @@ function mapStream<A, B>(source: AsyncIterable<A> & { close(): void }, fn: (a: A
   };
 }
 
-/** The Ledger transport over the official Fabric Gateway client (devnet and any Fabric 2.4+ network). */
+/** The gateway, network and contract of one peer connection. */
 interface PeerConnection {
   peer: PeerTarget;
   gateway: Gateway;
@@ -83,6 +83,10 @@ interface PeerConnection {
   ownClient?: grpc.Client;
 }
 
+/**
+ * The Ledger transport over the official Fabric Gateway client (devnet and any Fabric 2.4+ network),
+ * plaintext, TLS or mutual TLS, on one peer with the org's other peers as fallbacks.
+ */
 export class FabricGatewayLedger implements Ledger {
   readonly chaincodeName: string;
   private readonly peers: PeerTarget[];
@@ -90,7 +94,8 @@ export class FabricGatewayLedger implements Ledger {
   private conn: PeerConnection;
   /** a call has succeeded: the peer is reachable and fallbacks are no longer tried */
   private settled = false;
-  private readonly mutualTls: boolean;
+  /** client certificate and key for mutual TLS */
+  private readonly tlsClient?: { cert: string | Buffer; key: string | Buffer };
 
   private constructor(private readonly opts: GatewayLedgerOptions) {
     this.chaincodeName = opts.chaincode;
@@ -102,7 +107,7 @@ export class FabricGatewayLedger implements Ledger {
       serverNameOverride: opts.serverNameOverride,
     };
     this.peers = opts.client ? [first] : [first, ...(opts.fallbackPeers ?? [])];
-    this.mutualTls = Boolean(opts.tlsClientCert && opts.tlsClientKey);
+    if (opts.tlsClientCert && opts.tlsClientKey) this.tlsClient = { cert: opts.tlsClientCert, key: opts.tlsClientKey };
     this.conn = this.open(first);
   }
 
@@ -112,8 +117,7 @@ export class FabricGatewayLedger implements Ledger {
 
   private open(peer: PeerTarget): PeerConnection {
     const opts = this.opts;
-    const tlsClient = opts.tlsClientCert && opts.tlsClientKey ? { cert: opts.tlsClientCert, key: opts.tlsClientKey } : undefined;
-    const ownClient = opts.client ? undefined : grpcClient(peer, tlsClient);
+    const ownClient = opts.client ? undefined : grpcClient(peer, this.tlsClient);
     const client = opts.client ?? ownClient!;
     const t = opts.timeouts ?? {};
     const gateway = connect({
@@ -144,9 +148,9 @@ export class FabricGatewayLedger implements Ledger {
         return result;
       } catch (e) {
         const err = toLedgerError(e);
-        if (this.settled || err.code !== 'ERR_UNAVAILABLE') throw connectionError(err, conn.peer, this.mutualTls);
+        if (this.settled || err.code !== 'ERR_UNAVAILABLE') throw connectionError(err, conn.peer, this.tlsClient !== undefined);
         if (conn !== this.conn) continue;
-        if (this.peerIndex + 1 >= this.peers.length) throw connectionError(err, conn.peer, this.mutualTls);
+        if (this.peerIndex + 1 >= this.peers.length) throw connectionError(err, conn.peer, this.tlsClient !== undefined);
         this.close();
         this.peerIndex += 1;
         this.conn = this.open(this.peers[this.peerIndex]);
@@ -171,7 +175,7 @@ export class FabricGatewayLedger implements Ledger {
       }
       return { transactionId: tx.getTransactionId(), blockNumber: status.blockNumber, result: tx.getResult() };
     } catch (e) {
-      throw connectionError(toLedgerError(e), conn.peer, this.mutualTls);
+      throw connectionError(toLedgerError(e), conn.peer, this.tlsClient !== undefined);
     }
   }
 
