@@ -174,6 +174,17 @@ describe('common connection profiles over TLS (devnet --tls)', () => {
     expect(hsm.code).to.equal('ERR_IDENTITY');
   });
 
+  it('the trace CLI connects over TLS through the profile, and names the peer that presents an unexpected certificate', () => {
+    const run = (connection: string) => spawnSync(process.execPath, [CLI, 'evaluate', 'whoami', '--connection', connection, '--msp', 'Org2MSP'], { encoding: 'utf8' });
+    const ok = run(devnet.connection);
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(JSON.parse(ok.stdout).mspId).to.equal('Org2MSP');
+    const wrongCa = variant('cli-wrong-ca.json', (p) => (p.peers!['peer0.org2.example.com'].tlsCACerts = { path: p.peers![org1Peer].tlsCACerts!.path }));
+    const refused = run(wrongCa);
+    expect(refused.status).to.equal(1);
+    expect(refused.stderr).to.match(/^trace: \[ERR_TLS\] TLS connection to peer0\.org2\.example\.com at grpcs:\/\/127\.0\.0\.1:\d+ failed/);
+  });
+
   it('names the org it cannot find', async () => {
     const err = await rejection(Promise.resolve().then(() => ledgerFromConfig(devnet.connection, { msp: 'Org7MSP' })));
     expect([err.code, err.message]).to.deep.equal(['ERR_CONFIG', `${devnet.connection}: no organization Org7MSP (organizations: Org1/Org1MSP, Org2/Org2MSP)`]);

@@ -31,14 +31,14 @@ describe('industry templates', () => {
     });
   }
 
-  describe('loader against the devnet (TLS, standard connection profile)', function () {
+  describe('loader against the devnet (mutual TLS, standard connection profile)', function () {
     this.timeout(120_000);
     let devnet: RunningDevnet;
     let ledger: Ledger;
     let client: TraceChainClient;
 
     before(async () => {
-      devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1', '--tls']);
+      devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1', '--mtls']);
       ledger = ledgerFromConfig(devnet.connection, { user: 'Admin' });
       client = new TraceChainClient(ledger);
       await client.consortium.bootstrap({ consortium: 'templates', name: 'Brand', roles: ['brand'] });
