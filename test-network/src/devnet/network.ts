@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { gateway, peer } from '@hyperledger/fabric-protos';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pino, { Logger } from 'pino';
 import { CertificateAuthority, IssueOptions } from './crypto/ca';
 import { loadPrivateKey, signMessage } from './crypto/ecdsa';
@@ -104,7 +104,7 @@ export class Devnet {
   async enroll(mspId: string, name: string, opts?: IssueOptions): Promise<UserFiles> {
     await this.ca(mspId).issue(name, opts);
     const files = userFiles(this.dataDir, mspId, name);
-    await this.tlsCas.get(mspId)!.issueTls(join(files.tlsCertPath, '..'), `${name}@${domainOf(mspId)}`);
+    await this.tlsCas.get(mspId)!.issueTls(dirname(files.tlsCertPath), `${name}@${domainOf(mspId)}`);
     return files;
   }
 
