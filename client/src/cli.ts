@@ -18,7 +18,9 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
        trace assets TRANSACTION --json '{...}' [--wallet alice.key]
          e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
               trace assets getHoldings --json '{"account":"<account>"}'
-  common: [--connection .devnet/connection.json] [--msp Org1MSP] [--user User1]
+  common: [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user User1]
+    (--connection takes Fabric's common connection profile, JSON or YAML; TRACE_CHANNEL, TRACE_CHAINCODE,
+     TRACE_MSP_DIR | TRACE_CERT+TRACE_KEY | TRACE_WALLET, TRACE_TLS_CLIENT_CERT+TRACE_TLS_CLIENT_KEY fill in what it lacks)
     (--connection .devnet/tbaas-Org1MSP.json, a file with "type": "tbaas", goes through the TBaaS cloud API)
   codes issue: generates N random codes, writes them (code, SHA-256, GS1 Digital Link) to a CSV print file and
     issues their hashes on chain in batches. Run the same command again after an interruption: it resumes.
@@ -36,7 +38,7 @@ function bar(done: number, total: number): string {
 
 /** The gateway connection file (default) or a TBaaS client file given with --connection. */
 function connectFromProfile(values: { connection?: string; msp?: string; user?: string }): Ledger {
-  return ledgerFromConfig(resolve(values.connection ?? '.devnet/connection.json'), values);
+  return ledgerFromConfig(resolve(values.connection ?? '.devnet/connection-org1.json'), values);
 }
 
 async function simulate(values: { device?: string; scenario?: string; task?: string; key?: string; batches?: string; readings?: string; connection?: string; msp?: string; user?: string }): Promise<void> {

@@ -40,7 +40,8 @@ interface GatewayLikeError {
 export function toLedgerError(e: unknown): LedgerError {
   if (e instanceof LedgerError) return e;
   const err = e as GatewayLikeError;
-  const texts = [...(err.details ?? []).map((d) => d.message), err.message ?? String(e)];
+  // An unreachable peer carries no chaincode error, though its TLS errors may read "[ERR_TLS_…]".
+  const texts = err.code === GrpcStatus.UNAVAILABLE ? [] : [...(err.details ?? []).map((d) => d.message), err.message ?? String(e)];
   for (const t of texts) {
     const parsed = parseChaincodeError(t);
     if (parsed) return new LedgerError(parsed.code, parsed.message, { transactionId: err.transactionId, grpcCode: err.code, cause: e });

@@ -1,17 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { connect, Contract, Gateway, hash, Network } from '@hyperledger/fabric-gateway';
-import { readFileSync } from 'node:fs';
 import { parseBlock } from './blocks';
 import { LedgerError, toLedgerError } from './errors';
 import { codeName } from './blocks';
+import { PeerTarget } from './connection-profile';
+import { GatewayIdentity } from './identities';
 import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
 import { nodeSigner } from './signer';
-
-export interface GatewayIdentity {
-  mspId: string;
-  certPem: string | Buffer;
-  keyPem: string | Buffer;
-}
 
 export interface GatewayLedgerOptions {
   /** host:port of a Fabric Gateway peer (or the devnet) */
@@ -21,10 +16,19 @@ export interface GatewayLedgerOptions {
   /** contract name inside the chaincode, when it has several */
   contract?: string;
   identity: GatewayIdentity;
-  /** TLS root certificate (PEM); plaintext when absent */
+  /** TLS root certificate (PEM); plaintext when absent (unless tls is set) */
   tlsRootCert?: string | Buffer;
+  /** TLS with the system's roots when there is no tlsRootCert */
+  tls?: boolean;
   /** override of the TLS server name (e.g. peer0.org1.example.com) */
   serverNameOverride?: string;
+  /** client certificate and key (PEM) for peers that require mutual TLS */
+  tlsClientCert?: string | Buffer;
+  tlsClientKey?: string | Buffer;
+  /** the org's other peers, tried in order while the first call gets UNAVAILABLE */
+  fallbackPeers?: PeerTarget[];
+  /** name of the endpoint's peer in errors (e.g. peer0.org1.example.com) */
+  peerName?: string;
   /** orgs that must endorse, when the caller chooses them */
   endorsingOrganizations?: string[];
   /** per-call deadlines in ms */
@@ -33,36 +37,31 @@ export interface GatewayLedgerOptions {
   client?: grpc.Client;
 }
 
-/** The connection file the devnet writes (and a real network's operator can write the same way). */
-export interface ConnectionProfile {
-  channel: string;
-  chaincode: string;
-  gatewayEndpoint: string;
-  orgs: Record<string, { users: Record<string, { certPath: string; keyPath: string }> }>;
-}
-
-/** A ledger for one identity of a connection file: org (default the first) and user (default User1). */
-export function ledgerFromProfile(path: string, opts: { msp?: string; user?: string } = {}): FabricGatewayLedger {
-  const profile = JSON.parse(readFileSync(path, 'utf8')) as ConnectionProfile;
-  const mspId = opts.msp ?? Object.keys(profile.orgs)[0];
-  const user = profile.orgs[mspId]?.users[opts.user ?? 'User1'];
-  if (!user) throw new Error(`no identity ${opts.user ?? 'User1'} for ${mspId} in ${path}`);
-  return FabricGatewayLedger.connect({ endpoint: profile.gatewayEndpoint, channel: profile.channel, chaincode: profile.chaincode, identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
-}
-
-/** Loads an identity from PEM files (as the devnet writes them). */
-export function identityFromFiles(mspId: string, certPath: string, keyPath: string): GatewayIdentity {
-  return { mspId, certPem: readFileSync(certPath), keyPem: readFileSync(keyPath) };
-}
-
-/** A gRPC client: plaintext without tlsRootCert; clientTls adds a client certificate (mutual TLS). */
-export function grpcClient(endpoint: string, tlsRootCert?: string | Buffer, serverNameOverride?: string, clientTls?: { certPem: string | Buffer; keyPem: string | Buffer }): grpc.Client {
-  const creds = tlsRootCert
-    ? grpc.credentials.createSsl(Buffer.from(tlsRootCert), clientTls && Buffer.from(clientTls.keyPem), clientTls && Buffer.from(clientTls.certPem))
-    : grpc.credentials.createInsecure();
+/** A gRPC connection to one peer: plaintext, TLS, or mutual TLS with a client certificate. */
+export function grpcClient(peer: string | Omit<PeerTarget, 'name'>, tlsClient?: { cert: string | Buffer; key: string | Buffer }): grpc.Client {
+  const p = typeof peer === 'string' ? { endpoint: peer, tls: false } : peer;
+  const creds =
+    p.tls || p.tlsRootCert
+      ? grpc.credentials.createSsl(p.tlsRootCert ?? null, tlsClient ? Buffer.from(tlsClient.key) : null, tlsClient ? Buffer.from(tlsClient.cert) : null)
+      : grpc.credentials.createInsecure();
   const options: grpc.ClientOptions = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 };
-  if (serverNameOverride) options['grpc.ssl_target_name_override'] = serverNameOverride;
-  return new grpc.Client(endpoint, creds, options);
+  if (p.serverNameOverride) options['grpc.ssl_target_name_override'] = p.serverNameOverride;
+  return new grpc.Client(p.endpoint, creds, options);
+}
+
+const TLS_FAILURE = /certificate|ssl|tls|altnames|handshake|alert|self.signed/i;
+
+/**
+ * Names the peer in a connection failure and tells TLS failures (ERR_TLS) from an unreachable peer
+ * (ERR_UNAVAILABLE). A TLS 1.3 server that refuses a client certificate just closes the connection,
+ * which the client cannot tell from a peer going away: with a client certificate the message says so.
+ */
+function connectionError(e: LedgerError, peer: PeerTarget, withClientCert: boolean): LedgerError {
+  if (e.code !== 'ERR_UNAVAILABLE') return e;
+  const where = `${peer.name} at ${peer.tls ? 'grpcs' : 'grpc'}://${peer.endpoint}`;
+  if (TLS_FAILURE.test(e.message)) return new LedgerError('ERR_TLS', `TLS connection to ${where} failed: ${e.message}`, e.details);
+  const hint = peer.tls && withClientCert ? ' (or it refused the TLS client certificate)' : '';
+  return new LedgerError('ERR_UNAVAILABLE', `${where} is unavailable${hint}: ${e.message}`, e.details);
 }
 
 /** Async iterable wrapper that maps items and exposes close(). */
@@ -75,22 +74,50 @@ function mapStream<A, B>(source: AsyncIterable<A> & { close(): void }, fn: (a: A
   };
 }
 
-/** The Ledger transport over the official Fabric Gateway client (devnet and any Fabric 2.4+ network). */
+/** The gateway, network and contract of one peer connection. */
+interface PeerConnection {
+  peer: PeerTarget;
+  gateway: Gateway;
+  network: Network;
+  contract: Contract;
+  ownClient?: grpc.Client;
+}
+
+/**
+ * The Ledger transport over the official Fabric Gateway client (devnet and any Fabric 2.4+ network),
+ * plaintext, TLS or mutual TLS, on one peer with the org's other peers as fallbacks.
+ */
 export class FabricGatewayLedger implements Ledger {
   readonly chaincodeName: string;
+  private readonly peers: PeerTarget[];
+  private peerIndex = 0;
+  private conn: PeerConnection;
+  /** a call has succeeded: the peer is reachable and fallbacks are no longer tried */
+  private settled = false;
+  /** client certificate and key for mutual TLS */
+  private readonly tlsClient?: { cert: string | Buffer; key: string | Buffer };
 
-  private constructor(
-    private readonly gateway: Gateway,
-    private readonly network: Network,
-    private readonly contract: Contract,
-    private readonly opts: GatewayLedgerOptions,
-    private readonly ownClient?: grpc.Client,
-  ) {
+  private constructor(private readonly opts: GatewayLedgerOptions) {
     this.chaincodeName = opts.chaincode;
+    const first: PeerTarget = {
+      name: opts.peerName ?? opts.endpoint,
+      endpoint: opts.endpoint,
+      tls: Boolean(opts.tls || opts.tlsRootCert),
+      tlsRootCert: opts.tlsRootCert === undefined ? undefined : Buffer.from(opts.tlsRootCert),
+      serverNameOverride: opts.serverNameOverride,
+    };
+    this.peers = opts.client ? [first] : [first, ...(opts.fallbackPeers ?? [])];
+    if (opts.tlsClientCert && opts.tlsClientKey) this.tlsClient = { cert: opts.tlsClientCert, key: opts.tlsClientKey };
+    this.conn = this.open(first);
   }
 
   static connect(opts: GatewayLedgerOptions): FabricGatewayLedger {
-    const ownClient = opts.client ? undefined : grpcClient(opts.endpoint, opts.tlsRootCert, opts.serverNameOverride);
+    return new FabricGatewayLedger(opts);
+  }
+
+  private open(peer: PeerTarget): PeerConnection {
+    const opts = this.opts;
+    const ownClient = opts.client ? undefined : grpcClient(peer, this.tlsClient);
     const client = opts.client ?? ownClient!;
     const t = opts.timeouts ?? {};
     const gateway = connect({
@@ -105,13 +132,38 @@ export class FabricGatewayLedger implements Ledger {
     });
     const network = gateway.getNetwork(opts.channel);
     const contract = network.getContract(opts.chaincode, opts.contract);
-    return new FabricGatewayLedger(gateway, network, contract, opts, ownClient);
+    return { peer, gateway, network, contract, ownClient };
+  }
+
+  /**
+   * Runs fn on the current peer. Until a call has succeeded, UNAVAILABLE (nothing was sent to the
+   * ledger) moves to the org's next peer and runs fn again there.
+   */
+  private async onPeer<T>(fn: (c: PeerConnection) => Promise<T>): Promise<T> {
+    for (;;) {
+      const conn = this.conn;
+      try {
+        const result = await fn(conn);
+        this.settled = true;
+        return result;
+      } catch (e) {
+        const err = toLedgerError(e);
+        if (this.settled || err.code !== 'ERR_UNAVAILABLE') throw connectionError(err, conn.peer, this.tlsClient !== undefined);
+        if (conn !== this.conn) continue;
+        if (this.peerIndex + 1 >= this.peers.length) throw connectionError(err, conn.peer, this.tlsClient !== undefined);
+        this.close();
+        this.peerIndex += 1;
+        this.conn = this.open(this.peers[this.peerIndex]);
+      }
+    }
   }
 
   async submit(transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult> {
+    const { conn, tx } = await this.onPeer(async (c) => {
+      const proposal = c.contract.newProposal(transaction, { arguments: args, endorsingOrganizations: this.opts.endorsingOrganizations });
+      return { conn: c, tx: await proposal.endorse() };
+    });
     try {
-      const proposal = this.contract.newProposal(transaction, { arguments: args, endorsingOrganizations: this.opts.endorsingOrganizations });
-      const tx = await proposal.endorse();
       const commit = await tx.submit();
       const status = await commit.getStatus();
       if (!status.successful) {
@@ -123,16 +175,12 @@ export class FabricGatewayLedger implements Ledger {
       }
       return { transactionId: tx.getTransactionId(), blockNumber: status.blockNumber, result: tx.getResult() };
     } catch (e) {
-      throw toLedgerError(e);
+      throw connectionError(toLedgerError(e), conn.peer, this.tlsClient !== undefined);
     }
   }
 
   async evaluate(transaction: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array> {
-    try {
-      return await this.contract.evaluate(transaction, { arguments: args });
-    } catch (e) {
-      throw toLedgerError(e);
-    }
+    return this.onPeer((c) => c.contract.evaluate(transaction, { arguments: args }));
   }
 
   async chaincodeEvents(checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>> {
@@ -144,17 +192,17 @@ export class FabricGatewayLedger implements Ledger {
           },
         }
       : {};
-    const events = await this.network.getChaincodeEvents(this.opts.chaincode, options);
+    const events = await this.onPeer((c) => c.network.getChaincodeEvents(this.opts.chaincode, options));
     return mapStream(events, (e) => ({ blockNumber: e.blockNumber, transactionId: e.transactionId, eventName: e.eventName, payload: e.payload }));
   }
 
   async blocks(startBlock?: bigint): Promise<EventStream<ChainBlock>> {
-    const events = await this.network.getBlockEvents(startBlock === undefined ? {} : { startBlock });
+    const events = await this.onPeer((c) => c.network.getBlockEvents(startBlock === undefined ? {} : { startBlock }));
     return mapStream(events, parseBlock);
   }
 
   close(): void {
-    this.gateway.close();
-    this.ownClient?.close();
+    this.conn.gateway.close();
+    this.conn.ownClient?.close();
   }
 }

@@ -3,7 +3,8 @@ import type { Client } from '@grpc/grpc-js';
 import { CommitError, CommitEvent, Gateway, Network, Wallets, X509Identity } from 'fabric-network';
 import { chaincodeEventsFromBlocks } from './blocks';
 import { chaincodeMessage, LedgerError, parseChaincodeError } from './errors';
-import { FabricGatewayLedger, GatewayIdentity, grpcClient } from './fabric-gateway';
+import { FabricGatewayLedger, grpcClient } from './fabric-gateway';
+import { GatewayIdentity } from './identities';
 import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
 
 /** A peer or orderer endpoint of a Fabric network. */
@@ -150,7 +151,10 @@ export class FabricNetworkLedger implements Ledger {
     });
     try {
       const network = await gateway.getNetwork(opts.channel);
-      const client = grpcClient(own.endpoint, own.tlsCACert, own.serverName, opts.clientTls);
+      const client = grpcClient(
+        { endpoint: own.endpoint, tls: own.tlsCACert !== undefined, tlsRootCert: own.tlsCACert === undefined ? undefined : Buffer.from(own.tlsCACert), serverNameOverride: own.serverName },
+        opts.clientTls && { cert: opts.clientTls.certPem, key: opts.clientTls.keyPem },
+      );
       const deliver = FabricGatewayLedger.connect({ endpoint: own.endpoint, channel: opts.channel, chaincode: opts.chaincode, identity: opts.identity, client });
       return new FabricNetworkLedger(gateway, network, deliver, client, opts);
     } catch (e) {

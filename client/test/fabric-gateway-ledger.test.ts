@@ -8,11 +8,11 @@ describe('FabricGatewayLedger against the devnet', () => {
 
   before(async () => {
     devnet = await startDevnet(['--block-timeout', '20']);
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
+    const user = devnet.user('Org1MSP', 'User1');
     ledger = FabricGatewayLedger.connect({
       endpoint: devnet.endpoint,
-      channel: devnet.profile.channel,
-      chaincode: devnet.profile.chaincode,
+      channel: devnet.channel,
+      chaincode: devnet.chaincode,
       identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath),
     });
   });
@@ -46,11 +46,11 @@ describe('FabricGatewayLedger against the devnet', () => {
   });
 
   it('reports a transaction that fails validation as ERR_COMMIT with its validation code', async () => {
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
+    const user = devnet.user('Org1MSP', 'User1');
     const lonely = FabricGatewayLedger.connect({
       endpoint: devnet.endpoint,
-      channel: devnet.profile.channel,
-      chaincode: devnet.profile.chaincode,
+      channel: devnet.channel,
+      chaincode: devnet.chaincode,
       identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath),
       endorsingOrganizations: ['Org1MSP'],
     });
@@ -91,7 +91,7 @@ describe('FabricGatewayLedger against the devnet', () => {
     blocks.close();
     expect(seen[0].number).to.equal(start);
     expect(seen[1].previousHash).to.equal(seen[0].hash);
-    expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
+    expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.chaincode });
     expect(seen[1].transactions[0].event?.name).to.equal('made');
   });
 });

@@ -22,10 +22,10 @@ const text = (b: Uint8Array) => Buffer.from(b).toString();
 
 /** The options for one identity of a devnet, with each org's peer at its own endpoint. */
 function devnetOptions(devnet: RunningDevnet, mspId: string, extra: Partial<FabricNetworkLedgerOptions> = {}): FabricNetworkLedgerOptions {
-  const user = devnet.profile.orgs[mspId].users.User1;
+  const user = devnet.user(mspId, 'User1');
   return {
-    channel: devnet.profile.channel,
-    chaincode: devnet.profile.chaincode,
+    channel: devnet.channel,
+    chaincode: devnet.chaincode,
     identity: identityFromFiles(mspId, user.certPath, user.keyPath),
     peers: Object.fromEntries(Object.entries(devnet.peerEndpoints).map(([m, endpoint]) => [m, [{ endpoint }]])),
     orderers: [{ endpoint: devnet.ordererEndpoint }],
@@ -49,9 +49,9 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
   });
 
   it('answers Gateway calls UNIMPLEMENTED, on the main endpoint and on the org peers', async () => {
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
+    const user = devnet.user('Org1MSP', 'User1');
     for (const endpoint of [devnet.endpoint, devnet.peerEndpoints.Org2MSP]) {
-      const gw = FabricGatewayLedger.connect({ endpoint, channel: devnet.profile.channel, chaincode: devnet.profile.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+      const gw = FabricGatewayLedger.connect({ endpoint, channel: devnet.channel, chaincode: devnet.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
       try {
         const err = await rejection(gw.evaluate('get', 'k'));
         expect(err.details.grpcCode).to.equal(12);
@@ -157,7 +157,7 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
     }
     blocks.close();
     expect(seen[1].previousHash).to.equal(seen[0].hash);
-    expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.profile.chaincode });
+    expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.chaincode });
   });
 
   it('refuses a proposal from an identity the channel does not know with ERR_ENDORSEMENT, as the Gateway does', async () => {
@@ -215,8 +215,8 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
 
   it('refuses over Broadcast what the Gateway refuses (malformed, unknown channel, not signed by a writer), ordering nothing', async () => {
     const before = (await ledger.submit('put', 'b', '1')).blockNumber;
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
-    const otherKey = readFileSync(devnet.profile.orgs.Org2MSP.users.User1.keyPath);
+    const user = devnet.user('Org1MSP', 'User1');
+    const otherKey = readFileSync(devnet.user('Org2MSP', 'User1').keyPath);
     const envelope = async (channel: string, key: Buffer) => {
       const ch = new common.ChannelHeader();
       ch.setType(common.HeaderType.ENDORSER_TRANSACTION);
@@ -240,7 +240,7 @@ describe('FabricNetworkLedger against the devnet acting as a Fabric 2.3 peer (no
     };
     const garbage = new common.Envelope();
     garbage.setPayload(Buffer.from([0xff, 0xff, 0xff]));
-    const envelopes = [garbage, await envelope('nochannel', readFileSync(user.keyPath)), await envelope(devnet.profile.channel, otherKey)];
+    const envelopes = [garbage, await envelope('nochannel', readFileSync(user.keyPath)), await envelope(devnet.channel, otherKey)];
     const client = new orderer.AtomicBroadcastClient(devnet.ordererEndpoint, grpc.credentials.createInsecure());
     try {
       const statuses = await new Promise<number[]>((resolve, reject) => {

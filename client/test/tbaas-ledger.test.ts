@@ -38,14 +38,14 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
 
   before(async () => {
     devnet = await startDevnet(['--block-timeout', '20']);
-    emulator = new TbaasEmulator({ profile: devnet.profile, accounts: [ORG1, ORG2] });
+    emulator = new TbaasEmulator({ devnet: devnet, accounts: [ORG1, ORG2] });
     const endpoint = await emulator.start();
-    config = { ...ORG1, region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: devnet.profile.chaincode, endpoint, protocol: 'http://', pollIntervalMs: 50, backoffMs: 50 };
+    config = { ...ORG1, region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: devnet.chaincode, endpoint, protocol: 'http://', pollIntervalMs: 50, backoffMs: 50 };
     ledger = tbaas();
     const { file } = await writeClientFile(mkdtempSync(join(tmpdir(), 'tbaas-client-')), ORG1, emulator);
     direct = tbaas({ access: loadTbaasConfig(file, { ...ORG1Env, TBAAS_CLUSTER_ID: 'c', TBAAS_CHANNEL_ID: 'c', TBAAS_CHAINCODE_NAME: 'c' }).access });
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
-    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: devnet.profile.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+    const user = devnet.user('Org1MSP', 'User1');
+    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: devnet.chaincode, identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
   });
 
   after(async () => {
@@ -72,7 +72,7 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
     expect(block.number).to.equal(r.blockNumber);
     expect(block.invocations.find((i) => i.transactionId === r.transactionId)).to.deep.include({
       blockNumber: r.blockNumber,
-      chaincodeName: devnet.profile.chaincode,
+      chaincodeName: devnet.chaincode,
       function: 'put',
       args: ['inv', 'ä value'],
       status: 'VALID',

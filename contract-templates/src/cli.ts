@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { LedgerError, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage } from './loader';
 import { templates } from './index';
 
-const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
+const USAGE = `usage: trace-templates load <tea|liquor|all> [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
   defines the template's items, forms, stages and template version on chain (caller needs the brand or operator role);
-  --connection may name a TBaaS client file ("type": "tbaas") to load through the TBaaS cloud API`;
+  --connection is Fabric's common connection profile (JSON or YAML; TRACE_CHANNEL, TRACE_CHAINCODE, TRACE_MSP_DIR …
+  fill in what it lacks) or a TBaaS client file ("type": "tbaas") to load through the TBaaS cloud API`;
 
 
 async function main(): Promise<void> {
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const ledger = ledgerFromConfig(resolve(values.connection ?? '.devnet/connection.json'), { msp: values.msp, user: values.user ?? 'Admin' });
+  const ledger = ledgerFromConfig(resolve(values.connection ?? '.devnet/connection-org1.json'), { msp: values.msp, user: values.user ?? 'Admin' });
   try {
     const client = new TraceChainClient(ledger);
     for (const name of names) {
@@ -42,6 +43,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  console.error(`trace-templates: ${e.message}`);
+  console.error(`trace-templates: ${e instanceof LedgerError ? `[${e.code}] ` : ''}${e.message}`);
   process.exit(1);
 });

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { checkItemDefinition, checkRuleReferences, checkRuleShape, checkStageGraph, DataItem, Rule } from '@trace/chaincode';
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
+import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { liquor, loadTemplatePackage, tea, TemplatePackage } from '../src';
 
@@ -29,16 +31,15 @@ describe('industry templates', () => {
     });
   }
 
-  describe('loader against the devnet', function () {
+  describe('loader against the devnet (mutual TLS, standard connection profile)', function () {
     this.timeout(120_000);
     let devnet: RunningDevnet;
-    let ledger: FabricGatewayLedger;
+    let ledger: Ledger;
     let client: TraceChainClient;
 
     before(async () => {
-      devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1']);
-      const admin = devnet.profile.orgs.Org1MSP.users.Admin;
-      ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', admin.certPath, admin.keyPath) });
+      devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../chaincode'), '--chaincode-name', 'trace', '--endorsers', '1', '--mtls']);
+      ledger = ledgerFromConfig(devnet.connection, { user: 'Admin' });
       client = new TraceChainClient(ledger);
       await client.consortium.bootstrap({ consortium: 'templates', name: 'Brand', roles: ['brand'] });
     });
@@ -62,6 +63,21 @@ describe('industry templates', () => {
       expect(liq.items.shipped_units).to.equal('existing');
       expect(liq.items.liq_sorghum_kg).to.equal('defined');
       expect((await client.process.getTemplate('baijiu', 1)).stages.map((s) => s.stage)).to.include('liq_aging');
+    });
+
+    it('the loader CLI loads through the org\'s profile, and says which peer refused a wrong server name', () => {
+      const cli = (connection: string) => spawnSync(process.execPath, [resolve(__dirname, '../src/cli.js'), 'load', 'liquor', '--connection', connection], { encoding: 'utf8' });
+      const ok = cli(devnet.connection);
+      expect(ok.status, ok.stderr).to.equal(0);
+      expect(ok.stdout).to.contain('baijiu v1: 0/');
+      expect(ok.stdout).to.contain('template was already published');
+      const profile = JSON.parse(readFileSync(devnet.connection, 'utf8')) as { peers: Record<string, { grpcOptions: Record<string, string> }> };
+      profile.peers['peer0.org1.example.com'].grpcOptions = { 'ssl-target-name-override': 'peer0.org9.example.com' };
+      const wrong = resolve(devnet.dataDir, 'wrong-name.json');
+      writeFileSync(wrong, JSON.stringify(profile));
+      const refused = cli(wrong);
+      expect(refused.status).to.equal(1);
+      expect(refused.stderr).to.contain(`[ERR_TLS] TLS connection to peer0.org1.example.com at grpcs://${devnet.endpoint} failed`);
     });
 
     it('refuses to overwrite an item that exists with another definition', async () => {

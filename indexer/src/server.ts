@@ -84,7 +84,7 @@ export async function startIndexer(opts: {
 if (require.main === module) {
   const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' } } });
   startIndexer({
-    connection: resolve(values.connection ?? '.devnet/connection.json'),
+    connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
     host: values.host,
     port: Number(values.port ?? process.env.PORT ?? 3000),

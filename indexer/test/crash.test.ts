@@ -18,8 +18,8 @@ describe('indexer crash safety (devnet)', function () {
   before(async () => {
     // A fixture chain of a few hundred blocks, each with an event.
     devnet = await startDevnet(['--endorsers', '1', '--block-size', '2']);
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: devnet.profile.chaincode, identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    const u = devnet.user('Org1MSP', 'User1');
+    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: devnet.chaincode, identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
     let last = 0n;
     for (let i = 0; i < 400; i += 8) {
       const results = await Promise.all(Array.from({ length: 8 }, (_, j) => ledger.submit('emit', `k${i + j}`, 'made', `p${i + j}`)));
@@ -37,7 +37,7 @@ describe('indexer crash safety (devnet)', function () {
   it('is killed with SIGKILL at 20 random points during ingestion, resumes each time, and ends equal to a full replay', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'indexer-crash-'));
     const dbPath = join(dir, 'live.sqlite');
-    const run = () => spawn(process.execPath, [SERVER, '--connection', join(devnet.dataDir, 'connection.json'), '--db', dbPath, '--port', '0'], { stdio: 'ignore' });
+    const run = () => spawn(process.execPath, [SERVER, '--connection', devnet.connection, '--db', dbPath, '--port', '0'], { stdio: 'ignore' });
     const progress: number[] = [];
     const read = () => {
       const db = openDb(dbPath);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, signReadings, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, Ledger, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
@@ -11,10 +11,10 @@ import { applyBlock, openDb, ROUTES, startIndexer } from '../src';
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
 
-describe('indexer: chain events into SQLite, served over HTTP (devnet)', function () {
+describe('indexer: chain events into SQLite, served over HTTP (devnet over mutual TLS, standard connection profile)', function () {
   this.timeout(180_000);
   let devnet: RunningDevnet;
-  let ledger: FabricGatewayLedger;
+  let ledger: Ledger;
   let c: TraceChainClient;
   let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let base: string;
@@ -28,9 +28,8 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
   };
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--mtls']);
+    ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
     await c.consortium.bootstrap({ consortium: 'idx', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
     await c.consortium.addMember({ mspId: 'Org2MSP', name: 'Partner', roles: ['producer'] });
@@ -45,7 +44,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet)', functio
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await c.devices.registerDevice({ deviceId: 'd1', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 25 } } });
     lastTx = (await c.ledger.submit('devices:submitReadings', JSON.stringify(signReadings(privateKey, { deviceId: 'd1', seq: 1, readings: [{ at: at(12), metric: 'storage_temp_c', value: 30, unit: '°C' }] })))).transactionId;
-    indexer = await startIndexer({ connection: join(devnet.dataDir, 'connection.json'), db: join(dir, 'live.sqlite'), port: 0 });
+    indexer = await startIndexer({ connection: devnet.connection, db: join(dir, 'live.sqlite'), port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     for (let i = 0; i < 200; i++) {
       const r = await fetch(`${base}/api/transactions/${lastTx}`);

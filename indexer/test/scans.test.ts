@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 
@@ -27,15 +27,14 @@ function runIndexer(args: string[]): Promise<{ child: ChildProcess; base: string
 describe('indexer verify endpoint and durable scan queue (devnet)', function () {
   this.timeout(180_000);
   let devnet: RunningDevnet;
-  let ledger: FabricGatewayLedger;
+  let ledger: Ledger;
   let c: TraceChainClient;
   const code = generateCode();
   const dir = mkdtempSync(join(tmpdir(), 'scans-'));
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--tls']);
+    ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
     await c.consortium.bootstrap({ consortium: 'scan', name: 'Brand', roles: ['brand', 'producer', 'processor', 'warehouse', 'logistics', 'retailer', 'inspector'] });
     await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
@@ -51,7 +50,7 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
   });
 
   it('answers at once with the indexed verdict and pending scans; a queued scan survives a SIGKILL and reaches the chain after restart', async () => {
-    const args = ['--connection', join(devnet.dataDir, 'connection.json'), '--db', join(dir, 'idx.sqlite')];
+    const args = ['--connection', devnet.connection, '--db', join(dir, 'idx.sqlite')];
     // First run: never sends, so the accepted scan is only in the queue when the process dies.
     const first = await runIndexer([...args, '--send-interval', '3600000']);
     const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -57,7 +57,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     if (!existsSync(join(TBAAS_PACKAGE, 'node_modules', 'fabric-shim'))) throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
     devnet = await startDevnet(['--chaincode-path', TBAAS_PACKAGE, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
     const accounts = [...Object.entries(ORGS).map(([name, msp]) => account(name, msp)), account('indexer', ORGS.brand)];
-    emulator = new TbaasEmulator({ profile: devnet.profile, accounts });
+    emulator = new TbaasEmulator({ devnet: devnet, accounts });
     const endpoint = await emulator.start();
     base = { region: 'ap-guangzhou', clusterId: emulator.clusterId, channelId: emulator.channelId, chaincodeName: 'trace', endpoint, protocol: 'http://', pollIntervalMs: 100 };
     clients = Object.fromEntries(
@@ -67,8 +67,8 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
         return [name, new TraceChainClient(ledger)];
       }),
     ) as Record<OrgName, TraceChainClient>;
-    const u = devnet.profile.orgs.Org1MSP.users.User1;
-    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
+    const u = devnet.user('Org1MSP', 'User1');
+    gateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', u.certPath, u.keyPath) });
   });
 
   after(async () => {
@@ -97,8 +97,8 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   it('rejects a business rule over TBaaS (shim 2.3 error form inside FailedOperation) with the code the gateway gives, changing nothing', async () => {
     const record = { taskId: 'tbaas-lot-1', stage: 'tea_picking', eventTime: at(300), data: { tea_fresh_leaf_kg: 5, tea_pick_grade: 'bud' } };
     const viaTbaas = (await clients.factory.trace.recordStage(record).catch((e: unknown) => e)) as LedgerError;
-    const u = devnet.profile.orgs.Org3MSP.users.User1;
-    const factoryGateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org3MSP', u.certPath, u.keyPath) });
+    const u = devnet.user('Org3MSP', 'User1');
+    const factoryGateway = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org3MSP', u.certPath, u.keyPath) });
     const viaGateway = (await factoryGateway.submit('trace:recordStage', JSON.stringify(record)).catch((e: unknown) => e)) as LedgerError;
     factoryGateway.close();
     expect(viaTbaas).to.be.instanceOf(LedgerError);
@@ -125,7 +125,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       }
       await indexer.stop();
     };
-    await Promise.all([run(tbaasFile, join(dir, 'tbaas.sqlite')), run(join(devnet.dataDir, 'connection.json'), join(dir, 'gateway.sqlite'))]);
+    await Promise.all([run(tbaasFile, join(dir, 'tbaas.sqlite')), run(devnet.connection, join(dir, 'gateway.sqlite'))]);
     const viaTbaas = openDb(join(dir, 'tbaas.sqlite'));
     const viaGateway = openDb(join(dir, 'gateway.sqlite'));
     expect(checkpoint(viaTbaas)).to.equal(checkpoint(viaGateway));

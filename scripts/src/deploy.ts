@@ -6,7 +6,7 @@ import { Ledger, ledgerFromConfig, TBAAS_API_VERSION, TraceChainClient } from '@
 import { loadTemplatePackage, templates } from '@trace/contract-templates';
 
 const ROOT = resolve(__dirname, '../../..');
-const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection.json] [--msp Org1MSP] [--user Admin]
+const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
        npm run deploy -- --target tbaas [--config tbaas.json]
   devnet: the devnet runs chaincode/ itself (npm start); this checks it answers and loads the tea and
           liquor templates once the consortium is founded.
@@ -32,7 +32,7 @@ async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
 }
 
 async function devnet(values: { connection?: string; msp?: string; user?: string }): Promise<void> {
-  const connection = resolve(values.connection ?? join(ROOT, '.devnet/connection.json'));
+  const connection = resolve(values.connection ?? join(ROOT, '.devnet/connection-org1.json'));
   if (!existsSync(connection)) {
     console.log(`The devnet embeds the chaincode: \`npm start\` runs chaincode/ (contracts consortium, catalog, process,
 trace, codes, devices, assets) as the channel's chaincode 'trace'; nothing is installed separately.

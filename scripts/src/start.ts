@@ -9,10 +9,11 @@ import { DEMO_ORGS } from './demo/seed';
 /**
  * npm start: the embedded devnet (four orgs) with the product chaincode, and the indexer with its
  * API and pages, on 127.0.0.1. `--demo` seeds a tea lot and a liquor lot once. Data lives in
- * .devnet/ and survives restarts; Ctrl-C stops everything.
+ * .devnet/ and survives restarts; Ctrl-C stops everything. `--tls` / `--mtls` serve the devnet over
+ * TLS / mutual TLS; the indexer and demo reach it through the common connection profiles either way.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' }, 'devnet-port': { type: 'string' }, demo: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, port: { type: 'string' }, 'devnet-port': { type: 'string' }, demo: { type: 'boolean' }, tls: { type: 'boolean' }, mtls: { type: 'boolean' } } });
   const root = resolve(__dirname, '../../..');
   const dataDir = resolve(values.data ?? process.env.DEVNET_DATA ?? resolve(root, '.devnet'));
   const devnet = new Devnet({
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     // two of four orgs endorse: fewer chaincode executions per transaction on a small machine
     endorsers: 2,
     chaincode: { name: 'trace', path: resolve(root, 'chaincode') },
+    tls: values.mtls ? 'mtls' : values.tls ? 'tls' : 'none',
     logger: pino({ base: { svc: 'devnet' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)),
   });
   await devnet.start();
@@ -49,8 +51,8 @@ async function main(): Promise<void> {
   dashboard    ${base}/dashboard
   API          ${base}/api/stats   (OpenAPI: /openapi.json, health: /healthz)
   gateway      ${devnet.endpoint}  (channel ${devnet.ledger.channelId}, chaincode trace)
-  connection   ${devnet.connectionPath}
-  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/
+  profiles     ${Object.values(devnet.connectionProfiles).join('\n               ')}
+  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/msp (signcerts/, keystore/), tls/client.{crt,key}
   data         ${dataDir}`);
   if (demo) console.log(`demo pages:\n${demoUrls(base, demo).map((u) => `  ${u}`).join('\n')}`);
   console.log('Ctrl-C stops; starting again resumes on the same data.');

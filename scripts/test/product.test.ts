@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
-import { codeHash, FabricGatewayLedger, generateCode, ledgerFromProfile, TraceChainClient, Wallet } from '@trace/client';
+import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient, Wallet } from '@trace/client';
 import { openDb } from '@trace/indexer';
 import { findPids } from '@trace/test-network';
 import { DEMO_CLASS, DEMO_ORGS, DEMO_TEA_TASK, DemoOrg, DemoSummary } from '../src/demo/seed';
@@ -35,7 +35,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
   const dataDir = mkdtempSync(join(tmpdir(), 'product-'));
   let product: RunningProduct;
   let c: Record<DemoOrg, TraceChainClient>;
-  let ledgers: FabricGatewayLedger[] = [];
+  let ledgers: Ledger[] = [];
   let demo: DemoSummary;
   let db: Database.Database;
   let browser: Browser | undefined;
@@ -46,8 +46,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
 
   before(async () => {
     product = await startProduct(dataDir);
-    const connection = join(dataDir, 'connection.json');
-    ledgers = (Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => ledgerFromProfile(connection, { msp: DEMO_ORGS[o] }));
+    const connection = join(dataDir, 'connection-org1.json');
+    ledgers = (Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => ledgerFromConfig(connection, { msp: DEMO_ORGS[o] }));
     c = Object.fromEntries((Object.keys(DEMO_ORGS) as DemoOrg[]).map((o, i) => [o, new TraceChainClient(ledgers[i])])) as Record<DemoOrg, TraceChainClient>;
     demo = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')) as DemoSummary;
     db = new Database(join(dataDir, 'indexer.sqlite'), { readonly: true });
@@ -429,7 +429,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await eventually(async () => ((await api('/healthz')).status === 200 ? true : undefined), 'healthy again');
       const after = (await api<Record<string, number>>('/api/stats')).body;
       expect([after.blocks, after.tasks, after.codes, after.asset_classes]).to.deep.equal([before.blocks, before.tasks, before.codes, before.asset_classes]);
-      const ledger = ledgerFromProfile(join(dataDir, 'connection.json'));
+      const ledger = ledgerFromConfig(join(dataDir, 'connection-org1.json'));
       try {
         expect(JSON.parse(Buffer.from(await ledger.evaluate('consortium:getConsortium')).toString())).to.include({ name: '普洱与白酒溯源联盟' });
       } finally {

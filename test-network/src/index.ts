@@ -1,4 +1,5 @@
-export { Devnet, DevnetOptions, ConnectionProfile } from './devnet/network';
+export { Devnet, DevnetOptions } from './devnet/network';
+export { DevnetAccess, devnetAccess, PeerAccess, TlsMode, UserFiles } from './devnet/layout';
 export { CertificateAuthority, IdentityFiles, IssueOptions } from './devnet/crypto/ca';
 export { signMessage, toHighS, toLowS, verifyMessage, sha256 } from './devnet/crypto/ecdsa';
 export { startDevnet, RunningDevnet, findPids } from './devnet/spawn';

@@ -49,14 +49,14 @@ describe('devnet event streams resume after a checkpoint', () => {
     const checkpointer = checkpointers.inMemory();
     const seen: ChaincodeEvent[] = [];
     // Read a few, then stop in the middle of a block.
-    const first = await org1.network.getChaincodeEvents(devnet.profile.chaincode, { startBlock });
+    const first = await org1.network.getChaincodeEvents(devnet.chaincode, { startBlock });
     for await (const ev of first) {
       seen.push(ev);
       await checkpointer.checkpointChaincodeEvent(ev);
       if (seen.length === 7) break;
     }
     first.close();
-    const rest = await org1.network.getChaincodeEvents(devnet.profile.chaincode, { checkpoint: checkpointer, startBlock });
+    const rest = await org1.network.getChaincodeEvents(devnet.chaincode, { checkpoint: checkpointer, startBlock });
     try {
       seen.push(...(await take(rest, ids.length - seen.length)));
     } finally {
@@ -64,7 +64,7 @@ describe('devnet event streams resume after a checkpoint', () => {
     }
     expect(seen.map((e) => e.transactionId)).to.deep.equal(ids);
     expect(new Set(seen.map((e) => e.blockNumber)).size).to.be.lessThan(ids.length);
-    expect(seen.every((e) => e.eventName === 'created' && e.chaincodeName === devnet.profile.chaincode)).to.equal(true);
+    expect(seen.every((e) => e.eventName === 'created' && e.chaincodeName === devnet.chaincode)).to.equal(true);
   });
 
   it('delivers only events of valid transactions, and live events after the history', async () => {
@@ -72,7 +72,7 @@ describe('devnet event streams resume after a checkpoint', () => {
     // An invalid transaction with an event: endorsed by one org only, it fails the policy.
     const bad = await org1.contract.newProposal('emit', { arguments: ['bad', 'created', 'bad'], endorsingOrganizations: ['Org1MSP'] }).endorse();
     await (await bad.submit()).getStatus();
-    const stream = await org1.network.getChaincodeEvents(devnet.profile.chaincode, { startBlock });
+    const stream = await org1.network.getChaincodeEvents(devnet.chaincode, { startBlock });
     try {
       const live = emitEvents(org1, 'live', 3);
       const events = await take(stream, 3);

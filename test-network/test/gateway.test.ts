@@ -152,12 +152,12 @@ describe('devnet gateway (official fabric-gateway client)', () => {
     });
 
     it('rejects a request signed with another key than the certificate', async () => {
-      const otherKey = loadPrivateKey(readFileSync(devnet.profile.orgs.Org1MSP.users.Admin.keyPath));
+      const otherKey = loadPrivateKey(readFileSync(devnet.user('Org1MSP', 'Admin').keyPath));
       await assertRejected(gatewayClient(devnet, { signer: async (m) => signMessage(otherKey, m) }), 'badsig');
     });
 
     it('rejects a high-S signature', async () => {
-      const key = loadPrivateKey(readFileSync(devnet.profile.orgs.Org1MSP.users.User1.keyPath));
+      const key = loadPrivateKey(readFileSync(devnet.user('Org1MSP', 'User1').keyPath));
       await assertRejected(gatewayClient(devnet, { signer: async (m) => toHighS(signMessage(key, m)) }), 'highs');
     });
   });

@@ -83,7 +83,7 @@ describe('devnet crash safety', () => {
     client = gatewayClient(devnet);
     try {
       const height = Number((await (await client.contract.submitAsync('put', { arguments: ['after-restart', 'yes'] })).getStatus()).blockNumber) + 1;
-      const replayed = verifyAndReplay(await readAllBlocks(client, height), devnet.profile.chaincode);
+      const replayed = verifyAndReplay(await readAllBlocks(client, height), devnet.chaincode);
       for (const key of committed.keys()) expect(replayed.get(key), key).to.equal(`value-${key}`);
       // State served by the restarted devnet equals the replay, key by key.
       const keys = [...replayed.keys()];
@@ -99,7 +99,7 @@ describe('devnet crash safety', () => {
     devnet = await startDevnet();
     const client = gatewayClient(devnet);
     try {
-      const pids = findPids(`--peer.address ${devnet.endpoint} --chaincode-id-name ${devnet.profile.chaincode}:Org1MSP`);
+      const pids = findPids(`--peer.address ${devnet.endpoint} --chaincode-id-name ${devnet.chaincode}:Org1MSP`);
       expect(pids).to.have.length(1);
       const pid = pids[0];
       const inFlight = client.contract.evaluateTransaction('sleep', '5000').then(

@@ -74,7 +74,7 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
 
   before(async () => {
     devnet = await startDevnet();
-    emulator = new TbaasEmulator({ profile: devnet.profile, accounts: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, mspId: 'Org1MSP' }] });
+    emulator = new TbaasEmulator({ devnet: devnet, accounts: [{ secretId: SECRET_ID, secretKey: SECRET_KEY, mspId: 'Org1MSP' }] });
     host = await emulator.start();
     url = `http://${host}/`;
   });
@@ -108,8 +108,8 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
       ['not json', {}, 'InvalidParameter'],
       [{ ...target(), ClusterId: 'fabric-x', BlockHeight: 0 }, {}, 'ResourceNotFound'],
       [{ ...target(), TxId: 'ab' }, { action: 'DescribeFabricTransaction' }, 'ResourceNotFound'],
-      [{ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'fail', FuncParam: ['[ERR_STATE] no'] }, { action: 'QueryFabricChaincode' }, 'FailedOperation'],
-      [{ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'put', FuncParam: [1] }, { action: 'InvokeFabricChaincode' }, 'InvalidParameter'],
+      [{ ...target(), ChaincodeName: devnet.chaincode, FuncName: 'fail', FuncParam: ['[ERR_STATE] no'] }, { action: 'QueryFabricChaincode' }, 'FailedOperation'],
+      [{ ...target(), ChaincodeName: devnet.chaincode, FuncName: 'put', FuncParam: [1] }, { action: 'InvokeFabricChaincode' }, 'InvalidParameter'],
     ];
     for (const [payload, opts, expected] of cases) {
       const r = await post(payload, opts);
@@ -121,25 +121,25 @@ describe('TBaaS emulator over a devnet: envelopes', function () {
   });
 
   it('answers DescribeFabricBlock and DescribeFabricTransaction with exactly the documented fields, TransactionData the proto JSON of the invocation spec', async () => {
-    const r = await post({ ...target(), ChaincodeName: devnet.profile.chaincode, FuncName: 'put', FuncParam: ['doc-key', 'doc-value'] }, { action: 'InvokeFabricChaincode' });
+    const r = await post({ ...target(), ChaincodeName: devnet.chaincode, FuncName: 'put', FuncParam: ['doc-key', 'doc-value'] }, { action: 'InvokeFabricChaincode' });
     const txId = r.json.Response.TxId as string;
     expect(r.json.Response.TxStatus).to.equal('VALID');
     const tx = (await post({ ...target(), TxId: txId }, { action: 'DescribeFabricTransaction' })).json.Response;
     expect(Object.keys(tx).sort()).to.deep.equal(['BlockHeight', 'ChaincodeName', 'CreateTime', 'JoinOrgList', 'RequestId', 'Sender', 'TransactionData', 'TxHash', 'TxId', 'TxStatus']);
-    expect(tx).to.deep.include({ TxId: txId, TxStatus: 'VALID', Sender: 'Org1MSP', ChaincodeName: devnet.profile.chaincode });
+    expect(tx).to.deep.include({ TxId: txId, TxStatus: 'VALID', Sender: 'Org1MSP', ChaincodeName: devnet.chaincode });
     expect(tx.TxHash).to.match(/^[0-9a-f]{64}$/);
     expect(tx.CreateTime).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect((tx.JoinOrgList as string[]).length).to.be.greaterThan(0);
     const b64 = (t: string) => Buffer.from(t).toString('base64');
     expect(JSON.parse(Buffer.from(tx.TransactionData as string, 'base64').toString('utf8'))).to.deep.equal({
-      chaincode_spec: { type: 'NODE', chaincode_id: { name: devnet.profile.chaincode }, input: { args: [b64('put'), b64('doc-key'), b64('doc-value')], decorations: {}, is_init: false }, timeout: 0 },
+      chaincode_spec: { type: 'NODE', chaincode_id: { name: devnet.chaincode }, input: { args: [b64('put'), b64('doc-key'), b64('doc-value')], decorations: {}, is_init: false }, timeout: 0 },
     });
     const block = (await post({ ...target(), BlockHeight: tx.BlockHeight })).json.Response;
     expect(Object.keys(block).sort()).to.deep.equal(['BlockHash', 'BlockHeight', 'CreateTimestamp', 'PreBlockHash', 'ProposerOrg', 'RequestId', 'TransactionList', 'TxCount']);
     const list = block.TransactionList as Record<string, unknown>[];
     expect(block.TxCount).to.equal(list.length);
     expect(Object.keys(list[0]).sort()).to.deep.equal(['BlockHeight', 'ChaincodeName', 'CreateTime', 'Sender', 'TxId', 'TxIndex']);
-    expect(list.find((t) => t.TxId === txId)).to.deep.include({ BlockHeight: tx.BlockHeight, Sender: 'Org1MSP', ChaincodeName: devnet.profile.chaincode });
+    expect(list.find((t) => t.TxId === txId)).to.deep.include({ BlockHeight: tx.BlockHeight, Sender: 'Org1MSP', ChaincodeName: devnet.chaincode });
     // the genesis block's config transaction has no invocation spec
     const genesis = (await post({ ...target(), BlockHeight: 0 })).json.Response;
     const config = (await post({ ...target(), TxId: (genesis.TransactionList as { TxId: string }[])[0].TxId }, { action: 'DescribeFabricTransaction' })).json.Response;

@@ -187,7 +187,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
 
   describe('trace CLI', () => {
     const cli = (...args: string[]) => {
-      const r = spawnSync(process.execPath, [resolve(__dirname, '../../../../client/dist/src/cli.js'), ...args, '--connection', join(net.devnet.dataDir, 'connection.json'), '--msp', ORGS.farm], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [resolve(__dirname, '../../../../client/dist/src/cli.js'), ...args, '--connection', net.devnet.connection, '--msp', ORGS.farm], { encoding: 'utf8' });
       return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
     };
 

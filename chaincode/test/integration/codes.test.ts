@@ -168,7 +168,7 @@ describe('codes: one item, one code (devnet)', function () {
     it('issues N codes in batches, and resumes after being killed without issuing a code twice', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'codes-'));
       const out = join(dir, 'codes.csv');
-      const args = ['--task', 'codes-b', '--count', '2500', '--batch', '500', '--out', out, '--connection', net.devnet.dataDir + '/connection.json', '--msp', ORGS.brand];
+      const args = ['--task', 'codes-b', '--count', '2500', '--batch', '500', '--out', out, '--connection', net.devnet.connection, '--msp', ORGS.brand];
       const first = run(args);
       // Kill it once at least one batch is on chain.
       await new Promise<void>((res) => {

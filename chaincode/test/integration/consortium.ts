@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { FabricGatewayLedger, FabricNetworkLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
+import { FabricNetworkLedger, identityFromFiles, Ledger, LedgerError, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { expect } from 'chai';
@@ -35,12 +35,10 @@ export const TBAAS_PACKAGE_PATH = resolve(__dirname, '../../../../build/tbaas');
 /** Starts a devnet with the product chaincode, founds the consortium and loads both templates. */
 export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<TestConsortium> {
   const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
-  const ledgers: FabricGatewayLedger[] = [];
+  const ledgers: Ledger[] = [];
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
-      const mspId = ORGS[name];
-      const user = devnet.profile.orgs[mspId].users.User1;
-      const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles(mspId, user.certPath, user.keyPath) });
+      const ledger = ledgerFromConfig(devnet.connection, { msp: ORGS[name] });
       ledgers.push(ledger);
       return [name, new TraceChainClient(ledger)];
     }),
@@ -83,10 +81,10 @@ export async function startLegacyConsortium(chaincodePath = TBAAS_PACKAGE_PATH):
   try {
     const peers = Object.fromEntries(Object.entries(devnet.peerEndpoints).map(([mspId, endpoint]) => [mspId, [{ endpoint }]]));
     for (const mspId of Object.values(ORGS)) {
-      const user = devnet.profile.orgs[mspId].users.User1;
+      const user = devnet.user(mspId, 'User1');
       ledgers.push(
         await FabricNetworkLedger.connect({
-          channel: devnet.profile.channel,
+          channel: devnet.channel,
           chaincode: 'trace',
           identity: identityFromFiles(mspId, user.certPath, user.keyPath),
           peers,

@@ -20,8 +20,8 @@ describe('the TBaaS package through FabricNetworkLedger on a devnet acting as a 
   });
 
   it('has no Gateway service: a gateway client fails UNIMPLEMENTED', async () => {
-    const user = net.devnet.profile.orgs[ORGS.brand].users.User1;
-    const gw = FabricGatewayLedger.connect({ endpoint: net.devnet.endpoint, channel: net.devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles(ORGS.brand, user.certPath, user.keyPath) });
+    const user = net.devnet.user(ORGS.brand, 'User1');
+    const gw = FabricGatewayLedger.connect({ endpoint: net.devnet.endpoint, channel: net.devnet.channel, chaincode: 'trace', identity: identityFromFiles(ORGS.brand, user.certPath, user.keyPath) });
     try {
       const e = await gw.evaluate('process:listTemplates').then(
         () => undefined,

@@ -17,7 +17,7 @@ describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2
 
   it('a Pu’er tea lot: ten stages, an audited inspection, a flagged storage record, the task audit, and the trace', async () => {
     const { brand, farm, factory, retail } = net.clients;
-    const orgKey = (msp: string) => recipientKey(readFileSync(net.devnet.profile.orgs[msp].users.User1.certPath));
+    const orgKey = (msp: string) => recipientKey(readFileSync(net.devnet.user(msp, 'User1').certPath));
     const price = encryptForOrgs('1280 CNY/kg', { [ORGS.farm]: orgKey(ORGS.farm), [ORGS.brand]: orgKey(ORGS.brand) });
     const task = await brand.trace.createTask({
       taskId: 'tea-2026-001',
@@ -60,7 +60,7 @@ describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2
     expect(trace.template.publicView.tea_plantation).to.include('tea_garden');
     const onChainPrice = trace.stages.find((s) => s.stage === 'tea_picking')!.record!.data.tea_purchase_price as string;
     expect(onChainPrice).not.to.contain('1280');
-    expect(decryptForOrg(onChainPrice, ORGS.farm, readFileSync(net.devnet.profile.orgs[ORGS.farm].users.User1.keyPath))).to.equal('1280 CNY/kg');
+    expect(decryptForOrg(onChainPrice, ORGS.farm, readFileSync(net.devnet.user(ORGS.farm, 'User1').keyPath))).to.equal('1280 CNY/kg');
   });
 
   it('a baijiu lot: eight stages from grain to shelf, audited', async () => {

@@ -27,7 +27,7 @@ runProductBench(async ({ devnet, client: c }) => {
   await c.trace.recordStage({ taskId: 'lot', stage: 'bench_store', eventTime: new Date(Date.now() - 3_600_000).toISOString(), data: { bench_units: 1_000_000 } });
   await c.trace.auditTask({ taskId: 'lot', verdict: 'approved', comment: 'bench' });
   await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: 'Org1MSP', location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
-  const partner = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org2MSP', devnet.profile.orgs.Org2MSP.users.User1.certPath, devnet.profile.orgs.Org2MSP.users.User1.keyPath) });
+  const partner = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org2MSP', devnet.user('Org2MSP', 'User1').certPath, devnet.user('Org2MSP', 'User1').keyPath) });
   await new TraceChainClient(partner).assets.confirmClass({ classId: 'tea', role: 'inspector' });
   partner.close();
 

@@ -16,8 +16,8 @@ export interface ProductBench {
 export function runProductBench(body: (b: ProductBench) => Promise<void>): void {
   (async () => {
     const devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../../chaincode'), '--chaincode-name', 'trace']);
-    const user = devnet.profile.orgs.Org1MSP.users.User1;
-    const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.profile.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+    const user = devnet.user('Org1MSP', 'User1');
+    const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
     try {
       await body({ devnet, client: new TraceChainClient(ledger) });
     } finally {

@@ -20,7 +20,7 @@ export interface PhaseResult {
  * Node's crypto) and runs them at `concurrency` in total, as one org's user.
  */
 export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'], concurrency: number, workers: number, mspId = 'Org1MSP'): Promise<PhaseResult> {
-  const user = devnet.profile.orgs[mspId].users.User1;
+  const user = devnet.user(mspId, 'User1');
   const cpu0 = cpuMs(devnet.proc.pid!);
   const t0 = performance.now();
   const results = await Promise.all(
@@ -28,8 +28,8 @@ export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'],
       const child = fork(join(__dirname, 'submit-worker.js'));
       const job: WorkerJob = {
         endpoint: devnet.endpoint,
-        channel: devnet.profile.channel,
-        chaincode: devnet.profile.chaincode,
+        channel: devnet.channel,
+        chaincode: devnet.chaincode,
         mspId,
         certPath: user.certPath,
         keyPath: user.keyPath,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ledgerFromProfile, TraceChainClient } from '@trace/client';
+import { ConnectionProfile, ledgerFromConfig, readConfigFile, TraceChainClient } from '@trace/client';
 import { DEMO_ORGS, DemoOrg, DemoSummary, seedDemo } from './seed';
 
 /** The pages worth opening after the demo seed, on the indexer at base. */
@@ -25,11 +25,12 @@ export async function ensureDemo(connectionPath: string, dataDir: string, log: (
   // The seed is a sequence of transactions, not one: after an interrupted run the chain holds part
   // of it and the next run would trip over what is there.
   if (existsSync(started)) throw new Error(`an earlier demo seed in ${dataDir} was interrupted; start over with a new --data directory (or \`node test-network/dist/src/devnet/cli.js reset --data ${dataDir}\`)`);
-  const profile = JSON.parse(readFileSync(connectionPath, 'utf8')) as { orgs: Record<string, unknown> };
-  const missing = Object.values(DEMO_ORGS).filter((m) => !profile.orgs[m]);
+  const profile = readConfigFile(connectionPath) as ConnectionProfile;
+  const mspIds = Object.values(profile.organizations ?? {}).map((o) => o.mspid);
+  const missing = Object.values(DEMO_ORGS).filter((m) => !mspIds.includes(m));
   if (missing.length) throw new Error(`the demo needs the orgs ${Object.values(DEMO_ORGS).join(', ')}; this devnet lacks ${missing.join(', ')} (start on a new --data directory)`);
   writeFileSync(started, new Date().toISOString());
-  const ledgers = Object.fromEntries((Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => [o, ledgerFromProfile(connectionPath, { msp: DEMO_ORGS[o] })]));
+  const ledgers = Object.fromEntries((Object.keys(DEMO_ORGS) as DemoOrg[]).map((o) => [o, ledgerFromConfig(connectionPath, { msp: DEMO_ORGS[o] })]));
   try {
     const clients = Object.fromEntries(Object.entries(ledgers).map(([o, l]) => [o, new TraceChainClient(l)])) as Record<DemoOrg, TraceChainClient>;
     const t0 = Date.now();

@@ -7,7 +7,7 @@ import { Devnet } from './network';
 const USAGE = `usage:
   devnet start [--data DIR] [--host 127.0.0.1] [--port 7051] [--orgs Org1MSP,Org2MSP] [--channel tracechannel]
                [--chaincode-path DIR] [--chaincode-name NAME] [--endorsers N] [--block-size N] [--block-timeout MS]
-               [--max-message-bytes N] [--no-gateway]
+               [--max-message-bytes N] [--tls | --mtls] [--no-gateway]
   devnet reset [--data DIR]`;
 
 const DEFAULT_DATA = resolve(__dirname, '../../../../.devnet');
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
       'block-timeout': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'no-gateway': { type: 'boolean' },
+      tls: { type: 'boolean' },
+      mtls: { type: 'boolean' },
     },
   });
   const dataDir = resolve(values.data ?? process.env.DEVNET_DATA ?? DEFAULT_DATA);
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     endorsers: int(values.endorsers, 'endorsers'),
     batch: { maxMessages: int(values['block-size'], 'block-size'), timeoutMs: int(values['block-timeout'], 'block-timeout') },
     maxMessageBytes: int(values['max-message-bytes'], 'max-message-bytes'),
+    tls: values.mtls ? 'mtls' : values.tls ? 'tls' : 'none',
     gateway: !values['no-gateway'],
   });
   let stopping = false;
@@ -78,12 +81,13 @@ async function main(): Promise<void> {
   channel      ${JSON.parse(JSON.stringify(devnet.ledger.channelId))}
   orgs         ${devnet.orgs.join(', ')}
   chaincode    ${devnet.launcher.definition.name} (${devnet.launcher.definition.path})
-  connection   ${devnet.connectionPath}
-  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/{cert.pem,key.pem}
+  tls          ${devnet.tls === 'none' ? 'off' : devnet.tls === 'mtls' ? 'mutual TLS (client certificates required)' : 'on'}
+  profiles     ${Object.values(devnet.connectionProfiles).join('\n               ')}
+  identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/msp (signcerts/, keystore/) and tls/client.{crt,key}
   data         ${dataDir}
 Ctrl-C stops; starting again resumes on the same data.`);
   // Machine-readable line for scripts and tests.
-  console.log(JSON.stringify({ ready: true, endpoint: devnet.endpoint, peers: devnet.peerEndpoints, orderer: devnet.ordererEndpoint, connection: devnet.connectionPath, pid: process.pid }));
+  console.log(JSON.stringify({ ready: true, endpoint: devnet.endpoint, peers: devnet.peerEndpoints, orderer: devnet.ordererEndpoint, connection: devnet.connectionPath, profiles: devnet.connectionProfiles, pid: process.pid }));
 }
 
 main().catch((e: Error) => {

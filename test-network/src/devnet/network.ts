@@ -1,15 +1,16 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { gateway, orderer, peer } from '@hyperledger/fabric-protos';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import pino, { Logger } from 'pino';
-import { CertificateAuthority, IdentityFiles, IssueOptions } from './crypto/ca';
+import { CertificateAuthority, IssueOptions } from './crypto/ca';
 import { loadPrivateKey, signMessage } from './crypto/ecdsa';
 import { MspRegistry } from './crypto/msp';
 import { Ledger, OwnEndorsements, Signer } from './ledger/ledger';
 import { Orderer } from './orderer/orderer';
 import { Endorser, PeerIdentity } from './peer/endorser';
 import { ChaincodeLauncher } from './peer/launcher';
+import { DevnetRecord, domainOf, profileFileName, tlsCaPath, TlsMode, UserFiles, userFiles } from './layout';
 import { atomicBroadcastService } from './services/broadcast-service';
 import { deliverService } from './services/deliver';
 import { endorserService } from './services/endorser-service';
@@ -18,7 +19,7 @@ import { unimplementedService } from './services/unimplemented-service';
 import { msp } from '@hyperledger/fabric-protos';
 
 export interface DevnetOptions {
-  /** data directory: crypto material, ledger, logs, connection.json */
+  /** data directory: crypto material, ledger, logs, connection-<org>.json */
   dataDir: string;
   host?: string;
   /** 0 picks a free port */
@@ -33,21 +34,11 @@ export interface DevnetOptions {
   /** largest gRPC message accepted */
   maxMessageBytes?: number;
   executeTimeoutMs?: number;
+  /** 'tls' serves every client-facing service over TLS (a port per org, with that org's TLS CA's server certificate); 'mtls' also requires client certificates */
+  tls?: TlsMode;
   /** false: no gateway.Gateway service, as a Fabric 2.3 peer (calls fail 12 UNIMPLEMENTED); default true */
   gateway?: boolean;
   logger?: Logger;
-}
-
-export interface ConnectionProfile {
-  channel: string;
-  chaincode: string;
-  gatewayEndpoint: string;
-  orgs: Record<string, { caCert: string; users: Record<string, { certPath: string; keyPath: string }> }>;
-}
-
-interface StoredConfig {
-  channel: string;
-  orgs: string[];
 }
 
 const DEFAULT_USERS: { name: string; ou: 'client' | 'admin' }[] = [
@@ -55,11 +46,7 @@ const DEFAULT_USERS: { name: string; ou: 'client' | 'admin' }[] = [
   { name: 'User1', ou: 'client' },
 ];
 
-function domainOf(mspId: string): string {
-  return mspId.replace(/MSP$/, '').toLowerCase() + '.example.com';
-}
-
-function fileSigner(files: IdentityFiles): Signer {
+function fileSigner(files: { mspId: string; certPath: string; keyPath: string }): Signer {
   const sid = new msp.SerializedIdentity();
   sid.setMspid(files.mspId);
   sid.setIdBytes(readFileSync(files.certPath));
@@ -67,19 +54,28 @@ function fileSigner(files: IdentityFiles): Signer {
   return { serialized: sid.serializeBinary(), sign: (m) => signMessage(key, m) };
 }
 
+const bindServer = (server: Server, address: string, creds: ServerCredentials) =>
+  new Promise<number>((res, rej) => server.bindAsync(address, creds, (err, p) => (err ? rej(err) : res(p))));
+
 /** The embedded network: one channel, a peer per org, a solo orderer, a CA per org, one chaincode. */
 export class Devnet {
   readonly log: Logger;
   readonly dataDir: string;
   private server?: Server;
+  /** with TLS, the chaincodes' ChaincodeSupport stream stays on its own loopback plaintext port */
+  private chaincodeServer?: Server;
+  private chaincodePort = 0;
+  private cas = new Map<string, CertificateAuthority>();
+  private tlsCas = new Map<string, CertificateAuthority>();
+  /** each org's gateway host:port, as its connection profile names it (one shared port without TLS) */
+  private gatewayEndpoints: Record<string, string> = {};
   /** one listener per org peer (protos.Endorser, protos.Deliver): a pre-2.4 client addresses each org's peer by its own endpoint */
   private peerServers: { mspId: string; server: Server; port: number }[] = [];
-  private cas = new Map<string, CertificateAuthority>();
   ledger!: Ledger;
   launcher!: ChaincodeLauncher;
   private orderer!: Orderer;
   private boundPort = 0;
-  private stored!: StoredConfig;
+  private stored!: DevnetRecord;
 
   constructor(private readonly opts: DevnetOptions) {
     this.dataDir = resolve(opts.dataDir);
@@ -104,8 +100,18 @@ export class Devnet {
     return this.stored.orgs;
   }
 
+  get tls(): TlsMode {
+    return this.opts.tls ?? 'none';
+  }
+
+  /** The first org's common connection profile. */
   get connectionPath(): string {
-    return join(this.dataDir, 'connection.json');
+    return this.connectionProfiles[this.stored.orgs[0]];
+  }
+
+  /** Each org's common connection profile (connection-org1.json …), written at every start. */
+  get connectionProfiles(): Record<string, string> {
+    return Object.fromEntries(this.stored.orgs.map((m) => [m, join(this.dataDir, profileFileName(m))]));
   }
 
   ca(mspId: string): CertificateAuthority {
@@ -114,19 +120,20 @@ export class Devnet {
     return ca;
   }
 
-  /** Issues an identity from an org's CA (files under crypto/<msp>/users/<name>). */
-  enroll(mspId: string, name: string, opts?: IssueOptions): Promise<IdentityFiles> {
-    return this.ca(mspId).issue(name, opts);
+  /** Issues an identity from an org's CA and its TLS client certificate from the org's TLS CA (files under crypto/<msp>/users/<name>). */
+  async enroll(mspId: string, name: string, opts?: IssueOptions): Promise<UserFiles> {
+    await this.ca(mspId).issue(name, opts);
+    const files = userFiles(this.dataDir, mspId, name);
+    await this.tlsCas.get(mspId)!.issueTls(dirname(files.tlsCertPath), `${name}@${domainOf(mspId)}`);
+    return files;
   }
 
   async start(): Promise<void> {
     const o = this.opts;
     mkdirSync(this.dataDir, { recursive: true });
     const configPath = join(this.dataDir, 'devnet.json');
-    this.stored = existsSync(configPath)
-      ? (JSON.parse(readFileSync(configPath, 'utf8')) as StoredConfig)
-      : { channel: o.channel ?? 'tracechannel', orgs: o.orgs ?? ['Org1MSP', 'Org2MSP'] };
-    writeFileSync(configPath, JSON.stringify(this.stored, null, 2) + '\n');
+    const previous = existsSync(configPath) ? (JSON.parse(readFileSync(configPath, 'utf8')) as DevnetRecord) : undefined;
+    this.stored = { channel: previous?.channel ?? o.channel ?? 'tracechannel', orgs: previous?.orgs ?? o.orgs ?? ['Org1MSP', 'Org2MSP'] };
     const { channel, orgs } = this.stored;
     const endorsers = o.endorsers ?? Math.floor(orgs.length / 2) + 1;
     if (endorsers < 1 || endorsers > orgs.length) throw new Error(`endorsers must be between 1 and ${orgs.length}`);
@@ -134,12 +141,19 @@ export class Devnet {
     const cryptoDir = join(this.dataDir, 'crypto');
     const msps = new MspRegistry();
     const peers: PeerIdentity[] = [];
+    const host = o.host ?? '127.0.0.1';
+    const serverCerts: { certPath: string; keyPath: string }[] = [];
     for (const mspId of orgs) {
-      const ca = await CertificateAuthority.open(join(cryptoDir, mspId), mspId, domainOf(mspId));
+      const domain = domainOf(mspId);
+      const ca = await CertificateAuthority.open(join(cryptoDir, mspId), mspId, domain);
       this.cas.set(mspId, ca);
+      const tlsCa = await CertificateAuthority.open(join(cryptoDir, mspId), mspId, domain, 'tlsca');
+      this.tlsCas.set(mspId, tlsCa);
       msps.addOrg(mspId, ca.certPem);
-      for (const u of DEFAULT_USERS) await ca.issue(u.name, { ou: u.ou });
+      for (const u of DEFAULT_USERS) await this.enroll(mspId, u.name, { ou: u.ou });
       peers.push({ mspId, address: '', signer: fileSigner(await ca.issue('peer0', { ou: 'peer' })) });
+      const serverNames = [...new Set(['127.0.0.1', 'localhost', `peer0.${domain}`, host])];
+      serverCerts.push(await tlsCa.issueTls(join(cryptoDir, mspId, 'peers', `peer0.${domain}`, 'tls'), `peer0.${domain}`, serverNames));
     }
     const ordererCa = await CertificateAuthority.open(join(cryptoDir, 'OrdererMSP'), 'OrdererMSP', 'orderer.example.com');
     const ordererSigner = fileSigner(await ordererCa.issue('orderer0', { ou: 'orderer' }));
@@ -170,7 +184,7 @@ export class Devnet {
     this.launcher = new ChaincodeLauncher(
       { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', path: resolve(o.chaincode.path) },
       orgs,
-      () => this.endpoint,
+      () => `127.0.0.1:${this.chaincodePort}`,
       join(this.dataDir, 'logs'),
       this.log,
     );
@@ -178,8 +192,6 @@ export class Devnet {
 
     const maxMessageBytes = o.maxMessageBytes ?? 16 * 1024 * 1024;
     const newServer = () => new Server({ 'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': -1, 'grpc.enable_channelz': 0 });
-    const bind = (server: Server, port: number) =>
-      new Promise<number>((res, rej) => server.bindAsync(`${o.host ?? '127.0.0.1'}:${port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? rej(err) : res(bound))));
     const gatewayImpl =
       o.gateway === false
         ? unimplementedService(gateway.GatewayService, 'gateway.Gateway')
@@ -189,37 +201,114 @@ export class Devnet {
     this.server.addService(gateway.GatewayService, gatewayImpl);
     this.server.addService(peer.DeliverService, deliverImpl);
     this.server.addService(orderer.AtomicBroadcastService, atomicBroadcastService({ ledger: this.ledger, msps, orderer: this.orderer, deliver: deliverImpl.deliver, log: this.log }));
-    this.server.addService(peer.ChaincodeSupportService, { register: (call: Parameters<ChaincodeLauncher['register']>[0]) => this.launcher.register(call) });
+    const chaincodeSupport = { register: (call: Parameters<ChaincodeLauncher['register']>[0]) => this.launcher.register(call) };
+    await this.bind(serverCerts, chaincodeSupport);
+    // Org peers listen next to the main port (7052, 7053 … for 7051), or on free ports when it is 0; with TLS each presents its org's certificate.
     const mainPort = o.port ?? 7051;
-    this.boundPort = await bind(this.server, mainPort);
-    // Org peers listen next to the main port (7052, 7053 … for 7051), or on free ports when it is 0.
     for (const [i, p] of peers.entries()) {
       const server = newServer();
       server.addService(peer.EndorserService, endorserService({ ledger: this.ledger, endorser, peer: p, chaincodeName: o.chaincode.name, log: this.log }));
       server.addService(peer.DeliverService, deliverImpl);
       server.addService(gateway.GatewayService, gatewayImpl);
-      this.peerServers.push({ mspId: p.mspId, server, port: await bind(server, mainPort === 0 ? 0 : mainPort + 1 + i) });
-      p.address = `peer0.${domainOf(p.mspId)}@${this.peerEndpoints[p.mspId]}`;
+      const port = await bindServer(server, `${o.host ?? '127.0.0.1'}:${mainPort === 0 ? 0 : mainPort + 1 + i}`, this.serverCredentials(serverCerts[i]));
+      this.peerServers.push({ mspId: p.mspId, server, port });
     }
+    for (const p of peers) p.address = `peer0.${domainOf(p.mspId)}@${this.gatewayEndpoints[p.mspId]}`;
+    writeFileSync(configPath, JSON.stringify({ ...this.stored, chaincode: o.chaincode.name, tls: this.tls, peers: this.gatewayEndpoints }, null, 2) + '\n');
 
     this.launcher.start();
     await this.launcher.ready(60_000);
-    this.writeConnectionProfile();
-    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, peers: this.peerEndpoints, gateway: o.gateway !== false, channel, chaincode: o.chaincode.name, orgs, endorsers });
+    this.writeConnectionProfiles();
+    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, peers: this.gatewayEndpoints, legacyPeers: this.peerEndpoints, gateway: o.gateway !== false, tls: this.tls, channel, chaincode: o.chaincode.name, orgs, endorsers });
   }
 
-  private writeConnectionProfile(): void {
-    const profile: ConnectionProfile = { channel: this.stored.channel, chaincode: this.opts.chaincode.name, gatewayEndpoint: this.endpoint, orgs: {} };
-    for (const mspId of this.stored.orgs) {
-      const users: ConnectionProfile['orgs'][string]['users'] = {};
-      for (const u of DEFAULT_USERS) users[u.name] = { certPath: join(this.dataDir, 'crypto', mspId, 'users', u.name, 'cert.pem'), keyPath: join(this.dataDir, 'crypto', mspId, 'users', u.name, 'key.pem') };
-      profile.orgs[mspId] = { caCert: join(this.dataDir, 'crypto', mspId, 'ca', 'ca.pem'), users };
+  /**
+   * Without TLS one plaintext port serves everything. With TLS each org's peer gets its own port
+   * (port + 1000 × i, or a free one) presenting that org's server certificate, as a TLS client
+   * checks the server against its own org's TLS CA; mTLS accepts client certificates from any
+   * org's TLS CA. The chaincodes then register on a plaintext port bound to loopback only.
+   */
+  private async bind(serverCerts: { certPath: string; keyPath: string }[], chaincodeSupport: UntypedServiceImplementation): Promise<void> {
+    const o = this.opts;
+    const host = o.host ?? '127.0.0.1';
+    const port = o.port ?? 7051;
+    const bind = bindServer;
+    const orgs = this.stored.orgs;
+    if (this.tls === 'none') {
+      this.server!.addService(peer.ChaincodeSupportService, chaincodeSupport);
+      this.boundPort = await bind(this.server!, `${host}:${port}`, ServerCredentials.createInsecure());
+      this.chaincodePort = this.boundPort;
+      for (const mspId of orgs) this.gatewayEndpoints[mspId] = this.endpoint;
+      return;
     }
-    writeFileSync(this.connectionPath, JSON.stringify(profile, null, 2) + '\n');
+    for (const [i, mspId] of orgs.entries()) {
+      const bound = await bind(this.server!, `${host}:${port === 0 ? 0 : port + 1000 * i}`, this.serverCredentials(serverCerts[i]));
+      if (i === 0) this.boundPort = bound;
+      this.gatewayEndpoints[mspId] = `${host}:${bound}`;
+    }
+    this.chaincodeServer = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes ?? 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
+    this.chaincodeServer.addService(peer.ChaincodeSupportService, chaincodeSupport);
+    this.chaincodePort = await bind(this.chaincodeServer, '127.0.0.1:0', ServerCredentials.createInsecure());
+  }
+
+  /** Plaintext without TLS; else the org's server certificate, and with mTLS client certificates from any org's TLS CA. */
+  private serverCredentials(cert: { certPath: string; keyPath: string }): ServerCredentials {
+    if (this.tls === 'none') return ServerCredentials.createInsecure();
+    const clientRoots = this.tls === 'mtls' ? Buffer.from(this.stored.orgs.map((m) => this.tlsCas.get(m)!.certPem).join('')) : null;
+    const pair = { private_key: readFileSync(cert.keyPath), cert_chain: readFileSync(cert.certPath) };
+    return ServerCredentials.createSsl(clientRoots, [pair], clientRoots !== null);
+  }
+
+  /**
+   * Fabric's common connection profile per org, as fabric-samples' test-network writes them: every
+   * org with its peer (grpcs:// and its TLS CA with TLS), client.organization naming the file's own
+   * org, and an x-trace section with the channel, the chaincode and each org's users (MSP
+   * directory, TLS client certificate).
+   */
+  private writeConnectionProfiles(): void {
+    const scheme = this.tls === 'none' ? 'grpc' : 'grpcs';
+    const orgKey = (mspId: string) => mspId.replace(/MSP$/, '');
+    const peerName = (mspId: string) => `peer0.${domainOf(mspId)}`;
+    const peers = Object.fromEntries(
+      this.stored.orgs.map((m) => [
+        peerName(m),
+        {
+          url: `${scheme}://${this.gatewayEndpoints[m]}`,
+          ...(this.tls === 'none' ? {} : { tlsCACerts: { path: tlsCaPath(this.dataDir, m) } }),
+          grpcOptions: { 'ssl-target-name-override': peerName(m), hostnameOverride: peerName(m) },
+        },
+      ]),
+    );
+    const identities = Object.fromEntries(
+      this.stored.orgs.map((m) => [
+        m,
+        Object.fromEntries(
+          DEFAULT_USERS.map((u) => {
+            const f = userFiles(this.dataDir, m, u.name);
+            return [u.name, { mspDir: f.mspDir, tlsClient: { cert: f.tlsCertPath, key: f.tlsKeyPath } }];
+          }),
+        ),
+      ]),
+    );
+    for (const mspId of this.stored.orgs) {
+      const profile = {
+        name: `devnet-${orgKey(mspId).toLowerCase()}`,
+        version: '1.0.0',
+        client: { organization: orgKey(mspId), connection: { timeout: { peer: { endorser: '300' } } } },
+        organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)] }])),
+        peers,
+        channels: { [this.stored.channel]: { peers: Object.fromEntries(this.stored.orgs.map((m) => [peerName(m), {}])) } },
+        'x-trace': { channel: this.stored.channel, chaincode: this.opts.chaincode.name, identities },
+      };
+      writeFileSync(this.connectionProfiles[mspId], JSON.stringify(profile, null, 2) + '\n');
+    }
+    // the devnet's former connection.json format: a data directory from before keeps no stale copy
+    rmSync(join(this.dataDir, 'connection.json'), { force: true });
   }
 
   async stop(): Promise<void> {
     this.server?.forceShutdown();
+    this.chaincodeServer?.forceShutdown();
     for (const p of this.peerServers) p.server.forceShutdown();
     await this.orderer?.stop();
     await this.launcher?.stop();

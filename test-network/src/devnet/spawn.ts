@@ -2,20 +2,23 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConnectionProfile } from './network';
+import { DevnetAccess, devnetAccess } from './layout';
 
 const CLI = resolve(__dirname, 'cli.js');
 /** The devnet's own test contract, used unless args name another chaincode. */
 export const FIXTURE_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode');
 
-export interface RunningDevnet {
-  dataDir: string;
+export interface RunningDevnet extends DevnetAccess {
+  /** the first org's peer (the only port without TLS) */
   endpoint: string;
   /** each org peer's own endpoint (protos.Endorser and Deliver, for pre-2.4 clients) */
   peerEndpoints: Record<string, string>;
   /** the orderer's endpoint (orderer.AtomicBroadcast) */
   ordererEndpoint: string;
-  profile: ConnectionProfile;
+  /** the first org's common connection profile */
+  connection: string;
+  /** each org's common connection profile */
+  profiles: Record<string, string>;
   proc: ChildProcess;
   /** graceful stop (SIGTERM) */
   stop(): Promise<void>;
@@ -23,13 +26,13 @@ export interface RunningDevnet {
   kill(): Promise<void>;
 }
 
-/** Starts `devnet start` as its own process on a free port and waits for its ready line. */
+/** Starts `devnet start` as its own process on free ports and waits for its ready line (`--tls` / `--mtls` in args for TLS). */
 export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'devnet-'))): Promise<RunningDevnet> {
   const log = openSync(join(dataDir, 'devnet.log'), 'a');
   const chaincode = args.includes('--chaincode-path') ? [] : ['--chaincode-path', FIXTURE_CHAINCODE, '--chaincode-name', 'fixture'];
   const proc = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...chaincode, ...args], { stdio: ['ignore', 'pipe', log] });
   closeSync(log);
-  const ready = await new Promise<{ endpoint: string; peers: Record<string, string>; orderer: string }>((res, rej) => {
+  const ready = await new Promise<{ endpoint: string; peers: Record<string, string>; orderer: string; connection: string; profiles: Record<string, string> }>((res, rej) => {
     let buf = '';
     const timer = setTimeout(() => rej(new Error(`devnet did not start; see ${dataDir}/devnet.log`)), 60_000);
     proc.stdout!.on('data', (chunk: Buffer) => {
@@ -37,7 +40,7 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
       for (const line of buf.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
-          const msg = JSON.parse(line) as { ready?: boolean; endpoint: string; peers: Record<string, string>; orderer: string };
+          const msg = JSON.parse(line) as { ready?: boolean; endpoint: string; peers: Record<string, string>; orderer: string; connection: string; profiles: Record<string, string> };
           if (msg.ready) {
             clearTimeout(timer);
             res(msg);
@@ -54,11 +57,12 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
   });
   const exited = new Promise<void>((r) => (proc.exitCode !== null ? r() : proc.once('exit', () => r())));
   return {
-    dataDir,
+    ...devnetAccess(dataDir),
     endpoint: ready.endpoint,
     peerEndpoints: ready.peers,
     ordererEndpoint: ready.orderer,
-    profile: JSON.parse(readFileSync(join(dataDir, 'connection.json'), 'utf8')) as ConnectionProfile,
+    connection: ready.connection,
+    profiles: ready.profiles,
     proc,
     stop: async () => {
       proc.kill('SIGTERM');

@@ -2,15 +2,15 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, signers } from '@hyperledger/fabric-gateway';
 import { msp } from '@hyperledger/fabric-protos';
 import { createPrivateKey, randomUUID, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino, { Logger } from 'pino';
 import { CertificateAuthority } from '../devnet/crypto/ca';
 import { MspRegistry } from '../devnet/crypto/msp';
 import { dataHash, headerHash } from '../devnet/ledger/blockhash';
 import { codeName, parseEnvelope } from '../devnet/ledger/transaction';
-import { ConnectionProfile } from '../devnet/network';
+import { DevnetAccess, UserFiles } from '../devnet/layout';
 import { startAccessAddress } from './access-address';
 import { BlockMirror } from './block-mirror';
 import { invocationSpec, invocationSpecJson } from './invocation-spec';
@@ -33,7 +33,8 @@ export interface EmulatorAccount {
 
 export interface EmulatorOptions {
   /** the devnet's connection file contents */
-  profile: ConnectionProfile;
+  /** the running devnet, as its data directory describes it */
+  devnet: DevnetAccess;
   accounts: EmulatorAccount[];
   clusterId?: string;
   /** the TBaaS channel id clients name; it maps to the devnet's channel */
@@ -102,7 +103,7 @@ export class TbaasEmulator {
   /** test hook: added to the emulator's clock when checking X-TC-Timestamp */
   clockOffsetMs = 0;
   private server?: Server;
-  private readonly client: grpc.Client;
+  private readonly clients = new Map<string, grpc.Client>();
   private readonly gateways = new Map<string, Gateway>();
   private readonly accounts = new Map<string, EmulatorAccount>();
   private readonly buckets = new Map<string, { tokens: number; last: number }>();
@@ -120,24 +121,41 @@ export class TbaasEmulator {
 
   constructor(private readonly opts: EmulatorOptions) {
     this.clusterId = opts.clusterId ?? 'fabric-devnet';
-    this.channelId = opts.channelId ?? `channel-${opts.profile.channel}`;
+    this.channelId = opts.channelId ?? `channel-${opts.devnet.channel}`;
     this.regions = opts.regions ?? ['ap-guangzhou', 'ap-hongkong'];
-    this.mirror = new BlockMirror(opts.profile.channel);
+    this.mirror = new BlockMirror(opts.devnet.channel);
     this.log = opts.logger ?? pino({ level: 'silent' });
-    this.client = new grpc.Client(opts.profile.gatewayEndpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1 });
     for (const a of opts.accounts) {
-      const user = opts.profile.orgs[a.mspId]?.users[a.user ?? 'User1'];
-      if (!user) throw new Error(`no devnet identity ${a.user ?? 'User1'} for ${a.mspId}`);
+      const user = opts.devnet.user(a.mspId, a.user ?? 'User1');
+      if (!existsSync(user.certPath)) throw new Error(`no devnet identity ${a.user ?? 'User1'} for ${a.mspId}`);
       this.accounts.set(a.secretId, a);
       this.gateways.set(
         a.secretId,
         connect({
-          client: this.client,
+          client: this.peerClient(a.mspId, user),
           identity: { mspId: a.mspId, credentials: readFileSync(user.certPath) },
           signer: signers.newPrivateKeySigner(createPrivateKey(readFileSync(user.keyPath))),
         }),
       );
     }
+  }
+
+  /** One gRPC connection per org's peer, over TLS (with the user's client certificate) when the devnet speaks it. */
+  private peerClient(mspId: string, user: UserFiles): grpc.Client {
+    const known = this.clients.get(mspId);
+    if (known) return known;
+    const peer = this.opts.devnet.peer(mspId);
+    const creds = peer.tlsCaPath
+      ? grpc.credentials.createSsl(readFileSync(peer.tlsCaPath), readFileSync(user.tlsKeyPath), readFileSync(user.tlsCertPath))
+      : grpc.credentials.createInsecure();
+    const client = new grpc.Client(peer.endpoint, creds, { 'grpc.max_receive_message_length': -1, 'grpc.ssl_target_name_override': peer.serverName });
+    this.clients.set(mspId, client);
+    return client;
+  }
+
+  /** The org's signing CA certificate, as the devnet keeps it. */
+  private caCertPath(mspId: string): string {
+    return join(this.opts.devnet.dataDir, 'crypto', mspId, 'ca', 'ca.pem');
   }
 
   /** Test hook: the next `count` requests fail with this HTTP status before reaching the API (0 clears). */
@@ -155,9 +173,9 @@ export class TbaasEmulator {
     this.tlsCa = await TlsCa.create(`${this.clusterId}.tbaas`);
     const serverName = `peer0.${this.clusterId}.tbaas`;
     const msps = new MspRegistry();
-    for (const [mspId, org] of Object.entries(this.opts.profile.orgs)) msps.addOrg(mspId, readFileSync(org.caCert, 'utf8'));
+    for (const mspId of this.opts.devnet.orgs) msps.addOrg(mspId, readFileSync(this.caCertPath(mspId), 'utf8'));
     const listener = await startAccessAddress({ chain: this.mirror, msps, tlsCaPem: this.tlsCa.certPem, server: await this.tlsCa.server([serverName, 'localhost', host]), log: this.log, host, port: this.opts.accessPort });
-    this.accessAddress = { ...listener, serverName, tlsCaPem: this.tlsCa.certPem, channel: this.opts.profile.channel };
+    this.accessAddress = { ...listener, serverName, tlsCaPem: this.tlsCa.certPem, channel: this.opts.devnet.channel };
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(port, host, r));
     return `${host}:${(this.server.address() as { port: number }).port}`;
@@ -183,7 +201,7 @@ export class TbaasEmulator {
     if (!issued) {
       const tlsCa = this.tlsCa;
       issued = (async () => {
-        const caCert = this.opts.profile.orgs[mspId].caCert;
+        const caCert = this.caCertPath(mspId);
         const org = /^O=(.*)$/m.exec(new X509Certificate(readFileSync(caCert)).subject)?.[1] ?? mspId;
         const ca = await CertificateAuthority.open(dirname(dirname(caCert)), mspId, org);
         const files = await ca.issue('tbaas-user', { ou: 'client' });
@@ -199,13 +217,13 @@ export class TbaasEmulator {
     this.accessAddress?.stop();
     await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
     this.gateways.forEach((g) => g.close());
-    this.client.close();
+    this.clients.forEach((c) => c.close());
   }
 
   /** Follows the devnet's blocks from genesis into the mirror. */
   private async follow(): Promise<void> {
     const gateway = this.gateways.values().next().value as Gateway;
-    const events = await gateway.getNetwork(this.opts.profile.channel).getBlockEvents({ startBlock: 0n });
+    const events = await gateway.getNetwork(this.opts.devnet.channel).getBlockEvents({ startBlock: 0n });
     this.follower = events;
     void (async () => {
       try {
@@ -295,7 +313,7 @@ export class TbaasEmulator {
 
   private chaincodeCall(p: Record<string, unknown>): { name: string; args: string[] } {
     if (typeof p.ChaincodeName !== 'string' || !p.ChaincodeName) throw new Failure('InvalidParameter', 'ChaincodeName is required.');
-    if (p.ChaincodeName !== this.opts.profile.chaincode) throw new Failure('ResourceNotFound', `The chaincode ${p.ChaincodeName.slice(0, 64)} does not exist on the channel.`);
+    if (p.ChaincodeName !== this.opts.devnet.chaincode) throw new Failure('ResourceNotFound', `The chaincode ${p.ChaincodeName.slice(0, 64)} does not exist on the channel.`);
     if (typeof p.FuncName !== 'string' || !p.FuncName) throw new Failure('InvalidParameter', 'FuncName is required.');
     const args = p.FuncParam ?? [];
     if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new Failure('InvalidParameter', 'FuncParam must be a list of strings.');
@@ -303,7 +321,7 @@ export class TbaasEmulator {
   }
 
   private contract(secretId: string) {
-    return this.gateways.get(secretId)!.getNetwork(this.opts.profile.channel).getContract(this.opts.profile.chaincode);
+    return this.gateways.get(secretId)!.getNetwork(this.opts.devnet.channel).getContract(this.opts.devnet.chaincode);
   }
 
   private async invoke(p: Record<string, unknown>, secretId: string): Promise<Record<string, unknown>> {

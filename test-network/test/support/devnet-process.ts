@@ -26,16 +26,16 @@ export function gatewayClient(
   opts: { mspId?: string; user?: string; certPem?: Buffer | string; signer?: SignerFn; chaincode?: string; channel?: string } = {},
 ): Client {
   const mspId = opts.mspId ?? 'Org1MSP';
-  const files = devnet.profile.orgs[mspId]?.users[opts.user ?? 'User1'];
+  const files = devnet.user(mspId, opts.user ?? 'User1');
   const client = new grpc.Client(devnet.endpoint, grpc.credentials.createInsecure());
   const gateway = connect({
     client,
-    identity: { mspId, credentials: Buffer.from(opts.certPem ?? readFileSync(files!.certPath)) },
-    signer: opts.signer ?? fileSigner(files!.keyPath),
+    identity: { mspId, credentials: Buffer.from(opts.certPem ?? readFileSync(files.certPath)) },
+    signer: opts.signer ?? fileSigner(files.keyPath),
     hash: hash.none,
   });
-  const network = gateway.getNetwork(opts.channel ?? devnet.profile.channel);
-  const contract = network.getContract(opts.chaincode ?? devnet.profile.chaincode);
+  const network = gateway.getNetwork(opts.channel ?? devnet.channel);
+  const contract = network.getContract(opts.chaincode ?? devnet.chaincode);
   return {
     gateway,
     network,

@@ -18,9 +18,21 @@ const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export interface IdentityFiles {
   mspId: string;
+  /** the identity's MSP directory (signcerts/, keystore/, cacerts/), as cryptogen and Fabric CA write it */
+  mspDir: string;
   certPath: string;
   keyPath: string;
 }
+
+export interface TlsFiles {
+  certPath: string;
+  keyPath: string;
+  /** the issuing TLS CA's certificate */
+  caPath: string;
+}
+
+/** Which of an org's two CAs: the signing CA (identities) or the TLS CA (TLS certificates), as in Fabric. */
+export type CaKind = 'ca' | 'tlsca';
 
 export interface IssueOptions {
   ou?: NodeOU;
@@ -47,7 +59,12 @@ async function importKey(pem: string): Promise<CryptoKey> {
   return webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']) as Promise<CryptoKey>;
 }
 
-/** One organisation's certificate authority, kept as files under dir (ca.pem, ca.key). */
+async function writeKeyPair(certPath: string, keyPath: string, cert: x509.X509Certificate, key: CryptoKey): Promise<void> {
+  writeFileSync(certPath, cert.toString('pem') + '\n');
+  writeFileSync(keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', key)), { mode: 0o600 });
+}
+
+/** One organisation's certificate authority, kept as files under dir/<kind> (ca.pem, ca.key). */
 export class CertificateAuthority {
   private constructor(
     readonly mspId: string,
@@ -61,10 +78,10 @@ export class CertificateAuthority {
     return this.cert.toString('pem') + '\n';
   }
 
-  /** Opens the CA in dir, creating it (self-signed, with a Subject Key Identifier) when absent. */
-  static async open(dir: string, mspId: string, domain: string): Promise<CertificateAuthority> {
-    const certPath = join(dir, 'ca', 'ca.pem');
-    const keyPath = join(dir, 'ca', 'ca.key');
+  /** Opens the CA in dir/<kind>, creating it (self-signed, with a Subject Key Identifier) when absent. */
+  static async open(dir: string, mspId: string, domain: string, kind: CaKind = 'ca'): Promise<CertificateAuthority> {
+    const certPath = join(dir, kind, 'ca.pem');
+    const keyPath = join(dir, kind, 'ca.key');
     if (existsSync(certPath)) {
       const cert = new x509.X509Certificate(readFileSync(certPath, 'utf8'));
       return new CertificateAuthority(mspId, dir, domain, cert, await importKey(readFileSync(keyPath, 'utf8')));
@@ -73,7 +90,7 @@ export class CertificateAuthority {
     const now = Date.now();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: serial(),
-      name: `C=CN, O=${domain}, CN=ca.${domain}`,
+      name: `C=CN, O=${domain}, CN=${kind}.${domain}`,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + TEN_YEARS_MS),
       keys,
@@ -87,46 +104,73 @@ export class CertificateAuthority {
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       ],
     });
-    mkdirSync(join(dir, 'ca'), { recursive: true });
-    writeFileSync(certPath, cert.toString('pem') + '\n');
-    writeFileSync(keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), { mode: 0o600 });
+    mkdirSync(join(dir, kind), { recursive: true });
+    await writeKeyPair(certPath, keyPath, cert, keys.privateKey);
     return new CertificateAuthority(mspId, dir, domain, cert, keys.privateKey);
   }
 
   /**
-   * Issues (or returns the existing) identity `name`: a leaf certificate without EKU, carrying
-   * exactly one NodeOU and, optionally, Fabric CA attributes.
+   * Issues (or returns the existing) identity `name` as an MSP directory under users/<name>/msp: a
+   * leaf certificate without EKU, carrying exactly one NodeOU and, optionally, Fabric CA attributes.
    */
   async issue(name: string, opts: IssueOptions = {}): Promise<IdentityFiles> {
-    const dir = join(this.dir, 'users', name);
-    const files = { mspId: this.mspId, certPath: join(dir, 'cert.pem'), keyPath: join(dir, 'key.pem') };
+    const mspDir = join(this.dir, 'users', name, 'msp');
+    const files = { mspId: this.mspId, mspDir, certPath: join(mspDir, 'signcerts', 'cert.pem'), keyPath: join(mspDir, 'keystore', 'priv_sk') };
     if (existsSync(files.certPath)) return files;
-    const keys = await generateKeys();
     const ou = opts.ou ?? 'client';
-    const now = Date.now();
-    const extensions: x509.Extension[] = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(this.cert),
-    ];
+    const extra: x509.Extension[] = [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)];
     if (opts.attrs && Object.keys(opts.attrs).length > 0) {
-      extensions.push(new x509.Extension(ATTRS_OID, false, Buffer.from(JSON.stringify({ attrs: opts.attrs }))));
+      extra.push(new x509.Extension(ATTRS_OID, false, Buffer.from(JSON.stringify({ attrs: opts.attrs }))));
     }
+    const { cert, keys } = await this.leaf(`C=CN, O=${this.domain}, OU=${ou}, CN=${name}`, extra);
+    for (const sub of ['signcerts', 'keystore', 'cacerts']) mkdirSync(join(mspDir, sub), { recursive: true });
+    writeFileSync(join(mspDir, 'cacerts', 'ca.pem'), this.certPem);
+    await writeKeyPair(files.certPath, files.keyPath, cert, keys.privateKey);
+    return files;
+  }
+
+  /**
+   * Issues (or returns the existing) TLS certificate in dir: server.crt/.key with the given DNS
+   * names and IP addresses as SANs, or client.crt/.key (clientAuth) when hosts is absent; ca.crt beside.
+   */
+  async issueTls(dir: string, name: string, hosts?: string[]): Promise<TlsFiles> {
+    const base = hosts ? 'server' : 'client';
+    const files = { certPath: join(dir, `${base}.crt`), keyPath: join(dir, `${base}.key`), caPath: join(dir, 'ca.crt') };
+    if (existsSync(files.certPath)) return files;
+    const extra: x509.Extension[] = [
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension(hosts ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.clientAuth]),
+    ];
+    if (hosts) {
+      const names = hosts.map((h) => ({ type: /^[\d.]+$|:/.test(h) ? ('ip' as const) : ('dns' as const), value: h }));
+      extra.push(new x509.SubjectAlternativeNameExtension(names));
+    }
+    const { cert, keys } = await this.leaf(`C=CN, O=${this.domain}, CN=${name}`, extra);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(files.caPath, this.certPem);
+    await writeKeyPair(files.certPath, files.keyPath, cert, keys.privateKey);
+    return files;
+  }
+
+  private async leaf(subject: string, extensions: x509.Extension[]): Promise<{ cert: x509.X509Certificate; keys: CryptoKeyPair }> {
+    const keys = await generateKeys();
+    const now = Date.now();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
-      subject: `C=CN, O=${this.domain}, OU=${ou}, CN=${name}`,
+      subject,
       issuer: this.cert.subject,
       notBefore: new Date(now - 60_000),
       notAfter: new Date(now + TEN_YEARS_MS),
       publicKey: keys.publicKey,
       signingKey: this.key,
       signingAlgorithm: ALG,
-      extensions,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(this.cert),
+        ...extensions,
+      ],
     });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(files.certPath, cert.toString('pem') + '\n');
-    writeFileSync(files.keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)), { mode: 0o600 });
-    return files;
+    return { cert, keys };
   }
 }
