@@ -12,6 +12,13 @@ export default tseslint.config(
     },
   },
   {
+    // the chaincode also runs on Node 12.16.1 (TBaaS, Fabric 2.3), where the node: scheme does not exist
+    files: ['chaincode/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^node:', message: "Node 12 has no node: specifiers: import the plain module name ('crypto')." }] }],
+    },
+  },
+  {
     // the pages' scripts: plain browser scripts sharing globals through <script> tags
     files: ['indexer/web/**/*.js'],
     languageOptions: {
