@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FabricGatewayLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
@@ -32,9 +34,36 @@ export const BAIJIU_GTIN = '6901234567908';
 /** The chaincode as packaged for TBaaS (ES2019, fabric-shim 2.3.0), built by package:tbaas --install. */
 export const TBAAS_PACKAGE_PATH = resolve(__dirname, '../../../../build/tbaas');
 
-/** Starts a devnet with the product chaincode, founds the consortium and loads both templates. */
-export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<TestConsortium> {
-  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+/** Node 12.16.1 and npm 6.13.4 (TBaaS's runtime), fetched once into build/toolchain by the scripts workspace. */
+export function node12Runtime(): { node: string; npmCli: string; binDir: string } {
+  const cli = resolve(__dirname, '../../../../scripts/dist/src/node12-runtime.js');
+  return JSON.parse(execFileSync(process.execPath, [cli], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string; npmCli: string; binDir: string };
+}
+
+/** The chaincode processes the devnet runs (its children), each with the version of the node binary executing it. */
+export function chaincodeProcesses(devnet: RunningDevnet): { pid: number; exe: string; nodeVersion: string }[] {
+  const out: { pid: number; exe: string; nodeVersion: string }[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== devnet.proc.pid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--chaincode-id-name')) continue;
+      const exe = readlinkSync(`/proc/${entry}/exe`);
+      out.push({ pid: Number(entry), exe, nodeVersion: execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim() });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts a devnet with the product chaincode (or the package at chaincodePath, run by the node binary
+ * chaincodeNode when given), founds the consortium and loads both templates.
+ */
+export async function startConsortium(chaincodePath = CHAINCODE_PATH, chaincodeNode?: string): Promise<TestConsortium> {
+  const node = chaincodeNode ? ['--chaincode-node', chaincodeNode] : [];
+  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', ...node, '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
   const ledgers: FabricGatewayLedger[] = [];
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
