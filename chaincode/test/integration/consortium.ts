@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FabricGatewayLedger, identityFromFiles, LedgerError, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { expect } from 'chai';
 
-export const CHAINCODE_PATH = resolve(__dirname, '../../..');
+/**
+ * The chaincode package the suites run: this workspace, or the directory in CHAINCODE_UNDER_TEST (the
+ * Fabric package installed on its own, see fabric-packages.test.ts).
+ */
+export const CHAINCODE_PATH = process.env.CHAINCODE_UNDER_TEST ? resolve(process.env.CHAINCODE_UNDER_TEST) : resolve(__dirname, '../../..');
 
 /** The test consortium: five orgs, four of them members with the roles a tea or liquor chain needs. */
 export const ORGS = {
@@ -40,16 +44,25 @@ export function node12Runtime(): { node: string; npmCli: string; binDir: string 
   return JSON.parse(execFileSync(process.execPath, [cli], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string; npmCli: string; binDir: string };
 }
 
-/** The chaincode processes the devnet runs (its children), each with the version of the node binary executing it. */
-export function chaincodeProcesses(devnet: RunningDevnet): { pid: number; exe: string; nodeVersion: string }[] {
-  const out: { pid: number; exe: string; nodeVersion: string }[] = [];
+export interface ChaincodeProcess {
+  pid: number;
+  /** the node binary executing it, and that binary's --version */
+  exe: string;
+  nodeVersion: string;
+  /** its working directory: the chaincode package it runs */
+  cwd: string;
+}
+
+/** The chaincode processes the devnet runs (its children). */
+export function chaincodeProcesses(devnet: RunningDevnet): ChaincodeProcess[] {
+  const out: ChaincodeProcess[] = [];
   for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       if (ppid !== devnet.proc.pid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--chaincode-id-name')) continue;
       const exe = readlinkSync(`/proc/${entry}/exe`);
-      out.push({ pid: Number(entry), exe, nodeVersion: execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim() });
+      out.push({ pid: Number(entry), exe, nodeVersion: execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim(), cwd: readlinkSync(`/proc/${entry}/cwd`) });
     } catch {
       // the process ended meanwhile
     }
@@ -64,6 +77,12 @@ export function chaincodeProcesses(devnet: RunningDevnet): { pid: number; exe: s
 export async function startConsortium(chaincodePath = CHAINCODE_PATH, chaincodeNode?: string): Promise<TestConsortium> {
   const node = chaincodeNode ? ['--chaincode-node', chaincodeNode] : [];
   const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', ...node, '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+  // Every org's chaincode process runs the package asked for, not some other copy.
+  const cwds = chaincodeProcesses(devnet).map((p) => p.cwd);
+  if (cwds.length !== Object.keys(ORGS).length || cwds.some((cwd) => cwd !== realpathSync(chaincodePath))) {
+    await devnet.stop();
+    throw new Error(`chaincode processes run in ${JSON.stringify(cwds)}, not ${chaincodePath}`);
+  }
   const ledgers: FabricGatewayLedger[] = [];
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
