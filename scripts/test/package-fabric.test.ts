@@ -39,6 +39,20 @@ function lifecyclePackage(archive: string): { metadata: unknown; code: Record<st
 describe('package:fabric', function () {
   this.timeout(120_000);
 
+  it('ships the versions the workspace tests run: committed manifests in step with chaincode/package.json', () => {
+    const root = resolve(__dirname, '../../..');
+    type Manifest = { version: string; dependencies: Record<string, string> };
+    const read = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8')) as Manifest;
+    const chaincode = read('chaincode/package.json');
+    const fabric = read('chaincode/packaging/fabric/package.json');
+    const tbaas = read('chaincode/packaging/tbaas/package.json');
+    expect([fabric.version, tbaas.version]).to.deep.equal([chaincode.version, chaincode.version]);
+    // The Fabric package pins exactly what the workspace has installed, so its tests cover the shipped tree.
+    expect(Object.keys(fabric.dependencies).sort()).to.deep.equal(Object.keys(chaincode.dependencies).sort());
+    for (const [name, version] of Object.entries(fabric.dependencies)) expect(read(`node_modules/${name}/package.json`).version, name).to.equal(version);
+    expect(tbaas.dependencies).to.include({ 'fabric-shim': '2.3.0', 'fabric-contract-api': '2.3.0', 'class-transformer': '0.5.1', 'class-validator': fabric.dependencies['class-validator'] });
+  });
+
   it('builds the Node package (src/ with the manifest, the lockfile and JavaScript only) and a plain ccaas package, byte for byte reproducibly', () => {
     const [a, b] = [mkdtempSync(join(tmpdir(), 'fabric-a-')), mkdtempSync(join(tmpdir(), 'fabric-b-'))];
     for (const out of [a, b]) expect(packageFabric(['--out', out]).status).to.equal(0);
