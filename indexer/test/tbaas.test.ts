@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import { startIndexer } from '../src/server';
 
 /** The chaincode as TBaaS runs it: the Fabric 2.3 package (shim 2.3.0), built by package:tbaas --install. */
 const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
+/** TBaaS's Node 12.16.1, fetched once into build/toolchain by the scripts workspace: the package runs on nothing else. */
+const node12 = () => (JSON.parse(execFileSync(process.execPath, [resolve(__dirname, '../../../scripts/dist/src/node12-runtime.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string }).node;
 const ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 type OrgName = keyof typeof ORGS;
 const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
@@ -55,7 +58,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
 
   before(async () => {
     if (!existsSync(join(TBAAS_PACKAGE, 'node_modules', 'fabric-shim'))) throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
-    devnet = await startDevnet(['--chaincode-path', TBAAS_PACKAGE, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
+    devnet = await startDevnet(['--chaincode-path', TBAAS_PACKAGE, '--chaincode-name', 'trace', '--chaincode-node', node12(), '--orgs', Object.values(ORGS).join(','), '--endorsers', '1']);
     const accounts = [...Object.entries(ORGS).map(([name, msp]) => account(name, msp)), account('indexer', ORGS.brand)];
     emulator = new TbaasEmulator({ devnet: devnet, accounts });
     const endpoint = await emulator.start();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from 'crypto';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember } from '../ledger/access';
 import { TraceContext } from '../ledger/context';

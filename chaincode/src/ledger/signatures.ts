@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, KeyObject, verify } from 'node:crypto';
+import { createHash, createPublicKey, KeyObject, verify } from 'crypto';
 import { fail } from './errors';
 
 /** DER of OID 1.2.840.10045.3.1.7 (prime256v1), as it appears in a P-256 SubjectPublicKeyInfo */

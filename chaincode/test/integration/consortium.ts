@@ -1,10 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FabricNetworkLedger, identityFromFiles, Ledger, LedgerError, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { expect } from 'chai';
 
-export const CHAINCODE_PATH = resolve(__dirname, '../../..');
+/**
+ * The chaincode package the suites run: this workspace, or the directory in CHAINCODE_UNDER_TEST (the
+ * Fabric package installed on its own, see fabric-packages.test.ts).
+ */
+export const CHAINCODE_PATH = process.env.CHAINCODE_UNDER_TEST ? resolve(process.env.CHAINCODE_UNDER_TEST) : resolve(__dirname, '../../..');
 
 /** The test consortium: five orgs, four of them members with the roles a tea or liquor chain needs. */
 export const ORGS = {
@@ -32,9 +38,51 @@ export const BAIJIU_GTIN = '6901234567908';
 /** The chaincode as packaged for TBaaS (ES2019, fabric-shim 2.3.0), built by package:tbaas --install. */
 export const TBAAS_PACKAGE_PATH = resolve(__dirname, '../../../../build/tbaas');
 
-/** Starts a devnet with the product chaincode, founds the consortium and loads both templates. */
-export async function startConsortium(chaincodePath = CHAINCODE_PATH): Promise<TestConsortium> {
-  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+/** Node 12.16.1 and npm 6.13.4 (TBaaS's runtime), fetched once into build/toolchain by the scripts workspace. */
+export function node12Runtime(): { node: string; npmCli: string; binDir: string } {
+  const cli = resolve(__dirname, '../../../../scripts/dist/src/node12-runtime.js');
+  return JSON.parse(execFileSync(process.execPath, [cli], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string; npmCli: string; binDir: string };
+}
+
+export interface ChaincodeProcess {
+  pid: number;
+  /** the node binary executing it, and that binary's --version */
+  exe: string;
+  nodeVersion: string;
+  /** its working directory: the chaincode package it runs */
+  cwd: string;
+}
+
+/** The chaincode processes the devnet runs (its children). */
+export function chaincodeProcesses(devnet: RunningDevnet): ChaincodeProcess[] {
+  const out: ChaincodeProcess[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== devnet.proc.pid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('--chaincode-id-name')) continue;
+      const exe = readlinkSync(`/proc/${entry}/exe`);
+      out.push({ pid: Number(entry), exe, nodeVersion: execFileSync(exe, ['--version'], { encoding: 'utf8' }).trim(), cwd: readlinkSync(`/proc/${entry}/cwd`) });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * Starts a devnet with the product chaincode (or the package at chaincodePath, run by the node binary
+ * chaincodeNode when given), founds the consortium and loads both templates.
+ */
+export async function startConsortium(chaincodePath = CHAINCODE_PATH, chaincodeNode?: string): Promise<TestConsortium> {
+  const node = chaincodeNode ? ['--chaincode-node', chaincodeNode] : [];
+  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', ...node, '--orgs', Object.values(ORGS).join(','), '--endorsers', '2']);
+  // Every org's chaincode process runs the package asked for, not some other copy.
+  const cwds = chaincodeProcesses(devnet).map((p) => p.cwd);
+  if (cwds.length !== Object.keys(ORGS).length || cwds.some((cwd) => cwd !== realpathSync(chaincodePath))) {
+    await devnet.stop();
+    throw new Error(`chaincode processes run in ${JSON.stringify(cwds)}, not ${chaincodePath}`);
+  }
   const ledgers: Ledger[] = [];
   const clients = Object.fromEntries(
     (Object.keys(ORGS) as OrgName[]).map((name) => {
@@ -74,9 +122,10 @@ export async function foundConsortium(c: Record<OrgName, TraceChainClient>): Pro
  * The same consortium on a devnet acting as a Fabric 2.3 peer (no Gateway service), each org
  * reaching it through FabricNetworkLedger: ProcessProposal on each org's peer, the orderer's
  * Broadcast, commit status and blocks over Deliver. Each submit is endorsed by its own org and one other.
+ * The TBaaS package runs on TBaaS's Node 12.16.1 unless told otherwise.
  */
-export async function startLegacyConsortium(chaincodePath = TBAAS_PACKAGE_PATH): Promise<TestConsortium> {
-  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--orgs', Object.values(ORGS).join(','), '--endorsers', '2', '--no-gateway']);
+export async function startLegacyConsortium(chaincodePath = TBAAS_PACKAGE_PATH, chaincodeNode = node12Runtime().node): Promise<TestConsortium> {
+  const devnet = await startDevnet(['--chaincode-path', chaincodePath, '--chaincode-name', 'trace', '--chaincode-node', chaincodeNode, '--orgs', Object.values(ORGS).join(','), '--endorsers', '2', '--no-gateway']);
   const ledgers: FabricNetworkLedger[] = [];
   try {
     const peers = Object.fromEntries(Object.entries(devnet.peerEndpoints).map(([mspId, endpoint]) => [mspId, [{ endpoint }]]));

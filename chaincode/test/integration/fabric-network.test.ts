@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles } from '@trace/client';
-import { at, completeTeaLot, ORGS, rejectsWith, startLegacyConsortium, TBAAS_PACKAGE_PATH, TestConsortium } from './consortium';
+import { at, chaincodeProcesses, completeTeaLot, ORGS, rejectsWith, startLegacyConsortium, TBAAS_PACKAGE_PATH, TestConsortium } from './consortium';
 
 describe('the TBaaS package through FabricNetworkLedger on a devnet acting as a Fabric 2.3 peer', function () {
   this.timeout(300_000);
@@ -13,6 +13,7 @@ describe('the TBaaS package through FabricNetworkLedger on a devnet acting as a 
       throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
     }
     net = await startLegacyConsortium();
+    expect(chaincodeProcesses(net.devnet).map((p) => p.nodeVersion)).to.deep.equal(Object.values(ORGS).map(() => 'v12.16.1'));
   });
 
   after(async () => {

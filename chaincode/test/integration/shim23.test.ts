@@ -1,18 +1,29 @@
 import { expect } from 'chai';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codeHash, generateCode, LedgerError, Wallet } from '@trace/client';
-import { at, completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TBAAS_PACKAGE_PATH, TestConsortium, WAREHOUSE_GLN } from './consortium';
+import { codeHash, generateCode, LedgerError, signReadings, Wallet } from '@trace/client';
+import { at, chaincodeProcesses, completeTeaLot, hex64, node12Runtime, ORGS, rejectsWith, startConsortium, TBAAS_PACKAGE_PATH, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
-describe('the TBaaS package under fabric-shim 2.3.0 (devnet)', function () {
+/** TBaaS runs Fabric 2.3's Node chaincode image: this exact Node. */
+const TBAAS_NODE = 'v12.16.1';
+
+describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', function () {
   this.timeout(300_000);
   let net: TestConsortium;
+
+  /** Fails unless every org's chaincode process is running on Node 12.16.1. */
+  const expectNode12 = () => {
+    const procs = chaincodeProcesses(net.devnet);
+    expect(procs.map((p) => p.nodeVersion), JSON.stringify(procs)).to.deep.equal(Object.values(ORGS).map(() => TBAAS_NODE));
+  };
 
   before(async () => {
     const shim = join(TBAAS_PACKAGE_PATH, 'node_modules', 'fabric-shim', 'package.json');
     if (!existsSync(shim)) throw new Error('build/tbaas is not installed: run `node scripts/dist/src/package-tbaas.js --install` (npm test does)');
     expect((JSON.parse(readFileSync(shim, 'utf8')) as { version: string }).version).to.equal('2.3.0');
-    net = await startConsortium(TBAAS_PACKAGE_PATH);
+    net = await startConsortium(TBAAS_PACKAGE_PATH, node12Runtime().node);
+    expectNode12();
   });
 
   after(async () => {
@@ -48,5 +59,21 @@ describe('the TBaaS package under fabric-shim 2.3.0 (devnet)', function () {
     await farm.assets.transfer(a.sign({ classId: 's23', from: a.account, to: b.account, quantity: 4 }));
     await rejectsWith(farm.assets.transfer(b.sign({ classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE');
     expect((await brand.assets.getBalance('s23', b.account)).amount).to.equal(4);
+  });
+
+  it('verifies signed device readings and raises threshold alarms', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+    const { farm } = net.clients;
+    await farm.devices.registerDevice({ deviceId: 's23-cellar', type: 'multi', publicKeyPem, thresholds: { storage_temp_c: { min: 5, max: 35 } } });
+    const r = await farm.devices.submitReadings(signReadings(privateKey, { deviceId: 's23-cellar', seq: 1, readings: [{ at: at(300), metric: 'storage_temp_c', value: 40, unit: '°C' }] }));
+    expect(r.alarms).to.deep.equal(['s23-cellar/1/0']);
+    const forged = signReadings(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, { deviceId: 's23-cellar', seq: 2, readings: [{ at: at(301), metric: 'storage_temp_c', value: 20, unit: '°C' }] });
+    await rejectsWith(farm.devices.submitReadings(forged), 'ERR_SIGNATURE');
+    expect((await farm.devices.getDevice('s23-cellar')).lastSeq).to.equal(1);
+  });
+
+  it('ran every transaction above on Node 12.16.1', () => {
+    expectNode12();
   });
 });

@@ -6,8 +6,8 @@ import { Devnet } from './network';
 
 const USAGE = `usage:
   devnet start [--data DIR] [--host 127.0.0.1] [--port 7051] [--orgs Org1MSP,Org2MSP] [--channel tracechannel]
-               [--chaincode-path DIR] [--chaincode-name NAME] [--endorsers N] [--block-size N] [--block-timeout MS]
-               [--max-message-bytes N] [--tls | --mtls] [--no-gateway]
+               [--chaincode-path DIR] [--chaincode-name NAME] [--chaincode-node NODE_BINARY] [--endorsers N]
+               [--block-size N] [--block-timeout MS] [--max-message-bytes N] [--tls | --mtls] [--no-gateway]
   devnet reset [--data DIR]`;
 
 const DEFAULT_DATA = resolve(__dirname, '../../../../.devnet');
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       channel: { type: 'string' },
       'chaincode-path': { type: 'string' },
       'chaincode-name': { type: 'string' },
+      'chaincode-node': { type: 'string' },
       endorsers: { type: 'string' },
       'block-size': { type: 'string' },
       'block-timeout': { type: 'string' },
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     port: int(values.port, 'port') ?? 7051,
     orgs: values.orgs?.split(',').map((s) => s.trim()).filter(Boolean),
     channel: values.channel,
-    chaincode: { name: values['chaincode-name'] ?? 'trace', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE },
+    chaincode: { name: values['chaincode-name'] ?? 'trace', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE, node: values['chaincode-node'] },
     endorsers: int(values.endorsers, 'endorsers'),
     batch: { maxMessages: int(values['block-size'], 'block-size'), timeoutMs: int(values['block-timeout'], 'block-timeout') },
     maxMessageBytes: int(values['max-message-bytes'], 'max-message-bytes'),
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   org peers    ${Object.entries(devnet.peerEndpoints).map(([m, e]) => `${m} ${e}`).join(', ')}
   channel      ${JSON.parse(JSON.stringify(devnet.ledger.channelId))}
   orgs         ${devnet.orgs.join(', ')}
-  chaincode    ${devnet.launcher.definition.name} (${devnet.launcher.definition.path})
+  chaincode    ${devnet.launcher.definition.name} (${devnet.launcher.definition.path}, run by ${devnet.launcher.definition.node ?? process.execPath})
   tls          ${devnet.tls === 'none' ? 'off' : devnet.tls === 'mtls' ? 'mutual TLS (client certificates required)' : 'on'}
   profiles     ${Object.values(devnet.connectionProfiles).join('\n               ')}
   identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/msp (signcerts/, keystore/) and tls/client.{crt,key}

@@ -27,7 +27,8 @@ export interface DevnetOptions {
   channel?: string;
   /** application org MSP ids (fixed once the data directory exists) */
   orgs?: string[];
-  chaincode: { name: string; version?: string; path: string };
+  /** node: the node binary the chaincode processes run with (default the devnet's own) */
+  chaincode: { name: string; version?: string; path: string; node?: string };
   /** distinct orgs that must endorse; default MAJORITY of the orgs */
   endorsers?: number;
   batch?: { maxMessages?: number; timeoutMs?: number; preferredMaxBytes?: number };
@@ -182,7 +183,7 @@ export class Devnet {
       this.log,
     );
     this.launcher = new ChaincodeLauncher(
-      { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', path: resolve(o.chaincode.path) },
+      { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', path: resolve(o.chaincode.path), node: o.chaincode.node && resolve(o.chaincode.node) },
       orgs,
       () => `127.0.0.1:${this.chaincodePort}`,
       join(this.dataDir, 'logs'),

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
@@ -11,6 +11,8 @@ export interface ChaincodeDefinition {
   version: string;
   /** directory of the chaincode package (its package.json names the contract) */
   path: string;
+  /** the node binary that runs the chaincode (a peer's builder image has its own); default this process's */
+  node?: string;
 }
 
 interface OrgRuntime {
@@ -39,6 +41,7 @@ export class ChaincodeLauncher {
     private readonly logDir: string,
     private readonly log: Logger,
   ) {
+    if (definition.node && !existsSync(definition.node)) throw new Error(`chaincode node binary not found: ${definition.node}`);
     for (const mspId of mspIds) this.orgs.set(mspId, { mspId, restarts: 0, startedAt: 0 });
   }
 
@@ -83,12 +86,19 @@ export class ChaincodeLauncher {
     const path = this.definition.path;
     const pkg = JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as { scripts?: { start?: string } };
     const words = (pkg.scripts?.start ?? 'fabric-chaincode-node start').trim().split(/\s+/);
+    const node = this.definition.node ?? process.execPath;
     if (words[0] === 'fabric-chaincode-node') {
       const shimCli = join(dirname(require.resolve('fabric-shim/package.json', { paths: [path] })), 'cli.js');
-      return { command: process.execPath, args: [shimCli, ...words.slice(1)] };
+      return { command: node, args: [shimCli, ...words.slice(1)] };
     }
-    if (words[0] === 'node') return { command: process.execPath, args: words.slice(1) };
+    if (words[0] === 'node') return { command: node, args: words.slice(1) };
     return { command: 'npm', args: ['start', '--'] };
+  }
+
+  /** PATH with the chosen node first, as in a builder image, for `npm start` and anything the chaincode runs itself. */
+  private path(): string {
+    const inherited = process.env.PATH ?? '';
+    return this.definition.node ? `${dirname(this.definition.node)}:${inherited}` : inherited;
   }
 
   private spawn(org: OrgRuntime): void {
@@ -100,14 +110,14 @@ export class ChaincodeLauncher {
       [...start.args, '--peer.address', this.peerAddress(), '--chaincode-id-name', this.chaincodeId(org.mspId)],
       {
         cwd: this.definition.path,
-        env: { ...process.env, CORE_PEER_LOCALMSPID: org.mspId, CORE_CHAINCODE_LOGGING_LEVEL: process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'warning' },
+        env: { ...process.env, PATH: this.path(), CORE_PEER_LOCALMSPID: org.mspId, CORE_CHAINCODE_LOGGING_LEVEL: process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'warning' },
         stdio: ['ignore', out, out],
       },
     );
     closeSync(out);
     org.process = child;
     org.startedAt = Date.now();
-    this.log.info({ event: 'chaincode.spawn', chaincode: this.definition.name, mspId: org.mspId, pid: child.pid, log: logPath });
+    this.log.info({ event: 'chaincode.spawn', chaincode: this.definition.name, mspId: org.mspId, pid: child.pid, command: start.command, log: logPath });
     child.on('exit', (code, signal) => {
       if (org.process !== child) return;
       org.process = undefined;
