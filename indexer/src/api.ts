@@ -91,6 +91,8 @@ export interface AppOptions {
    * rate-limited
    */
   apiKeys?: string[];
+  /** the product chaincode whose blocks and transactions the statistics count (default: the ledger's) */
+  chaincode?: string;
 }
 
 export function createApp(db: Db, status: () => { ready: boolean; next: bigint }, opts: AppOptions = {}): Koa {
@@ -345,7 +347,7 @@ export function createApp(db: Db, status: () => { ready: boolean; next: bigint }
     const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
     ctx.body = db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset);
   });
-  for (const m of MODULES) m.register(router, { db, ledger });
+  for (const m of MODULES) m.register(router, { db, ledger, chaincode: opts.chaincode ?? ledger?.chaincodeName });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -88,6 +88,10 @@ const MIGRATIONS: Migration[] = [
   `,
     backfill: V6_TABLES,
   },
+  `
+  -- statistics count the product chaincode's transactions and blocks apart from other chaincodes'
+  CREATE INDEX transactions_chaincode ON transactions (chaincode, block);
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
