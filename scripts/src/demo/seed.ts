@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { codeHash, deviceKey, generateCode, signReadings, simulateDevice, TraceChainClient, Wallet } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 
-/** The four members of the demo consortium, one devnet org each. */
+/** The four members of the demo consortium, one devnet org each (another network maps the roles to its MSPs: see roles.ts). */
 export const DEMO_ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 export type DemoOrg = keyof typeof DEMO_ORGS;
 
@@ -35,7 +35,13 @@ const hex64 = (c: string) => c.repeat(64).slice(0, 64);
  * one diversion alert), signed device readings (one alarm, one RFID sighting), and a 茶花 asset
  * class confirmed by the warehouse and the inspector, issued and traded against a currency.
  */
-export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: string, progress: Progress = () => undefined, now = Date.now()): Promise<DemoSummary> {
+export async function seedDemo(
+  c: Record<DemoOrg, TraceChainClient>,
+  keyDir: string,
+  progress: Progress = () => undefined,
+  now = Date.now(),
+  orgs: Record<DemoOrg, string> = DEMO_ORGS,
+): Promise<DemoSummary> {
   const steps: [string, () => Promise<unknown>][] = [];
   const step = (what: string, run: () => Promise<unknown>) => steps.push([what, run]);
   // Event times sit in the past, in order: hour h of a lot that started 60 days ago.
@@ -45,7 +51,7 @@ export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: str
   /** records a stage of one task at hour h of the lot, by the org it is assigned to */
   const recorder = (taskId: string) => (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) =>
     who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
-  const O = DEMO_ORGS;
+  const O = orgs;
   mkdirSync(keyDir, { recursive: true });
 
   step('consortium and members', async () => {
