@@ -62,15 +62,24 @@ describe('test-network/fabric/network.sh (no Fabric binaries)', function () {
     expect(profileMsps(join(dir, 'connection-org1.json'))).to.deep.equal(['Org1MSP']);
   });
 
-  it('samples describes fabric-samples’ Docker test-network (org1 on 7051, org2 on 9051) for deploy', () => {
+  it('samples describes fabric-samples’ Docker test-network (org1 on 7051, org2 on 9051) for deploy and e2e, outside fabric-samples', () => {
     const samples = tmp();
-    mkdirSync(join(samples, 'organizations/peerOrganizations'), { recursive: true });
-    const out = join(tmp(), 'samples.json');
+    for (const i of [1, 2]) {
+      const d = join(samples, `organizations/peerOrganizations/org${i}.example.com/tlsca`);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, `tlsca.org${i}.example.com-cert.pem`), pem());
+    }
+    const out = tmp();
     const r = net(['samples', samples, '--out', out]);
     expect(r.status, r.stderr).to.equal(0);
-    const n = JSON.parse(readFileSync(out, 'utf8')) as { channel: string; orderer: { address: string }; orgs: { peer: string; tlsRootCert: string }[] };
+    const n = JSON.parse(readFileSync(join(out, 'network.json'), 'utf8')) as { channel: string; orderer: { address: string }; orgs: { peer: string; tlsRootCert: string }[] };
     expect([n.channel, n.orderer.address, ...n.orgs.map((o) => o.peer)]).to.deep.equal(['mychannel', 'localhost:7050', 'localhost:7051', 'localhost:9051']);
     expect(n.orgs[1].tlsRootCert).to.equal(join(samples, 'organizations/peerOrganizations/org2.example.com/tlsca/tlsca.org2.example.com-cert.pem'));
+    const p = JSON.parse(readFileSync(join(out, 'connection-org2.json'), 'utf8')) as { peers: Record<string, { url: string }>; 'x-trace': { channel: string; identities: Record<string, Record<string, { mspDir: string }>> } };
+    expect(p.peers['peer0.org2.example.com'].url).to.equal('grpcs://localhost:9051');
+    expect(p['x-trace'].channel).to.equal('mychannel');
+    // absolute: the profile does not sit beside the crypto material
+    expect(p['x-trace'].identities.Org2MSP.User1.mspDir).to.equal(join(samples, 'organizations/peerOrganizations/org2.example.com/users/User1@org2.example.com/msp'));
   });
 
   it('refuses bad arguments and missing binaries with a stable code, before starting anything', () => {

@@ -16,7 +16,7 @@ usage: network.sh up       [--orgs N] [--channel NAME] [--dir DIR] [--port-base 
        network.sh down     [--dir DIR]
        network.sh generate [--orgs N] [--channel NAME] [--dir DIR] [--port-base P]
        network.sh profiles [--orgs N] [--channel NAME] [--dir DIR] [--port-base P]
-       network.sh samples  <fabric-samples/test-network> [--channel mychannel] [--out FILE]
+       network.sh samples  <fabric-samples/test-network> [--channel mychannel] [--out DIR]
   up        cryptogen, channel block, orderer + peers as processes, channel joined, gossip checked,
             connection-org<i>.json written. Needs FABRIC_BIN (peer, orderer, configtxgen, osnadmin,
             cryptogen, discover), FABRIC_CFG (core.yaml, orderer.yaml; default FABRIC_BIN/../config)
@@ -24,8 +24,9 @@ usage: network.sh up       [--orgs N] [--channel NAME] [--dir DIR] [--port-base 
   down      stops the processes 'up' started (their pid files) and removes DIR.
   generate  writes crypto-config.yaml, configtx.yaml and network.json only (no binaries).
   profiles  writes connection-org<i>.json again from DIR's crypto material (no binaries).
-  samples   writes network.json for fabric-samples' Docker test-network (network.sh up createChannel),
-            for npm run deploy -- --target fabric --network FILE.
+  samples   for fabric-samples' Docker test-network (network.sh up createChannel): writes network.json
+            (npm run deploy -- --target fabric --network FILE) and connection profiles with the x-trace
+            section into DIR (default test-network/fabric/.samples), nothing into fabric-samples.
   defaults: --orgs 2, --channel tracechannel, --dir test-network/fabric/.network, --port-base 7040
 USAGE
 }
@@ -48,7 +49,7 @@ parse_args() {
       --channel) CHANNEL=${2:-}; shift 2 || fail ERR_ARGS "--channel wants a name" ;;
       --dir) NET_DIR=${2:-}; shift 2 || fail ERR_ARGS "--dir wants a directory" ;;
       --port-base) PORT_BASE=${2:-}; shift 2 || fail ERR_ARGS "--port-base wants a port" ;;
-      --out) OUT=${2:-}; shift 2 || fail ERR_ARGS "--out wants a file" ;;
+      --out) OUT=${2:-}; shift 2 || fail ERR_ARGS "--out wants a directory" ;;
       -h | --help) usage; exit 0 ;;
       -*) fail ERR_ARGS "unknown option $1" ;;
       *)
@@ -236,7 +237,7 @@ profiles() {
 }
 
 # fabric-samples' test-network: org1 and org2 (peers on 7051 and 9051), orderer on 7050, its
-# organizations/ tree; only network.json is written, outside fabric-samples.
+# organizations/ tree; network.json and the profiles are written outside fabric-samples.
 samples() {
   [ -n "$SAMPLES" ] || fail ERR_ARGS "samples wants the path of fabric-samples/test-network"
   [ -d "$SAMPLES/organizations/peerOrganizations" ] || fail ERR_SAMPLES "$SAMPLES/organizations/peerOrganizations is missing: run ./network.sh up createChannel there first"
@@ -245,8 +246,10 @@ samples() {
   HOST=localhost
   orderer_port() { echo 7050; }
   peer_port() { if [ "$1" = 1 ]; then echo 7051; else echo 9051; fi; }
-  write_network_json "${OUT:-$HERE/samples-network.json}"
-  echo "wrote ${OUT:-$HERE/samples-network.json}"
+  OUT=$(mkdir -p "${OUT:-$HERE/.samples}" && cd "${OUT:-$HERE/.samples}" && pwd)
+  write_network_json "$OUT/network.json"
+  write_profiles "$OUT"
+  echo "wrote $OUT/network.json and $OUT/connection-org<1,2>.json"
 }
 
 CMD=""

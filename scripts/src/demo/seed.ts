@@ -25,6 +25,8 @@ export interface DemoSummary {
   assetClass: string;
 }
 
+type MemberRoles = Parameters<TraceChainClient['consortium']['addMember']>[0]['roles'];
+
 export type Progress = (step: number, total: number, what: string) => void;
 
 const hex64 = (c: string) => c.repeat(64).slice(0, 64);
@@ -55,10 +57,22 @@ export async function seedDemo(
   mkdirSync(keyDir, { recursive: true });
 
   step('consortium and members', async () => {
-    await brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', name: '云岭茶酒品牌', roles: ['brand', 'auditor', 'issuer'] });
-    await brand.consortium.addMember({ mspId: O.farm, name: '景迈山茶园', roles: ['producer', 'warehouse'] });
-    await brand.consortium.addMember({ mspId: O.factory, name: '勐海茶厂', roles: ['processor', 'logistics', 'exchange'] });
-    await brand.consortium.addMember({ mspId: O.retail, name: '昆明门店', roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
+    const members: [DemoOrg, string, MemberRoles][] = [
+      ['brand', '云岭茶酒品牌', ['brand', 'auditor', 'issuer']],
+      ['farm', '景迈山茶园', ['producer', 'warehouse']],
+      ['factory', '勐海茶厂', ['processor', 'logistics', 'exchange']],
+      ['retail', '昆明门店', ['retailer', 'inspector', 'regulator', 'appraiser']],
+    ];
+    // on a network with fewer orgs than roles, one org is one member holding the roles of each part it plays
+    const byMsp = new Map<string, { name: string; roles: MemberRoles }>();
+    for (const [role, name, roles] of members) {
+      const m = byMsp.get(O[role]);
+      if (m) m.roles.push(...roles);
+      else byMsp.set(O[role], { name, roles: [...roles] });
+    }
+    const [[, founder], ...others] = byMsp;
+    await brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', ...founder });
+    for (const [mspId, m] of others) await brand.consortium.addMember({ mspId, ...m });
   });
   step('products and locations', async () => {
     await brand.catalog.defineProduct({ gtin: TEA_GTIN, name: '景迈古树普洱 357g', category: 'tea', brand: '云岭茶酒品牌', spec: { net: '357 g' } });

@@ -120,14 +120,16 @@ write_network_json() {
 # A PEM file as one JSON string (newlines escaped).
 pem_json() { awk 'NF { sub(/\r$/, ""); printf "%s\\n", $0 }' "$1"; }
 
-# connection-org<i>.json: Fabric's common connection profile as fabric-samples' test-network writes
-# it, plus the x-trace section naming the channel, the chaincode and the org's identities.
+# connection-org<i>.json in the directory given (default $NET_DIR): Fabric's common connection
+# profile as fabric-samples' test-network writes it, plus the x-trace section naming the channel, the
+# chaincode and the org's identities (paths relative to the profile when it sits in $NET_DIR).
 write_profiles() {
-  local i org peer
+  local out=${1:-$NET_DIR} i org peer root=""
+  [ "$out" = "$NET_DIR" ] || root="$NET_DIR/"
   for ((i = 1; i <= ORGS; i++)); do
     org="Org$i"
     peer=$(peer_name "$i")
-    cat >"$NET_DIR/connection-org$i.json" <<JSON
+    cat >"$out/connection-org$i.json" <<JSON
 {
   "name": "trace-network-org$i",
   "version": "1.0.0",
@@ -145,8 +147,8 @@ write_profiles() {
     "channel": "$CHANNEL",
     "chaincode": "${CHAINCODE_NAME:-trace}",
     "identities": {"$(org_msp "$i")": {
-      "Admin": {"mspDir": "organizations/peerOrganizations/$(org_domain "$i")/users/Admin@$(org_domain "$i")/msp"},
-      "User1": {"mspDir": "organizations/peerOrganizations/$(org_domain "$i")/users/User1@$(org_domain "$i")/msp"}
+      "Admin": {"mspDir": "${root}organizations/peerOrganizations/$(org_domain "$i")/users/Admin@$(org_domain "$i")/msp"},
+      "User1": {"mspDir": "${root}organizations/peerOrganizations/$(org_domain "$i")/users/User1@$(org_domain "$i")/msp"}
     }}
   }
 }
