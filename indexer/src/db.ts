@@ -90,7 +90,8 @@ const MIGRATIONS: Migration[] = [
   },
   `
   -- statistics count the product chaincode's transactions and blocks apart from other chaincodes'
-  CREATE INDEX transactions_chaincode ON transactions (chaincode, block);
+  -- (IF NOT EXISTS: a database rolled back to an older schema version may still have it)
+  CREATE INDEX IF NOT EXISTS transactions_chaincode ON transactions (chaincode, block);
   `,
 ];
 
