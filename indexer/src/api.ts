@@ -91,6 +91,8 @@ export interface AppOptions {
    * rate-limited
    */
   apiKeys?: string[];
+  /** the product chaincode whose blocks and transactions the statistics count (default: the ledger's) */
+  chaincode?: string;
 }
 
 /** What /healthz reports: following the chain, the next block, and what is missing when the indexer runs degraded. */
@@ -353,7 +355,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
     ctx.body = db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset);
   });
-  for (const m of MODULES) m.register(router, { db, ledger });
+  for (const m of MODULES) m.register(router, { db, ledger, chaincode: opts.chaincode ?? ledger?.chaincodeName });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

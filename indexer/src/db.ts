@@ -94,6 +94,9 @@ const MIGRATIONS: Migration[] = [
     args TEXT NOT NULL, status TEXT NOT NULL, sender TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (block, idx));
   CREATE INDEX invocations_tx_id ON invocations (tx_id);
   CREATE INDEX invocations_function ON invocations (function);
+  -- statistics count the product chaincode's transactions and blocks apart from other chaincodes'
+  -- (IF NOT EXISTS: a database rolled back to an older schema version may still have it)
+  CREATE INDEX IF NOT EXISTS transactions_chaincode ON transactions (chaincode, block);
   `,
 ];
 

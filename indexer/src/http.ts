@@ -28,6 +28,8 @@ export interface RouteDeps {
   db: Db;
   /** absent when the indexer serves a database without a chain (benchmarks, offline copies) */
   ledger?: Ledger;
+  /** the product chaincode: statistics count its transactions apart from system and other chaincodes' (all non-system ones when absent) */
+  chaincode?: string;
 }
 
 export interface RouteModule {

@@ -1,9 +1,12 @@
 'use strict';
 /* The operations dashboard: KPIs and ECharts charts from the indexer's statistics, refreshed every few seconds. */
 
+// blocks and transactions are the product chaincode's; the network's own (lifecycle, config) and other chaincodes' are shown apart
 const KPIS = [
   ['blocks', '区块'],
   ['transactions', '交易'],
+  ['system.transactions', '系统交易'],
+  ['other.transactions', '其他链码交易'],
   ['tasks', '批次'],
   ['codes', '赋码'],
   ['scans', '扫码'],
@@ -17,7 +20,7 @@ const charts = {};
 const chart = (id) => (charts[id] ??= echarts.init(document.getElementById(id)));
 
 function kpis(stats) {
-  document.getElementById('kpis').replaceChildren(...KPIS.map(([k, name]) => el('div', { class: 'kpi', 'data-kpi': k }, el('div', { class: 'muted' }, name), el('div', { class: 'n' }, String(stats[k])))));
+  document.getElementById('kpis').replaceChildren(...KPIS.map(([k, name]) => el('div', { class: 'kpi', 'data-kpi': k }, el('div', { class: 'muted' }, name), el('div', { class: 'n' }, String(k.split('.').reduce((o, p) => o[p], stats))))));
 }
 
 function throughput({ series }) {

@@ -4,15 +4,23 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Ledger, ledgerFromConfig, TBAAS_API_VERSION, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, templates } from '@trace/contract-templates';
+import { deployFabric } from './deploy/fabric';
+import { DeployError } from './deploy/fabric-plan';
 
 const ROOT = resolve(__dirname, '../../..');
 const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
        npm run deploy -- --target tbaas [--config tbaas.json]
+       npm run deploy -- --target fabric --network network.json [--package FILE | --type ccaas|node [--label L] [--address host:port]]
+                         [--name trace] [--version 1.0] [--sequence 1] [--signature-policy P | --channel-config-policy P]
   devnet: the devnet runs chaincode/ itself (npm start); this checks it answers and loads the tea and
           liquor templates once the consortium is founded.
   tbaas:  builds the Fabric 2.3 upload package, prints the console steps and the client settings; with
           --config (a TBaaS client file, credentials from the environment) it then checks the deployed
-          chaincode through the cloud API and loads the templates.`;
+          chaincode through the cloud API and loads the templates.
+  fabric: a real Fabric 2.5 network (test-network/fabric/network.sh writes network.json): builds the packages
+          (npm run package:fabric) unless --package is given, installs on each org's peer, approves per org
+          with the endorsement policy given (default: the channel's Endorsement policy), commits and checks the
+          committed definition, through the peer CLI of FABRIC_BIN; without FABRIC_BIN it prints those commands.`;
 
 /** Checks the chaincode answers through the ledger, then loads every template package if the consortium exists. */
 async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
@@ -78,14 +86,42 @@ Then: npm run deploy -- --target tbaas --config tbaas.json   checks the chaincod
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { target: { type: 'string' }, connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } } });
+  const text = { type: 'string' } as const;
+  const { values } = parseArgs({
+    options: {
+      target: text,
+      connection: text,
+      msp: text,
+      user: text,
+      config: text,
+      // --target fabric
+      network: text,
+      package: text,
+      type: text,
+      label: text,
+      address: text,
+      name: text,
+      version: text,
+      sequence: text,
+      'signature-policy': text,
+      'channel-config-policy': text,
+    },
+  });
   if (values.target === 'devnet') return devnet(values);
   if (values.target === 'tbaas') return tbaas(values);
+  if (values.target === 'fabric') {
+    deployFabric(values, process.env, (line) => console.log(line));
+    console.log('Then load the templates once the consortium is founded: node contract-templates/dist/src/cli.js load all --connection <connection-org1.json>');
+    return;
+  }
   console.error(USAGE);
   process.exitCode = 2;
 }
 
-main().catch((e: Error) => {
+main().catch((e: Error & { code?: string }) => {
   console.error(`deploy: ${e.message}`);
-  process.exit(1);
+  // bad arguments (ours or node:util parseArgs's) exit 2, failures on the network 1
+  const usage = (e instanceof DeployError && ['ERR_ARGS', 'ERR_NETWORK', 'ERR_PACKAGE'].includes(e.code)) || e.code?.startsWith('ERR_PARSE_ARGS') === true;
+  if (usage) console.error(USAGE);
+  process.exit(usage ? 2 : 1);
 });

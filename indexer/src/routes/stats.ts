@@ -1,33 +1,67 @@
 import { ApiError, ID, param, RouteModule } from '../http';
 
-const COUNTED = ['blocks', 'transactions', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes', 'scan_queue'];
+const COUNTED = ['tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes', 'scan_queue'];
+
+/** Fabric's system chaincodes: their transactions (chaincode lifecycle, channel config queries) are the network's, not the product's. */
+export const SYSTEM_CHAINCODES = ['_lifecycle', 'lscc', 'cscc', 'qscc', 'vscc', 'escc'];
+const SYSTEM_SQL = SYSTEM_CHAINCODES.map((c) => `'${c}'`).join(', ');
+
+/**
+ * Which transactions are the product's: those of the product chaincode, or without its name every
+ * chaincode but the system ones. A channel may carry other chaincodes; the product's figures leave
+ * them out and report them apart.
+ */
+function productFilter(chaincode: string | undefined): { sql: string; params: string[] } {
+  return chaincode ? { sql: 'chaincode = ?', params: [chaincode] } : { sql: `chaincode IS NOT NULL AND chaincode NOT IN (${SYSTEM_SQL})`, params: [] };
+}
 
 /** Figures for the operations dashboard, computed from the index. */
 export const statsRoutes: RouteModule = {
   routes: [
-    { method: 'get', path: '/api/stats', summary: 'Counts of blocks, transactions, tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans' },
-    { method: 'get', path: '/api/stats/throughput', summary: 'Blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block', query: ['minutes'] },
+    {
+      method: 'get',
+      path: '/api/stats',
+      summary:
+        "The product chaincode's blocks and transactions (`chaincode`), the chain's totals (`chain`, with config blocks), system chaincodes' and other chaincodes' transactions apart (`system`, `other`, per chaincode), and counts of tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans",
+    },
+    { method: 'get', path: '/api/stats/throughput', summary: "The product chaincode's blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block", query: ['minutes'] },
     { method: 'get', path: '/api/stats/lots', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)' },
     { method: 'get', path: '/api/stats/regions', summary: 'Scans, distinct codes and diversion alerts per scan region' },
     { method: 'get', path: '/api/stats/alerts', summary: 'Alerts per type and per day' },
     { method: 'get', path: '/api/stats/sensors', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)', query: ['deviceId', 'taskId'] },
   ],
-  register(router, { db }) {
+  register(router, { db, chaincode }) {
+    const product = productFilter(chaincode);
+    const byChaincode = (where: string, params: string[]) =>
+      Object.fromEntries((db.prepare(`SELECT coalesce(chaincode, '') AS cc, count(*) AS n FROM transactions WHERE ${where} GROUP BY cc ORDER BY cc`).all(...params) as { cc: string; n: number }[]).map((r) => [r.cc, r.n]));
+    const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
     router.get('/api/stats', (ctx) => {
-      ctx.body = Object.fromEntries(COUNTED.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+      const mine = db.prepare(`SELECT count(DISTINCT block) AS blocks, count(*) AS transactions FROM transactions WHERE ${product.sql}`).get(...product.params) as { blocks: number; transactions: number };
+      const chain = db.prepare('SELECT count(*) AS blocks, coalesce(sum(tx_count), 0) AS transactions, coalesce(sum(tx_count = 0), 0) AS configBlocks FROM blocks').get() as Record<string, number>;
+      const system = byChaincode(`chaincode IN (${SYSTEM_SQL})`, []);
+      // unparsable envelopes have no chaincode name: they are neither the product's nor a system chaincode's
+      const other = byChaincode(`chaincode IS NULL OR (chaincode NOT IN (${SYSTEM_SQL}) AND NOT (${product.sql}))`, product.params);
+      ctx.body = {
+        chaincode: chaincode ?? null,
+        ...mine,
+        ...Object.fromEntries(COUNTED.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n])),
+        chain,
+        system: { transactions: sum(system), byChaincode: system },
+        other: { transactions: sum(other), byChaincode: other },
+      };
     });
     router.get('/api/stats/throughput', (ctx) => {
       const minutes = ctx.query.minutes === undefined ? 60 : Number(ctx.query.minutes);
       if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new ApiError(400, 'ERR_VALIDATION', 'minutes must be an integer from 1 to 1440');
-      const newest = (db.prepare('SELECT max(timestamp_ms) AS t FROM transactions').get() as { t: number | null }).t;
+      const newest = (db.prepare(`SELECT max(timestamp_ms) AS t FROM transactions WHERE ${product.sql}`).get(...product.params) as { t: number | null }).t;
       if (newest === null) return void (ctx.body = { minutes, series: [] });
       const end = Math.floor(newest / 60_000) + 1;
       const rows = db
         .prepare(
           `SELECT timestamp_ms / 60000 AS minute, count(DISTINCT block) AS blocks, sum(validation_code = 'VALID') AS valid, sum(validation_code != 'VALID') AS invalid
-           FROM transactions WHERE timestamp_ms >= ? GROUP BY minute`,
+           FROM transactions WHERE timestamp_ms >= ? AND ${product.sql} GROUP BY minute`,
         )
-        .all((end - minutes) * 60_000) as { minute: number; blocks: number; valid: number; invalid: number }[];
+        .all((end - minutes) * 60_000, ...product.params) as { minute: number; blocks: number; valid: number; invalid: number }[];
       const byMinute = new Map(rows.map((r) => [r.minute, r]));
       const series = Array.from({ length: minutes }, (_, i) => {
         const m = end - minutes + i;

@@ -1,39 +1,39 @@
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient, Wallet } from '@trace/client';
+import { Wallet } from '@trace/client';
 import { runProductBench } from './product-devnet';
 import { runCalls } from './run-workers';
 import { round, rssMb } from './stats';
+import { cpuText } from './target';
 
 /**
  * bench:assets — holder-signed transfers among 1,000 accounts at concurrency 32, through the devnet
  * (product chaincode, default MAJORITY-of-2 policy). Transfers are ordered in rounds of disjoint
  * account pairs so that concurrent ones rarely touch the same balance.
- * Usage: node scripts/dist/src/bench/assets.js [transfers=3000] [accounts=1000]
+ * Usage: node scripts/dist/src/bench/assets.js [transfers=3000] [accounts=1000] [--connection profile …]
  */
 
 
-runProductBench(async ({ devnet, client: c }) => {
-  const transfers = Number(process.argv[2] ?? 3000);
-  const accounts = Number(process.argv[3] ?? 1000);
+runProductBench(async ({ target, client: c, partner, args }) => {
+  const [own, second] = target.orgs;
+  const transfers = Number(args[0] ?? 3000);
+  const accounts = Number(args[1] ?? 1000);
   console.log('setup: members, a one-stage audited lot, an active asset class');
   await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'issuer', 'producer', 'warehouse', 'auditor'] });
-  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['inspector'] });
+  await c.consortium.addMember({ mspId: second, name: 'partner', roles: ['inspector'] });
   await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
   await c.catalog.defineLocation({ id: '6901234000030', name: 'warehouse', type: 'warehouse', geo: { lat: 22, lon: 100 }, region: 'CN-53' });
   await c.process.defineItem({ id: 'bench_units', name: 'units', type: 'integer', required: true, min: 0, privacy: 'plain' });
   await c.process.defineForm({ id: 'bench_store_form', name: 'store', items: ['bench_units'] });
   await c.process.defineStage({ id: 'bench_store', name: 'store', forms: ['bench_store_form'], role: 'warehouse', requiresAudit: false, bizStep: 'storing' });
   await c.process.defineTemplate({ id: 'bench_lot', version: 1, name: 'bench', category: 'tea', stages: [{ stage: 'bench_store', after: [] }], rules: [], scanAlertThreshold: 10, publicView: {} });
-  await c.trace.createTask({ taskId: 'lot', template: 'bench_lot', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'L', plannedQuantity: 1e6, unit: 'cake', assignments: { bench_store: 'Org1MSP' } });
+  await c.trace.createTask({ taskId: 'lot', template: 'bench_lot', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'L', plannedQuantity: 1e6, unit: 'cake', assignments: { bench_store: own } });
   await c.trace.recordStage({ taskId: 'lot', stage: 'bench_store', eventTime: new Date(Date.now() - 3_600_000).toISOString(), data: { bench_units: 1_000_000 } });
   await c.trace.auditTask({ taskId: 'lot', verdict: 'approved', comment: 'bench' });
-  await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: 'Org1MSP', location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
-  const partner = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org2MSP', devnet.user('Org2MSP', 'User1').certPath, devnet.user('Org2MSP', 'User1').keyPath) });
-  await new TraceChainClient(partner).assets.confirmClass({ classId: 'tea', role: 'inspector' });
-  partner.close();
+  await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: own, location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
+  await partner.assets.confirmClass({ classId: 'tea', role: 'inspector' });
 
   const wallets = Array.from({ length: accounts }, () => Wallet.generate());
   // Issuance updates the class's supply (checked against the certified quantity), so it runs serially.
-  const issued = await runCalls(devnet, wallets.map((w) => ({ tx: 'assets:issue', args: [JSON.stringify({ classId: 'tea', to: w.account, quantity: 100 })] })), 1, 1);
+  const issued = await runCalls(target, wallets.map((w) => ({ tx: 'assets:issue', args: [JSON.stringify({ classId: 'tea', to: w.account, quantity: 100 })] })), 1, 1);
   console.log(`  issued 100 units to each of ${accounts} accounts at ${round(issued.tps)} tx/s (failures ${issued.failures})`);
 
   const calls = [];
@@ -44,8 +44,8 @@ runProductBench(async ({ devnet, client: c }) => {
     }
   }
   console.log(`transferring: ${transfers} holder-signed transfers among ${accounts} accounts, concurrency 32`);
-  const r = await runCalls(devnet, calls, 32, 2);
-  console.log(`  ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${round(r.devnetCpuMsPerTx, 2)} CPU-ms/tx  failures ${r.failures}`);
+  const r = await runCalls(target, calls, 32, 2);
+  console.log(`  ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
   if (r.firstError) console.log(`  first failure: ${r.firstError}`);
-  console.log(JSON.stringify({ bench: 'assets', transfers, accounts, tps: round(r.tps), p50_ms: round(r.p50, 1), p99_ms: round(r.p99, 1), cpu_ms_per_tx: round(r.devnetCpuMsPerTx, 2), failures: r.failures, rss_mb: round(rssMb(devnet.proc.pid!)) }));
+  console.log(JSON.stringify({ bench: 'assets', transfers, accounts, tps: round(r.tps), p50_ms: round(r.p50, 1), p99_ms: round(r.p99, 1), cpu_ms_per_tx: round(r.devnetCpuMsPerTx, 2), failures: r.failures, rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)) }));
 });

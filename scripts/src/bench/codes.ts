@@ -7,7 +7,7 @@ import { round, rssMb } from './stats';
 /**
  * bench:codes — issues code hashes in calls of 1,000 through the devnet (product chaincode,
  * default MAJORITY-of-2 policy), then records scans in batches of 500 over distinct issued codes.
- * Usage: node scripts/dist/src/bench/codes.js [codes=1000000] [scans=50000]
+ * Usage: node scripts/dist/src/bench/codes.js [codes=1000000] [scans=50000] [--connection profile …]
  */
 
 const PER_CALL = 1000;
@@ -15,22 +15,23 @@ const SCANS_PER_CALL = 500;
 /** calls in flight: each spends its time in sequential shim round trips (1,000 reads and writes), so several overlap */
 const INFLIGHT = Number(process.env.INFLIGHT ?? 8);
 
-runProductBench(async ({ devnet, client: c }) => {
-  const count = Number(process.argv[2] ?? 1_000_000);
-  const scanCount = Number(process.argv[3] ?? 50_000);
+runProductBench(async ({ target, client: c, args }) => {
+  const [own, second] = target.orgs;
+  const count = Number(args[0] ?? 1_000_000);
+  const scanCount = Number(args[1] ?? 50_000);
   console.log('setup: consortium, product, tea template, one task');
   await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'retailer'] });
-  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector'] });
+  await c.consortium.addMember({ mspId: second, name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector'] });
   await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
   await loadTemplatePackage(c, tea);
-  const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, s.stage === 'receiving' ? 'Org1MSP' : 'Org2MSP']));
+  const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, s.stage === 'receiving' ? own : second]));
   await c.trace.createTask({ taskId: 'bench', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'B1', plannedQuantity: count, unit: 'cake', assignments });
 
   const hashes = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
   const calls = [];
   for (let i = 0; i < count; i += PER_CALL) calls.push({ tx: 'codes:issueCodes', args: [JSON.stringify({ taskId: 'bench', level: 'item', codeHashes: hashes.slice(i, i + PER_CALL) })] });
   console.log(`issuing ${count} code hashes in ${calls.length} calls of ${PER_CALL}, ${INFLIGHT} in flight`);
-  const issued = await runCalls(devnet, calls, INFLIGHT, 2);
+  const issued = await runCalls(target, calls, INFLIGHT, 2);
   const issueSeconds = issued.seconds;
   const codesPerSecond = ((calls.length - issued.failures) * PER_CALL) / issueSeconds;
   console.log(`  ${round(issueSeconds, 1)} s  (${round(codesPerSecond)} codes/s, p50 ${round(issued.p50)} ms per call, failures ${issued.failures})`);
@@ -43,11 +44,11 @@ runProductBench(async ({ devnet, client: c }) => {
     scanCalls.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
   }
   console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, ${INFLIGHT} in flight`);
-  const scanned = await runCalls(devnet, scanCalls, INFLIGHT, 2);
+  const scanned = await runCalls(target, scanCalls, INFLIGHT, 2);
   const scansPerSecond = scanned.tps * SCANS_PER_CALL;
   console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(scanned.p50)} ms per call, failures ${scanned.failures})`);
   if (scanned.firstError) console.log(`  first failure: ${scanned.firstError}`);
-  const out: Record<string, number | string> = {
+  const out: Record<string, number | string | null> = {
     bench: 'codes',
     codes: count,
     issue_s: round(issueSeconds, 1),
@@ -55,7 +56,7 @@ runProductBench(async ({ devnet, client: c }) => {
     scans: scanCount,
     scans_per_s: round(scansPerSecond),
     failures: issued.failures + scanned.failures,
-    rss_mb: round(rssMb(devnet.proc.pid!)),
+    rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
   };
   if (count === 1_000_000) out.issue_1m_s = out.issue_s;
   console.log(JSON.stringify(out));

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { round, rssMb } from './stats';
 import { PhaseResult, runCalls } from './run-workers';
+import { devnetTarget } from './target';
 
 /**
  * bench:devnet — readWrite submits (one read, one write) of the fixture chaincode through the
@@ -12,7 +13,7 @@ import { PhaseResult, runCalls } from './run-workers';
 
 async function runLevel(devnet: RunningDevnet, concurrency: number, count: number, tag: string): Promise<PhaseResult> {
   const calls = Array.from({ length: count }, (_, i) => ({ tx: 'readWrite', args: [`${tag}-c${concurrency}-${i}`, 'v'] }));
-  const r = await runCalls(devnet, calls, concurrency, concurrency === 1 ? 1 : 2);
+  const r = await runCalls(devnetTarget(devnet), calls, concurrency, concurrency === 1 ? 1 : 2);
   if (r.firstError) console.error(`  ${r.failures} failures, first: ${r.firstError}`);
   return r;
 }

@@ -1,29 +1,41 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FabricGatewayLedger, identityFromFiles, TraceChainClient } from '@trace/client';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { parseArgs } from 'node:util';
+import { ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { startDevnet } from '@trace/test-network';
+import { BenchTarget, devnetTarget, networkTarget } from './target';
 
 export interface ProductBench {
-  devnet: RunningDevnet;
-  /** Org1MSP User1 */
+  target: BenchTarget;
+  /** the first org's User1 */
   client: TraceChainClient;
+  /** the second org's User1 */
+  partner: TraceChainClient;
+  /** the benchmark's positional arguments (counts) */
+  args: string[];
 }
 
 /**
- * Runs a benchmark body against a fresh devnet with the product chaincode (default policy), and
- * removes the devnet afterwards; a failure ends the process with exit code 1.
+ * Runs a benchmark body against a fresh devnet with the product chaincode (default policy), removed
+ * afterwards, or with `--connection <profile>` (repeatable) against an existing network whose
+ * chaincode was freshly deployed (the setup founds a consortium). A failure exits with code 1.
  */
 export function runProductBench(body: (b: ProductBench) => Promise<void>): void {
   (async () => {
-    const devnet = await startDevnet(['--chaincode-path', resolve(__dirname, '../../../../chaincode'), '--chaincode-name', 'trace']);
-    const user = devnet.user('Org1MSP', 'User1');
-    const ledger = FabricGatewayLedger.connect({ endpoint: devnet.endpoint, channel: devnet.channel, chaincode: 'trace', identity: identityFromFiles('Org1MSP', user.certPath, user.keyPath) });
+    const { values, positionals } = parseArgs({ options: { connection: { type: 'string', multiple: true } }, allowPositionals: true });
+    const devnet = values.connection ? undefined : await startDevnet(['--chaincode-path', resolve(__dirname, '../../../../chaincode'), '--chaincode-name', 'trace']);
+    const target = devnet ? devnetTarget(devnet) : networkTarget(values.connection!);
+    console.log(devnet ? `devnet on ${devnet.endpoint}` : `existing network: ${target.orgs.map((o) => `${o} through ${target.profileFor(o)}`).join(', ')} (chaincode CPU is not measured)`);
+    const [ledger, partnerLedger] = target.orgs.map((msp) => ledgerFromConfig(target.profileFor(msp), { msp, user: 'User1' }));
     try {
-      await body({ devnet, client: new TraceChainClient(ledger) });
+      await body({ target, client: new TraceChainClient(ledger), partner: new TraceChainClient(partnerLedger), args: positionals });
     } finally {
       ledger.close();
-      await devnet.stop();
-      rmSync(devnet.dataDir, { recursive: true, force: true });
+      partnerLedger.close();
+      if (devnet) {
+        await devnet.stop();
+        rmSync(devnet.dataDir, { recursive: true, force: true });
+      }
     }
   })().catch((e: Error) => {
     console.error(e);

@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { RunningDevnet } from '@trace/test-network';
 import { cpuMs, percentile } from './stats';
 import type { WorkerJob, WorkerResult } from './submit-worker';
+import { BenchTarget } from './target';
 
 export interface PhaseResult {
   /** wall time of the whole phase */
@@ -12,6 +12,7 @@ export interface PhaseResult {
   p99: number;
   failures: number;
   firstError?: string;
+  /** NaN unless the devnet runs locally */
   devnetCpuMsPerTx: number;
 }
 
@@ -19,20 +20,16 @@ export interface PhaseResult {
  * Splits calls over `workers` client processes (each its own gateway connection, signing with
  * Node's crypto) and runs them at `concurrency` in total, as one org's user.
  */
-export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'], concurrency: number, workers: number, mspId = 'Org1MSP'): Promise<PhaseResult> {
-  const user = devnet.user(mspId, 'User1');
-  const cpu0 = cpuMs(devnet.proc.pid!);
+export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], concurrency: number, workers: number, mspId = target.orgs[0]): Promise<PhaseResult> {
+  const cpu = () => (target.pid === undefined ? NaN : cpuMs(target.pid));
+  const cpu0 = cpu();
   const t0 = performance.now();
   const results = await Promise.all(
     Array.from({ length: workers }, (_, w) => {
       const child = fork(join(__dirname, 'submit-worker.js'));
       const job: WorkerJob = {
-        endpoint: devnet.endpoint,
-        channel: devnet.channel,
-        chaincode: devnet.chaincode,
+        connection: target.profileFor(mspId),
         mspId,
-        certPath: user.certPath,
-        keyPath: user.keyPath,
         concurrency: Math.max(1, Math.round(concurrency / workers)),
         calls: calls.filter((_, i) => i % workers === w),
       };
@@ -55,6 +52,6 @@ export async function runCalls(devnet: RunningDevnet, calls: WorkerJob['calls'],
     p99: percentile(latencies, 99),
     failures: results.reduce((n, r) => n + r.failures, 0),
     firstError: results.find((r) => r.firstError)?.firstError,
-    devnetCpuMsPerTx: (cpuMs(devnet.proc.pid!) - cpu0) / Math.max(1, latencies.length),
+    devnetCpuMsPerTx: (cpu() - cpu0) / Math.max(1, latencies.length),
   };
 }

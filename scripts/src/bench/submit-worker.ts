@@ -1,15 +1,10 @@
-import { connect, hash } from '@hyperledger/fabric-gateway';
-import { grpcClient, nodeSigner } from '@trace/client';
-import { readFileSync } from 'node:fs';
+import { ledgerFromConfig } from '@trace/client';
 
 /** One benchmark client process: submits `calls` at `concurrency` and reports each latency. */
 export interface WorkerJob {
-  endpoint: string;
-  channel: string;
-  chaincode: string;
+  /** the connection profile the worker opens its own ledger from, as `mspId`'s User1 */
+  connection: string;
   mspId: string;
-  certPath: string;
-  keyPath: string;
   concurrency: number;
   calls: { tx: string; args: string[] }[];
 }
@@ -28,14 +23,7 @@ process.on('message', (job: WorkerJob) => {
 });
 
 async function run(job: WorkerJob): Promise<WorkerResult> {
-  const client = grpcClient(job.endpoint);
-  const gateway = connect({
-    client,
-    identity: { mspId: job.mspId, credentials: readFileSync(job.certPath) },
-    signer: nodeSigner(readFileSync(job.keyPath)),
-    hash: hash.none,
-  });
-  const contract = gateway.getNetwork(job.channel).getContract(job.chaincode);
+  const ledger = ledgerFromConfig(job.connection, { msp: job.mspId, user: 'User1' });
   const latencies: number[] = [];
   let failures = 0;
   let firstError: string | undefined;
@@ -46,17 +34,15 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
         const call = job.calls[next++];
         const t0 = performance.now();
         try {
-          await contract.submitTransaction(call.tx, ...call.args);
+          await ledger.submit(call.tx, ...call.args);
           latencies.push(performance.now() - t0);
         } catch (e) {
           failures++;
-          const err = e as Error & { details?: { message: string }[] };
-          firstError ??= err.details?.[0]?.message ?? err.message;
+          firstError ??= (e as Error).message;
         }
       }
     }),
   );
-  gateway.close();
-  client.close();
+  ledger.close();
   return { latencies, failures, firstError };
 }

@@ -1,11 +1,12 @@
 import { runProductBench } from './product-devnet';
 import { PhaseResult, runCalls } from './run-workers';
 import { round, rssMb } from './stats';
+import { cpuText } from './target';
 
 /**
  * bench:trace — recordStage with 20 data items through the devnet (product chaincode, default
  * MAJORITY-of-2 policy) at concurrency 32: first stage A (no predecessor), then stage B, which
- * three cross-validation rules tie to A. Usage: node scripts/dist/src/bench/trace.js [tasks=2000]
+ * three cross-validation rules tie to A. Usage: node scripts/dist/src/bench/trace.js [tasks=2000] [--connection profile …]
  */
 
 const ITEMS = 20;
@@ -15,16 +16,17 @@ function stageData(prefix: string, seed: number): Record<string, number> {
 }
 
 function print(label: string, r: PhaseResult): void {
-  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${round(r.devnetCpuMsPerTx, 2)} CPU-ms/tx  failures ${r.failures}`);
+  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
   if (r.firstError) console.log(`    first failure: ${r.firstError}`);
 }
 
-runProductBench(async ({ devnet, client: c }) => {
-  const tasks = Number(process.argv[2] ?? 2000);
+runProductBench(async ({ target, client: c, args }) => {
+  const [own, second] = target.orgs;
+  const tasks = Number(args[0] ?? 2000);
   const concurrency = 32;
   console.log(`setup: consortium, ${2 * ITEMS} items, 2 stages, template with 3 rules, product`);
   await c.consortium.bootstrap({ consortium: 'bench', name: 'bench org', roles: ['brand', 'producer', 'processor'] });
-  await c.consortium.addMember({ mspId: 'Org2MSP', name: 'second org', roles: ['producer'] });
+  await c.consortium.addMember({ mspId: second, name: 'second org', roles: ['producer'] });
   await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
   for (const p of ['a', 'b']) {
     await Promise.all(Array.from({ length: ITEMS }, (_, i) => c.process.defineItem({ id: `bench_${p}${i + 1}`, name: `${p}${i + 1}`, type: 'number', min: 0, max: 1e6, required: true, privacy: 'plain' })));
@@ -46,24 +48,24 @@ runProductBench(async ({ devnet, client: c }) => {
     publicView: {},
   });
   const ids = Array.from({ length: tasks }, (_, i) => `bench-${i}`);
-  const assignments = { bench_a: 'Org1MSP', bench_b: 'Org1MSP' };
+  const assignments = { bench_a: own, bench_b: own };
   const t = Date.now() - 3_600_000;
   const created = await runCalls(
-    devnet,
+    target,
     ids.map((taskId) => ({ tx: 'trace:createTask', args: [JSON.stringify({ taskId, template: 'bench', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: taskId, plannedQuantity: 1, unit: 'kg', assignments })] })),
     concurrency,
     2,
   );
   print(`createTask (setup), ${tasks} tasks`, created);
   const recordA = await runCalls(
-    devnet,
+    target,
     ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_a', eventTime: new Date(t).toISOString(), data: stageData('bench_a', n) })] })),
     concurrency,
     2,
   );
   print(`recordStage A (20 items)`, recordA);
   const recordB = await runCalls(
-    devnet,
+    target,
     ids.map((taskId, n) => ({ tx: 'trace:recordStage', args: [JSON.stringify({ taskId, stage: 'bench_b', eventTime: new Date(t + 60_000).toISOString(), data: stageData('bench_b', n) })] })),
     concurrency,
     2,
@@ -80,7 +82,7 @@ runProductBench(async ({ devnet, client: c }) => {
       tps_first_stage: round(recordA.tps),
       cpu_ms_per_tx: round(recordB.devnetCpuMsPerTx, 2),
       failures: recordA.failures + recordB.failures,
-      rss_mb: round(rssMb(devnet.proc.pid!)),
+      rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
     }),
   );
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { codeHash, deviceKey, generateCode, signReadings, simulateDevice, TraceChainClient, Wallet } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
 
-/** The four members of the demo consortium, one devnet org each. */
+/** The four members of the demo consortium, one devnet org each (another network maps the roles to its MSPs: see roles.ts). */
 export const DEMO_ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 export type DemoOrg = keyof typeof DEMO_ORGS;
 
@@ -25,6 +25,8 @@ export interface DemoSummary {
   assetClass: string;
 }
 
+type MemberRoles = Parameters<TraceChainClient['consortium']['addMember']>[0]['roles'];
+
 export type Progress = (step: number, total: number, what: string) => void;
 
 const hex64 = (c: string) => c.repeat(64).slice(0, 64);
@@ -35,7 +37,13 @@ const hex64 = (c: string) => c.repeat(64).slice(0, 64);
  * one diversion alert), signed device readings (one alarm, one RFID sighting), and a 茶花 asset
  * class confirmed by the warehouse and the inspector, issued and traded against a currency.
  */
-export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: string, progress: Progress = () => undefined, now = Date.now()): Promise<DemoSummary> {
+export async function seedDemo(
+  c: Record<DemoOrg, TraceChainClient>,
+  keyDir: string,
+  progress: Progress = () => undefined,
+  now = Date.now(),
+  orgs: Record<DemoOrg, string> = DEMO_ORGS,
+): Promise<DemoSummary> {
   const steps: [string, () => Promise<unknown>][] = [];
   const step = (what: string, run: () => Promise<unknown>) => steps.push([what, run]);
   // Event times sit in the past, in order: hour h of a lot that started 60 days ago.
@@ -45,14 +53,26 @@ export async function seedDemo(c: Record<DemoOrg, TraceChainClient>, keyDir: str
   /** records a stage of one task at hour h of the lot, by the org it is assigned to */
   const recorder = (taskId: string) => (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) =>
     who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
-  const O = DEMO_ORGS;
+  const O = orgs;
   mkdirSync(keyDir, { recursive: true });
 
   step('consortium and members', async () => {
-    await brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', name: '云岭茶酒品牌', roles: ['brand', 'auditor', 'issuer'] });
-    await brand.consortium.addMember({ mspId: O.farm, name: '景迈山茶园', roles: ['producer', 'warehouse'] });
-    await brand.consortium.addMember({ mspId: O.factory, name: '勐海茶厂', roles: ['processor', 'logistics', 'exchange'] });
-    await brand.consortium.addMember({ mspId: O.retail, name: '昆明门店', roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
+    const members: [DemoOrg, string, MemberRoles][] = [
+      ['brand', '云岭茶酒品牌', ['brand', 'auditor', 'issuer']],
+      ['farm', '景迈山茶园', ['producer', 'warehouse']],
+      ['factory', '勐海茶厂', ['processor', 'logistics', 'exchange']],
+      ['retail', '昆明门店', ['retailer', 'inspector', 'regulator', 'appraiser']],
+    ];
+    // on a network with fewer orgs than roles, one org is one member holding the roles of each part it plays
+    const byMsp = new Map<string, { name: string; roles: MemberRoles }>();
+    for (const [role, name, roles] of members) {
+      const m = byMsp.get(O[role]);
+      if (m) m.roles.push(...roles);
+      else byMsp.set(O[role], { name, roles: [...roles] });
+    }
+    const [[, founder], ...others] = byMsp;
+    await brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', ...founder });
+    for (const [mspId, m] of others) await brand.consortium.addMember({ mspId, ...m });
   });
   step('products and locations', async () => {
     await brand.catalog.defineProduct({ gtin: TEA_GTIN, name: '景迈古树普洱 357g', category: 'tea', brand: '云岭茶酒品牌', spec: { net: '357 g' } });
