@@ -8,6 +8,7 @@ import { getJson, listJson, putJson } from '../ledger/state';
 import { Role } from '../model/consortium';
 import { Template, TemplateStage } from '../model/process';
 import { AmendStageDto, AuditStageDto, AuditTaskDto, CreateTaskDto, RecordStageDto, StageAudit, StageRecord, Task, TaskAudit, TaskRefDto } from '../model/trace';
+import { mayCreateTask } from '../rules/authority';
 import { canonicalJson } from '../rules/canonical-json';
 import { evaluateRules, parseRef, ruleRefs, RuleReferenceError, StageValues, Value, Violation } from '../rules/cross-validation';
 import { checkStageData, ItemValue } from '../rules/items';
@@ -143,6 +144,7 @@ export class TraceContract extends BaseContract {
     if (await getJson(ctx, key(ctx, KeyType.task, dto.taskId))) fail('ERR_CONFLICT', `task ${dto.taskId} already exists`);
     const template = (await getTemplate(ctx, dto.template, dto.version)) ?? fail('ERR_NOT_FOUND', `template ${dto.template} version ${dto.version} is not published`);
     const product = (await getProduct(ctx, dto.product.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.product.gtin} is not defined`);
+    if (!mayCreateTask(product, ctx.callerMsp)) fail('ERR_FORBIDDEN', `product ${dto.product.gtin} belongs to ${product.ownerMsp}, which has not delegated it to ${ctx.callerMsp}`);
     if (product.status !== 'active') fail('ERR_STATE', `product ${dto.product.gtin} is ${product.status}`);
     const stages = new Set(template.stages.map((s) => s.stage));
     const extra = Object.keys(dto.assignments).filter((s) => !stages.has(s));
@@ -164,6 +166,7 @@ export class TraceContract extends BaseContract {
       unit: dto.unit,
       assignments: dto.assignments,
       authorizedRegions: dto.authorizedRegions ?? template.authorizedRegions,
+      owner: product.ownerMsp,
       createdBy: ctx.callerMsp,
       createdAt: ctx.txTime,
     };

@@ -19,6 +19,8 @@ export interface Task {
   assignments: Record<string, string>;
   /** where the lot may be sold: the template's regions unless the task names its own */
   authorizedRegions: string[];
+  /** the product's owner when the task was opened: the brand whose goods these are */
+  owner: string;
   createdBy: string;
   createdAt: string;
 }
