@@ -16,6 +16,7 @@ import { checkStageOrder, RecordedStage } from '../rules/stage-order';
 import { getLocation, getProduct } from './catalog';
 import { getTemplate } from './process';
 import { BaseContract } from './base';
+import { msOf } from '../rules/time';
 
 const AUDITORS: readonly Role[] = ['inspector', 'auditor', 'regulator'];
 const TASK_CREATORS: readonly Role[] = ['brand', 'operator', 'producer'];
@@ -203,15 +204,14 @@ export class TraceContract extends BaseContract {
     const dto = parseDto(AmendStageDto, json);
     const { task, template, node } = await openStage(ctx, dto.taskId, dto.stage);
     const current = (await getRecord(ctx, task.taskId, dto.stage)) ?? fail('ERR_STATE', `stage '${dto.stage}' of task ${task.taskId} is not recorded yet`);
-    const at = Date.parse(dto.eventTime);
-    if (!Number.isFinite(at)) fail('ERR_VALIDATION', `eventTime '${dto.eventTime}' is not a date-time`);
+    const at = msOf(dto.eventTime);
     for (const before of node.after) {
       const rec = await getRecord(ctx, task.taskId, before);
-      if (rec && Date.parse(rec.eventTime) > at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' precedes '${before}' (${rec.eventTime})`);
+      if (rec && msOf(rec.eventTime) > at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' precedes '${before}' (${rec.eventTime})`);
     }
     for (const next of template.stages.filter((s) => s.after.includes(dto.stage))) {
       const rec = await getRecord(ctx, task.taskId, next.stage);
-      if (rec && Date.parse(rec.eventTime) < at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' would follow '${next.stage}' (${rec.eventTime})`);
+      if (rec && msOf(rec.eventTime) < at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' would follow '${next.stage}' (${rec.eventTime})`);
     }
     const order = checkStageOrder(template.stages, dto.stage, dto.eventTime, ctx.txTimeMs, {}, () => false);
     if (order && order.code === 'ERR_VALIDATION') fail(order.code, order.message);

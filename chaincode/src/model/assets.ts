@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsRfc3339 } from './validators';
 import { Role, ROLES } from './consortium';
 import { HASH } from './codes';
 import { ID } from './process';
@@ -83,7 +84,7 @@ export interface Redemption {
 export class StorageDto {
   @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) warehouse!: string;
   @IsString() @Matches(/^\d{13}$/) location!: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) since!: string;
+  @IsRfc3339() since!: string;
 }
 
 export class ProposeClassDto {
@@ -119,7 +120,7 @@ export class IssueDto {
 /** Fields every holder-signed request carries. */
 export class SignedDto {
   @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce!: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt!: string;
+  @IsRfc3339() expiresAt!: string;
   @IsString() @Length(100, 400) publicKeyPem!: string;
   /** base64 DER ECDSA P-256 / SHA-256 over the canonical JSON of every other field */
   @IsString() @Length(8, 200) signature!: string;
@@ -144,7 +145,7 @@ export class LockDto {
   @IsIn(['pledge', 'freeze']) kind!: 'pledge' | 'freeze';
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
-  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }
@@ -155,7 +156,7 @@ export class UnlockDto {
   @IsString() @Matches(ID) lockId!: string;
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
-  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }

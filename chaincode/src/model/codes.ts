@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsRfc3339 } from './validators';
 import { CODE_LEVELS, CODE_STATUSES, CodeLevel, CodeStatus } from '../rules/codes';
 import { REGION } from './catalog';
 import { ID } from './process';
@@ -79,7 +80,7 @@ export class ScanDto {
   @IsIn(SCAN_CHANNELS) channel!: ScanChannel;
   /** where the scan was made, when the scanner knows it; a scan without a region never counts as a diversion */
   @IsOptional() @IsString() @Matches(REGION) region?: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
+  @IsRfc3339() at!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
 }
 

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsRfc3339 } from './validators';
 import { HASH } from './codes';
 import { ID } from './process';
 
@@ -87,7 +88,7 @@ export class RotateDeviceKeyDto {
 }
 
 export class ReadingDto {
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
+  @IsRfc3339() at!: string;
   @IsString() @Matches(/^[a-z][a-z0-9_]{0,39}$/) metric!: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }) value!: number;
   @IsString() @Length(1, 16) unit!: string;

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsRfc3339 } from './validators';
 import { Violation } from '../rules/cross-validation';
 import { ItemValue } from '../rules/items';
 import { REGION } from './catalog';
@@ -63,7 +64,6 @@ export interface TaskAudit {
 }
 
 export const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
-const DATETIME_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 export class TaskProductDto {
   @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
@@ -85,7 +85,7 @@ export class CreateTaskDto {
 export class RecordStageDto {
   @IsString() @Matches(ID) taskId!: string;
   @IsString() @Matches(ID) stage!: string;
-  @IsString() @Matches(DATETIME_SHAPE, { message: 'eventTime must be an RFC 3339 date-time with an offset' }) eventTime!: string;
+  @IsRfc3339() eventTime!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
   @IsObject() data!: Record<string, unknown>;
 }

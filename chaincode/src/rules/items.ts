@@ -1,3 +1,4 @@
+import { parseRfc3339 } from './time';
 /**
  * Data items (数据项) and the checks a recorded value must pass: type, range, pattern, enum and
  * privacy form (明文 plain / 哈希 hash / 密文 cipher). Pure functions.
@@ -39,10 +40,9 @@ export const MAX_CIPHER_B64 = Math.ceil((16 * 1024) / 3) * 4;
 const HEX64 = /^[0-9a-f]{64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** RFC 3339 date-time with seconds and an explicit offset */
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export function isDateTime(v: unknown): v is string {
-  return typeof v === 'string' && DATETIME.test(v) && Number.isFinite(Date.parse(v));
+  return parseRfc3339(v) !== undefined;
 }
 
 export function isGeo(v: unknown): v is GeoPoint {
