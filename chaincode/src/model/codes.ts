@@ -1,9 +1,8 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
-import { IsRfc3339 } from './validators';
+import { IsId, IsRfc3339 } from './validators';
 import { CODE_LEVELS, CODE_STATUSES, CodeLevel, CodeStatus } from '../rules/codes';
 import { REGION } from './catalog';
-import { ID } from './process';
 
 export const MAX_CODES_PER_CALL = 1000;
 export const HASH = /^[0-9a-f]{64}$/;
@@ -53,7 +52,7 @@ const hashes = () => [IsArray(), ArrayMinSize(1), ArrayMaxSize(MAX_CODES_PER_CAL
 const apply = (decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, key));
 
 export class IssueCodesDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
   @IsIn(CODE_LEVELS) level!: CodeLevel;
   /** duplicates within the call are reported by the contract, with the offending hash */
   @apply(hashes()) codeHashes!: string[];

@@ -1,10 +1,9 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { IsRfc3339 } from './validators';
+import { IsId, IsRfc3339 } from './validators';
 import { Violation } from '../rules/cross-validation';
 import { ItemValue } from '../rules/items';
 import { REGION } from './catalog';
-import { ID } from './process';
 
 export type Verdict = 'approved' | 'rejected';
 
@@ -71,8 +70,8 @@ export class TaskProductDto {
 }
 
 export class CreateTaskDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) template!: string;
+  @IsId() taskId!: string;
+  @IsId() template!: string;
   @IsInt() @Min(1) @Max(9999) version!: number;
   @ValidateNested() @Type(() => TaskProductDto) product!: TaskProductDto;
   @IsString() @Matches(LOT) lot!: string;
@@ -83,8 +82,8 @@ export class CreateTaskDto {
 }
 
 export class RecordStageDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) stage!: string;
+  @IsId() taskId!: string;
+  @IsId() stage!: string;
   @IsRfc3339() eventTime!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
   @IsObject() data!: Record<string, unknown>;
@@ -95,18 +94,18 @@ export class AmendStageDto extends RecordStageDto {
 }
 
 export class AuditStageDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) stage!: string;
+  @IsId() taskId!: string;
+  @IsId() stage!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
 }
 
 export class AuditTaskDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
 }
 
 export class TaskRefDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
 }

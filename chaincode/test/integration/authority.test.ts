@@ -113,4 +113,17 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     expect((await status(item)).parent).to.equal(undefined);
     expect(await brand.codes.listChildren(rivalBox)).to.deep.equal([]);
   });
+
+  it('refuses member maps keyed by prototype names, and they change nothing', async () => {
+    const taskId = `auth-maps-${++seq}`;
+    await createTeaTask(brand, taskId);
+    const raw = `{"taskId":"${taskId}","stage":"tea_plantation","eventTime":"2026-10-01T00:00:00Z","data":{"tea_garden":"x","__proto__":{"tea_garden":"polluted"}}}`;
+    await rejectsWith(farm.ledger.submit('trace:recordStage', raw), 'ERR_VALIDATION', /'data.__proto__' uses a reserved name/);
+    expect((await brand.trace.getTask(taskId)).stages.find((st) => st.stage === 'tea_plantation')?.status).to.equal('pending');
+
+    const pem = '-----BEGIN PUBLIC KEY-----\n' + 'A'.repeat(120) + '\n-----END PUBLIC KEY-----';
+    const device = JSON.stringify({ deviceId: 'proto-1', type: 'multi', publicKeyPem: pem, thresholds: { constructor: { max: 1 } } });
+    await rejectsWith(farm.ledger.submit('devices:registerDevice', device), 'ERR_VALIDATION', /'thresholds.constructor'/);
+    await rejectsWith(farm.devices.getDevice('proto-1'), 'ERR_NOT_FOUND');
+  });
 });
