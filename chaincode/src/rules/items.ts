@@ -1,3 +1,4 @@
+import { PatternError, safePattern } from './safe-pattern';
 import { parseRfc3339 } from './time';
 /**
  * Data items (数据项) and the checks a recorded value must pass: type, range, pattern, enum and
@@ -65,6 +66,16 @@ function range(item: DataItem, n: number): string | undefined {
   return undefined;
 }
 
+/** A pattern that no longer compiles (defined before this engine) matches nothing rather than failing the call. */
+function matchesPattern(pattern: string, value: string): boolean {
+  try {
+    return safePattern(pattern).matches(value);
+  } catch (e) {
+    if (e instanceof PatternError) return false;
+    throw e;
+  }
+}
+
 /** Problem with one value of an item, or undefined when it is acceptable. */
 export function checkItemValue(item: DataItem, value: unknown): string | undefined {
   if (item.privacy === 'hash') {
@@ -79,7 +90,7 @@ export function checkItemValue(item: DataItem, value: unknown): string | undefin
       if (typeof value !== 'string') return `${item.id} must be a string`;
       const max = item.maxLength ?? MAX_STRING;
       if (value.length > max) return `${item.id} is longer than ${max} characters`;
-      if (item.pattern !== undefined && !new RegExp(`^(?:${item.pattern})$`, 'u').test(value)) return `${item.id} does not match the pattern ${item.pattern}`;
+      if (item.pattern !== undefined && !matchesPattern(item.pattern, value)) return `${item.id} does not match the pattern ${item.pattern}`;
       return undefined;
     }
     case 'number':
@@ -108,9 +119,10 @@ export function checkItemDefinition(item: DataItem): string[] {
   if (item.pattern !== undefined) {
     if (item.type !== 'string') out.push(`${item.id}: only string items take a pattern`);
     try {
-      new RegExp(item.pattern, 'u');
-    } catch {
-      out.push(`${item.id}: pattern is not a valid regular expression`);
+      safePattern(item.pattern);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      out.push(`${item.id}: pattern is not supported: ${e.message}`);
     }
   }
   if ((item.min !== undefined || item.max !== undefined) && item.type !== 'number' && item.type !== 'integer') {
