@@ -53,6 +53,7 @@ import type {
   RecordStageDto,
   SetLocationStatusDto,
   SetMemberStatusDto,
+  SetProductDelegatesDto,
   SetProductStatusDto,
   StageAudit,
   StageDefinition,
@@ -124,6 +125,7 @@ export class TraceChainClient {
   readonly catalog = {
     defineProduct: (dto: Input<DefineProductDto>) => submit<Product>(this.ledger, 'catalog:defineProduct', dto),
     setProductStatus: (dto: Input<SetProductStatusDto>) => submit<Product>(this.ledger, 'catalog:setProductStatus', dto),
+    setProductDelegates: (dto: Input<SetProductDelegatesDto>) => submit<Product>(this.ledger, 'catalog:setProductDelegates', dto),
     defineLocation: (dto: Input<DefineLocationDto>) => submit<Location>(this.ledger, 'catalog:defineLocation', dto),
     setLocationStatus: (dto: Input<SetLocationStatusDto>) => submit<Location>(this.ledger, 'catalog:setLocationStatus', dto),
     getProduct: (gtin: string) => evaluate<Product>(this.ledger, 'catalog:getProduct', { gtin }),

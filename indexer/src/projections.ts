@@ -90,6 +90,7 @@ export const PROJECTIONS: Record<string, Handler> = {
   'consortium.MemberStatusChanged': (db, e) => upsertMember(db, e.payload.member),
   'catalog.ProductDefined': (db, e) => upsertProduct(db, e.payload.product),
   'catalog.ProductStatusChanged': (db, e) => upsertProduct(db, e.payload.product),
+  'catalog.ProductDelegated': (db, e) => upsertProduct(db, e.payload.product),
   'catalog.LocationDefined': (db, e) => upsertLocation(db, e.payload.location),
   'catalog.LocationStatusChanged': (db, e) => upsertLocation(db, e.payload.location),
   'process.ItemDefined': (db, e) => {

@@ -17,7 +17,7 @@ import { eventually, getJson, RunningProduct, startProduct } from './support/pro
 /** Every event name the chaincode emits (chaincode/src/contracts/*.ts). */
 const EVENT_TYPES = [
   'consortium.Bootstrapped', 'consortium.MemberAdded', 'consortium.MemberUpdated', 'consortium.MemberStatusChanged',
-  'catalog.ProductDefined', 'catalog.ProductStatusChanged', 'catalog.LocationDefined', 'catalog.LocationStatusChanged',
+  'catalog.ProductDefined', 'catalog.ProductStatusChanged', 'catalog.ProductDelegated', 'catalog.LocationDefined', 'catalog.LocationStatusChanged',
   'process.ItemDefined', 'process.FormDefined', 'process.StageDefined', 'process.TemplatePublished',
   'trace.TaskCreated', 'trace.StageRecorded', 'trace.StageAmended', 'trace.StageAudited', 'trace.TaskAudited',
   'codes.Issued', 'codes.StatusChanged', 'codes.Aggregated', 'codes.Disaggregated', 'codes.Scanned',
@@ -78,6 +78,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await brand.consortium.setMemberStatus({ mspId: DEMO_ORGS.retail, status: 'suspended' });
       await brand.consortium.setMemberStatus({ mspId: DEMO_ORGS.retail, status: 'active' });
       await brand.catalog.defineProduct({ gtin: '06901234567915', name: '旧款礼盒', category: 'tea', brand: '云岭茶酒品牌' });
+      await brand.catalog.setProductDelegates({ gtin: '06901234567915', delegates: [DEMO_ORGS.factory] });
       await brand.catalog.setProductStatus({ gtin: '06901234567915', status: 'retired' });
       await farm.catalog.defineLocation({ id: '6901234000078', name: '旧仓', type: 'warehouse', geo: { lat: 22, lon: 100.5 }, region: 'CN-53' });
       await farm.catalog.setLocationStatus({ id: '6901234000078', status: 'retired' });
@@ -116,6 +117,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       'consortium.MemberUpdated': (p) => expect(one<Row>('SELECT name FROM members WHERE msp_id = ?', p.member.mspId).name).to.equal('昆明旗舰店'),
       'consortium.MemberStatusChanged': (p) => expect([p.member.status, one<Row>('SELECT status FROM members WHERE msp_id = ?', p.member.mspId).status]).to.deep.equal(['active', 'active']),
       'catalog.ProductDefined': (p) => expect(one<Row>('SELECT name FROM products WHERE gtin = ?', p.product.gtin).name).to.equal(p.product.name),
+      'catalog.ProductDelegated': (p) => expect(JSON.parse(one<Row>('SELECT json FROM products WHERE gtin = ?', p.product.gtin).json as string).delegates).to.deep.equal([DEMO_ORGS.factory]),
       'catalog.ProductStatusChanged': (p) => expect(one<Row>('SELECT status FROM products WHERE gtin = ?', p.product.gtin).status).to.equal('retired'),
       'catalog.LocationDefined': (p) => expect(one<Row>('SELECT lat, lon FROM locations WHERE id = ?', p.location.id)).to.deep.equal({ lat: p.location.geo.lat, lon: p.location.geo.lon }),
       'catalog.LocationStatusChanged': (p) => expect(one<Row>('SELECT status FROM locations WHERE id = ?', p.location.id).status).to.equal('retired'),

@@ -233,7 +233,7 @@ export class AssetsContract extends BaseContract {
 
   /**
    * 质押 / 冻结: a pledge moves the holder's units (holder signature) under a lender, whose signature
-   * alone unlocks them; a freeze is a regulator's, and only a regulator unlocks it.
+   * alone unlocks them; a freeze is a regulator's, and only that regulator unlocks it.
    */
   @Transaction()
   @Returns('string')
@@ -261,7 +261,7 @@ export class AssetsContract extends BaseContract {
     return canonicalJson(lock);
   }
 
-  /** Returns locked units to the holder: a pledge by its lender's signature, a freeze by a regulator. */
+  /** Returns locked units to the holder: a pledge by its lender's signature, a freeze by the regulator that set it. */
   @Transaction()
   @Returns('string')
   async unlock(ctx: TraceContext, json: string): Promise<string> {
@@ -272,7 +272,7 @@ export class AssetsContract extends BaseContract {
     if (lock.kind === 'pledge') {
       if (!dto.lender || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
       await authorizeHolder(ctx, signed(dto), lock.lender!);
-    } else if (!member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze; only a regulator releases it`);
+    } else if (!member.roles.includes('regulator') || lock.regulator !== ctx.callerMsp) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze by ${lock.regulator}; only that regulator releases it`);
     await ctx.stub.deleteState(k);
     await credit(ctx, lock.account, lock.classId, lock.quantity);
     ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp });

@@ -5,7 +5,7 @@ import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
 import { getJson, listJson, putJson } from '../ledger/state';
-import { DefineLocationDto, DefineProductDto, Location, LocationRefDto, Product, ProductRefDto, SetLocationStatusDto, SetProductStatusDto } from '../model/catalog';
+import { DefineLocationDto, DefineProductDto, Location, LocationRefDto, Product, ProductRefDto, SetLocationStatusDto, SetProductDelegatesDto, SetProductStatusDto } from '../model/catalog';
 import { canonicalJson } from '../rules/canonical-json';
 import { isGln, isGtin } from '../rules/gs1';
 import { BaseContract } from './base';
@@ -56,6 +56,24 @@ export class CatalogContract extends BaseContract {
     const product: Product = { ...current, status: dto.status, updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.product, dto.gtin), product);
     ctx.emit('catalog.ProductStatusChanged', { product });
+    return canonicalJson(product);
+  }
+
+  /** The owner names the orgs that may open production tasks for its product (a contract manufacturer). */
+  @Transaction()
+  @Returns('string')
+  async setProductDelegates(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(SetProductDelegatesDto, json);
+    await requireMember(ctx, ['brand', 'operator']);
+    const current = (await getProduct(ctx, dto.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.gtin} is not defined`);
+    if (current.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `product ${dto.gtin} belongs to ${current.ownerMsp}; only its owner delegates it`);
+    for (const mspId of dto.delegates) {
+      if (mspId === current.ownerMsp) fail('ERR_VALIDATION', `${mspId} owns product ${dto.gtin}; an owner is no delegate`);
+      if (!(await getMember(ctx, mspId))) fail('ERR_NOT_MEMBER', `${mspId} is not a consortium member`);
+    }
+    const product: Product = { ...current, delegates: dto.delegates, updatedAt: ctx.txTime };
+    await putJson(ctx, key(ctx, KeyType.product, dto.gtin), product);
+    ctx.emit('catalog.ProductDelegated', { product });
     return canonicalJson(product);
   }
 

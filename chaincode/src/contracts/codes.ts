@@ -9,6 +9,7 @@ import { AggregateDto, CodeAlert, CodeRecord, CodeRefDto, DisaggregateDto, Issue
 import { Role } from '../model/consortium';
 import { Template } from '../model/process';
 import { Task } from '../model/trace';
+import { mayChangeCodeStatus, mayIssueCodes, mayPack } from '../rules/authority';
 import { canonicalJson } from '../rules/canonical-json';
 import { canContain, canTransition, crossesThreshold, isDiverted } from '../rules/codes';
 import { BaseContract } from './base';
@@ -25,6 +26,35 @@ export function getCode(ctx: TraceContext, hash: string): Promise<CodeRecord | u
 
 async function requireCode(ctx: TraceContext, hash: string): Promise<CodeRecord> {
   return (await getCode(ctx, hash)) ?? fail('ERR_NOT_FOUND', `code ${hash} is not issued`);
+}
+
+interface TaskView {
+  task: Task;
+  stages: Template['stages'];
+}
+
+async function ownedTask(ctx: TraceContext, taskId: string): Promise<TaskView> {
+  const task = await loadTask(ctx, taskId);
+  const template = (await getTemplate(ctx, task.template, task.version)) ?? fail('ERR_NOT_FOUND', `template ${task.template} version ${task.version} is not published`);
+  return { task, stages: template.stages };
+}
+
+/** Tasks of the codes one call touches, each read once. */
+function taskCache(ctx: TraceContext): (taskId: string) => Promise<TaskView> {
+  const seen = new Map<string, Promise<TaskView>>();
+  return (taskId) => {
+    if (!seen.has(taskId)) seen.set(taskId, ownedTask(ctx, taskId));
+    return seen.get(taskId)!;
+  };
+}
+
+/** Fails unless the caller may pack or unpack the code (its task's owner or a handling stage's org). */
+function packingCheck(ctx: TraceContext): (code: CodeRecord) => Promise<void> {
+  const tasks = taskCache(ctx);
+  return async (code) => {
+    const { task, stages } = await tasks(code.taskId);
+    if (!mayPack(task, stages, ctx.callerMsp)) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} handles no stage of task ${task.taskId}, so it may not pack or unpack code ${code.hash}`);
+  };
 }
 
 function firstDuplicate(values: string[]): string | undefined {
@@ -55,13 +85,9 @@ export class CodesContract extends BaseContract {
   @Returns('string')
   async issueCodes(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(IssueCodesDto, json);
-    const member = await requireMember(ctx);
-    const task = await loadTask(ctx, dto.taskId);
-    const template = (await getTemplate(ctx, task.template, task.version)) as Template;
-    const packing = template.stages.find((s) => s.bizStep === 'packing')?.stage;
-    if (!member.roles.includes('brand') && !(packing && task.assignments[packing] === ctx.callerMsp)) {
-      fail('ERR_FORBIDDEN', `only a brand or the org assigned to the packing stage of task ${task.taskId} issues its codes`);
-    }
+    await requireMember(ctx);
+    const { task, stages } = await ownedTask(ctx, dto.taskId);
+    if (!mayIssueCodes(task, stages, ctx.callerMsp)) fail('ERR_FORBIDDEN', `only ${task.owner} (the product's owner) or the org assigned to the packing stage of task ${task.taskId} issues its codes`);
     const dup = firstDuplicate(dto.codeHashes);
     if (dup) fail('ERR_CONFLICT', `code ${dup} appears twice in the call`);
     for (const hash of dto.codeHashes) {
@@ -76,17 +102,18 @@ export class CodesContract extends BaseContract {
     return canonicalJson({ taskId: task.taskId, level: dto.level, issued: dto.codeHashes.length });
   }
 
-  /** issued → active → sold, and any of them → void; by the issuing org, a brand, or a retailer selling. */
+  /** issued → active → sold, and any of them → void; see mayChangeCodeStatus for who does which. */
   @Transaction()
   @Returns('string')
   async setCodeStatus(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(SetCodeStatusDto, json);
-    const member = await requireMember(ctx);
+    await requireMember(ctx);
+    const tasks = taskCache(ctx);
     const updated: CodeRecord[] = [];
     for (const hash of dto.codeHashes) {
       const code = await requireCode(ctx, hash);
-      const allowed = code.issuedBy === ctx.callerMsp || member.roles.includes('brand') || (dto.status === 'sold' && member.roles.includes('retailer'));
-      if (!allowed) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} may not set code ${hash} to ${dto.status}`);
+      const { task, stages } = await tasks(code.taskId);
+      if (!mayChangeCodeStatus(task, stages, ctx.callerMsp, dto.status)) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} may not set code ${hash} of task ${task.taskId} to ${dto.status}`);
       if (!canTransition(code.status, dto.status)) fail('ERR_STATE', `code ${hash} cannot go from ${code.status} to ${dto.status}`);
       updated.push({ ...code, status: dto.status, updatedAt: ctx.txTime });
     }
@@ -101,12 +128,15 @@ export class CodesContract extends BaseContract {
   async aggregate(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(AggregateDto, json);
     await requireMember(ctx, PACKERS);
+    const mayPackCode = packingCheck(ctx);
     const parent = await requireCode(ctx, dto.parent);
+    await mayPackCode(parent);
     if (parent.status === 'void') fail('ERR_STATE', `code ${parent.hash} is void`);
     if (dto.children.includes(dto.parent)) fail('ERR_VALIDATION', 'a code cannot contain itself');
     const children: CodeRecord[] = [];
     for (const hash of dto.children) {
       const child = await requireCode(ctx, hash);
+      await mayPackCode(child);
       if (!canContain(parent.level, child.level)) fail('ERR_VALIDATION', `a ${parent.level} cannot contain a ${child.level} (${hash})`);
       if (child.parent) fail('ERR_CONFLICT', `code ${hash} is already packed in ${child.parent}`);
       if (child.status === 'void') fail('ERR_STATE', `code ${hash} is void`);
@@ -125,11 +155,13 @@ export class CodesContract extends BaseContract {
   async disaggregate(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(DisaggregateDto, json);
     await requireMember(ctx, PACKERS);
-    await requireCode(ctx, dto.parent);
+    const mayPackCode = packingCheck(ctx);
+    await mayPackCode(await requireCode(ctx, dto.parent));
     const hashes = dto.children ?? (await listJson<{ child: string }>(ctx, KeyType.codeChild, [dto.parent])).map((l) => l.child);
     if (hashes.length === 0) fail('ERR_STATE', `code ${dto.parent} contains nothing`);
     for (const hash of hashes) {
       const child = await requireCode(ctx, hash);
+      await mayPackCode(child);
       if (child.parent !== dto.parent) fail('ERR_STATE', `code ${hash} is not packed in ${dto.parent}`);
       const { parent: _, ...rest } = child;
       await putJson(ctx, key(ctx, KeyType.code, hash), { ...rest, updatedAt: ctx.txTime });

@@ -111,7 +111,7 @@ export class DevicesContract extends BaseContract {
     const codeLinks: { codeHash: string; at: string; lat?: number; lon?: number }[] = [];
     dto.readings.forEach((r, index) => {
       const limits = [
-        ...(device.thresholds[r.metric] ? [{ bounds: device.thresholds[r.metric], source: 'device threshold' }] : []),
+        ...(Object.prototype.hasOwnProperty.call(device.thresholds, r.metric) ? [{ bounds: device.thresholds[r.metric], source: 'device threshold' }] : []),
         ...(bounds.has(r.metric) ? [bounds.get(r.metric)!] : []),
       ];
       const broken = limits.find((l) => outOfBounds(r.value, l.bounds));

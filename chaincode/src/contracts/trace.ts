@@ -8,6 +8,7 @@ import { getJson, listJson, putJson } from '../ledger/state';
 import { Role } from '../model/consortium';
 import { Template, TemplateStage } from '../model/process';
 import { AmendStageDto, AuditStageDto, AuditTaskDto, CreateTaskDto, RecordStageDto, StageAudit, StageRecord, Task, TaskAudit, TaskRefDto } from '../model/trace';
+import { mayCreateTask } from '../rules/authority';
 import { canonicalJson } from '../rules/canonical-json';
 import { evaluateRules, parseRef, ruleRefs, RuleReferenceError, StageValues, Value, Violation } from '../rules/cross-validation';
 import { checkStageData, ItemValue } from '../rules/items';
@@ -15,6 +16,7 @@ import { checkStageOrder, RecordedStage } from '../rules/stage-order';
 import { getLocation, getProduct } from './catalog';
 import { getTemplate } from './process';
 import { BaseContract } from './base';
+import { msOf } from '../rules/time';
 
 const AUDITORS: readonly Role[] = ['inspector', 'auditor', 'regulator'];
 const TASK_CREATORS: readonly Role[] = ['brand', 'operator', 'producer'];
@@ -143,6 +145,7 @@ export class TraceContract extends BaseContract {
     if (await getJson(ctx, key(ctx, KeyType.task, dto.taskId))) fail('ERR_CONFLICT', `task ${dto.taskId} already exists`);
     const template = (await getTemplate(ctx, dto.template, dto.version)) ?? fail('ERR_NOT_FOUND', `template ${dto.template} version ${dto.version} is not published`);
     const product = (await getProduct(ctx, dto.product.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.product.gtin} is not defined`);
+    if (!mayCreateTask(product, ctx.callerMsp)) fail('ERR_FORBIDDEN', `product ${dto.product.gtin} belongs to ${product.ownerMsp}, which has not delegated it to ${ctx.callerMsp}`);
     if (product.status !== 'active') fail('ERR_STATE', `product ${dto.product.gtin} is ${product.status}`);
     const stages = new Set(template.stages.map((s) => s.stage));
     const extra = Object.keys(dto.assignments).filter((s) => !stages.has(s));
@@ -164,6 +167,7 @@ export class TraceContract extends BaseContract {
       unit: dto.unit,
       assignments: dto.assignments,
       authorizedRegions: dto.authorizedRegions ?? template.authorizedRegions,
+      owner: product.ownerMsp,
       createdBy: ctx.callerMsp,
       createdAt: ctx.txTime,
     };
@@ -200,15 +204,14 @@ export class TraceContract extends BaseContract {
     const dto = parseDto(AmendStageDto, json);
     const { task, template, node } = await openStage(ctx, dto.taskId, dto.stage);
     const current = (await getRecord(ctx, task.taskId, dto.stage)) ?? fail('ERR_STATE', `stage '${dto.stage}' of task ${task.taskId} is not recorded yet`);
-    const at = Date.parse(dto.eventTime);
-    if (!Number.isFinite(at)) fail('ERR_VALIDATION', `eventTime '${dto.eventTime}' is not a date-time`);
+    const at = msOf(dto.eventTime);
     for (const before of node.after) {
       const rec = await getRecord(ctx, task.taskId, before);
-      if (rec && Date.parse(rec.eventTime) > at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' precedes '${before}' (${rec.eventTime})`);
+      if (rec && msOf(rec.eventTime) > at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' precedes '${before}' (${rec.eventTime})`);
     }
     for (const next of template.stages.filter((s) => s.after.includes(dto.stage))) {
       const rec = await getRecord(ctx, task.taskId, next.stage);
-      if (rec && Date.parse(rec.eventTime) < at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' would follow '${next.stage}' (${rec.eventTime})`);
+      if (rec && msOf(rec.eventTime) < at) fail('ERR_STAGE_ORDER', `eventTime ${dto.eventTime} of '${dto.stage}' would follow '${next.stage}' (${rec.eventTime})`);
     }
     const order = checkStageOrder(template.stages, dto.stage, dto.eventTime, ctx.txTimeMs, {}, () => false);
     if (order && order.code === 'ERR_VALIDATION') fail(order.code, order.message);

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { isReservedKey, RESERVED_KEYS } from '../model/validators';
 import { fail } from './errors';
 
 /** Largest JSON argument a transaction accepts. */
@@ -13,6 +14,26 @@ function describe(errors: ValidationError[], path = ''): string[] {
     out.push(...describe(e.children ?? [], at));
   }
   return out;
+}
+
+
+/** The path of the first reserved key anywhere in a parsed JSON value. */
+function reservedKey(value: unknown, path: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = reservedKey(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const k of Object.keys(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (isReservedKey(k)) return at;
+    const found = reservedKey((value as Record<string, unknown>)[k], at);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**
@@ -29,6 +50,8 @@ export function parseDto<T extends object>(cls: new () => T, json: string): T {
     fail('ERR_VALIDATION', 'argument is not valid JSON');
   }
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) fail('ERR_VALIDATION', 'argument must be a JSON object');
+  const reserved = reservedKey(plain, '');
+  if (reserved) fail('ERR_VALIDATION', `'${reserved}' uses a reserved name: keys may not be any of ${RESERVED_KEYS.join(', ')}`);
   const dto = plainToInstance(cls, plain);
   const errors = validateSync(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   if (errors.length > 0) fail('ERR_VALIDATION', describe(errors).join('; '));

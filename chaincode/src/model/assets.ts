@@ -1,8 +1,8 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsId, IsRfc3339 } from './validators';
 import { Role, ROLES } from './consortium';
 import { HASH } from './codes';
-import { ID } from './process';
 
 export const ASSET_KINDS = ['tea', 'liquor'] as const;
 export type AssetKind = (typeof ASSET_KINDS)[number] | 'currency';
@@ -83,14 +83,14 @@ export interface Redemption {
 export class StorageDto {
   @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/) warehouse!: string;
   @IsString() @Matches(/^\d{13}$/) location!: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) since!: string;
+  @IsRfc3339() since!: string;
 }
 
 export class ProposeClassDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(/^[A-Z0-9]{2,12}$/) symbol!: string;
   @IsIn(ASSET_KINDS) kind!: 'tea' | 'liquor';
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
   @IsString() @Length(1, 16) unit!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) certifiedQuantity!: number;
   /** the recorded item (stage.item) that counts the lot: certifiedQuantity may not exceed it */
@@ -101,17 +101,17 @@ export class ProposeClassDto {
 }
 
 export class ClassRefDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
 }
 
 export class CreateCurrencyDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(/^[A-Z0-9]{2,12}$/) symbol!: string;
   @IsString() @Length(1, 16) unit!: string;
 }
 
 export class IssueDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) to!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
 }
@@ -119,14 +119,14 @@ export class IssueDto {
 /** Fields every holder-signed request carries. */
 export class SignedDto {
   @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce!: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt!: string;
+  @IsRfc3339() expiresAt!: string;
   @IsString() @Length(100, 400) publicKeyPem!: string;
   /** base64 DER ECDSA P-256 / SHA-256 over the canonical JSON of every other field */
   @IsString() @Length(8, 200) signature!: string;
 }
 
 export class TransferDto extends SignedDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) from!: string;
   @IsString() @Matches(ACCOUNT) to!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
@@ -137,71 +137,71 @@ export class TransferDto extends SignedDto {
  * unlocks it; a freeze (kind freeze) is a regulator's, unsigned, and only a regulator unlocks it.
  */
 export class LockDto {
-  @IsString() @Matches(ID) lockId!: string;
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() lockId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) account!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
   @IsIn(['pledge', 'freeze']) kind!: 'pledge' | 'freeze';
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
-  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }
 
 /** unlock: a pledge needs the lender's signature (lender + signed fields); a freeze needs a regulator. */
 export class UnlockDto {
-  @IsString() @Matches(ID) classId!: string;
-  @IsString() @Matches(ID) lockId!: string;
+  @IsId() classId!: string;
+  @IsId() lockId!: string;
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
-  @IsOptional() @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) expiresAt?: string;
+  @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
 }
 
 export class CreateOfferDto extends SignedDto {
-  @IsString() @Matches(ID) offerId!: string;
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() offerId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) seller!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
   @IsInt() @Min(0) @Max(MAX_UNITS) price!: number;
-  @IsString() @Matches(ID) currencyClass!: string;
+  @IsId() currencyClass!: string;
 }
 
 export class AcceptOfferDto extends SignedDto {
-  @IsString() @Matches(ID) classId!: string;
-  @IsString() @Matches(ID) offerId!: string;
+  @IsId() classId!: string;
+  @IsId() offerId!: string;
   @IsString() @Matches(ACCOUNT) buyer!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
 }
 
 export class CancelOfferDto extends SignedDto {
-  @IsString() @Matches(ID) classId!: string;
-  @IsString() @Matches(ID) offerId!: string;
+  @IsId() classId!: string;
+  @IsId() offerId!: string;
   @IsString() @Matches(ACCOUNT) seller!: string;
 }
 
 export class RedeemDto extends SignedDto {
-  @IsString() @Matches(ID) redemptionId!: string;
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() redemptionId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) account!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
 }
 
 export class ConfirmRedemptionDto {
-  @IsString() @Matches(ID) redemptionId!: string;
+  @IsId() redemptionId!: string;
 }
 
 export class SetValuationDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsInt() @Min(0) @Max(MAX_UNITS) pricePerUnit!: number;
   @IsString() @Matches(/^[A-Z]{3}$/) currency!: string;
   @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) date!: string;
 }
 
 export class BalanceRefDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) account!: string;
 }
 
@@ -210,11 +210,11 @@ export class AccountRefDto {
 }
 
 export class ConfirmClassDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsIn(ROLES) role!: Role;
 }
 
 export class OfferRefDto {
-  @IsString() @Matches(ID) classId!: string;
+  @IsId() classId!: string;
   @IsOptional() @IsIn(['open', 'filled', 'cancelled']) status?: 'open' | 'filled' | 'cancelled';
 }

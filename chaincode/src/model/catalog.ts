@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MSP_ID, NAME_MAX } from './consortium';
 
 export const LOCATION_TYPES = ['farm', 'factory', 'warehouse', 'cellar', 'store', 'port'] as const;
@@ -13,6 +13,8 @@ export interface Product {
   brand: string;
   spec: Record<string, string>;
   ownerMsp: string;
+  /** orgs the owner lets open production tasks for this product */
+  delegates?: string[];
   status: CatalogStatus;
   createdAt: string;
   updatedAt: string;
@@ -60,6 +62,12 @@ export class DefineLocationDto {
 export class SetProductStatusDto {
   @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
   @IsIn(['active', 'retired']) status!: CatalogStatus;
+}
+
+export class SetProductDelegatesDto {
+  @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
+  /** the whole list: it replaces the previous one (empty revokes every delegation) */
+  @IsArray() @ArrayMaxSize(16) @ArrayUnique() @IsString({ each: true }) @Matches(MSP_ID, { each: true }) delegates!: string[];
 }
 
 export class SetLocationStatusDto {

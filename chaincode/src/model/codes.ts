@@ -1,8 +1,8 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsId, IsRfc3339 } from './validators';
 import { CODE_LEVELS, CODE_STATUSES, CodeLevel, CodeStatus } from '../rules/codes';
 import { REGION } from './catalog';
-import { ID } from './process';
 
 export const MAX_CODES_PER_CALL = 1000;
 export const HASH = /^[0-9a-f]{64}$/;
@@ -52,7 +52,7 @@ const hashes = () => [IsArray(), ArrayMinSize(1), ArrayMaxSize(MAX_CODES_PER_CAL
 const apply = (decorators: PropertyDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, key));
 
 export class IssueCodesDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
   @IsIn(CODE_LEVELS) level!: CodeLevel;
   /** duplicates within the call are reported by the contract, with the offending hash */
   @apply(hashes()) codeHashes!: string[];
@@ -79,7 +79,7 @@ export class ScanDto {
   @IsIn(SCAN_CHANNELS) channel!: ScanChannel;
   /** where the scan was made, when the scanner knows it; a scan without a region never counts as a diversion */
   @IsOptional() @IsString() @Matches(REGION) region?: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
+  @IsRfc3339() at!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
 }
 

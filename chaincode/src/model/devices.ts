@@ -1,7 +1,7 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNotIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsId, IsRfc3339, RESERVED_KEYS } from './validators';
 import { HASH } from './codes';
-import { ID } from './process';
 
 export const DEVICE_TYPES = ['gps', 'rfid', 'temperature', 'humidity', 'multi'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
@@ -69,7 +69,7 @@ export class BoundsDto {
 }
 
 export class RegisterDeviceDto {
-  @IsString() @Matches(ID) deviceId!: string;
+  @IsId() deviceId!: string;
   @IsIn(DEVICE_TYPES) type!: DeviceType;
   @IsString() @Length(100, 1024) publicKeyPem!: string;
   /** metric → bounds; checked by the contract */
@@ -77,18 +77,18 @@ export class RegisterDeviceDto {
 }
 
 export class SetDeviceStatusDto {
-  @IsString() @Matches(ID) deviceId!: string;
+  @IsId() deviceId!: string;
   @IsIn(['active', 'disabled']) status!: DeviceStatus;
 }
 
 export class RotateDeviceKeyDto {
-  @IsString() @Matches(ID) deviceId!: string;
+  @IsId() deviceId!: string;
   @IsString() @Length(100, 1024) publicKeyPem!: string;
 }
 
 export class ReadingDto {
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/) at!: string;
-  @IsString() @Matches(/^[a-z][a-z0-9_]{0,39}$/) metric!: string;
+  @IsRfc3339() at!: string;
+  @IsString() @Matches(/^[a-z][a-z0-9_]{0,39}$/) @IsNotIn(RESERVED_KEYS) metric!: string;
   @IsNumber({ allowNaN: false, allowInfinity: false }) value!: number;
   @IsString() @Length(1, 16) unit!: string;
   @IsOptional() @IsNumber() @Min(-90) @Max(90) lat?: number;
@@ -98,9 +98,9 @@ export class ReadingDto {
 }
 
 export class SubmitReadingsDto {
-  @IsString() @Matches(ID) deviceId!: string;
+  @IsId() deviceId!: string;
   @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) seq!: number;
-  @IsOptional() @IsString() @Matches(ID) taskId?: string;
+  @IsOptional() @IsId() taskId?: string;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_READINGS) @ValidateNested({ each: true }) @Type(() => ReadingDto) readings!: ReadingDto[];
   /** base64 DER ECDSA P-256 / SHA-256 signature over canonicalJson({deviceId, seq, taskId, readings}) */
   @IsString() @IsBase64() @Length(8, 200) signature!: string;
@@ -112,5 +112,5 @@ export class AckAlarmDto {
 }
 
 export class DeviceRefDto {
-  @IsString() @Matches(ID) deviceId!: string;
+  @IsId() deviceId!: string;
 }

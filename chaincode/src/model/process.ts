@@ -17,12 +17,13 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsId } from './validators';
 import { DataItem, ITEM_TYPES, ItemType, Privacy, PRIVACY } from '../rules/items';
 import { Rule } from '../rules/cross-validation';
 import { NAME_MAX, Role, ROLES } from './consortium';
 import { REGION } from './catalog';
 
-export const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export { ID } from './validators';
 
 export interface Form {
   id: string;
@@ -71,7 +72,7 @@ export interface Template {
 }
 
 export class DefineItemDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
   @IsString() @Length(1, NAME_MAX) name!: string;
   @IsIn(ITEM_TYPES) type!: ItemType;
   @IsOptional() @IsString() @Length(1, 16) unit?: string;
@@ -85,27 +86,27 @@ export class DefineItemDto {
 }
 
 export class DefineFormDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
   @IsString() @Length(1, NAME_MAX) name!: string;
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) items!: string[];
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsId({ each: true }) items!: string[];
 }
 
 export class DefineStageDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
   @IsString() @Length(1, NAME_MAX) name!: string;
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) forms!: string[];
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsId({ each: true }) forms!: string[];
   @IsIn(ROLES) role!: Role;
   @IsBoolean() requiresAudit!: boolean;
   @IsString() @Matches(/^[a-z_]{3,40}$/) bizStep!: string;
 }
 
 export class StageNodeDto {
-  @IsString() @Matches(ID) stage!: string;
-  @IsArray() @ArrayMaxSize(16) @ArrayUnique() @IsString({ each: true }) @Matches(ID, { each: true }) after!: string[];
+  @IsId() stage!: string;
+  @IsArray() @ArrayMaxSize(16) @ArrayUnique() @IsId({ each: true }) after!: string[];
 }
 
 export class DefineTemplateDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
   @IsInt() @Min(1) @Max(9999) version!: number;
   @IsString() @Length(1, NAME_MAX) name!: string;
   @IsString() @Length(1, 64) category!: string;
@@ -118,10 +119,10 @@ export class DefineTemplateDto {
 }
 
 export class IdRefDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
 }
 
 export class TemplateRefDto {
-  @IsString() @Matches(ID) id!: string;
+  @IsId() id!: string;
   @IsInt() @Min(1) @Max(9999) version!: number;
 }

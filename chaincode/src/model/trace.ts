@@ -1,9 +1,9 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsId, IsRfc3339 } from './validators';
 import { Violation } from '../rules/cross-validation';
 import { ItemValue } from '../rules/items';
 import { REGION } from './catalog';
-import { ID } from './process';
 
 export type Verdict = 'approved' | 'rejected';
 
@@ -19,6 +19,8 @@ export interface Task {
   assignments: Record<string, string>;
   /** where the lot may be sold: the template's regions unless the task names its own */
   authorizedRegions: string[];
+  /** the product's owner when the task was opened: the brand whose goods these are */
+  owner: string;
   createdBy: string;
   createdAt: string;
 }
@@ -61,7 +63,6 @@ export interface TaskAudit {
 }
 
 export const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
-const DATETIME_SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 export class TaskProductDto {
   @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
@@ -69,8 +70,8 @@ export class TaskProductDto {
 }
 
 export class CreateTaskDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) template!: string;
+  @IsId() taskId!: string;
+  @IsId() template!: string;
   @IsInt() @Min(1) @Max(9999) version!: number;
   @ValidateNested() @Type(() => TaskProductDto) product!: TaskProductDto;
   @IsString() @Matches(LOT) lot!: string;
@@ -81,9 +82,9 @@ export class CreateTaskDto {
 }
 
 export class RecordStageDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) stage!: string;
-  @IsString() @Matches(DATETIME_SHAPE, { message: 'eventTime must be an RFC 3339 date-time with an offset' }) eventTime!: string;
+  @IsId() taskId!: string;
+  @IsId() stage!: string;
+  @IsRfc3339() eventTime!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
   @IsObject() data!: Record<string, unknown>;
 }
@@ -93,18 +94,18 @@ export class AmendStageDto extends RecordStageDto {
 }
 
 export class AuditStageDto {
-  @IsString() @Matches(ID) taskId!: string;
-  @IsString() @Matches(ID) stage!: string;
+  @IsId() taskId!: string;
+  @IsId() stage!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
 }
 
 export class AuditTaskDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
 }
 
 export class TaskRefDto {
-  @IsString() @Matches(ID) taskId!: string;
+  @IsId() taskId!: string;
 }

@@ -1,3 +1,5 @@
+import { msOf, parseRfc3339 } from './time';
+
 /**
  * 茶花 / 酒花 digital assets: pure checks for supply, amounts and the holder signatures that
  * authorize every debit.
@@ -23,8 +25,8 @@ export function holderMessage<T extends { signature: string }>(dto: T): Omit<T, 
 export const MAX_REQUEST_LIFETIME_MS = 24 * 3_600_000;
 
 export function checkExpiry(expiresAtIso: string, txTimeMs: number): string | undefined {
-  const t = Date.parse(expiresAtIso);
-  if (!Number.isFinite(t)) return `expiresAt ${expiresAtIso} is not a date-time`;
+  const t = parseRfc3339(expiresAtIso);
+  if (t === undefined) return `expiresAt ${expiresAtIso} is not a date-time`;
   if (t < txTimeMs) return `the request expired at ${expiresAtIso}`;
   if (t > txTimeMs + MAX_REQUEST_LIFETIME_MS) return 'expiresAt is more than a day ahead';
   return undefined;
@@ -32,5 +34,5 @@ export function checkExpiry(expiresAtIso: string, txTimeMs: number): string | un
 
 /** Age of stored goods in whole days, from the storage start to the transaction time. */
 export function ageDays(sinceIso: string, txTimeMs: number): number {
-  return Math.max(0, Math.floor((txTimeMs - Date.parse(sinceIso)) / 86_400_000));
+  return Math.max(0, Math.floor((txTimeMs - msOf(sinceIso)) / 86_400_000));
 }

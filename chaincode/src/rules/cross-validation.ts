@@ -1,3 +1,4 @@
+import { parseRfc3339 } from './time';
 /**
  * Declarative cross-validation rules between stages of one production task, evaluated on chain.
  * Pure and deterministic: inputs are the stage records, output is the list of violations.
@@ -150,7 +151,7 @@ function num(ref: string, v: Value): number {
 }
 
 function hours(ref: string, v: Value): number {
-  const ms = typeof v === 'string' ? Date.parse(v) : NaN;
+  const ms = parseRfc3339(v) ?? NaN;
   if (!Number.isFinite(ms)) throw new RuleReferenceError(`'${ref}' is not a date-time`);
   return ms / 3_600_000;
 }

@@ -1,3 +1,5 @@
+import { PatternError, safePattern } from './safe-pattern';
+import { parseRfc3339 } from './time';
 /**
  * Data items (数据项) and the checks a recorded value must pass: type, range, pattern, enum and
  * privacy form (明文 plain / 哈希 hash / 密文 cipher). Pure functions.
@@ -39,10 +41,9 @@ export const MAX_CIPHER_B64 = Math.ceil((16 * 1024) / 3) * 4;
 const HEX64 = /^[0-9a-f]{64}$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 /** RFC 3339 date-time with seconds and an explicit offset */
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export function isDateTime(v: unknown): v is string {
-  return typeof v === 'string' && DATETIME.test(v) && Number.isFinite(Date.parse(v));
+  return parseRfc3339(v) !== undefined;
 }
 
 export function isGeo(v: unknown): v is GeoPoint {
@@ -65,6 +66,16 @@ function range(item: DataItem, n: number): string | undefined {
   return undefined;
 }
 
+/** A pattern that no longer compiles (defined before this engine) matches nothing rather than failing the call. */
+function matchesPattern(pattern: string, value: string): boolean {
+  try {
+    return safePattern(pattern).matches(value);
+  } catch (e) {
+    if (e instanceof PatternError) return false;
+    throw e;
+  }
+}
+
 /** Problem with one value of an item, or undefined when it is acceptable. */
 export function checkItemValue(item: DataItem, value: unknown): string | undefined {
   if (item.privacy === 'hash') {
@@ -79,7 +90,7 @@ export function checkItemValue(item: DataItem, value: unknown): string | undefin
       if (typeof value !== 'string') return `${item.id} must be a string`;
       const max = item.maxLength ?? MAX_STRING;
       if (value.length > max) return `${item.id} is longer than ${max} characters`;
-      if (item.pattern !== undefined && !new RegExp(`^(?:${item.pattern})$`, 'u').test(value)) return `${item.id} does not match the pattern ${item.pattern}`;
+      if (item.pattern !== undefined && !matchesPattern(item.pattern, value)) return `${item.id} does not match the pattern ${item.pattern}`;
       return undefined;
     }
     case 'number':
@@ -108,9 +119,10 @@ export function checkItemDefinition(item: DataItem): string[] {
   if (item.pattern !== undefined) {
     if (item.type !== 'string') out.push(`${item.id}: only string items take a pattern`);
     try {
-      new RegExp(item.pattern, 'u');
-    } catch {
-      out.push(`${item.id}: pattern is not a valid regular expression`);
+      safePattern(item.pattern);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      out.push(`${item.id}: pattern is not supported: ${e.message}`);
     }
   }
   if ((item.min !== undefined || item.max !== undefined) && item.type !== 'number' && item.type !== 'integer') {

@@ -9,7 +9,7 @@ export function signedReadingsPayload(p: { deviceId: string; seq: number; taskId
 export function metricStats(readings: { metric: string; value: number }[]): Record<string, MetricStats> {
   const out: Record<string, MetricStats> = {};
   for (const r of readings) {
-    const s = out[r.metric];
+    const s = Object.prototype.hasOwnProperty.call(out, r.metric) ? out[r.metric] : undefined;
     if (!s) out[r.metric] = { count: 1, min: r.value, max: r.value };
     else {
       s.count++;

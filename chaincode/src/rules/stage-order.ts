@@ -1,3 +1,4 @@
+import { msOf, parseRfc3339 } from './time';
 /**
  * Stage order and event-time rules of a production task. Pure: callers pass the template's
  * stage graph and what is recorded so far.
@@ -60,8 +61,8 @@ export function checkStageOrder(
 ): { code: 'ERR_STAGE_ORDER' | 'ERR_VALIDATION' | 'ERR_NOT_FOUND'; message: string } | undefined {
   const node = nodes.find((n) => n.stage === stage);
   if (!node) return { code: 'ERR_NOT_FOUND', message: `stage '${stage}' is not part of this task's process` };
-  const at = Date.parse(eventTime);
-  if (!Number.isFinite(at)) return { code: 'ERR_VALIDATION', message: `eventTime '${eventTime}' is not a date-time` };
+  const at = parseRfc3339(eventTime);
+  if (at === undefined) return { code: 'ERR_VALIDATION', message: `eventTime '${eventTime}' is not a date-time` };
   if (at > txTimeMs + EVENT_TIME_TOLERANCE_MS) return { code: 'ERR_VALIDATION', message: `eventTime ${eventTime} is in the future` };
   for (const before of node.after) {
     const rec = recorded[before];
@@ -69,7 +70,7 @@ export function checkStageOrder(
     if (requiresAudit(before) && rec.audit !== 'approved') {
       return { code: 'ERR_STAGE_ORDER', message: `stage '${stage}' needs an approved audit of '${before}' first` };
     }
-    if (Date.parse(rec.eventTime) > at) {
+    if (msOf(rec.eventTime) > at) {
       return { code: 'ERR_STAGE_ORDER', message: `eventTime ${eventTime} of '${stage}' precedes '${before}' (${rec.eventTime})` };
     }
   }

@@ -134,6 +134,9 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       await retail.assets.lock({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10, kind: 'freeze' });
       expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.kind])).to.deep.equal([['court-1', 'freeze']]);
       await rejectsWith(brand.assets.unlock({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN', /regulator/);
+      await brand.consortium.addMember({ mspId: ORGS.outsider, name: 'Another regulator', roles: ['regulator'] });
+      await rejectsWith(net.clients.outsider.assets.unlock({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN', /only that regulator/);
+      expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.regulator])).to.deep.equal([['court-1', ORGS.retail]]);
       await rejectsWith(farm.assets.transfer(alice.sign({ classId: CLASS, from: alice.account, to: bob.account, quantity: before - 9 })), 'ERR_INSUFFICIENT');
       await retail.assets.unlock({ classId: CLASS, lockId: 'court-1' });
       expect(await balance(alice)).to.equal(before);

@@ -6,7 +6,7 @@ import { at, createTeaTask, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium,
 /** Two stages and one rule of each kind; the same rules with severity reject and with flag. */
 const RULE_ITEMS = [
   { id: 'a_n1', type: 'number' }, { id: 'a_n2', type: 'number' }, { id: 'a_n3', type: 'number' }, { id: 'a_s', type: 'string' },
-  { id: 'a_code', type: 'string', pattern: '[A-Z]{2}-\\d{3}' }, { id: 'a_kind', type: 'enum', values: ['red', 'green'] }, { id: 'a_need', type: 'integer', required: true, min: 1, max: 10 },
+  { id: 'a_code', type: 'string', pattern: '[A-Z]{2}-\\d{3}' }, { id: 'a_slow', type: 'string', pattern: '(a+)+b', maxLength: 4096 }, { id: 'a_kind', type: 'enum', values: ['red', 'green'] }, { id: 'a_need', type: 'integer', required: true, min: 1, max: 10 },
   { id: 'b_n1', type: 'number' }, { id: 'b_n2', type: 'number' }, { id: 'b_n3', type: 'number' }, { id: 'b_n4', type: 'number' }, { id: 'b_s', type: 'string' },
   { id: 'b_cond', type: 'boolean' }, { id: 'b_opt', type: 'string' },
 ] as const;
@@ -125,6 +125,8 @@ describe('trace rejections: every rule answers with its error code and changes n
       ['a wrong type', { ...GOOD_A, a_n1: '10' }, /a_n1 must be a finite number/],
       ['a value out of range', { ...GOOD_A, a_need: 11 }, /a_need = 11 is above the maximum 10/],
       ['a pattern mismatch', { ...GOOD_A, a_code: 'AB123' }, /a_code does not match/],
+      // (a+)+b backtracks exponentially in a RegExp: 4,000 characters would stall every endorser.
+      ['a catastrophic pattern on a long value, answered in linear time', { ...GOOD_A, a_slow: 'a'.repeat(4000) }, /a_slow does not match/],
       ['a value outside the enum', { ...GOOD_A, a_kind: 'blue' }, /a_kind must be one of red, green/],
       ['an unknown item', { ...GOOD_A, a_extra: 1 }, /unknown item 'a_extra'/],
       ['a missing required item', { ...GOOD_A, a_need: undefined }, /required item 'a_need' is missing/],
@@ -136,6 +138,11 @@ describe('trace rejections: every rule answers with its error code and changes n
         await pending(taskId, 'rt_a');
       });
     }
+
+    it('refuses an item pattern outside the linear-time subset, and defines nothing', async () => {
+      await rejectsWith(brand.process.defineItem({ id: 'backref', name: 'backref', type: 'string', privacy: 'plain', pattern: '(a)\\1' }), 'ERR_VALIDATION', /pattern is not supported: .*backreferences/);
+      await rejectsWith(brand.process.getItem('backref'), 'ERR_NOT_FOUND');
+    });
 
     it('rejects a payload over the size limit with ERR_VALIDATION', async () => {
       const taskId = await ruleTask('rules_reject');
