@@ -16,6 +16,8 @@ export interface ConnectionProfile {
   client?: { organization?: string };
   organizations?: Record<string, { mspid?: string; peers?: string[]; certificateAuthorities?: string[] }>;
   peers?: Record<string, ProfilePeer>;
+  /** read only by the older protocol (Broadcast), for Fabric 2.3 peers */
+  orderers?: Record<string, ProfilePeer>;
   channels?: Record<string, unknown>;
   'x-trace'?: TraceExtension;
 }
@@ -37,9 +39,19 @@ export interface TlsClientFiles {
   key: string;
 }
 
+/**
+ * How a client submits: through the Fabric Gateway service (Fabric 2.4+, the devnet), or Fabric's
+ * older protocol (ProcessProposal to each org's peer, Broadcast to the orderer: Fabric 2.3 peers,
+ * TBaaS's access address), which needs the profile's orderers.
+ */
+export type SubmitProtocol = 'gateway' | 'legacy';
+export const SUBMIT_PROTOCOLS: readonly SubmitProtocol[] = ['gateway', 'legacy'];
+
 export interface TraceExtension {
   channel?: string;
   chaincode?: string;
+  /** default gateway */
+  protocol?: SubmitProtocol;
   /** identities by MSP id, then by label (Admin, User1 …); paths relative to the profile */
   identities?: Record<string, Record<string, ProfileIdentity>>;
 }
@@ -64,6 +76,9 @@ export interface ResolvedConnection {
   chaincode: string;
   identity: GatewayIdentity;
   tlsClient?: { cert: Buffer; key: Buffer };
+  protocol: SubmitProtocol;
+  /** every org's peers and the orderers, for the older protocol (orderers empty when the profile lists none) */
+  network: { peers: Record<string, PeerTarget[]>; orderers: PeerTarget[] };
 }
 
 /** Choices a caller makes over the profile; each also reads an environment variable (in brackets). */
@@ -80,6 +95,8 @@ export interface ProfileOptions {
   identity?: IdentitySource;
   /** [TRACE_TLS_CLIENT_CERT + TRACE_TLS_CLIENT_KEY] client certificate for peers that require mutual TLS */
   tlsClient?: TlsClientFiles;
+  /** [TRACE_PROTOCOL] default x-trace.protocol, else gateway */
+  protocol?: SubmitProtocol;
 }
 
 function fail(message: string): never {
@@ -104,10 +121,10 @@ function envIdentity(env: NodeJS.ProcessEnv): IdentitySource | undefined {
   return undefined;
 }
 
-function peerTarget(name: string, peer: ProfilePeer | undefined, rel: (p: string) => string, where: string): PeerTarget {
+function peerTarget(name: string, peer: ProfilePeer | undefined, rel: (p: string) => string, where: string, kind = 'peer'): PeerTarget {
   if (!peer) fail(`${where}: peer ${name} is listed by its organization but not under peers`);
   const m = /^(grpcs?):\/\/([^/\s]+:\d+)\/?$/.exec(peer.url ?? '');
-  if (!m) fail(`${where}: peer ${name} url ${JSON.stringify(peer.url)} is not grpc://host:port or grpcs://host:port`);
+  if (!m) fail(`${where}: ${kind} ${name} url ${JSON.stringify(peer.url)} is not grpc://host:port or grpcs://host:port`);
   const target: PeerTarget = { name, endpoint: m[2], tls: m[1] === 'grpcs' };
   const override = peer.grpcOptions?.['ssl-target-name-override'] ?? peer.grpcOptions?.hostnameOverride;
   if (override) target.serverNameOverride = override;
@@ -115,7 +132,7 @@ function peerTarget(name: string, peer: ProfilePeer | undefined, rel: (p: string
   if (pem) target.tlsRootCert = Buffer.from(Array.isArray(pem) ? pem.join('\n') : pem);
   else if (peer.tlsCACerts?.path) {
     const p = rel(peer.tlsCACerts.path);
-    if (!existsSync(p)) fail(`${where}: peer ${name} tlsCACerts.path ${p} does not exist`);
+    if (!existsSync(p)) fail(`${where}: ${kind} ${name} tlsCACerts.path ${p} does not exist`);
     target.tlsRootCert = readFileSync(p);
   }
   return target;
@@ -162,5 +179,10 @@ export function resolveConnection(path: string, opts: ProfileOptions = {}, env: 
     for (const f of [cert, key]) if (!existsSync(f)) fail(`${path}: TLS client file ${f} does not exist`);
     tlsClient = { cert: readFileSync(cert), key: readFileSync(key) };
   }
-  return { mspId: org.mspid, peers, channel, chaincode, identity, tlsClient };
+  const protocol = (opts.protocol ?? env.TRACE_PROTOCOL ?? ext.protocol ?? 'gateway') as SubmitProtocol;
+  if (!SUBMIT_PROTOCOLS.includes(protocol)) fail(`${path}: protocol ${JSON.stringify(protocol)} is not one of ${SUBMIT_PROTOCOLS.join(', ')}`);
+  const network = { peers: {} as Record<string, PeerTarget[]>, orderers: Object.entries(profile.orderers ?? {}).map(([name, o]) => peerTarget(name, o, rel, path, 'orderer')) };
+  for (const [, o] of orgs) if (o.mspid) network.peers[o.mspid] = (o.peers ?? []).map((name) => peerTarget(name, profile.peers![name], rel, path));
+  if (protocol === 'legacy' && network.orderers.length === 0) fail(`${path}: the legacy protocol broadcasts to an orderer, and the profile lists none under orderers`);
+  return { mspId: org.mspid, peers, channel, chaincode, identity, tlsClient, protocol, network };
 }

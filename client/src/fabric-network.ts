@@ -77,7 +77,8 @@ type DiscoveryHandler = NonNullable<NonNullable<Parameters<Endorsement['send']>[
 
 /** fabric-common's messages for a peer or orderer that did not answer in time or at all. */
 function transportCode(e: { code?: number; message?: string }): string | undefined {
-  if (e.code === 14 || /SERVICE UNAVAILABLE|not connected|failed to connect/i.test(e.message ?? '')) return 'ERR_UNAVAILABLE';
+  // A TLS peer that refuses the client certificate ends the call CANCELLED rather than UNAVAILABLE.
+  if (e.code === 14 || e.code === 1 || /SERVICE UNAVAILABLE|not connected|failed to connect/i.test(e.message ?? '')) return 'ERR_UNAVAILABLE';
   if (e.code === 4 || /TIMEOUT/.test(e.message ?? '')) return 'ERR_TIMEOUT';
   return undefined;
 }
@@ -97,8 +98,11 @@ function checkEndorsements(res: ProposalResponse, transactionId: string): void {
     if (parsed) throw new LedgerError(parsed.code, parsed.message, { transactionId });
   }
   if (failures.length > 0) {
-    const code = failures.every((f) => f.code) ? failures[0].code! : 'ERR_ENDORSEMENT';
-    throw new LedgerError(code, chaincodeMessage(failures.find((f) => !f.code)?.text ?? failures[0].text), { transactionId });
+    if (failures.every((f) => f.code)) {
+      const hint = res.errors.some((e) => (e as { code?: number }).code === 1) ? ' (a TLS peer refuses a client without its TLS client certificate this way)' : '';
+      throw new LedgerError(failures[0].code!, `no peer endorsed: ${failures.map((f) => f.text).join('; ')}${hint}`, { transactionId });
+    }
+    throw new LedgerError('ERR_ENDORSEMENT', chaincodeMessage(failures.find((f) => !f.code)?.text ?? failures[0].text), { transactionId });
   }
   if (res.responses.length === 0) throw new LedgerError('ERR_ENDORSEMENT', 'no endorsing peers', { transactionId });
   const [first, ...rest] = res.responses;

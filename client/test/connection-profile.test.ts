@@ -64,7 +64,7 @@ describe('common connection profiles over TLS (devnet --tls)', () => {
     expect(p1.organizations?.Org2).to.deep.equal({ mspid: 'Org2MSP', peers: ['peer0.org2.example.com'] });
     const peer1 = p1.peers![org1Peer];
     const peer2 = p1.peers!['peer0.org2.example.com'];
-    expect(peer1.url).to.equal(`grpcs://${devnet.endpoint}`);
+    expect(peer1.url).to.equal(`grpcs://${devnet.peer('Org1MSP').endpoint}`);
     expect(peer2.url).to.match(/^grpcs:\/\/127\.0\.0\.1:\d+$/).and.not.equal(peer1.url);
     expect(peer1.grpcOptions?.['ssl-target-name-override']).to.equal(org1Peer);
     expect(readFileSync(peer1.tlsCACerts!.path!, 'utf8')).to.contain('BEGIN CERTIFICATE');
@@ -87,7 +87,7 @@ describe('common connection profiles over TLS (devnet --tls)', () => {
     const wrongCa = variant('wrong-ca.json', (p) => (p.peers![org1Peer].tlsCACerts = { path: p.peers!['peer0.org2.example.com'].tlsCACerts!.path }));
     const err = await withLedger(ledgerFromConfig(wrongCa), (l) => rejection(l.submit('put', 'wrong-ca', 'x')));
     expect(err.code).to.equal('ERR_TLS');
-    expect(err.message).to.contain(`TLS connection to ${org1Peer} at grpcs://${devnet.endpoint} failed`);
+    expect(err.message).to.contain(`TLS connection to ${org1Peer} at grpcs://${devnet.peer('Org1MSP').endpoint} failed`);
     await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'wrong-ca'))).to.equal(''));
   });
 
@@ -95,7 +95,7 @@ describe('common connection profiles over TLS (devnet --tls)', () => {
     const wrongName = variant('wrong-name.json', (p) => (p.peers![org1Peer].grpcOptions = { 'ssl-target-name-override': 'peer9.org1.example.com' }));
     const err = await withLedger(ledgerFromConfig(wrongName), (l) => rejection(l.submit('put', 'wrong-name', 'x')));
     expect(err.code).to.equal('ERR_TLS');
-    expect(err.message).to.contain(`${org1Peer} at grpcs://${devnet.endpoint}`).and.contain('peer9.org1.example.com');
+    expect(err.message).to.contain(`${org1Peer} at grpcs://${devnet.peer('Org1MSP').endpoint}`).and.contain('peer9.org1.example.com');
     await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'wrong-name'))).to.equal(''));
   });
 
@@ -215,7 +215,7 @@ describe('common connection profiles over mutual TLS (devnet --mtls)', () => {
     const user = devnet.user('Org1MSP');
     const err = await withLedger(ledgerFromConfig(devnet.connection, { identity: { mspDir: user.mspDir } }), (l) => rejection(l.submit('put', 'no-client-cert', 'x')));
     expect(err.code).to.equal('ERR_TLS');
-    expect(err.message).to.contain(`peer0.org1.example.com at grpcs://${devnet.endpoint}`).and.contain('certificate required');
+    expect(err.message).to.contain(`peer0.org1.example.com at grpcs://${devnet.peer('Org1MSP').endpoint}`).and.contain('certificate required');
     await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'no-client-cert'))).to.equal(''));
   });
 
@@ -224,7 +224,7 @@ describe('common connection profiles over mutual TLS (devnet --mtls)', () => {
     const err = await withLedger(ledgerFromConfig(devnet.connection, { tlsClient: { cert: user.certPath, key: user.keyPath } }), (l) => rejection(l.submit('put', 'foreign-client-cert', 'x')));
     // under TLS 1.3 the refusal is a closed connection, with no alert the client could read
     expect(err.code).to.equal('ERR_UNAVAILABLE');
-    expect(err.message).to.contain(`peer0.org1.example.com at grpcs://${devnet.endpoint} is unavailable (or it refused the TLS client certificate)`);
+    expect(err.message).to.contain(`peer0.org1.example.com at grpcs://${devnet.peer('Org1MSP').endpoint} is unavailable (or it refused the TLS client certificate)`);
     await withLedger(ledgerFromConfig(devnet.connection), async (l) => expect(text(await l.evaluate('get', 'foreign-client-cert'))).to.equal(''));
   });
 

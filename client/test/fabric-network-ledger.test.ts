@@ -3,11 +3,11 @@ import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { BlockEvent, Gateway, Wallets, X509Identity } from 'fabric-network';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority, RunningDevnet, startDevnet } from '@trace/test-network';
-import { ChainEvent, Checkpoint, connectionProfile, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError, nodeSigner } from '../src';
+import { ChainBlock, ChainEvent, Checkpoint, connectionProfile, EventStream, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError, ledgerFromConfig, nodeSigner } from '../src';
 
 async function rejection(p: Promise<unknown>): Promise<LedgerError> {
   const e = await p.then(
@@ -19,6 +19,15 @@ async function rejection(p: Promise<unknown>): Promise<LedgerError> {
 }
 
 const text = (b: Uint8Array) => Buffer.from(b).toString();
+
+async function firstBlock(stream: EventStream<ChainBlock>): Promise<ChainBlock> {
+  try {
+    for await (const block of stream) return block;
+    throw new Error('the block stream ended');
+  } finally {
+    stream.close();
+  }
+}
 
 /** The options for one identity of a devnet, with each org's peer at its own endpoint. */
 function devnetOptions(devnet: RunningDevnet, mspId: string, extra: Partial<FabricNetworkLedgerOptions> = {}): FabricNetworkLedgerOptions {
@@ -287,5 +296,59 @@ describe('connectionProfile', () => {
         },
       },
     });
+  });
+});
+
+describe('the legacy protocol chosen in a connection profile, over mutual TLS', () => {
+  let devnet: RunningDevnet;
+
+  before(async () => {
+    devnet = await startDevnet(['--mtls', '--no-gateway']);
+  });
+
+  after(async () => {
+    await devnet?.stop();
+  });
+
+  it('submits through ProcessProposal and Broadcast with the profile’s peers, orderer, identity and TLS client certificate', async () => {
+    const ledger = ledgerFromConfig(devnet.profiles.Org2MSP, { protocol: 'legacy' });
+    try {
+      const done = await ledger.submit('put', 'legacy-k', 'legacy-v');
+      expect(done.blockNumber > 0n).to.equal(true);
+      expect(text(await ledger.evaluate('get', 'legacy-k'))).to.equal('legacy-v');
+      const block = await firstBlock(await ledger.blocks(done.blockNumber));
+      expect(block.transactions.map((t) => [t.transactionId, t.validationCode, t.creatorMspId])).to.deep.equal([[done.transactionId, 'VALID', 'Org2MSP']]);
+    } finally {
+      ledger.close();
+    }
+    // The same profile through the Gateway fails: this devnet answers as a Fabric 2.3 peer.
+    const gateway = ledgerFromConfig(devnet.profiles.Org2MSP);
+    try {
+      expect((await rejection(gateway.evaluate('get', 'legacy-k'))).details.grpcCode).to.equal(12);
+    } finally {
+      gateway.close();
+    }
+  });
+
+  it('refuses a legacy profile without orderers, and a client without the TLS client certificate', async () => {
+    const profile = JSON.parse(readFileSync(devnet.profiles.Org1MSP, 'utf8')) as Record<string, unknown>;
+    const dir = mkdtempSync(join(tmpdir(), 'legacy-profile-'));
+    const noOrderers = join(dir, 'no-orderers.json');
+    writeFileSync(noOrderers, JSON.stringify({ ...profile, orderers: undefined }));
+    expect(() => ledgerFromConfig(noOrderers, { protocol: 'legacy' })).to.throw(LedgerError, /lists none under orderers/);
+    const user = devnet.user('Org1MSP', 'User1');
+    const noClientCert = ledgerFromConfig(devnet.profiles.Org1MSP, { protocol: 'legacy', identity: { cert: user.certPath, key: user.keyPath } });
+    try {
+      const err = await rejection(noClientCert.submit('put', 'refused-k', 'v'));
+      expect([err.code, err.message]).to.satisfy(([code, message]: string[]) => code === 'ERR_UNAVAILABLE' && /no peer endorsed: .*TLS client certificate/.test(message));
+    } finally {
+      noClientCert.close();
+    }
+    const org1 = ledgerFromConfig(devnet.profiles.Org1MSP, { protocol: 'legacy' });
+    try {
+      expect(text(await org1.evaluate('get', 'refused-k'))).to.equal('');
+    } finally {
+      org1.close();
+    }
   });
 });

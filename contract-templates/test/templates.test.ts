@@ -77,7 +77,7 @@ describe('industry templates', () => {
       writeFileSync(wrong, JSON.stringify(profile));
       const refused = cli(wrong);
       expect(refused.status).to.equal(1);
-      expect(refused.stderr).to.contain(`[ERR_TLS] TLS connection to peer0.org1.example.com at grpcs://${devnet.endpoint} failed`);
+      expect(refused.stderr).to.contain(`[ERR_TLS] TLS connection to peer0.org1.example.com at grpcs://${devnet.peer('Org1MSP').endpoint} failed`);
     });
 
     it('refuses to overwrite an item that exists with another definition', async () => {

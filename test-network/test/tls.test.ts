@@ -49,8 +49,7 @@ describe('devnet TLS', () => {
 
     it("serves each org on its own port with that org's server certificate, checked against that org's TLS CA", async () => {
       const [org1, org2] = [devnet.peer('Org1MSP'), devnet.peer('Org2MSP')];
-      expect(org1.endpoint).to.equal(devnet.endpoint);
-      expect(org2.endpoint).not.to.equal(org1.endpoint);
+      expect(new Set([devnet.endpoint, org1.endpoint, org2.endpoint]).size).to.equal(3);
       const user = devnet.user('Org1MSP');
       const client = { cert: readFileSync(user.tlsCertPath), key: readFileSync(user.tlsKeyPath) };
       const own = await handshake(org2.endpoint, readFileSync(org2.tlsCaPath!), org2.serverName, client);
@@ -58,6 +57,15 @@ describe('devnet TLS', () => {
       const other = await handshake(org2.endpoint, readFileSync(org1.tlsCaPath!), org2.serverName, client);
       expect(other.authorized).to.equal(false);
       expect(other.error).to.match(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/);
+    });
+
+    it("serves the orderer's Broadcast (and the Gateway) on the main port with the orderer's certificate, named in every profile", async () => {
+      const user = devnet.user('Org1MSP');
+      const client = { cert: readFileSync(user.tlsCertPath), key: readFileSync(user.tlsKeyPath) };
+      const ordererCa = join(devnet.dataDir, 'crypto', 'OrdererMSP', 'tlsca', 'ca.pem');
+      expect(await handshake(devnet.endpoint, readFileSync(ordererCa), 'orderer0.orderer.example.com', client)).to.deep.include({ authorized: true, peerCn: 'orderer0.orderer.example.com' });
+      const profile = JSON.parse(readFileSync(devnet.profiles.Org1MSP, 'utf8')) as { orderers: Record<string, { url: string; tlsCACerts: { path: string } }> };
+      expect(profile.orderers['orderer0.orderer.example.com']).to.deep.include({ url: `grpcs://${devnet.endpoint}`, tlsCACerts: { path: ordererCa } });
     });
 
     it('writes TLS client certificates and MSP directories for its users, and profiles with grpcs:// peers', () => {

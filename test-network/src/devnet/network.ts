@@ -55,6 +55,8 @@ function fileSigner(files: { mspId: string; certPath: string; keyPath: string })
   return { serialized: sid.serializeBinary(), sign: (m) => signMessage(key, m) };
 }
 
+const ORDERER_NAME = 'orderer0.orderer.example.com';
+
 const bindServer = (server: Server, address: string, creds: ServerCredentials) =>
   new Promise<number>((res, rej) => server.bindAsync(address, creds, (err, p) => (err ? rej(err) : res(p))));
 
@@ -68,8 +70,6 @@ export class Devnet {
   private chaincodePort = 0;
   private cas = new Map<string, CertificateAuthority>();
   private tlsCas = new Map<string, CertificateAuthority>();
-  /** each org's gateway host:port, as its connection profile names it (one shared port without TLS) */
-  private gatewayEndpoints: Record<string, string> = {};
   /** one listener per org peer (protos.Endorser, protos.Deliver): a pre-2.4 client addresses each org's peer by its own endpoint */
   private peerServers: { mspId: string; server: Server; port: number }[] = [];
   ledger!: Ledger;
@@ -158,6 +158,8 @@ export class Devnet {
     }
     const ordererCa = await CertificateAuthority.open(join(cryptoDir, 'OrdererMSP'), 'OrdererMSP', 'orderer.example.com');
     const ordererSigner = fileSigner(await ordererCa.issue('orderer0', { ou: 'orderer' }));
+    const ordererTlsCa = await CertificateAuthority.open(join(cryptoDir, 'OrdererMSP'), 'OrdererMSP', 'orderer.example.com', 'tlsca');
+    const ordererCert = await ordererTlsCa.issueTls(join(cryptoDir, 'OrdererMSP', 'orderers', ORDERER_NAME, 'tls'), ORDERER_NAME, [...new Set(['127.0.0.1', 'localhost', ORDERER_NAME, host])]);
 
     mkdirSync(join(this.dataDir, 'ledger'), { recursive: true });
     const t0 = Date.now();
@@ -203,7 +205,7 @@ export class Devnet {
     this.server.addService(peer.DeliverService, deliverImpl);
     this.server.addService(orderer.AtomicBroadcastService, atomicBroadcastService({ ledger: this.ledger, msps, orderer: this.orderer, deliver: deliverImpl.deliver, log: this.log }));
     const chaincodeSupport = { register: (call: Parameters<ChaincodeLauncher['register']>[0]) => this.launcher.register(call) };
-    await this.bind(serverCerts, chaincodeSupport);
+    await this.bind(ordererCert, chaincodeSupport);
     // Org peers listen next to the main port (7052, 7053 … for 7051), or on free ports when it is 0; with TLS each presents its org's certificate.
     const mainPort = o.port ?? 7051;
     for (const [i, p] of peers.entries()) {
@@ -214,42 +216,35 @@ export class Devnet {
       const port = await bindServer(server, `${o.host ?? '127.0.0.1'}:${mainPort === 0 ? 0 : mainPort + 1 + i}`, this.serverCredentials(serverCerts[i]));
       this.peerServers.push({ mspId: p.mspId, server, port });
     }
-    for (const p of peers) p.address = `peer0.${domainOf(p.mspId)}@${this.gatewayEndpoints[p.mspId]}`;
-    writeFileSync(configPath, JSON.stringify({ ...this.stored, chaincode: o.chaincode.name, tls: this.tls, peers: this.gatewayEndpoints }, null, 2) + '\n');
+    const peerEndpoints = this.peerEndpoints;
+    for (const p of peers) p.address = `peer0.${domainOf(p.mspId)}@${peerEndpoints[p.mspId]}`;
+    writeFileSync(configPath, JSON.stringify({ ...this.stored, chaincode: o.chaincode.name, tls: this.tls, peers: peerEndpoints, orderer: this.endpoint }, null, 2) + '\n');
 
     this.launcher.start();
     await this.launcher.ready(60_000);
     this.writeConnectionProfiles();
-    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, peers: this.gatewayEndpoints, legacyPeers: this.peerEndpoints, gateway: o.gateway !== false, tls: this.tls, channel, chaincode: o.chaincode.name, orgs, endorsers });
+    this.log.info({ event: 'devnet.ready', endpoint: this.endpoint, peers: peerEndpoints, gateway: o.gateway !== false, tls: this.tls, channel, chaincode: o.chaincode.name, orgs, endorsers });
   }
 
   /**
-   * Without TLS one plaintext port serves everything. With TLS each org's peer gets its own port
-   * (port + 1000 × i, or a free one) presenting that org's server certificate, as a TLS client
-   * checks the server against its own org's TLS CA; mTLS accepts client certificates from any
-   * org's TLS CA. The chaincodes then register on a plaintext port bound to loopback only.
+   * The main listener (the Gateway for clients that name no org peer, Deliver, and the orderer's
+   * Broadcast) presents the orderer's TLS certificate. Without TLS it also takes the chaincodes'
+   * ChaincodeSupport streams; with TLS those stay on a plaintext port bound to loopback, as the
+   * chaincodes are the devnet's own child processes.
    */
-  private async bind(serverCerts: { certPath: string; keyPath: string }[], chaincodeSupport: UntypedServiceImplementation): Promise<void> {
+  private async bind(ordererCert: { certPath: string; keyPath: string }, chaincodeSupport: UntypedServiceImplementation): Promise<void> {
     const o = this.opts;
-    const host = o.host ?? '127.0.0.1';
-    const port = o.port ?? 7051;
-    const bind = bindServer;
-    const orgs = this.stored.orgs;
+    const address = `${o.host ?? '127.0.0.1'}:${o.port ?? 7051}`;
     if (this.tls === 'none') {
       this.server!.addService(peer.ChaincodeSupportService, chaincodeSupport);
-      this.boundPort = await bind(this.server!, `${host}:${port}`, ServerCredentials.createInsecure());
+      this.boundPort = await bindServer(this.server!, address, ServerCredentials.createInsecure());
       this.chaincodePort = this.boundPort;
-      for (const mspId of orgs) this.gatewayEndpoints[mspId] = this.endpoint;
       return;
     }
-    for (const [i, mspId] of orgs.entries()) {
-      const bound = await bind(this.server!, `${host}:${port === 0 ? 0 : port + 1000 * i}`, this.serverCredentials(serverCerts[i]));
-      if (i === 0) this.boundPort = bound;
-      this.gatewayEndpoints[mspId] = `${host}:${bound}`;
-    }
+    this.boundPort = await bindServer(this.server!, address, this.serverCredentials(ordererCert));
     this.chaincodeServer = new Server({ 'grpc.max_receive_message_length': o.maxMessageBytes ?? 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
     this.chaincodeServer.addService(peer.ChaincodeSupportService, chaincodeSupport);
-    this.chaincodePort = await bind(this.chaincodeServer, '127.0.0.1:0', ServerCredentials.createInsecure());
+    this.chaincodePort = await bindServer(this.chaincodeServer, '127.0.0.1:0', ServerCredentials.createInsecure());
   }
 
   /** Plaintext without TLS; else the org's server certificate, and with mTLS client certificates from any org's TLS CA. */
@@ -274,12 +269,18 @@ export class Devnet {
       this.stored.orgs.map((m) => [
         peerName(m),
         {
-          url: `${scheme}://${this.gatewayEndpoints[m]}`,
+          url: `${scheme}://${this.peerEndpoints[m]}`,
           ...(this.tls === 'none' ? {} : { tlsCACerts: { path: tlsCaPath(this.dataDir, m) } }),
           grpcOptions: { 'ssl-target-name-override': peerName(m), hostnameOverride: peerName(m) },
         },
       ]),
     );
+    // For clients of Fabric's older protocol (fabric-network: Broadcast to the orderer).
+    const orderer = {
+      url: `${scheme}://${this.endpoint}`,
+      ...(this.tls === 'none' ? {} : { tlsCACerts: { path: join(this.dataDir, 'crypto', 'OrdererMSP', 'tlsca', 'ca.pem') } }),
+      grpcOptions: { 'ssl-target-name-override': ORDERER_NAME, hostnameOverride: ORDERER_NAME },
+    };
     const identities = Object.fromEntries(
       this.stored.orgs.map((m) => [
         m,
@@ -298,7 +299,8 @@ export class Devnet {
         client: { organization: orgKey(mspId), connection: { timeout: { peer: { endorser: '300' } } } },
         organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)] }])),
         peers,
-        channels: { [this.stored.channel]: { peers: Object.fromEntries(this.stored.orgs.map((m) => [peerName(m), {}])) } },
+        orderers: { [ORDERER_NAME]: orderer },
+        channels: { [this.stored.channel]: { orderers: [ORDERER_NAME], peers: Object.fromEntries(this.stored.orgs.map((m) => [peerName(m), {}])) } },
         'x-trace': { channel: this.stored.channel, chaincode: this.opts.chaincode.name, identities },
       };
       writeFileSync(this.connectionProfiles[mspId], JSON.stringify(profile, null, 2) + '\n');

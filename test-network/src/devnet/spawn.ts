@@ -9,7 +9,7 @@ const CLI = resolve(__dirname, 'cli.js');
 export const FIXTURE_CHAINCODE = resolve(__dirname, '../../../fixture-chaincode');
 
 export interface RunningDevnet extends DevnetAccess {
-  /** the first org's peer (the only port without TLS) */
+  /** the main listener: the Gateway and Deliver for any org, and the orderer's Broadcast */
   endpoint: string;
   /** each org peer's own endpoint (protos.Endorser and Deliver, for pre-2.4 clients) */
   peerEndpoints: Record<string, string>;
