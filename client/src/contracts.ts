@@ -104,7 +104,7 @@ export type Verification =
 export interface TraceView {
   task: Task;
   template: { id: string; version: number; name: string; publicView: Record<string, string[]>; scanAlertThreshold: number };
-  stages: { stage: string; name: string; bizStep: string; assignedTo: string; record?: StageRecord; history: StageRecord[]; audit?: StageAudit }[];
+  stages: { stage: string; name: string; bizStep: string; assignedTo: string; record?: StageRecord; history: StageRecord[]; audit?: StageAudit; audits: StageAudit[] }[];
   audit?: TaskAudit;
 }
 

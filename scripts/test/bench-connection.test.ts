@@ -22,7 +22,7 @@ describe('benchmarks against an existing network (--connection)', function () {
   });
 
   it('bench:trace runs its workload through the profile instead of starting a devnet, and reports no devnet CPU or memory', () => {
-    const r = bench('10', '--connection', join(devnet.dataDir, 'connection.json'));
+    const r = bench('10', '--connection', devnet.profiles.Org1MSP, '--connection', devnet.profiles.Org2MSP);
     expect(r.status, r.stderr.slice(-2000)).to.equal(0);
     expect(r.stdout).to.include('existing network: Org1MSP through');
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;

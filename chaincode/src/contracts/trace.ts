@@ -8,6 +8,7 @@ import { getJson, listJson, putJson } from '../ledger/state';
 import { Role } from '../model/consortium';
 import { Template, TemplateStage } from '../model/process';
 import { AmendStageDto, AuditStageDto, AuditTaskDto, CreateTaskDto, RecordStageDto, StageAudit, StageRecord, Task, TaskAudit, TaskRefDto } from '../model/trace';
+import { auditRefusal, standingAudit } from '../rules/audits';
 import { mayCreateTask } from '../rules/authority';
 import { canonicalJson } from '../rules/canonical-json';
 import { evaluateRules, parseRef, ruleRefs, RuleReferenceError, StageValues, Value, Violation } from '../rules/cross-validation';
@@ -33,11 +34,10 @@ export function getRecord(ctx: TraceContext, taskId: string, stage: string): Pro
   return getJson<StageRecord>(ctx, key(ctx, KeyType.record, taskId, stage));
 }
 
-/** The stage's audit if it still applies to the current record version. */
+/** The audit that decides the stage's standing for its current record version (see standingAudit). */
 async function effectiveAudit(ctx: TraceContext, record: StageRecord | undefined): Promise<StageAudit | undefined> {
   if (!record) return undefined;
-  const audit = await getJson<StageAudit>(ctx, key(ctx, KeyType.audit, record.taskId, record.stage));
-  return audit && audit.recordVersion === record.version ? audit : undefined;
+  return standingAudit(await listJson<StageAudit>(ctx, KeyType.audit, [record.taskId, record.stage]), record.version);
 }
 
 export async function getTaskAudit(ctx: TraceContext, taskId: string): Promise<TaskAudit | undefined> {
@@ -233,6 +233,9 @@ export class TraceContract extends BaseContract {
     stageOf(await loadTemplate(ctx, task), dto.stage);
     if (await getTaskAudit(ctx, task.taskId).then((a) => a?.verdict === 'approved')) fail('ERR_LOCKED', `task ${task.taskId} is audited and closed`);
     const record = (await getRecord(ctx, task.taskId, dto.stage)) ?? fail('ERR_STATE', `stage '${dto.stage}' of task ${task.taskId} is not recorded yet`);
+    const auditKey = key(ctx, KeyType.audit, task.taskId, dto.stage, ctx.callerMsp);
+    const refusal = auditRefusal(record, ctx.callerMsp, await getJson<StageAudit>(ctx, auditKey));
+    if (refusal) fail(refusal.code, `stage '${dto.stage}' of task ${task.taskId}: ${refusal.message}`);
     const audit: StageAudit = {
       taskId: task.taskId,
       stage: dto.stage,
@@ -243,7 +246,7 @@ export class TraceContract extends BaseContract {
       recordVersion: record.version,
       txId: ctx.stub.getTxID(),
     };
-    await putJson(ctx, key(ctx, KeyType.audit, task.taskId, dto.stage), audit);
+    await putJson(ctx, auditKey, audit);
     ctx.emit('trace.StageAudited', { task: taskRef(task), audit });
     return canonicalJson(audit);
   }
@@ -300,8 +303,9 @@ export class TraceContract extends BaseContract {
     const stages = template.stages.map((node) => {
       const history = versions.filter((v) => v.stage === node.stage);
       const current = history[history.length - 1];
-      const audit = audits.find((a) => a.stage === node.stage && current && a.recordVersion === current.version);
-      return { stage: node.stage, name: node.name, bizStep: node.bizStep, assignedTo: task.assignments[node.stage], record: current, history: history.slice(0, -1), audit };
+      const own = current ? audits.filter((a) => a.stage === node.stage && a.recordVersion === current.version) : [];
+      const audit = current && standingAudit(own, current.version);
+      return { stage: node.stage, name: node.name, bizStep: node.bizStep, assignedTo: task.assignments[node.stage], record: current, history: history.slice(0, -1), audit, audits: own };
     });
     return canonicalJson({
       task,

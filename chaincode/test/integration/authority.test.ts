@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { codeHash, generateCode, TraceChainClient } from '@trace/client';
-import { createTeaTask, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { at, createTeaTask, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
 
 /** Another brand of the same consortium, holding every role an attacker on goods would want. */
-const RIVAL_ROLES = ['brand', 'producer', 'processor', 'inspector', 'logistics', 'warehouse', 'retailer'] as const;
+const RIVAL_ROLES = ['brand', 'producer', 'processor', 'inspector', 'logistics', 'warehouse', 'retailer', 'auditor'] as const;
 const RIVAL_GTIN = '6901234567939';
 
 /**
@@ -125,5 +125,39 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     const device = JSON.stringify({ deviceId: 'proto-1', type: 'multi', publicKeyPem: pem, thresholds: { constructor: { max: 1 } } });
     await rejectsWith(farm.ledger.submit('devices:registerDevice', device), 'ERR_VALIDATION', /'thresholds.constructor'/);
     await rejectsWith(farm.devices.getDevice('proto-1'), 'ERR_NOT_FOUND');
+  });
+
+  it('keeps one audit per auditor org: none audits its own record, none overwrites another’s, a rejection outweighs approvals', async () => {
+    const taskId = `auth-audit-${++seq}`;
+    await createTeaTask(brand, taskId);
+    const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+    await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai' });
+    await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
+    await rec(factory, 'tea_withering', 30, { tea_withered_kg: 700 });
+    await rec(factory, 'tea_rolling', 44, { tea_rolled_kg: 690 });
+    await rec(factory, 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 });
+    await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
+    const standing = async () => {
+      const stage = (await brand.trace.getTrace(taskId)).stages.find((st) => st.stage === 'tea_inspection')!;
+      return { verdict: stage.audit?.verdict, audits: stage.audits.map((a) => [a.auditor, a.verdict]) };
+    };
+
+    await rejectsWith(retail.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'mine' }), 'ERR_FORBIDDEN', /never audits its own records/);
+    expect(await standing()).to.deep.equal({ verdict: undefined, audits: [] });
+
+    await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
+    await rejectsWith(brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'rejected', comment: 'changed my mind' }), 'ERR_CONFLICT', /already audited version 1/);
+    expect(await standing()).to.deep.equal({ verdict: 'approved', audits: [[ORGS.brand, 'approved']] });
+
+    // Another auditor's rejection stands beside the approval instead of replacing it, and decides the standing.
+    await rival.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'rejected', comment: 'report does not match' });
+    expect(await standing()).to.deep.equal({ verdict: 'rejected', audits: [[ORGS.brand, 'approved'], [ORGS.outsider, 'rejected']] });
+    await rejectsWith(rec(factory, 'tea_packing', 96, { tea_cakes: 10, tea_cake_weight_g: 357, tea_packed_kg: 3.57 }), 'ERR_STAGE_ORDER', /approved audit/);
+
+    // An amendment is a new version: its audits start afresh, and the brand may audit it.
+    await retail.trace.amendStage({ taskId, stage: 'tea_inspection', eventTime: at(73), data: { tea_moisture_pct: 8.4, tea_pesticide_pass: true, tea_inspection_report: hex64('c') }, reason: 'corrected report' });
+    expect(await standing()).to.deep.equal({ verdict: undefined, audits: [] });
+    await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok v2' });
+    expect(await standing()).to.deep.equal({ verdict: 'approved', audits: [[ORGS.brand, 'approved']] });
   });
 });
