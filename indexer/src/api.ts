@@ -174,7 +174,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   router.get('/api/tasks', (ctx) => {
     const { limit, offset } = page(ctx.query);
     const template = ctx.query.template === undefined ? null : param(String(ctx.query.template), ID, 'template');
-    const gtin = ctx.query.gtin === undefined ? null : param(String(ctx.query.gtin), /^\d{8,14}$/, 'gtin');
+    const gtin = ctx.query.gtin === undefined ? null : param(String(ctx.query.gtin), /^\d{8,14}$/, 'gtin').padStart(14, '0');
     const lot = ctx.query.lot === undefined ? null : param(String(ctx.query.lot), LOT, 'lot');
     const audited = oneOf(ctx.query.audited, ['true', 'false'], 'audited');
     const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audit IS NOT NULL' : 'AND audit IS NULL';
@@ -346,7 +346,8 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   router.get('/api/trace/lot/:gtin/:lot', (ctx) => {
     const gtin = param(ctx.params.gtin, /^\d{8,14}$/, 'gtin');
     const lot = param(ctx.params.lot, LOT, 'lot');
-    const task = db.prepare('SELECT task_id FROM tasks WHERE (gtin = ? OR gtin = ?) AND lot = ?').get(gtin, gtin.replace(/^0+(?=\d{8})/, ''), lot) as { task_id: string } | undefined;
+    // The chain keeps GTIN-14 (one product whatever length it was given in).
+    const task = db.prepare('SELECT task_id FROM tasks WHERE gtin = ? AND lot = ?').get(gtin.padStart(14, '0'), lot) as { task_id: string } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
     ctx.body = publicTrace(task.task_id);
   });

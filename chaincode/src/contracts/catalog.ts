@@ -7,13 +7,14 @@ import { KeyType, key } from '../ledger/keys';
 import { getJson, listJson, putJson } from '../ledger/state';
 import { DefineLocationDto, DefineProductDto, Location, LocationRefDto, Product, ProductRefDto, SetLocationStatusDto, SetProductDelegatesDto, SetProductStatusDto } from '../model/catalog';
 import { canonicalJson } from '../rules/canonical-json';
-import { isGln, isGtin } from '../rules/gs1';
+import { isGln, isGtin, toGtin14 } from '../rules/gs1';
 import { BaseContract } from './base';
 
 const SPEC_MAX_KEYS = 32;
 
 export async function getProduct(ctx: TraceContext, gtin: string): Promise<Product | undefined> {
-  return getJson<Product>(ctx, key(ctx, KeyType.product, gtin));
+  // Keyed by GTIN-14, so 6901234567915 and 06901234567915 are one product.
+  return getJson<Product>(ctx, key(ctx, KeyType.product, toGtin14(gtin)));
 }
 
 export async function getLocation(ctx: TraceContext, id: string): Promise<Location | undefined> {
@@ -38,9 +39,9 @@ export class CatalogContract extends BaseContract {
     if (entries.length > SPEC_MAX_KEYS || entries.some(([k, v]) => k.length > 64 || typeof v !== 'string' || v.length > 256)) {
       fail('ERR_VALIDATION', `spec holds at most ${SPEC_MAX_KEYS} string attributes (keys ≤ 64, values ≤ 256 characters)`);
     }
-    if (await getProduct(ctx, dto.gtin)) fail('ERR_CONFLICT', `product ${dto.gtin} is already defined`);
-    const product: Product = { ...dto, spec, ownerMsp: ctx.callerMsp, status: 'active', createdAt: ctx.txTime, updatedAt: ctx.txTime };
-    await putJson(ctx, key(ctx, KeyType.product, dto.gtin), product);
+    if (await getProduct(ctx, dto.gtin)) fail('ERR_CONFLICT', `product ${toGtin14(dto.gtin)} is already defined`);
+    const product: Product = { ...dto, gtin: toGtin14(dto.gtin), spec, ownerMsp: ctx.callerMsp, status: 'active', createdAt: ctx.txTime, updatedAt: ctx.txTime };
+    await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductDefined', { product });
     return canonicalJson(product);
   }
@@ -54,7 +55,7 @@ export class CatalogContract extends BaseContract {
     if (current.ownerMsp !== ctx.callerMsp && !member.roles.includes('operator')) fail('ERR_FORBIDDEN', `product ${dto.gtin} belongs to ${current.ownerMsp}`);
     if (current.status === dto.status) fail('ERR_STATE', `product ${dto.gtin} is already ${dto.status}`);
     const product: Product = { ...current, status: dto.status, updatedAt: ctx.txTime };
-    await putJson(ctx, key(ctx, KeyType.product, dto.gtin), product);
+    await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductStatusChanged', { product });
     return canonicalJson(product);
   }
@@ -72,7 +73,7 @@ export class CatalogContract extends BaseContract {
       if (!(await getMember(ctx, mspId))) fail('ERR_NOT_MEMBER', `${mspId} is not a consortium member`);
     }
     const product: Product = { ...current, delegates: dto.delegates, updatedAt: ctx.txTime };
-    await putJson(ctx, key(ctx, KeyType.product, dto.gtin), product);
+    await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductDelegated', { product });
     return canonicalJson(product);
   }

@@ -147,6 +147,10 @@ export class TraceContract extends BaseContract {
     const product = (await getProduct(ctx, dto.product.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.product.gtin} is not defined`);
     if (!mayCreateTask(product, ctx.callerMsp)) fail('ERR_FORBIDDEN', `product ${dto.product.gtin} belongs to ${product.ownerMsp}, which has not delegated it to ${ctx.callerMsp}`);
     if (product.status !== 'active') fail('ERR_STATE', `product ${dto.product.gtin} is ${product.status}`);
+    // (GTIN, lot) names one lot, so a Digital Link /01/{gtin}/10/{lot} resolves to one task.
+    const lotKey = key(ctx, KeyType.lot, product.gtin, dto.lot);
+    const sameLot = await getJson<{ taskId: string }>(ctx, lotKey);
+    if (sameLot) fail('ERR_CONFLICT', `lot ${dto.lot} of GTIN ${product.gtin} is already task ${sameLot.taskId}`);
     const stages = new Set(template.stages.map((s) => s.stage));
     const extra = Object.keys(dto.assignments).filter((s) => !stages.has(s));
     if (extra.length > 0) fail('ERR_VALIDATION', `assignments name stages outside the template: ${extra.join(', ')}`);
@@ -161,7 +165,7 @@ export class TraceContract extends BaseContract {
       taskId: dto.taskId,
       template: dto.template,
       version: dto.version,
-      product: { gtin: dto.product.gtin, name: dto.product.name },
+      product: { gtin: product.gtin, name: dto.product.name },
       lot: dto.lot,
       plannedQuantity: dto.plannedQuantity,
       unit: dto.unit,
@@ -172,6 +176,7 @@ export class TraceContract extends BaseContract {
       createdAt: ctx.txTime,
     };
     await putJson(ctx, key(ctx, KeyType.task, task.taskId), task);
+    await putJson(ctx, lotKey, { gtin: product.gtin, lot: task.lot, taskId: task.taskId });
     ctx.emit('trace.TaskCreated', { task });
     return canonicalJson(task);
   }

@@ -15,6 +15,7 @@ export const KeyType = {
   stage: 'stage',
   template: 'template',
   task: 'task',
+  lot: 'lot',
   record: 'record',
   recordVersion: 'recordv',
   audit: 'audit',

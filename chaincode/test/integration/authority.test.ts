@@ -160,4 +160,17 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok v2' });
     expect(await standing()).to.deep.equal({ verdict: 'approved', audits: [[ORGS.brand, 'approved']] });
   });
+
+  it('knows a GTIN in any length as one product, and a (GTIN, lot) as one task', async () => {
+    const short = TEA_GTIN.replace(/^0/, '');
+    expect(short).to.have.length(13);
+    await rejectsWith(rival.catalog.defineProduct({ gtin: short, name: 'look-alike', category: 'tea', brand: 'Rival' }), 'ERR_CONFLICT', new RegExp(`product ${TEA_GTIN} is already defined`));
+    expect(await brand.catalog.getProduct(short)).to.include({ gtin: TEA_GTIN, ownerMsp: ORGS.brand });
+
+    const taskId = `auth-lot-${++seq}`;
+    const task = await brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: short, name: 't' }, lot: `LOT-${seq}`, plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+    expect(task.product.gtin).to.equal(TEA_GTIN);
+    await rejectsWith(brand.trace.createTask({ taskId: `${taskId}-again`, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: `LOT-${seq}`, plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS }), 'ERR_CONFLICT', new RegExp(`already task ${taskId}`));
+    await rejectsWith(brand.trace.getTask(`${taskId}-again`), 'ERR_NOT_FOUND');
+  });
 });
