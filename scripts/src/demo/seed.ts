@@ -133,7 +133,7 @@ export async function seedDemo(
     await rec(factory, 'liq_distillation', 744, { liq_base_liquor_l: 4000, liq_abv_pct: 57, liq_distill_round: 3 }, GLN.distillery);
     await rec(farm, 'liq_aging', 800, { liq_vessel: 'clay_jar', liq_aged_l: 3900, storage_temp_c: 18, storage_humidity_pct: 70 }, GLN.distillery);
     await rec(retail, 'liq_inspection', 900, { liq_abv_pct: 53, liq_methanol_g_l: 0.3, liq_report: hex64('d') });
-    await retail.trace.auditStage({ taskId, stage: 'liq_inspection', verdict: 'approved', comment: 'GB 2757 合格' });
+    await brand.trace.auditStage({ taskId, stage: 'liq_inspection', verdict: 'approved', comment: 'GB 2757 合格' });
     await rec(factory, 'liq_bottling', 950, { liq_bottles: 7000, liq_bottle_ml: 500, liq_bottled_l: 3500 }, GLN.distillery);
     await rec(factory, 'shipping', 1000, { shipped_units: 1200, carrier: '京东物流', tracking_no: 'JD0000123456', dest_region: 'CN-52' }, GLN.distillery);
     await rec(retail, 'receiving', 1010, { received_units: 1200, store_name: '贵阳门店' }, GLN.guiyang);
