@@ -53,6 +53,7 @@ import type {
   RecordStageDto,
   SetLocationStatusDto,
   SetMemberStatusDto,
+  RetireTemplateDto,
   SetProductDelegatesDto,
   SetProductStatusDto,
   StageAudit,
@@ -61,6 +62,7 @@ import type {
   Task,
   TaskAudit,
   Template,
+  TemplateRetirement,
   UpdateMemberDto,
 } from '@trace/chaincode';
 import { Ledger } from './ledger';
@@ -139,6 +141,7 @@ export class TraceChainClient {
     defineForm: (dto: Input<DefineFormDto>) => submit<Form>(this.ledger, 'process:defineForm', dto),
     defineStage: (dto: Input<DefineStageDto>) => submit<StageDefinition>(this.ledger, 'process:defineStage', dto),
     defineTemplate: (dto: Input<DefineTemplateDto>) => submit<Template>(this.ledger, 'process:defineTemplate', dto),
+    retireTemplate: (dto: Input<RetireTemplateDto>) => submit<TemplateRetirement>(this.ledger, 'process:retireTemplate', dto),
     getTemplate: (id: string, version: number) => evaluate<Template>(this.ledger, 'process:getTemplate', { id, version }),
     listTemplates: () => evaluate<{ id: string; version: number; name: string; category: string; stages: string[]; publishedAt: string }[]>(this.ledger, 'process:listTemplates'),
     getItem: (id: string) => evaluate<DataItem>(this.ledger, 'process:getItem', { id }),

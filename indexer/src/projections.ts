@@ -103,6 +103,10 @@ export const PROJECTIONS: Record<string, Handler> = {
     const t = e.payload.template;
     db.prepare('INSERT OR IGNORE INTO templates (id, version, name, category, json) VALUES (?, ?, ?, ?, ?)').run(t.id, t.version, t.name, t.category, json(t));
   },
+  'process.TemplateRetired': (db, e) => {
+    const r = e.payload.retirement;
+    db.prepare("UPDATE templates SET json = json_set(json, '$.retired', json(?)) WHERE id = ?").run(json(r), r.id);
+  },
   'trace.TaskCreated': (db, e) => {
     const t = e.payload.task;
     db.prepare('INSERT INTO tasks (task_id, template, version, gtin, lot, json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(t.taskId, t.template, t.version, t.product.gtin, t.lot, json(t), t.createdAt);

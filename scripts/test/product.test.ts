@@ -18,7 +18,7 @@ import { eventually, getJson, RunningProduct, startProduct } from './support/pro
 const EVENT_TYPES = [
   'consortium.Bootstrapped', 'consortium.MemberAdded', 'consortium.MemberUpdated', 'consortium.MemberStatusChanged',
   'catalog.ProductDefined', 'catalog.ProductStatusChanged', 'catalog.ProductDelegated', 'catalog.LocationDefined', 'catalog.LocationStatusChanged',
-  'process.ItemDefined', 'process.FormDefined', 'process.StageDefined', 'process.TemplatePublished',
+  'process.ItemDefined', 'process.FormDefined', 'process.StageDefined', 'process.TemplatePublished', 'process.TemplateRetired',
   'trace.TaskCreated', 'trace.StageRecorded', 'trace.StageAmended', 'trace.StageAudited', 'trace.TaskAudited',
   'codes.Issued', 'codes.StatusChanged', 'codes.Aggregated', 'codes.Disaggregated', 'codes.Scanned',
   'devices.Registered', 'devices.StatusChanged', 'devices.KeyRotated', 'devices.ReadingsSubmitted', 'devices.AlarmAcked',
@@ -80,6 +80,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await brand.catalog.defineProduct({ gtin: '06901234567915', name: '旧款礼盒', category: 'tea', brand: '云岭茶酒品牌' });
       await brand.catalog.setProductDelegates({ gtin: '06901234567915', delegates: [DEMO_ORGS.factory] });
       await brand.catalog.setProductStatus({ gtin: '06901234567915', status: 'retired' });
+      await brand.process.defineTemplate({ id: 'old_ship', version: 1, name: '旧发运流程', category: 'tea', stages: [{ stage: 'shipping', after: [] }], rules: [], scanAlertThreshold: 5, publicView: {} });
+      await brand.process.retireTemplate({ id: 'old_ship', reason: '并入新流程' });
       await farm.catalog.defineLocation({ id: '6901234000078', name: '旧仓', type: 'warehouse', geo: { lat: 22, lon: 100.5 }, region: 'CN-53' });
       await farm.catalog.setLocationStatus({ id: '6901234000078', status: 'retired' });
       await brand.trace.createTask({ taskId: 'extra-tea', template: 'puer_tea', version: 1, product: { gtin: demo.gtin.tea, name: '景迈古树普洱 357g' }, lot: 'JM-EXTRA', plannedQuantity: 10, unit: 'cake', assignments: { tea_plantation: DEMO_ORGS.farm, tea_picking: DEMO_ORGS.farm, tea_withering: DEMO_ORGS.factory, tea_rolling: DEMO_ORGS.factory, tea_drying: DEMO_ORGS.factory, tea_inspection: DEMO_ORGS.retail, tea_packing: DEMO_ORGS.factory, tea_warehousing: DEMO_ORGS.farm, shipping: DEMO_ORGS.factory, receiving: DEMO_ORGS.retail } });
@@ -124,7 +126,12 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       'process.ItemDefined': (p) => expect(one<Row>('SELECT name, type FROM items WHERE id = ?', p.item.id)).to.deep.equal({ name: p.item.name, type: p.item.type }),
       'process.FormDefined': (p) => expect(JSON.parse(one<Row>("SELECT json FROM definitions WHERE kind = 'form' AND id = ?", p.form.id).json as string)).to.deep.equal(p.form),
       'process.StageDefined': (p) => expect(JSON.parse(one<Row>("SELECT json FROM definitions WHERE kind = 'stage' AND id = ?", p.stage.id).json as string)).to.deep.equal(p.stage),
-      'process.TemplatePublished': (p) => expect(JSON.parse(one<Row>('SELECT json FROM templates WHERE id = ? AND version = ?', p.template.id, p.template.version).json as string)).to.deep.equal(p.template),
+      'process.TemplateRetired': (p) => expect(JSON.parse(one<Row>('SELECT json FROM templates WHERE id = ?', p.retirement.id).json as string).retired).to.deep.equal(p.retirement),
+      'process.TemplatePublished': (p) => {
+        // the last template published is old_ship, retired since: its row carries the retirement beside the template
+        const { retired, ...row } = JSON.parse(one<Row>('SELECT json FROM templates WHERE id = ? AND version = ?', p.template.id, p.template.version).json as string) as Record<string, unknown>;
+        expect([row, (retired as { id?: string } | undefined)?.id]).to.deep.equal([p.template, 'old_ship']);
+      },
       'trace.TaskCreated': (p) => expect(one<Row>('SELECT gtin, lot FROM tasks WHERE task_id = ?', p.task.taskId)).to.deep.equal({ gtin: p.task.product.gtin, lot: p.task.lot }),
       'trace.StageRecorded': (p) => expect(JSON.parse(one<Row>('SELECT data FROM stage_records WHERE task_id = ? AND stage = ? AND version = ?', p.record.taskId, p.record.stage, p.record.version).data as string)).to.deep.equal(p.record.data),
       'trace.StageAmended': (p) => {

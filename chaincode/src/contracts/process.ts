@@ -5,7 +5,7 @@ import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
 import { getJson, listJson, putJson } from '../ledger/state';
-import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, StageDefinition, Template, TemplateRefDto, TemplateStage } from '../model/process';
+import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, RetireTemplateDto, StageDefinition, Template, TemplateRefDto, TemplateRetirement, TemplateStage } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { checkRuleReferences, checkRuleShape, parseRef, ruleRefs } from '../rules/cross-validation';
 import { checkItemDefinition, DataItem } from '../rules/items';
@@ -16,6 +16,16 @@ const DEFINERS = ['operator', 'brand'] as const;
 
 export async function getTemplate(ctx: TraceContext, id: string, version: number): Promise<Template | undefined> {
   return getJson<Template>(ctx, key(ctx, KeyType.template, id, pad(version, 4)));
+}
+
+export function getRetirement(ctx: TraceContext, id: string): Promise<TemplateRetirement | undefined> {
+  return getJson<TemplateRetirement>(ctx, key(ctx, KeyType.templateRetired, id));
+}
+
+/** A template's owner: the org that published its first version (only it publishes the next ones). */
+async function templateOwner(ctx: TraceContext, id: string): Promise<string | undefined> {
+  const [first] = await listJson<Template>(ctx, KeyType.template, [id], 1);
+  return first?.publishedBy;
 }
 
 /** 流程模板 / 阶段 / 表单 / 数据项: reusable items, forms and stages, and immutable template versions. */
@@ -77,6 +87,9 @@ export class ProcessContract extends BaseContract {
     const problems = [...checkStageGraph(dto.stages), ...dto.rules.flatMap((r) => checkRuleShape(r))];
     if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
     if (await getTemplate(ctx, dto.id, dto.version)) fail('ERR_CONFLICT', `template ${dto.id} version ${dto.version} is published and immutable`);
+    const owner = await templateOwner(ctx, dto.id);
+    if (owner !== undefined && owner !== ctx.callerMsp) fail('ERR_FORBIDDEN', `template ${dto.id} belongs to ${owner}; only it publishes new versions`);
+    if (await getRetirement(ctx, dto.id)) fail('ERR_STATE', `template ${dto.id} is retired`);
 
     const stages: TemplateStage[] = [];
     for (const node of dto.stages) {
@@ -131,6 +144,21 @@ export class ProcessContract extends BaseContract {
     await putJson(ctx, key(ctx, KeyType.template, dto.id, pad(dto.version, 4)), template);
     ctx.emit('process.TemplatePublished', { template });
     return canonicalJson(template);
+  }
+
+  /** Retires every version of a template, by its owner: tasks already open go on; no new task uses it. */
+  @Transaction()
+  @Returns('string')
+  async retireTemplate(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(RetireTemplateDto, json);
+    await requireMember(ctx, DEFINERS);
+    const owner = (await templateOwner(ctx, dto.id)) ?? fail('ERR_NOT_FOUND', `template ${dto.id} is not published`);
+    if (owner !== ctx.callerMsp) fail('ERR_FORBIDDEN', `template ${dto.id} belongs to ${owner}; only it retires the template`);
+    if (await getRetirement(ctx, dto.id)) fail('ERR_STATE', `template ${dto.id} is already retired`);
+    const retirement: TemplateRetirement = { id: dto.id, reason: dto.reason, by: ctx.callerMsp, at: ctx.txTime };
+    await putJson(ctx, key(ctx, KeyType.templateRetired, dto.id), retirement);
+    ctx.emit('process.TemplateRetired', { retirement });
+    return canonicalJson(retirement);
   }
 
   @Transaction(false)

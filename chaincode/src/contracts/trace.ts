@@ -15,7 +15,7 @@ import { evaluateRules, parseRef, ruleRefs, RuleReferenceError, StageValues, Val
 import { checkStageData, ItemValue } from '../rules/items';
 import { checkStageOrder, RecordedStage } from '../rules/stage-order';
 import { getLocation, getProduct } from './catalog';
-import { getTemplate } from './process';
+import { getRetirement, getTemplate } from './process';
 import { BaseContract } from './base';
 import { msOf } from '../rules/time';
 
@@ -144,6 +144,7 @@ export class TraceContract extends BaseContract {
     await requireMember(ctx, TASK_CREATORS);
     if (await getJson(ctx, key(ctx, KeyType.task, dto.taskId))) fail('ERR_CONFLICT', `task ${dto.taskId} already exists`);
     const template = (await getTemplate(ctx, dto.template, dto.version)) ?? fail('ERR_NOT_FOUND', `template ${dto.template} version ${dto.version} is not published`);
+    if (await getRetirement(ctx, dto.template)) fail('ERR_STATE', `template ${dto.template} is retired`);
     const product = (await getProduct(ctx, dto.product.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.product.gtin} is not defined`);
     if (!mayCreateTask(product, ctx.callerMsp)) fail('ERR_FORBIDDEN', `product ${dto.product.gtin} belongs to ${product.ownerMsp}, which has not delegated it to ${ctx.callerMsp}`);
     if (product.status !== 'active') fail('ERR_STATE', `product ${dto.product.gtin} is ${product.status}`);

@@ -14,6 +14,7 @@ export const KeyType = {
   form: 'form',
   stage: 'stage',
   template: 'template',
+  templateRetired: 'tplretired',
   task: 'task',
   lot: 'lot',
   record: 'record',

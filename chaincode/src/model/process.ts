@@ -118,6 +118,19 @@ export class DefineTemplateDto {
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
 }
 
+export class RetireTemplateDto {
+  @IsId() id!: string;
+  @IsString() @Length(1, 256) reason!: string;
+}
+
+/** A template retired by its owner: no new task may use any of its versions; history stays. */
+export interface TemplateRetirement {
+  id: string;
+  reason: string;
+  by: string;
+  at: string;
+}
+
 export class IdRefDto {
   @IsId() id!: string;
 }

@@ -173,4 +173,21 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     await rejectsWith(brand.trace.createTask({ taskId: `${taskId}-again`, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: `LOT-${seq}`, plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS }), 'ERR_CONFLICT', new RegExp(`already task ${taskId}`));
     await rejectsWith(brand.trace.getTask(`${taskId}-again`), 'ERR_NOT_FOUND');
   });
+
+  it('lets only a template’s owner publish its next version or retire it; a retired template opens no task', async () => {
+    const v1 = await brand.process.getTemplate('puer_tea', 1);
+    const next = (id: string, version: number) => ({ id, version, name: v1.name, category: v1.category, stages: v1.stages.map((st) => ({ stage: st.stage, after: st.after })), rules: v1.rules, scanAlertThreshold: v1.scanAlertThreshold, publicView: v1.publicView, authorizedRegions: v1.authorizedRegions });
+    await rejectsWith(rival.process.defineTemplate(next('puer_tea', 2)), 'ERR_FORBIDDEN', /belongs to Org1MSP; only it publishes new versions/);
+    await rejectsWith(brand.process.getTemplate('puer_tea', 2), 'ERR_NOT_FOUND');
+    await rejectsWith(rival.process.retireTemplate({ id: 'puer_tea', reason: 'mine now' }), 'ERR_FORBIDDEN');
+
+    const id = `retiring_${++seq}`;
+    await brand.process.defineTemplate(next(id, 1));
+    const retired = await brand.process.retireTemplate({ id, reason: 'replaced by a new process' });
+    expect(retired).to.include({ id, by: ORGS.brand, reason: 'replaced by a new process' });
+    await rejectsWith(brand.trace.createTask({ taskId: `${id}-task`, template: id, version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: `${id}-lot`, plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS }), 'ERR_STATE', /is retired/);
+    await rejectsWith(brand.trace.getTask(`${id}-task`), 'ERR_NOT_FOUND');
+    await rejectsWith(brand.process.defineTemplate(next(id, 2)), 'ERR_STATE', /is retired/);
+    expect((await brand.process.getTemplate(id, 1)).version).to.equal(1);
+  });
 });
