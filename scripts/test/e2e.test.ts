@@ -10,8 +10,8 @@ const e2e = (...args: string[]) => spawnSync(process.execPath, [E2E, ...args], {
 describe('npm run e2e', function () {
   this.timeout(300_000);
 
-  it('--devnet: seeds the demo with the roles mapped to three orgs of other MSP ids (one plays two roles), indexes it and passes every check', () => {
-    const r = e2e('--devnet', '--roles', 'brand=BrandMSP,farm=FarmMSP,factory=BrandMSP,retail=ShopMSP');
+  it('--devnet --tls: over TLS through the standard profiles, seeds the demo with the roles mapped to three orgs of other MSP ids (one plays two roles), indexes it and passes every check', () => {
+    const r = e2e('--devnet', '--tls', '--roles', 'brand=BrandMSP,farm=FarmMSP,factory=BrandMSP,retail=ShopMSP');
     expect(r.status, r.stderr.slice(-3000)).to.equal(0);
     const rows = r.stdout.split('\n').filter((l) => /^(PASS|FAIL) /.test(l));
     expect(rows.length).to.be.greaterThan(10);
