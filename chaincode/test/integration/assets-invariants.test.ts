@@ -98,7 +98,7 @@ describe('assets invariants under random operation sequences (devnet)', function
     await c.brand.consortium.updateMember({ mspId: ORGS.brand, roles: ['operator', 'brand', 'auditor', 'issuer'] });
     await c.brand.consortium.updateMember({ mspId: ORGS.factory, roles: ['processor', 'logistics', 'exchange'] });
     await completeTeaLot(net.clients, 'inv-lot', 600);
-    await c.brand.assets.proposeClass({ classId: 'inv', symbol: 'INV', kind: 'tea', taskId: 'inv-lot', unit: 'cake', certifiedQuantity: CERTIFIED, quantityRef: 'tea_warehousing.tea_stored_cakes', storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('1')] });
+    await c.brand.assets.proposeClass({ classId: 'inv', symbol: 'INV', kind: 'tea', taskId: 'inv-lot', unit: 'cake', certifiedQuantity: CERTIFIED, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('1')] });
     await c.farm.assets.confirmClass({ classId: 'inv', role: 'warehouse' });
     const first = await c.factory.ledger.submit('assets:createCurrency', JSON.stringify({ classId: 'cash', symbol: 'CNY', unit: 'fen' }));
     startBlock = first.blockNumber;
@@ -158,37 +158,37 @@ describe('assets invariants under random operation sequences (devnet)', function
         () => c.brand.assets.issue({ classId: 'inv', to: pick(wallets).account, quantity: q(40) }),
         () => {
           const from = pick(wallets);
-          return pick(submitters).assets.transfer(from.sign({ classId: 'inv', from: from.account, to: pick(wallets.filter((w) => w !== from)).account, quantity: q(30) }));
+          return pick(submitters).assets.transfer(from.sign(c.brand.holderScope('assets:transfer'), { classId: 'inv', from: from.account, to: pick(wallets.filter((w) => w !== from)).account, quantity: q(30) }));
         },
         () => {
           const [w, lender] = [pick(wallets), pick(wallets)];
           const lockId = id('p');
           pledges.push({ lockId, lender });
-          return pick(submitters).assets.lock(w.sign({ lockId, classId: 'inv', account: w.account, lender: lender.account, quantity: q(20), kind: 'pledge' as const }));
+          return pick(submitters).assets.lock(w.sign(c.brand.holderScope('assets:lock'), { lockId, classId: 'inv', account: w.account, lender: lender.account, quantity: q(20), kind: 'pledge' as const }));
         },
         () => {
           const p = pick(pledges.length ? pledges : [{ lockId: 'none', lender: wallets[0] }]);
-          return pick(submitters).assets.unlock(p.lender.sign({ classId: 'inv', lockId: p.lockId, lender: p.lender.account }));
+          return pick(submitters).assets.unlock(p.lender.sign(c.brand.holderScope('assets:unlock'), { classId: 'inv', lockId: p.lockId, lender: p.lender.account }));
         },
         () => {
           const w = pick(wallets);
           const offerId = id('o');
           offers.push({ offerId, seller: w });
-          return pick(submitters).assets.createOffer(w.sign({ offerId, classId: 'inv', seller: w.account, quantity: q(25), price: q(3000), currencyClass: 'cash' }));
+          return pick(submitters).assets.createOffer(w.sign(c.brand.holderScope('assets:createOffer'), { offerId, classId: 'inv', seller: w.account, quantity: q(25), price: q(3000), currencyClass: 'cash' }));
         },
         () => {
           const buyer = pick(wallets);
-          return pick(submitters).assets.acceptOffer(buyer.sign({ classId: 'inv', offerId: pick(offers.length ? offers : [{ offerId: 'none', seller: buyer }]).offerId, buyer: buyer.account, quantity: q(15) }));
+          return pick(submitters).assets.acceptOffer(buyer.sign(c.brand.holderScope('assets:acceptOffer'), { classId: 'inv', offerId: pick(offers.length ? offers : [{ offerId: 'none', seller: buyer }]).offerId, buyer: buyer.account, quantity: q(15) }));
         },
         () => {
           const o = pick(offers.length ? offers : [{ offerId: 'none', seller: wallets[0] }]);
-          return pick(submitters).assets.cancelOffer(o.seller.sign({ classId: 'inv', offerId: o.offerId, seller: o.seller.account }));
+          return pick(submitters).assets.cancelOffer(o.seller.sign(c.brand.holderScope('assets:cancelOffer'), { classId: 'inv', offerId: o.offerId, seller: o.seller.account }));
         },
         () => {
           const w = pick(wallets);
           const redemptionId = id('r');
           redemptions.push(redemptionId);
-          return pick(submitters).assets.redeem(w.sign({ redemptionId, classId: 'inv', account: w.account, quantity: q(10) }));
+          return pick(submitters).assets.redeem(w.sign(c.brand.holderScope('assets:redeem'), { redemptionId, classId: 'inv', account: w.account, quantity: q(10) }));
         },
         () => c.farm.assets.confirmRedemption({ redemptionId: pick(redemptions.length ? redemptions : ['none']) }),
         () => {

@@ -24,11 +24,11 @@ runProductBench(async ({ target, client: c, partner, args }) => {
   await c.process.defineItem({ id: 'bench_units', name: 'units', type: 'integer', required: true, min: 0, privacy: 'plain' });
   await c.process.defineForm({ id: 'bench_store_form', name: 'store', items: ['bench_units'] });
   await c.process.defineStage({ id: 'bench_store', name: 'store', forms: ['bench_store_form'], role: 'warehouse', requiresAudit: false, bizStep: 'storing' });
-  await c.process.defineTemplate({ id: 'bench_lot', version: 1, name: 'bench', category: 'tea', stages: [{ stage: 'bench_store', after: [] }], rules: [], scanAlertThreshold: 10, publicView: {} });
+  await c.process.defineTemplate({ id: 'bench_lot', version: 1, name: 'bench', category: 'tea', stages: [{ stage: 'bench_store', after: [] }], rules: [], scanAlertThreshold: 10, publicView: {}, assetQuantity: 'bench_store.bench_units' });
   await c.trace.createTask({ taskId: 'lot', template: 'bench_lot', version: 1, product: { gtin: '06901234567892', name: 'bench tea' }, lot: 'L', plannedQuantity: 1e6, unit: 'cake', assignments: { bench_store: own } });
   await c.trace.recordStage({ taskId: 'lot', stage: 'bench_store', eventTime: new Date(Date.now() - 3_600_000).toISOString(), data: { bench_units: 1_000_000 } });
   await c.trace.auditTask({ taskId: 'lot', verdict: 'approved', comment: 'bench' });
-  await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, quantityRef: 'bench_store.bench_units', storage: { warehouse: own, location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
+  await c.assets.proposeClass({ classId: 'tea', symbol: 'TEA', kind: 'tea', taskId: 'lot', unit: 'cake', certifiedQuantity: 1_000_000, storage: { warehouse: own, location: '6901234000030', since: '2026-01-01T00:00:00Z' }, confirmations: ['inspector'], evidence: [] });
   await partner.assets.confirmClass({ classId: 'tea', role: 'inspector' });
 
   const wallets = Array.from({ length: accounts }, () => Wallet.generate());
@@ -36,11 +36,12 @@ runProductBench(async ({ target, client: c, partner, args }) => {
   const issued = await runCalls(target, wallets.map((w) => ({ tx: 'assets:issue', args: [JSON.stringify({ classId: 'tea', to: w.account, quantity: 100 })] })), 1, 1);
   console.log(`  issued 100 units to each of ${accounts} accounts at ${round(issued.tps)} tx/s (failures ${issued.failures})`);
 
+  const scope = c.holderScope('assets:transfer');
   const calls = [];
   while (calls.length < transfers) {
     const order = wallets.map((w) => [Math.random(), w] as const).sort((a, b) => a[0] - b[0]).map(([, w]) => w);
     for (let i = 0; i + 1 < order.length && calls.length < transfers; i += 2) {
-      calls.push({ tx: 'assets:transfer', args: [JSON.stringify(order[i].sign({ classId: 'tea', from: order[i].account, to: order[i + 1].account, quantity: 1 }))] });
+      calls.push({ tx: 'assets:transfer', args: [JSON.stringify(order[i].sign(scope, { classId: 'tea', from: order[i].account, to: order[i + 1].account, quantity: 1 }))] });
     }
   }
   console.log(`transferring: ${transfers} holder-signed transfers among ${accounts} accounts, concurrency 32`);
