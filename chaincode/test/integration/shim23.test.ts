@@ -58,6 +58,8 @@ describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', f
     await brand.assets.issue({ classId: 's23', to: a.account, quantity: 10 });
     await farm.assets.transfer(a.sign(farm.holderScope('assets:transfer'), { classId: 's23', from: a.account, to: b.account, quantity: 4 }));
     await rejectsWith(farm.assets.transfer(b.sign(farm.holderScope('assets:transfer'), { classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE');
+    // The chaincode name comes from the 2.3 shim's decoded proposal too: a signature for another chaincode is refused.
+    await rejectsWith(farm.assets.transfer(a.sign({ ...farm.holderScope('assets:transfer'), chaincode: 'other' }, { classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE', /does not verify/);
     expect((await brand.assets.getBalance('s23', b.account)).amount).to.equal(4);
   });
 
