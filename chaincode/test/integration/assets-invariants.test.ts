@@ -218,4 +218,49 @@ describe('assets invariants under random operation sequences (devnet)', function
       expect(ok, 'a fair share of the operations succeed').to.be.greaterThan(30);
     });
   }
+
+  it('300 random sequences of two classes proposed over one lot, valued meanwhile, never certify more than the lot recorded', async () => {
+    const seed = Number(process.env.ASSETS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const SEQUENCES = 300;
+    const RECORDED = 600;
+    const rnd = mulberry32(seed);
+    const q = () => 1 + Math.floor(rnd() * 6);
+    try {
+      await c.brand.consortium.updateMember({ mspId: ORGS.retail, roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
+      await completeTeaLot(net.clients, 'cert-lot', RECORDED);
+      /** the model: every class of the lot that committed, with its certified quantity */
+      const certified = new Map<string, number>();
+      let refusedForCapacity = 0;
+      for (let i = 0; i < SEQUENCES; i++) {
+        const proposals = [`cert-${i}-a`, `cert-${i}-b`].map((classId) => ({ classId, quantity: q() }));
+        const valued = ['inv', ...certified.keys()][Math.floor(rnd() * (certified.size + 1))];
+        const results = await Promise.allSettled([
+          ...proposals.map((p) => c.brand.assets.proposeClass({ classId: p.classId, symbol: 'CERT', kind: 'tea', taskId: 'cert-lot', unit: 'cake', certifiedQuantity: p.quantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [] })),
+          c.retail.assets.setValuation({ classId: valued, pricePerUnit: q() * 100, currency: 'CNY', date: '2026-11-01' }),
+        ]);
+        proposals.forEach((p, k) => {
+          const r = results[k];
+          if (r.status === 'fulfilled') return void certified.set(p.classId, p.quantity);
+          const e = r.reason as LedgerError;
+          // Two proposals endorsed on the same lot total: the second to commit is an MVCC conflict.
+          expect(e, String(e)).to.be.instanceOf(LedgerError);
+          expect(['ERR_COMMIT', 'ERR_INSUFFICIENT'], `${e.code}: ${e.message}`).to.include(e.code);
+          if (e.code === 'ERR_INSUFFICIENT') refusedForCapacity++;
+        });
+        expect(results[2].status, `valuation of ${valued}: ${String((results[2] as PromiseRejectedResult).reason)}`).to.equal('fulfilled');
+        const lot = await c.farm.assets.getLotCertification('cert-lot');
+        expect(lot.certified, `sequence ${i}`).to.be.at.most(RECORDED);
+        expect(lot.classes, `sequence ${i}`).to.deep.equal([...certified.keys()]);
+        expect(lot.certified, `sequence ${i}`).to.equal([...certified.values()].reduce((a, b) => a + b, 0));
+      }
+      let onLedger = 0;
+      for (const classId of certified.keys()) onLedger += (await c.brand.assets.getClass(classId)).certifiedQuantity;
+      expect(onLedger).to.equal((await c.brand.assets.getLotCertification('cert-lot')).certified);
+      expect(refusedForCapacity, 'the lot filled up and further classes were refused').to.be.greaterThan(0);
+      expect(RECORDED - onLedger, 'filled to within one proposal').to.be.below(6);
+    } catch (e) {
+      if (e instanceof Error) e.message = `[replay with ASSETS_SEED=${seed}] ${e.message}`;
+      throw e;
+    }
+  });
 });
