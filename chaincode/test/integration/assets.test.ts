@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { tea } from '@trace/contract-templates';
 import { completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
 const CLASS = 'jm2026';
@@ -55,7 +56,9 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       await rejectsWith(propose({ certifiedQuantity: 601 }), 'ERR_INSUFFICIENT', /exceed the recorded tea_warehousing.tea_stored_cakes of 600/);
       await rejectsWith(propose({ storage: { warehouse: ORGS.factory, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' } }), 'ERR_VALIDATION', /not an active warehouse member/);
       await rejectsWith(propose({}, farm), 'ERR_FORBIDDEN');
-      // The template names the item that counts the lot; the proposer cannot pick another.
+      // The template names the item that counts the lot, a plain numeric one; the proposer cannot pick another.
+      await rejectsWith(brand.process.defineTemplate({ ...tea.template, id: 'puer_tea_by_garden', assetQuantity: 'tea_plantation.tea_garden' }), 'ERR_VALIDATION', /assetQuantity tea_plantation.tea_garden is not a plain numeric item/);
+      await rejectsWith(brand.process.getTemplate('puer_tea_by_garden', 1), 'ERR_NOT_FOUND');
       await rejectsWith(propose({ quantityRef: 'tea_picking.tea_fresh_leaf_kg' }), 'ERR_VALIDATION', /quantityRef/);
       await rejectsWith(brand.assets.getClass(CLASS), 'ERR_NOT_FOUND');
       await rejectsWith(brand.assets.getLotCertification('lot-1'), 'ERR_NOT_FOUND');
