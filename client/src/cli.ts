@@ -84,8 +84,8 @@ async function call(name: string, evaluateOnly: boolean, values: { json?: string
     process.exitCode = 2;
     return;
   }
-  if (values.wallet) dto = Wallet.file(resolve(values.wallet)).sign(dto);
   const ledger = connectFromProfile(values);
+  if (values.wallet) dto = Wallet.file(resolve(values.wallet)).sign(new TraceChainClient(ledger).holderScope(name), dto);
   try {
     const args = values.json === undefined && evaluateOnly ? [] : [JSON.stringify(dto)];
     const out = evaluateOnly ? await ledger.evaluate(name, ...args) : (await ledger.submit(name, ...args)).result;

@@ -1,6 +1,7 @@
 import type {
   AcceptOfferDto,
   AssetClass,
+  ClassRecord,
   CancelOfferDto,
   ConfirmClassDto,
   ConfirmRedemptionDto,
@@ -64,7 +65,9 @@ import type {
   Template,
   TemplateRetirement,
   UpdateMemberDto,
+  LotCertification,
 } from '@trace/chaincode';
+import type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 import { Ledger } from './ledger';
 
 /** The plain JSON shape of a chaincode DTO class. */
@@ -113,6 +116,11 @@ export interface TraceView {
 /** Typed wrappers for every transaction of the consortium, catalog, process and trace contracts. */
 export class TraceChainClient {
   constructor(readonly ledger: Ledger) {}
+
+  /** What a holder signs a request for (Wallet.sign): this ledger's channel and chaincode, and the transaction. */
+  holderScope(transaction: string): HolderScope {
+    return { channel: this.ledger.channelName, chaincode: this.ledger.chaincodeName, transaction };
+  }
 
   readonly consortium = {
     bootstrap: (dto: Input<BootstrapDto>) => submit<Member>(this.ledger, 'consortium:bootstrap', dto),
@@ -202,6 +210,7 @@ export class TraceChainClient {
     getHoldings: (account: string) => evaluate<{ classId: string; symbol: string; kind: string; amount: number; value?: { amount: number; currency: string; date: string }; ageDays?: number }[]>(this.ledger, 'assets:getHoldings', { account }),
     listOffers: (classId: string, status?: 'open' | 'filled' | 'cancelled') => evaluate<Offer[]>(this.ledger, 'assets:listOffers', { classId, status }),
     listLocks: (classId: string) => evaluate<Lock[]>(this.ledger, 'assets:listLocks', { classId }),
-    getClassHistory: (classId: string) => evaluate<{ txId: string; isDelete: boolean; value?: AssetClass }[]>(this.ledger, 'assets:getClassHistory', { classId }),
+    getLotCertification: (taskId: string) => evaluate<LotCertification>(this.ledger, 'assets:getLotCertification', { taskId }),
+    getClassHistory: (classId: string) => evaluate<{ txId: string; isDelete: boolean; value?: ClassRecord }[]>(this.ledger, 'assets:getClassHistory', { classId }),
   };
 }

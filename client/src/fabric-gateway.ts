@@ -89,6 +89,7 @@ interface PeerConnection {
  */
 export class FabricGatewayLedger implements Ledger {
   readonly chaincodeName: string;
+  readonly channelName: string;
   private readonly peers: PeerTarget[];
   private peerIndex = 0;
   private conn: PeerConnection;
@@ -99,6 +100,7 @@ export class FabricGatewayLedger implements Ledger {
 
   private constructor(private readonly opts: GatewayLedgerOptions) {
     this.chaincodeName = opts.chaincode;
+    this.channelName = opts.channel;
     const first: PeerTarget = {
       name: opts.peerName ?? opts.endpoint,
       endpoint: opts.endpoint,

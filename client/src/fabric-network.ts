@@ -123,6 +123,7 @@ const toArgs = (args: (string | Uint8Array)[]) => args.map((a) => (typeof a === 
  */
 export class FabricNetworkLedger implements Ledger {
   readonly chaincodeName: string;
+  readonly channelName: string;
 
   private constructor(
     private readonly gateway: Gateway,
@@ -132,6 +133,7 @@ export class FabricNetworkLedger implements Ledger {
     private readonly opts: FabricNetworkLedgerOptions,
   ) {
     this.chaincodeName = opts.chaincode;
+    this.channelName = opts.channel;
   }
 
   static async connect(opts: FabricNetworkLedgerOptions): Promise<FabricNetworkLedger> {

@@ -17,4 +17,5 @@ export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng,
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';
 export { signReadings, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
 export { Wallet, HolderSignature } from './wallet';
+export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';

@@ -5,12 +5,13 @@ import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult }
  * at once: every call waits for the connection, and a failed connection fails each call with
  * its error.
  */
-export function lazyLedger(chaincodeName: string, connect: () => Promise<Ledger>): Ledger {
+export function lazyLedger(chaincodeName: string, channelName: string, connect: () => Promise<Ledger>): Ledger {
   const ready = connect();
   // A connection that fails is reported by the calls that wait for it, not as an unhandled rejection.
   ready.catch(() => undefined);
   return {
     chaincodeName,
+    channelName,
     submit: async (transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult> => (await ready).submit(transaction, ...args),
     evaluate: async (transaction: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array> => (await ready).evaluate(transaction, ...args),
     chaincodeEvents: async (checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>> => (await ready).chaincodeEvents(checkpoint),

@@ -53,5 +53,5 @@ export function ledgerFromConfig(path: string, opts: LedgerConfigOptions = {}): 
   const kind = (readConfigFile(path) as { type?: string } | null)?.type;
   if (kind === 'tbaas') return new TbaasLedger({ ...loadTbaasConfig(path), log: opts.log });
   const c = resolveConnection(path, opts);
-  return c.protocol === 'legacy' ? lazyLedger(c.chaincode, () => FabricNetworkLedger.connect(legacyOptions(c))) : gatewayLedger(c);
+  return c.protocol === 'legacy' ? lazyLedger(c.chaincode, c.channel, () => FabricNetworkLedger.connect(legacyOptions(c))) : gatewayLedger(c);
 }

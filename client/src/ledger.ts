@@ -52,6 +52,8 @@ export interface EventStream<T> extends AsyncIterable<T> {
 export interface Ledger {
   /** the chaincode this ledger submits to (events of other chaincodes on the channel are not its own) */
   readonly chaincodeName: string;
+  /** the channel this ledger submits on (holders sign it into their requests) */
+  readonly channelName: string;
   /** Endorses, orders and waits for the commit; throws LedgerError unless the transaction is VALID. */
   submit(transaction: string, ...args: (string | Uint8Array)[]): Promise<SubmitResult>;
   evaluate(transaction: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array>;

@@ -134,6 +134,7 @@ function accessClient(access: TbaasAccessConfig): grpc.Client {
 export class TbaasLedger implements Ledger {
   readonly api: TbaasApi;
   readonly chaincodeName: string;
+  readonly channelName: string;
   /** block events through fabric-gateway, which reads them with Deliver (no Gateway service needed) */
   private readonly direct?: FabricGatewayLedger;
   private readonly directClient?: grpc.Client;
@@ -145,6 +146,7 @@ export class TbaasLedger implements Ledger {
     }
     this.api = new TbaasApi(config);
     this.chaincodeName = config.chaincodeName;
+    this.channelName = config.channelId;
     const access = config.access;
     if (access) {
       this.directClient = accessClient(access);

@@ -1,10 +1,12 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { holderMessage, HolderScope, MAX_REQUEST_LIFETIME_MS } from '@trace/chaincode/dist/src/rules/assets';
 import { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
 
 /** Fields the assets contract expects on every holder-signed request. */
 export interface HolderSignature {
   nonce: string;
+  signedAt: string;
   expiresAt: string;
   publicKeyPem: string;
   signature: string;
@@ -35,12 +37,13 @@ export class Wallet {
   }
 
   /**
-   * Signs a debit request: adds a fresh nonce, an expiry (default ten minutes) and the public key,
-   * then the signature over the canonical JSON of all of it.
+   * Signs a debit request for one transaction of one deployment (TraceChainClient.holderScope):
+   * adds a fresh nonce, the signing time, an expiry (default and at most five minutes later) and
+   * the public key, then the signature over the canonical JSON of the scope and all of it.
    */
-  sign<T extends object>(request: T, ttlMs = 10 * 60_000, now = Date.now()): T & HolderSignature {
-    const unsigned = { ...request, nonce: randomBytes(12).toString('hex'), expiresAt: new Date(now + ttlMs).toISOString(), publicKeyPem: this.publicKeyPem };
-    const signature = sign('sha256', Buffer.from(canonicalJson(unsigned)), { key: this.privateKey, dsaEncoding: 'der' }).toString('base64');
+  sign<T extends object>(scope: HolderScope, request: T, ttlMs = MAX_REQUEST_LIFETIME_MS, now = Date.now()): T & HolderSignature {
+    const unsigned = { ...request, nonce: randomBytes(12).toString('hex'), signedAt: new Date(now).toISOString(), expiresAt: new Date(now + ttlMs).toISOString(), publicKeyPem: this.publicKeyPem };
+    const signature = sign('sha256', Buffer.from(canonicalJson(holderMessage(scope, unsigned))), { key: this.privateKey, dsaEncoding: 'der' }).toString('base64');
     return { ...unsigned, signature };
   }
 }

@@ -25,6 +25,9 @@ describe('industry templates', () => {
       expect(pkg.items.flatMap((i) => checkItemDefinition(i as DataItem))).to.deep.equal([]);
       const byStage = itemsByStage(pkg);
       for (const [stage, items] of Object.entries(pkg.template.publicView)) for (const item of items) expect(byStage[stage], `${stage}.${item}`).to.include(item);
+      const [qStage, qItem] = (pkg.template.assetQuantity ?? '').split('.');
+      expect(byStage[qStage], `assetQuantity ${pkg.template.assetQuantity}`).to.include(qItem);
+      expect(pkg.items.find((i) => i.id === qItem)?.type, 'a lot is counted in whole units').to.equal('integer');
       const kinds = new Set(pkg.template.rules.map((r) => r.kind));
       expect(kinds.size, 'a realistic mix of rule kinds').to.be.at.least(4);
       expect(pkg.template.rules.some((r) => r.kind === 'eq' && r.left.startsWith('receiving.')), 'handover confirmed by the receiver').to.equal(true);

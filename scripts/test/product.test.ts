@@ -101,8 +101,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const a = alice();
       await retail.assets.lock({ lockId: 'court-1', classId: DEMO_CLASS, account: a.account, quantity: 5, kind: 'freeze' });
       await retail.assets.unlock({ classId: DEMO_CLASS, lockId: 'court-1' });
-      await farm.assets.cancelOffer(a.sign({ classId: DEMO_CLASS, offerId: 'offer-1', seller: a.account }));
-      await farm.assets.redeem(a.sign({ redemptionId: 'r1', classId: DEMO_CLASS, account: a.account, quantity: 5 }));
+      await farm.assets.cancelOffer(a.sign(farm.holderScope('assets:cancelOffer'), { classId: DEMO_CLASS, offerId: 'offer-1', seller: a.account }));
+      await farm.assets.redeem(a.sign(farm.holderScope('assets:redeem'), { redemptionId: 'r1', classId: DEMO_CLASS, account: a.account, quantity: 5 }));
       const last = await farm.ledger.submit('assets:confirmRedemption', JSON.stringify({ redemptionId: 'r1' }));
       await indexed(last.transactionId);
     });

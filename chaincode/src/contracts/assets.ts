@@ -4,6 +4,7 @@ import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
+import { invokedChaincodeName } from '../ledger/proposal';
 import { accountOf, p256Key, verifies } from '../ledger/signatures';
 import { getJson, listJson, putJson } from '../ledger/state';
 import {
@@ -13,7 +14,9 @@ import {
   Balance,
   BalanceRefDto,
   CancelOfferDto,
+  ClassRecord,
   ClassRefDto,
+  ClassStatus,
   ConfirmClassDto,
   ConfirmRedemptionDto,
   CreateCurrencyDto,
@@ -21,6 +24,7 @@ import {
   IssueDto,
   Lock,
   LockDto,
+  LotCertification,
   Offer,
   OfferRefDto,
   ProposeClassDto,
@@ -31,8 +35,8 @@ import {
   TransferDto,
   UnlockDto,
 } from '../model/assets';
-import { StageAudit } from '../model/trace';
-import { ageDays, canIssue, checkExpiry, holderMessage } from '../rules/assets';
+import { StageAudit, TaskRefDto } from '../model/trace';
+import { ageDays, canIssue, checkExpiry, holderMessage, HolderScope } from '../rules/assets';
 import { canonicalJson } from '../rules/canonical-json';
 import { parseRef } from '../rules/cross-validation';
 import { BaseContract } from './base';
@@ -40,18 +44,36 @@ import { getLocation } from './catalog';
 import { getTemplate } from './process';
 import { getRecord, getTaskAudit, loadTask } from './trace';
 
-async function loadClass(ctx: TraceContext, classId: string): Promise<AssetClass> {
-  return (await getJson<AssetClass>(ctx, key(ctx, KeyType.assetClass, classId))) ?? fail('ERR_NOT_FOUND', `asset class ${classId} does not exist`);
+async function loadClass(ctx: TraceContext, classId: string): Promise<ClassRecord> {
+  return (await getJson<ClassRecord>(ctx, key(ctx, KeyType.assetClass, classId))) ?? fail('ERR_NOT_FOUND', `asset class ${classId} does not exist`);
 }
 
-async function activeClass(ctx: TraceContext, classId: string): Promise<AssetClass> {
-  const c = await loadClass(ctx, classId);
-  if (c.status !== 'active') fail('ERR_STATE', `asset class ${classId} is not active yet`);
-  return c;
-}
-
-function saveClass(ctx: TraceContext, c: AssetClass): Promise<void> {
+function saveClass(ctx: TraceContext, c: ClassRecord): Promise<void> {
   return putJson(ctx, key(ctx, KeyType.assetClass, c.classId), { ...c, updatedAt: ctx.txTime });
+}
+
+/** The status key alone: what debits read, so issuance and valuation never invalidate them. */
+async function classStatus(ctx: TraceContext, classId: string): Promise<ClassStatus> {
+  return (await getJson<ClassStatus>(ctx, key(ctx, KeyType.assetClassStatus, classId))) ?? fail('ERR_NOT_FOUND', `asset class ${classId} does not exist`);
+}
+
+async function activeClass(ctx: TraceContext, classId: string): Promise<ClassStatus> {
+  const s = await classStatus(ctx, classId);
+  if (s.status !== 'active') fail('ERR_STATE', `asset class ${classId} is not active yet`);
+  return s;
+}
+
+function saveStatus(ctx: TraceContext, s: ClassStatus): Promise<void> {
+  return putJson(ctx, key(ctx, KeyType.assetClassStatus, s.classId), s);
+}
+
+async function valuationOf(ctx: TraceContext, classId: string): Promise<AssetClass['valuation']> {
+  return getJson<NonNullable<AssetClass['valuation']>>(ctx, key(ctx, KeyType.assetValuation, classId));
+}
+
+/** The class as clients see it: record, status and valuation together (queries and events only). */
+async function classView(ctx: TraceContext, c: ClassRecord, status?: ClassStatus): Promise<AssetClass> {
+  return { ...c, status: (status ?? (await classStatus(ctx, c.classId))).status, valuation: await valuationOf(ctx, c.classId) };
 }
 
 async function balanceOf(ctx: TraceContext, account: string, classId: string): Promise<number> {
@@ -75,22 +97,24 @@ async function credit(ctx: TraceContext, account: string, classId: string, q: nu
   await setBalance(ctx, account, classId, (await balanceOf(ctx, account, classId)) + q);
 }
 
-/**
- * Holder authority: the request is signed by the key of `account`, not expired, and its nonce was
- * never used by that account. Works the same whatever org certificate submits it.
- */
 /** The signed-request fields of a DTO where they are optional, or ERR_SIGNATURE when any is missing. */
 function signed<T extends Partial<SignedDto>>(dto: T): T & SignedDto {
-  if (!dto.nonce || !dto.expiresAt || !dto.publicKeyPem || !dto.signature) fail('ERR_SIGNATURE', 'this request needs the holder signature fields: nonce, expiresAt, publicKeyPem, signature');
+  if (!dto.nonce || !dto.signedAt || !dto.expiresAt || !dto.publicKeyPem || !dto.signature) fail('ERR_SIGNATURE', 'this request needs the holder signature fields: nonce, signedAt, expiresAt, publicKeyPem, signature');
   return dto as T & SignedDto;
 }
 
-async function authorizeHolder(ctx: TraceContext, dto: SignedDto, account: string): Promise<void> {
+/**
+ * Holder authority: the request is signed by the key of `account` for this channel, chaincode and
+ * transaction, within a short validity window, and its nonce was never used by that account.
+ * Works the same whatever org certificate submits it.
+ */
+async function authorizeHolder(ctx: TraceContext, fn: string, dto: SignedDto, account: string): Promise<void> {
   const k = p256Key(dto.publicKeyPem);
   if (accountOf(k) !== account) fail('ERR_SIGNATURE', `the signing key does not belong to account ${account.slice(0, 12)}…`);
-  if (!verifies(k, Buffer.from(canonicalJson(holderMessage(dto))), dto.signature)) fail('ERR_SIGNATURE', 'the holder signature does not verify');
-  const expired = checkExpiry(dto.expiresAt, ctx.txTimeMs);
-  if (expired) fail('ERR_SIGNATURE', expired);
+  const scope: HolderScope = { channel: ctx.stub.getChannelID(), chaincode: invokedChaincodeName(ctx), transaction: `assets:${fn}` };
+  if (!verifies(k, Buffer.from(canonicalJson(holderMessage(scope, dto))), dto.signature)) fail('ERR_SIGNATURE', `the holder signature does not verify for ${scope.transaction} on ${scope.chaincode}@${scope.channel}`);
+  const refused = checkExpiry(dto.signedAt, dto.expiresAt, ctx.txTimeMs);
+  if (refused) fail('ERR_SIGNATURE', refused);
   const nonceKey = key(ctx, KeyType.nonce, account, dto.nonce);
   if (await getJson(ctx, nonceKey)) fail('ERR_REPLAY', `nonce ${dto.nonce} was already used by this account`);
   await putJson(ctx, nonceKey, { txId: ctx.stub.getTxID() });
@@ -103,13 +127,17 @@ export class AssetsContract extends BaseContract {
     super('assets');
   }
 
-  /** A class for a complete, audited lot; certifiedQuantity may not exceed the lot's recorded quantity. */
+  /**
+   * A class for a complete, audited lot. The template names the item that counts the lot
+   * (assetQuantity); the certified total of all the lot's classes (lotcert/<taskId>) never
+   * exceeds the quantity recorded there, so one lot cannot back assets twice.
+   */
   @Transaction()
   @Returns('string')
   async proposeClass(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(ProposeClassDto, json);
     await requireMember(ctx, ['brand', 'issuer', 'operator']);
-    if (await getJson(ctx, key(ctx, KeyType.assetClass, dto.classId))) fail('ERR_CONFLICT', `asset class ${dto.classId} already exists`);
+    if (await getJson(ctx, key(ctx, KeyType.assetClassStatus, dto.classId))) fail('ERR_CONFLICT', `asset class ${dto.classId} already exists`);
     const task = await loadTask(ctx, dto.taskId);
     if ((await getTaskAudit(ctx, task.taskId))?.verdict !== 'approved') fail('ERR_STATE', `task ${task.taskId} is not complete and audited`);
     const audits = await listJson<StageAudit>(ctx, KeyType.audit, [task.taskId]);
@@ -118,29 +146,30 @@ export class AssetsContract extends BaseContract {
       if (a.verdict === 'rejected' && rec?.version === a.recordVersion) fail('ERR_STATE', `stage '${a.stage}' of task ${task.taskId} stands rejected`);
     }
     const template = await getTemplate(ctx, task.template, task.version);
-    const { stage, item } = parseRef(dto.quantityRef);
-    const def = template?.stages.find((s) => s.stage === stage)?.items.find((i) => i.id === item);
-    if (!def || (def.type !== 'integer' && def.type !== 'number')) fail('ERR_VALIDATION', `${dto.quantityRef} is not a numeric item of the lot's process`);
+    const quantityRef = template?.assetQuantity ?? fail('ERR_STATE', `template ${task.template} version ${task.version} declares no assetQuantity; its lots cannot back assets`);
+    const { stage, item } = parseRef(quantityRef);
     const recorded = (await getRecord(ctx, task.taskId, stage))?.data[item];
-    if (typeof recorded !== 'number') fail('ERR_STATE', `${dto.quantityRef} is not recorded for task ${task.taskId}`);
-    if (dto.certifiedQuantity > (recorded as number)) fail('ERR_INSUFFICIENT', `certifiedQuantity ${dto.certifiedQuantity} exceeds the recorded ${dto.quantityRef} of ${recorded}`);
+    if (typeof recorded !== 'number') fail('ERR_STATE', `${quantityRef} is not recorded for task ${task.taskId}`);
+    const certKey = key(ctx, KeyType.lotCertification, task.taskId);
+    const cert = (await getJson<LotCertification>(ctx, certKey)) ?? { taskId: task.taskId, quantityRef, recorded: recorded as number, certified: 0, classes: [] };
+    const certified = cert.certified + dto.certifiedQuantity;
+    if (certified > (recorded as number)) fail('ERR_INSUFFICIENT', `certifying ${dto.certifiedQuantity} more would exceed the recorded ${quantityRef} of ${recorded} (already certified ${cert.certified} in ${cert.classes.length} classes)`);
     const warehouse = await getMember(ctx, dto.storage.warehouse);
     if (!warehouse || warehouse.status !== 'active' || !warehouse.roles.includes('warehouse')) fail('ERR_VALIDATION', `${dto.storage.warehouse} is not an active warehouse member`);
     const location = await getLocation(ctx, dto.storage.location);
     if (!location || location.status !== 'active') fail('ERR_NOT_FOUND', `location ${dto.storage.location} is not an active location`);
-    const c: AssetClass = {
+    const c: ClassRecord = {
       classId: dto.classId,
       symbol: dto.symbol,
       kind: dto.kind,
       unit: dto.unit,
       taskId: task.taskId,
-      quantityRef: dto.quantityRef,
+      quantityRef,
       certifiedQuantity: dto.certifiedQuantity,
       storage: { warehouse: dto.storage.warehouse, location: dto.storage.location, since: dto.storage.since },
       evidence: dto.evidence,
       confirmationsRequired: dto.confirmations,
       confirmations: {},
-      status: 'proposed',
       issued: 0,
       redeemed: 0,
       reserve: dto.certifiedQuantity,
@@ -148,12 +177,20 @@ export class AssetsContract extends BaseContract {
       createdAt: ctx.txTime,
       updatedAt: ctx.txTime,
     };
+    const status: ClassStatus = { classId: c.classId, kind: c.kind, status: 'proposed' };
     await saveClass(ctx, c);
-    ctx.emit('assets.ClassProposed', { assetClass: c });
-    return canonicalJson(c);
+    await saveStatus(ctx, status);
+    await putJson(ctx, certKey, { ...cert, recorded: recorded as number, certified, classes: [...cert.classes, c.classId] });
+    const view: AssetClass = { ...c, status: 'proposed' };
+    ctx.emit('assets.ClassProposed', { assetClass: view, lotCertified: certified });
+    return canonicalJson(view);
   }
 
-  /** 确权: each required role confirms once, by an active member holding it; the last one activates the class. */
+  /**
+   * 确权: each required role confirms once, by an active member holding it. Confirmations come from
+   * distinct orgs, none of them the proposer, and the warehouse confirmation from the warehouse
+   * that stores the goods. The last one activates the class.
+   */
   @Transaction()
   @Returns('string')
   async confirmClass(ctx: TraceContext, json: string): Promise<string> {
@@ -162,12 +199,18 @@ export class AssetsContract extends BaseContract {
     const c = await loadClass(ctx, dto.classId);
     if (!c.confirmationsRequired.includes(dto.role)) fail('ERR_VALIDATION', `class ${c.classId} does not ask for a ${dto.role} confirmation`);
     if (c.confirmations[dto.role]) fail('ERR_CONFLICT', `the ${dto.role} confirmation of ${c.classId} is already given`);
+    if (c.proposedBy === ctx.callerMsp) fail('ERR_FORBIDDEN', `${ctx.callerMsp} proposed ${c.classId} and cannot confirm it`);
+    const given = Object.entries(c.confirmations).find(([, v]) => v?.mspId === ctx.callerMsp);
+    if (given) fail('ERR_FORBIDDEN', `${ctx.callerMsp} already confirmed ${c.classId} as ${given[0]}; each confirmation comes from another org`);
+    if (dto.role === 'warehouse' && c.storage?.warehouse !== ctx.callerMsp) fail('ERR_FORBIDDEN', `the goods of ${c.classId} are stored by ${c.storage?.warehouse}; only that warehouse confirms them`);
     const confirmations = { ...c.confirmations, [dto.role]: { mspId: ctx.callerMsp, at: ctx.txTime } };
     const activated = c.confirmationsRequired.every((r) => confirmations[r]);
-    const updated: AssetClass = { ...c, confirmations, status: activated ? 'active' : 'proposed' };
+    const updated: ClassRecord = { ...c, confirmations };
+    const status: ClassStatus = { classId: c.classId, kind: c.kind, status: activated ? 'active' : 'proposed' };
     await saveClass(ctx, updated);
+    if (activated) await saveStatus(ctx, status);
     ctx.emit('assets.ClassConfirmed', { classId: c.classId, role: dto.role, by: ctx.callerMsp, activated });
-    return canonicalJson(updated);
+    return canonicalJson(await classView(ctx, updated, status));
   }
 
   /** A currency an exchange member issues, for the payment leg of trades. */
@@ -176,8 +219,8 @@ export class AssetsContract extends BaseContract {
   async createCurrency(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(CreateCurrencyDto, json);
     await requireMember(ctx, ['exchange']);
-    if (await getJson(ctx, key(ctx, KeyType.assetClass, dto.classId))) fail('ERR_CONFLICT', `asset class ${dto.classId} already exists`);
-    const c: AssetClass = {
+    if (await getJson(ctx, key(ctx, KeyType.assetClassStatus, dto.classId))) fail('ERR_CONFLICT', `asset class ${dto.classId} already exists`);
+    const c: ClassRecord = {
       classId: dto.classId,
       symbol: dto.symbol,
       kind: 'currency',
@@ -186,7 +229,6 @@ export class AssetsContract extends BaseContract {
       evidence: [],
       confirmationsRequired: [],
       confirmations: {},
-      status: 'active',
       issuerMsp: ctx.callerMsp,
       issued: 0,
       redeemed: 0,
@@ -196,8 +238,10 @@ export class AssetsContract extends BaseContract {
       updatedAt: ctx.txTime,
     };
     await saveClass(ctx, c);
-    ctx.emit('assets.CurrencyCreated', { assetClass: c });
-    return canonicalJson(c);
+    await saveStatus(ctx, { classId: c.classId, kind: 'currency', status: 'active' });
+    const view: AssetClass = { ...c, status: 'active' };
+    ctx.emit('assets.CurrencyCreated', { assetClass: view });
+    return canonicalJson(view);
   }
 
   /** Issuer members issue tea/liquor units (never beyond certified); the creating exchange issues its currency. */
@@ -205,7 +249,8 @@ export class AssetsContract extends BaseContract {
   @Returns('string')
   async issue(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(IssueDto, json);
-    const c = await activeClass(ctx, dto.classId);
+    await activeClass(ctx, dto.classId);
+    const c = await loadClass(ctx, dto.classId);
     if (c.kind === 'currency') {
       await requireMember(ctx, ['exchange']);
       if (c.issuerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `currency ${c.classId} is issued by ${c.issuerMsp}`);
@@ -224,7 +269,7 @@ export class AssetsContract extends BaseContract {
     await requireMember(ctx);
     await activeClass(ctx, dto.classId);
     if (dto.from === dto.to) fail('ERR_VALIDATION', 'from and to are the same account');
-    await authorizeHolder(ctx, dto, dto.from);
+    await authorizeHolder(ctx, 'transfer', dto, dto.from);
     await debit(ctx, dto.from, dto.classId, dto.quantity);
     await credit(ctx, dto.to, dto.classId, dto.quantity);
     ctx.emit('assets.Transferred', { classId: dto.classId, from: dto.from, to: dto.to, quantity: dto.quantity });
@@ -240,11 +285,11 @@ export class AssetsContract extends BaseContract {
   async lock(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(LockDto, json);
     const member = await requireMember(ctx);
-    const c = await loadClass(ctx, dto.classId);
+    const c = await classStatus(ctx, dto.classId);
     if (dto.kind === 'pledge') {
       if (!dto.lender) fail('ERR_VALIDATION', 'a pledge names its lender account');
       if (c.status !== 'active') fail('ERR_STATE', `asset class ${dto.classId} is not active yet`);
-      await authorizeHolder(ctx, signed(dto), dto.account);
+      await authorizeHolder(ctx, 'lock', signed(dto), dto.account);
     } else {
       if (!member.roles.includes('regulator')) fail('ERR_FORBIDDEN', 'only a regulator freezes units');
       if (dto.lender || dto.signature) fail('ERR_VALIDATION', 'a freeze takes no lender and no holder signature');
@@ -271,7 +316,7 @@ export class AssetsContract extends BaseContract {
     const lock = (await getJson<Lock>(ctx, k)) ?? fail('ERR_NOT_FOUND', `lock ${dto.lockId} does not exist`);
     if (lock.kind === 'pledge') {
       if (!dto.lender || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
-      await authorizeHolder(ctx, signed(dto), lock.lender!);
+      await authorizeHolder(ctx, 'unlock', signed(dto), lock.lender!);
     } else if (!member.roles.includes('regulator') || lock.regulator !== ctx.callerMsp) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze by ${lock.regulator}; only that regulator releases it`);
     await ctx.stub.deleteState(k);
     await credit(ctx, lock.account, lock.classId, lock.quantity);
@@ -289,7 +334,7 @@ export class AssetsContract extends BaseContract {
     if (c.kind === 'currency') fail('ERR_VALIDATION', 'currencies are not offered for sale');
     const currency = await activeClass(ctx, dto.currencyClass);
     if (currency.kind !== 'currency') fail('ERR_VALIDATION', `${dto.currencyClass} is not a currency`);
-    await authorizeHolder(ctx, dto, dto.seller);
+    await authorizeHolder(ctx, 'createOffer', dto, dto.seller);
     const k = key(ctx, KeyType.offer, dto.classId, dto.offerId);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `offer ${dto.offerId} already exists`);
     await debit(ctx, dto.seller, dto.classId, dto.quantity);
@@ -310,7 +355,7 @@ export class AssetsContract extends BaseContract {
     if (offer.status !== 'open') fail('ERR_STATE', `offer ${dto.offerId} is ${offer.status}`);
     if (dto.quantity > offer.quantity) fail('ERR_INSUFFICIENT', `offer ${dto.offerId} has ${offer.quantity} units left, not ${dto.quantity}`);
     if (dto.buyer === offer.seller) fail('ERR_VALIDATION', 'the seller cannot buy its own offer');
-    await authorizeHolder(ctx, dto, dto.buyer);
+    await authorizeHolder(ctx, 'acceptOffer', dto, dto.buyer);
     const cost = dto.quantity * offer.price;
     if (!Number.isSafeInteger(cost)) fail('ERR_VALIDATION', 'the payment is too large');
     if (cost > 0) {
@@ -334,7 +379,7 @@ export class AssetsContract extends BaseContract {
     const offer = (await getJson<Offer>(ctx, k)) ?? fail('ERR_NOT_FOUND', `offer ${dto.offerId} does not exist`);
     if (offer.seller !== dto.seller) fail('ERR_FORBIDDEN', `offer ${dto.offerId} belongs to another seller`);
     if (offer.status !== 'open') fail('ERR_STATE', `offer ${dto.offerId} is ${offer.status}`);
-    await authorizeHolder(ctx, dto, dto.seller);
+    await authorizeHolder(ctx, 'cancelOffer', dto, dto.seller);
     await credit(ctx, offer.seller, offer.classId, offer.quantity);
     const updated: Offer = { ...offer, quantity: 0, status: 'cancelled', updatedAt: ctx.txTime };
     await putJson(ctx, k, updated);
@@ -348,14 +393,14 @@ export class AssetsContract extends BaseContract {
   async redeem(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(RedeemDto, json);
     await requireMember(ctx);
-    const c = await activeClass(ctx, dto.classId);
-    if (c.kind === 'currency') fail('ERR_VALIDATION', 'currencies are not redeemed for goods');
-    await authorizeHolder(ctx, dto, dto.account);
+    if ((await activeClass(ctx, dto.classId)).kind === 'currency') fail('ERR_VALIDATION', 'currencies are not redeemed for goods');
+    await authorizeHolder(ctx, 'redeem', dto, dto.account);
     const k = key(ctx, KeyType.redemption, dto.redemptionId);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `redemption ${dto.redemptionId} already exists`);
     await debit(ctx, dto.account, dto.classId, dto.quantity);
     const redemption: Redemption = { redemptionId: dto.redemptionId, classId: dto.classId, account: dto.account, quantity: dto.quantity, status: 'open', requestedAt: ctx.txTime };
     await putJson(ctx, k, redemption);
+    const c = await loadClass(ctx, dto.classId);
     await saveClass(ctx, { ...c, redeemed: c.redeemed + dto.quantity });
     ctx.emit('assets.Redeemed', { redemption, redeemed: c.redeemed + dto.quantity });
     return canonicalJson(redemption);
@@ -384,11 +429,10 @@ export class AssetsContract extends BaseContract {
   async setValuation(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(SetValuationDto, json);
     await requireMember(ctx, ['appraiser']);
-    const c = await loadClass(ctx, dto.classId);
-    if (c.kind === 'currency') fail('ERR_VALIDATION', 'currencies are not appraised');
+    if ((await classStatus(ctx, dto.classId)).kind === 'currency') fail('ERR_VALIDATION', 'currencies are not appraised');
     const valuation = { pricePerUnit: dto.pricePerUnit, currency: dto.currency, date: dto.date, by: ctx.callerMsp };
-    await saveClass(ctx, { ...c, valuation });
-    ctx.emit('assets.ValuationSet', { classId: c.classId, valuation });
+    await putJson(ctx, key(ctx, KeyType.assetValuation, dto.classId), valuation);
+    ctx.emit('assets.ValuationSet', { classId: dto.classId, valuation });
     return canonicalJson(valuation);
   }
 
@@ -396,7 +440,7 @@ export class AssetsContract extends BaseContract {
   @Transaction(false)
   @Returns('string')
   async getClass(ctx: TraceContext, json: string): Promise<string> {
-    const c = await loadClass(ctx, parseDto(ClassRefDto, json).classId);
+    const c = await classView(ctx, await loadClass(ctx, parseDto(ClassRefDto, json).classId));
     return canonicalJson({ ...c, ageDays: c.storage ? ageDays(c.storage.since, ctx.txTimeMs) : undefined });
   }
 
@@ -404,9 +448,10 @@ export class AssetsContract extends BaseContract {
   @Returns('string')
   async getBalance(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(BalanceRefDto, json);
-    const c = await loadClass(ctx, dto.classId);
+    await classStatus(ctx, dto.classId);
     const amount = await balanceOf(ctx, dto.account, dto.classId);
-    return canonicalJson({ classId: c.classId, account: dto.account, amount, value: c.valuation ? { amount: amount * c.valuation.pricePerUnit, currency: c.valuation.currency, date: c.valuation.date } : undefined });
+    const v = await valuationOf(ctx, dto.classId);
+    return canonicalJson({ classId: dto.classId, account: dto.account, amount, value: v ? { amount: amount * v.pricePerUnit, currency: v.currency, date: v.date } : undefined });
   }
 
   /** Every class an account holds, with each holding's value and the goods' age. */
@@ -417,7 +462,8 @@ export class AssetsContract extends BaseContract {
     const out = [];
     for (const b of await listJson<Balance>(ctx, KeyType.balance, [dto.account])) {
       const c = await loadClass(ctx, b.classId);
-      out.push({ classId: b.classId, symbol: c.symbol, kind: c.kind, amount: b.amount, value: c.valuation ? { amount: b.amount * c.valuation.pricePerUnit, currency: c.valuation.currency, date: c.valuation.date } : undefined, ageDays: c.storage ? ageDays(c.storage.since, ctx.txTimeMs) : undefined });
+      const v = await valuationOf(ctx, b.classId);
+      out.push({ classId: b.classId, symbol: c.symbol, kind: c.kind, amount: b.amount, value: v ? { amount: b.amount * v.pricePerUnit, currency: v.currency, date: v.date } : undefined, ageDays: c.storage ? ageDays(c.storage.since, ctx.txTimeMs) : undefined });
     }
     return canonicalJson(out);
   }
@@ -436,7 +482,15 @@ export class AssetsContract extends BaseContract {
     return canonicalJson(await listJson<Lock>(ctx, KeyType.lock, [parseDto(ClassRefDto, json).classId]));
   }
 
-  /** Every committed version of the class record, newest first. */
+  /** The certified total of a lot across its asset classes. */
+  @Transaction(false)
+  @Returns('string')
+  async getLotCertification(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(TaskRefDto, json);
+    return canonicalJson((await getJson<LotCertification>(ctx, key(ctx, KeyType.lotCertification, dto.taskId))) ?? fail('ERR_NOT_FOUND', `no asset class certifies task ${dto.taskId}`));
+  }
+
+  /** Every committed version of the class record (confirmations and supply), newest first. */
   @Transaction(false)
   @Returns('string')
   async getClassHistory(ctx: TraceContext, json: string): Promise<string> {

@@ -126,6 +126,11 @@ export class ProcessContract extends BaseContract {
         else if (def.privacy === 'cipher') refProblems.push(`publicView.${stage}: ${item} is encrypted and cannot be public`);
       }
     }
+    if (dto.assetQuantity) {
+      const { stage, item } = parseRef(dto.assetQuantity);
+      const def = itemsOf(stage).find((i) => i.id === item);
+      if (!def || (def.type !== 'integer' && def.type !== 'number') || def.privacy !== 'plain') refProblems.push(`assetQuantity ${dto.assetQuantity} is not a plain numeric item of the template`);
+    }
     if (refProblems.length > 0) fail('ERR_VALIDATION', refProblems.join('; '));
 
     const template: Template = {
@@ -138,6 +143,7 @@ export class ProcessContract extends BaseContract {
       scanAlertThreshold: dto.scanAlertThreshold,
       publicView: dto.publicView,
       authorizedRegions: dto.authorizedRegions ?? [],
+      assetQuantity: dto.assetQuantity,
       publishedBy: ctx.callerMsp,
       publishedAt: ctx.txTime,
     };

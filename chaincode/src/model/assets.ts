@@ -10,6 +10,10 @@ export type AssetKind = (typeof ASSET_KINDS)[number] | 'currency';
 export const ACCOUNT = HASH;
 const MAX_UNITS = 1e15;
 
+/**
+ * An asset class as clients see it: the class record with its status and valuation, which are
+ * kept under keys of their own (see ClassRecord).
+ */
 export interface AssetClass {
   classId: string;
   symbol: string;
@@ -17,6 +21,7 @@ export interface AssetClass {
   unit: string;
   /** tea/liquor: the traced lot backing the class */
   taskId?: string;
+  /** the template's assetQuantity item (stage.item) that counts the lot */
   quantityRef?: string;
   certifiedQuantity: number;
   storage?: { warehouse: string; location: string; since: string };
@@ -34,6 +39,28 @@ export interface AssetClass {
   proposedBy: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * The class record (key aclass): what issuance, redemption and confirmation write. Transfers
+ * never read it, so supply changes do not invalidate transfers in flight.
+ */
+export type ClassRecord = Omit<AssetClass, 'status' | 'valuation'>;
+
+/** What every debit checks (key aclassstatus): written at creation and on activation only. */
+export interface ClassStatus {
+  classId: string;
+  kind: AssetKind;
+  status: 'proposed' | 'active';
+}
+
+/** The certified total of one lot (key lotcert): the sum over its classes, never above recorded. */
+export interface LotCertification {
+  taskId: string;
+  quantityRef: string;
+  recorded: number;
+  certified: number;
+  classes: string[];
 }
 
 export interface Balance {
@@ -92,9 +119,8 @@ export class ProposeClassDto {
   @IsIn(ASSET_KINDS) kind!: 'tea' | 'liquor';
   @IsId() taskId!: string;
   @IsString() @Length(1, 16) unit!: string;
+  /** with every other class of the lot, at most the quantity recorded in the template's assetQuantity item */
   @IsInt() @Min(1) @Max(MAX_UNITS) certifiedQuantity!: number;
-  /** the recorded item (stage.item) that counts the lot: certifiedQuantity may not exceed it */
-  @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) quantityRef!: string;
   @ValidateNested() @Type(() => StorageDto) storage!: StorageDto;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsIn(ROLES, { each: true }) confirmations!: Role[];
   @IsArray() @ArrayMaxSize(32) @Matches(HASH, { each: true }) evidence!: string[];
@@ -119,9 +145,11 @@ export class IssueDto {
 /** Fields every holder-signed request carries. */
 export class SignedDto {
   @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce!: string;
+  @IsRfc3339() signedAt!: string;
+  /** at most five minutes after signedAt */
   @IsRfc3339() expiresAt!: string;
   @IsString() @Length(100, 400) publicKeyPem!: string;
-  /** base64 DER ECDSA P-256 / SHA-256 over the canonical JSON of every other field */
+  /** base64 DER ECDSA P-256 / SHA-256 over the canonical JSON of { scope: HolderScope, request: every other field } */
   @IsString() @Length(8, 200) signature!: string;
 }
 
@@ -144,6 +172,7 @@ export class LockDto {
   @IsIn(['pledge', 'freeze']) kind!: 'pledge' | 'freeze';
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
+  @IsOptional() @IsRfc3339() signedAt?: string;
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
@@ -155,6 +184,7 @@ export class UnlockDto {
   @IsId() lockId!: string;
   @IsOptional() @IsString() @Matches(ACCOUNT) lender?: string;
   @IsOptional() @IsString() @Length(8, 64) @Matches(/^[A-Za-z0-9_-]+$/) nonce?: string;
+  @IsOptional() @IsRfc3339() signedAt?: string;
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;

@@ -67,6 +67,8 @@ export interface Template {
   /** per stage, the items a consumer may see */
   publicView: Record<string, string[]>;
   authorizedRegions: string[];
+  /** the numeric item (stage.item) that counts a lot: the most units all its asset classes may certify */
+  assetQuantity?: string;
   publishedBy: string;
   publishedAt: string;
 }
@@ -116,6 +118,7 @@ export class DefineTemplateDto {
   @IsInt() @Min(1) @Max(1_000_000) scanAlertThreshold!: number;
   @IsObject() publicView!: Record<string, string[]>;
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) assetQuantity?: string;
 }
 
 export class RetireTemplateDto {

@@ -15,20 +15,38 @@ export function canIssue(issued: number, certified: number, q: number): boolean 
   return issued + q <= certified;
 }
 
-/** What a holder signs: the DTO without its signature, as canonical JSON. */
-export function holderMessage<T extends { signature: string }>(dto: T): Omit<T, 'signature'> {
-  const { signature: _, ...rest } = dto;
-  return rest;
+/**
+ * Where a holder's signature is valid: the channel, the chaincode and the transaction
+ * ('contract:function'). Signed into every request, so a signature made for one deployment or
+ * one transaction verifies nowhere else.
+ */
+export interface HolderScope {
+  channel: string;
+  chaincode: string;
+  transaction: string;
 }
 
-/** A request carrying a holder signature is valid from its creation until expiresAt, at most a day ahead. */
-export const MAX_REQUEST_LIFETIME_MS = 24 * 3_600_000;
+/** What a holder signs (as canonical JSON): the scope and the DTO without its signature. */
+export function holderMessage<T extends object>(scope: HolderScope, dto: T): { scope: HolderScope; request: Omit<T, 'signature'> } {
+  const { signature: _, ...request } = dto as T & { signature?: unknown };
+  return { scope, request };
+}
 
-export function checkExpiry(expiresAtIso: string, txTimeMs: number): string | undefined {
-  const t = parseRfc3339(expiresAtIso);
-  if (t === undefined) return `expiresAt ${expiresAtIso} is not a date-time`;
-  if (t < txTimeMs) return `the request expired at ${expiresAtIso}`;
-  if (t > txTimeMs + MAX_REQUEST_LIFETIME_MS) return 'expiresAt is more than a day ahead';
+/** A signed request is valid from signedAt until expiresAt, a window of at most five minutes. */
+export const MAX_REQUEST_LIFETIME_MS = 5 * 60_000;
+/** How far the holder's clock may run ahead of the transaction time. */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
+/** Why a signed request's validity window is refused at txTimeMs, or undefined when it is valid. */
+export function checkExpiry(signedAtIso: string, expiresAtIso: string, txTimeMs: number): string | undefined {
+  const signedAt = parseRfc3339(signedAtIso);
+  const expiresAt = parseRfc3339(expiresAtIso);
+  if (signedAt === undefined) return `signedAt ${signedAtIso} is not a date-time`;
+  if (expiresAt === undefined) return `expiresAt ${expiresAtIso} is not a date-time`;
+  if (expiresAt <= signedAt) return 'expiresAt is not after signedAt';
+  if (expiresAt - signedAt > MAX_REQUEST_LIFETIME_MS) return `the request is valid for more than ${MAX_REQUEST_LIFETIME_MS / 60_000} minutes`;
+  if (signedAt > txTimeMs + MAX_CLOCK_SKEW_MS) return `signedAt ${signedAtIso} is ahead of the transaction time`;
+  if (expiresAt < txTimeMs) return `the request expired at ${expiresAtIso}`;
   return undefined;
 }
 

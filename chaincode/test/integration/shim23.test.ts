@@ -52,12 +52,14 @@ describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', f
     const v = await retail.codes.verifyCode(h);
     expect(v.genuine && v.stages.length).to.equal(10);
     await brand.consortium.updateMember({ mspId: ORGS.brand, roles: ['operator', 'brand', 'auditor', 'issuer'] });
-    await brand.assets.proposeClass({ classId: 's23', symbol: 'S23', kind: 'tea', taskId: 'shim23-lot', unit: 'cake', certifiedQuantity: 100, quantityRef: 'tea_warehousing.tea_stored_cakes', storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('5')] });
+    await brand.assets.proposeClass({ classId: 's23', symbol: 'S23', kind: 'tea', taskId: 'shim23-lot', unit: 'cake', certifiedQuantity: 100, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('5')] });
     await farm.assets.confirmClass({ classId: 's23', role: 'warehouse' });
     const [a, b] = [Wallet.generate(), Wallet.generate()];
     await brand.assets.issue({ classId: 's23', to: a.account, quantity: 10 });
-    await farm.assets.transfer(a.sign({ classId: 's23', from: a.account, to: b.account, quantity: 4 }));
-    await rejectsWith(farm.assets.transfer(b.sign({ classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE');
+    await farm.assets.transfer(a.sign(farm.holderScope('assets:transfer'), { classId: 's23', from: a.account, to: b.account, quantity: 4 }));
+    await rejectsWith(farm.assets.transfer(b.sign(farm.holderScope('assets:transfer'), { classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE');
+    // The chaincode name comes from the 2.3 shim's decoded proposal too: a signature for another chaincode is refused.
+    await rejectsWith(farm.assets.transfer(a.sign({ ...farm.holderScope('assets:transfer'), chaincode: 'other' }, { classId: 's23', from: a.account, to: b.account, quantity: 1 })), 'ERR_SIGNATURE', /does not verify/);
     expect((await brand.assets.getBalance('s23', b.account)).amount).to.equal(4);
   });
 

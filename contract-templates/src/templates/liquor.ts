@@ -72,6 +72,8 @@ export const liquor: TemplatePackage = {
       { id: 'ship_stock', kind: 'lte', left: 'shipping.shipped_units', right: 'liq_bottling.liq_bottles', severity: 'reject', message: 'cannot ship more bottles than were filled' },
       { id: 'handover', kind: 'eq', left: 'receiving.received_units', right: 'shipping.shipped_units', severity: 'reject', message: 'the retailer confirms the shipped quantity' },
     ],
+    /** asset classes backed by a lot certify together at most this recorded quantity */
+    assetQuantity: 'liq_bottling.liq_bottles',
     scanAlertThreshold: 5,
     publicView: {
       liq_grain_intake: ['liq_grain_origin'],

@@ -84,6 +84,8 @@ export const tea: TemplatePackage = {
       { id: 'handover', kind: 'eq', left: 'receiving.received_units', right: 'shipping.shipped_units', severity: 'reject', message: 'the retailer confirms the shipped quantity' },
       { id: 'transit_time', kind: 'timeOrder', left: 'shipping.eventTime', right: 'receiving.eventTime', maxHours: 720, severity: 'flag', message: 'transit took more than 30 days' },
     ],
+    /** asset classes backed by a lot certify together at most this recorded quantity */
+    assetQuantity: 'tea_warehousing.tea_stored_cakes',
     scanAlertThreshold: 10,
     publicView: {
       tea_plantation: ['tea_garden', 'tea_altitude_m', 'tea_tree_age_years'],

@@ -1,4 +1,4 @@
-import { ledgerFromConfig } from '@trace/client';
+import { LedgerError, ledgerFromConfig } from '@trace/client';
 
 /** One benchmark client process: submits `calls` at `concurrency` and reports each latency. */
 export interface WorkerJob {
@@ -12,13 +12,20 @@ export interface WorkerJob {
 export interface WorkerResult {
   latencies: number[];
   failures: number;
+  /** failures by cause: the error code, with the commit's validation code when there is one */
+  failureCauses: Record<string, number>;
   firstError?: string;
+}
+
+function causeOf(e: unknown): string {
+  if (!(e instanceof LedgerError)) return 'other';
+  return e.details.validationCode ? `${e.code}/${e.details.validationCode}` : e.code;
 }
 
 process.on('message', (job: WorkerJob) => {
   run(job).then(
     (r) => process.send!(r),
-    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, firstError: e.message }),
+    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, failureCauses: { [causeOf(e)]: job.calls.length }, firstError: e.message }),
   );
 });
 
@@ -26,6 +33,7 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
   const ledger = ledgerFromConfig(job.connection, { msp: job.mspId, user: 'User1' });
   const latencies: number[] = [];
   let failures = 0;
+  const failureCauses: Record<string, number> = {};
   let firstError: string | undefined;
   let next = 0;
   await Promise.all(
@@ -38,11 +46,12 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
           latencies.push(performance.now() - t0);
         } catch (e) {
           failures++;
+          failureCauses[causeOf(e)] = (failureCauses[causeOf(e)] ?? 0) + 1;
           firstError ??= (e as Error).message;
         }
       }
     }),
   );
   ledger.close();
-  return { latencies, failures, firstError };
+  return { latencies, failures, failureCauses, firstError };
 }

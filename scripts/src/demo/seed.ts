@@ -177,7 +177,6 @@ export async function seedDemo(
       taskId: DEMO_TEA_TASK,
       unit: 'cake',
       certifiedQuantity: 500,
-      quantityRef: 'tea_warehousing.tea_stored_cakes',
       storage: { warehouse: O.farm, location: GLN.warehouse, since: at(120) },
       confirmations: ['warehouse', 'inspector'],
       evidence: [hex64('9')],
@@ -188,9 +187,9 @@ export async function seedDemo(
     await factory.assets.issue({ classId: 'cny', to: bob.account, quantity: 1_000_000 });
     await brand.assets.issue({ classId: DEMO_CLASS, to: alice.account, quantity: 300 });
     await retail.assets.setValuation({ classId: DEMO_CLASS, pricePerUnit: 120_000, currency: 'CNY', date: at(1400).slice(0, 10) });
-    await farm.assets.createOffer(alice.sign({ offerId: 'offer-1', classId: DEMO_CLASS, seller: alice.account, quantity: 50, price: 9_000, currencyClass: 'cny' }));
-    await retail.assets.acceptOffer(bob.sign({ classId: DEMO_CLASS, offerId: 'offer-1', buyer: bob.account, quantity: 20 }));
-    await farm.assets.transfer(alice.sign({ classId: DEMO_CLASS, from: alice.account, to: bob.account, quantity: 10 }));
+    await farm.assets.createOffer(alice.sign(farm.holderScope('assets:createOffer'), { offerId: 'offer-1', classId: DEMO_CLASS, seller: alice.account, quantity: 50, price: 9_000, currencyClass: 'cny' }));
+    await retail.assets.acceptOffer(bob.sign(retail.holderScope('assets:acceptOffer'), { classId: DEMO_CLASS, offerId: 'offer-1', buyer: bob.account, quantity: 20 }));
+    await farm.assets.transfer(alice.sign(farm.holderScope('assets:transfer'), { classId: DEMO_CLASS, from: alice.account, to: bob.account, quantity: 10 }));
   });
 
   for (const [i, [what, run]] of steps.entries()) {
