@@ -22,6 +22,8 @@ export const KeyType = {
   code: 'code',
   codeChild: 'codechild',
   scan: 'scan',
+  /** scans of one code by one scanning org: written only by that org's scans of that code */
+  scanCount: 'scancount',
   device: 'device',
   reading: 'reading',
   alarm: 'alarm',
