@@ -3,7 +3,7 @@ import { requireMember } from '../ledger/access';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
-import { KeyType, key, pad } from '../ledger/keys';
+import { KeyType, key } from '../ledger/keys';
 import { getJson, listJson, putJson } from '../ledger/state';
 import { AggregateDto, ClearAlertDto, CodeAlert, CodeRecord, CodeRefDto, DisaggregateDto, IssueCodesDto, RecordScansDto, ScanCounter, ScanOutcome, ScanRecord, SetCodeStatusDto } from '../model/codes';
 import { Role } from '../model/consortium';
@@ -197,12 +197,15 @@ export class CodesContract extends BaseContract {
    * gets an outcome: recorded, unknown code (an alert), or refused (a channel the org may not
    * declare, a code another owner's), and a refused scan does not fail the others.
    *
-   * Counting reads no range: each (code, scanning org) has one counter key, read and written only
-   * by that org's scans of that code. So MVCC can only invalidate a batch for another batch of the
-   * same org scanning the same code in the same window (or the code record changing at once); a
-   * batch never conflicts with another org's scans. The count passing the template's
-   * scanAlertThreshold marks the code suspect (clone alert) once; a scan outside the lot's
-   * authorized regions raises a diversion alert.
+   * A scan is kept in the transaction's codes.Scanned event (in the block, signed by the endorsers),
+   * not in a state key of its own: state holds what contracts read, the counts. Counting reads no
+   * range: each (code, scanning org) has one counter key, read and written only by that org's scans
+   * of that code (3 shim round trips per code with the code's own key). MVCC checks every key a
+   * transaction read at commit and invalidates the whole transaction if one changed since, so a
+   * batch can only lose to a concurrent batch of the same org on the same code (or to that code's
+   * record changing at once), never to another org's scans. The org's count passing the template's
+   * scanAlertThreshold marks the code suspect (clone alert); a scan outside the lot's authorized
+   * regions raises a diversion alert.
    */
   @Transaction()
   @Returns('string')
@@ -250,7 +253,6 @@ export class CodesContract extends BaseContract {
         const s = dto.scans[i];
         const scan: ScanRecord = { codeHash: hash, channel: s.channel, region: s.region, at: s.at, location: s.location, recordedBy: ctx.callerMsp, txId };
         recorded.push(scan);
-        await putJson(ctx, key(ctx, KeyType.scan, hash, txId, pad(i, 4)), scan);
         if (s.region !== undefined && isDiverted(s.region, regions)) {
           alerts.push({ type: 'diversion', codeHash: hash, taskId: code.taskId, region: s.region, authorizedRegions: regions });
           if (!updated.divertedSince) updated = { ...updated, divertedSince: ctx.txTime };

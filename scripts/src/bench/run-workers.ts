@@ -11,6 +11,8 @@ export interface PhaseResult {
   p50: number;
   p99: number;
   failures: number;
+  /** failures by Fabric validation code (MVCC_READ_CONFLICT …) or error code */
+  failuresBy: Record<string, number>;
   firstError?: string;
   /** NaN unless the devnet runs locally */
   devnetCpuMsPerTx: number;
@@ -51,6 +53,10 @@ export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], c
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     failures: results.reduce((n, r) => n + r.failures, 0),
+    failuresBy: results.reduce<Record<string, number>>((all, r) => {
+      for (const [why, n] of Object.entries(r.failuresBy)) all[why] = (all[why] ?? 0) + n;
+      return all;
+    }, {}),
     firstError: results.find((r) => r.firstError)?.firstError,
     devnetCpuMsPerTx: (cpu() - cpu0) / Math.max(1, latencies.length),
   };

@@ -1,4 +1,4 @@
-import { ledgerFromConfig } from '@trace/client';
+import { LedgerError, ledgerFromConfig } from '@trace/client';
 
 /** One benchmark client process: submits `calls` at `concurrency` and reports each latency. */
 export interface WorkerJob {
@@ -13,12 +13,14 @@ export interface WorkerResult {
   latencies: number[];
   failures: number;
   firstError?: string;
+  /** failures by Fabric validation code (MVCC_READ_CONFLICT …) or, before ordering, by error code */
+  failuresBy: Record<string, number>;
 }
 
 process.on('message', (job: WorkerJob) => {
   run(job).then(
     (r) => process.send!(r),
-    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, firstError: e.message }),
+    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, firstError: e.message, failuresBy: { [(e as LedgerError).code ?? 'ERR']: job.calls.length } }),
   );
 });
 
@@ -26,6 +28,7 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
   const ledger = ledgerFromConfig(job.connection, { msp: job.mspId, user: 'User1' });
   const latencies: number[] = [];
   let failures = 0;
+  const failuresBy: Record<string, number> = {};
   let firstError: string | undefined;
   let next = 0;
   await Promise.all(
@@ -39,10 +42,12 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
         } catch (e) {
           failures++;
           firstError ??= (e as Error).message;
+          const why = e instanceof LedgerError ? (e.details.validationCode ?? e.code) : 'ERR';
+          failuresBy[why] = (failuresBy[why] ?? 0) + 1;
         }
       }
     }),
   );
   ledger.close();
-  return { latencies, failures, firstError };
+  return { latencies, failures, firstError, failuresBy };
 }
