@@ -303,14 +303,15 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(diversions()).to.equal(diversionsBefore);
     });
 
-    it('a queued scan the chaincode refuses moves to scan_rejects and does not hold back the scans behind it', async () => {
+    it('a queued scan the chaincode refuses moves to scan_rejects and does not hold back the scans behind it, nor the rest of its batch', async () => {
       const good = codeHash(demo.codes.genuine);
       const before = (await api<{ scans: number }>(`/api/codes/${good}`)).body.scans;
       const rw = new Database(join(dataDir, 'indexer.sqlite'));
       rw.pragma('busy_timeout = 5000');
       const now = new Date().toISOString();
       // a row no API call can produce (the region is lower case), as an older indexer version might have queued
-      const insert = rw.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
+      const insert2 = (d: Database.Database) => d.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
+      const insert = insert2(rw);
       const bad = Number(rw.transaction(() => {
         const id = insert.run(good, 'consumer', 'cn-53', now, now).lastInsertRowid;
         insert.run(good, 'consumer', 'CN-53', now, now);
@@ -322,6 +323,18 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(reject.region).to.equal('cn-53');
       expect(reject.error).to.match(/region/);
       await eventually(async () => (one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n === 0 ? true : undefined), 'an empty queue');
+      // one batch: the chaincode refuses one scan (the indexer's org holds no retailer role) and records the other
+      const rw2 = new Database(join(dataDir, 'indexer.sqlite'));
+      rw2.pragma('busy_timeout = 5000');
+      const forbidden = Number(rw2.transaction(() => {
+        const id = insert2(rw2).run(good, 'retailer', 'CN-53', now, now).lastInsertRowid;
+        insert2(rw2).run(good, 'consumer', 'CN-53', now, now);
+        return id;
+      })());
+      rw2.close();
+      await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${good}`)).body.scans === before + 2 ? true : undefined), 'the other scan of the batch on chain');
+      expect(one<{ error: string }>('SELECT error FROM scan_rejects WHERE id = ?', forbidden).error).to.match(/^\[ERR_FORBIDDEN\] .*may not declare a retailer scan/);
+      expect(one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n).to.equal(0);
     });
 
     it('answers CORS preflights', async () => {
