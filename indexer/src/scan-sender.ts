@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Ledger, LedgerError } from '@trace/client';
+import { Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { Db } from './db';
 
 /** wait after a failed send (not a member yet, network down) */
@@ -27,8 +27,8 @@ const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', '
  */
 const lostToConflict = (e: unknown) => e instanceof LedgerError && e.code === 'ERR_COMMIT' && ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT'].includes(e.details.validationCode ?? '');
 
-/** recordScans' per-scan outcomes (scans[i] ↔ outcomes[i]) */
-type ScanOutcome = { status: 'recorded' | 'unknown' } | { status: 'refused'; code: string; message: string };
+/** recordScans' result: outcomes[i] is scans[i]'s */
+type RecordScansResult = Awaited<ReturnType<TraceChainClient['codes']['recordScans']>>;
 
 /**
  * Sends the scans the API accepted (durably queued in SQLite) to the chain in batches through
@@ -83,7 +83,7 @@ export class ScanSender {
   private async send(rows: QueuedScan[]): Promise<void> {
     const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region ?? undefined, at: r.at }));
     const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ scans }));
-    const { outcomes } = JSON.parse(Buffer.from(result.result).toString('utf8')) as { outcomes: ScanOutcome[] };
+    const { outcomes } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
     const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const refusedRows: { row: QueuedScan; outcome: { code: string; message: string } }[] = [];
     this.db.transaction(() => {
