@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, generateCode, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, LedgerError, TraceChainClient } from '@trace/client';
 import { at, createTeaTask, ORGS, rejectsWith, startConsortium, TEA_GTIN, TestConsortium } from './consortium';
 
 const TRACE_CLI = resolve(__dirname, '../../../../client/dist/src/cli.js');
@@ -184,6 +184,19 @@ describe('codes: one item, one code (devnet)', function () {
       expect(crossing.alerts).to.deep.equal([{ type: 'clone', codeHash: c, taskId: 'codes-b', count: threshold + 1, threshold, scannedBy: ORGS.retail }]);
       v = await brand.codes.verifyCode(c);
       expect(v.genuine && v.verdict).to.equal('suspect');
+    });
+
+    it('a batch invalidated by MVCC (same org, same code, at once) counts none of its scans, and resending it counts them once', async () => {
+      const [shared, ...own] = hashes(7);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [shared, ...own] });
+      const batches = own.map((u) => ({ scans: [scan(shared), scan(u)] }));
+      const settled = await Promise.allSettled(batches.map((b) => retail.codes.recordScans(b)));
+      const failed = batches.filter((_, i) => settled[i].status === 'rejected');
+      for (const r of settled) if (r.status === 'rejected') expect([(r.reason as LedgerError).code, (r.reason as LedgerError).details.validationCode]).to.deep.equal(['ERR_COMMIT', 'MVCC_READ_CONFLICT']);
+      const counts = async () => Promise.all([shared, ...own].map(async (h) => { const v = await brand.codes.verifyCode(h); return v.genuine ? v.scanCount : -1; }));
+      expect(await counts()).to.deep.equal([batches.length - failed.length, ...settled.map((r) => (r.status === 'fulfilled' ? 1 : 0))]);
+      for (const b of failed) await retail.codes.recordScans(b);
+      expect(await counts()).to.deep.equal([batches.length, ...own.map(() => 1)]);
     });
 
     it('lets only the task owner clear an alert, with a reason kept in history; the threshold guards the code again', async () => {
