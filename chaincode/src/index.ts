@@ -14,7 +14,6 @@ export * from './model/trace';
 export * from './model/codes';
 export * from './model/devices';
 export * from './model/assets';
-export { signedReadingsPayload } from './rules/readings';
 export { canonicalJson } from './rules/canonical-json';
 export { CodeLevel, CodeStatus } from './rules/codes';
 export { ERROR_CODES, ErrorCode } from './ledger/errors';

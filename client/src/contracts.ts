@@ -28,11 +28,13 @@ import type {
   MetricStats,
   AddMemberDto,
   AggregateDto,
+  ClearAlertDto,
   CodeAlert,
   CodeRecord,
   DisaggregateDto,
   IssueCodesDto,
   RecordScansDto,
+  ScanOutcome,
   SetCodeStatusDto,
   AmendStageDto,
   AuditStageDto,
@@ -102,7 +104,10 @@ export type Verification =
       lot: string;
       taskId: string;
       stages: { stage: string; name: string; bizStep: string; eventTime: string; location?: string; recordedBy: string }[];
+      /** all scans, including those before the owner last cleared a clone alert */
       scanCount: number;
+      /** per scanning org, since the last clearing of a clone alert */
+      scansByOrg: Record<string, number>;
       scanAlertThreshold: number;
     };
 
@@ -172,7 +177,9 @@ export class TraceChainClient {
     setCodeStatus: (dto: Input<SetCodeStatusDto>) => submit<{ status: string; updated: number }>(this.ledger, 'codes:setCodeStatus', dto),
     aggregate: (dto: Input<AggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:aggregate', dto),
     disaggregate: (dto: Input<DisaggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:disaggregate', dto),
-    recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[] }>(this.ledger, 'codes:recordScans', dto),
+    /** outcomes[i] is scans[i]'s: recorded, unknown (an alert) or refused (with its error code) */
+    recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[]; outcomes: ScanOutcome[] }>(this.ledger, 'codes:recordScans', dto),
+    clearAlert: (dto: Input<ClearAlertDto>) => submit<CodeRecord>(this.ledger, 'codes:clearAlert', dto),
     verifyCode: (codeHash: string) => evaluate<Verification>(this.ledger, 'codes:verifyCode', { codeHash }),
     listChildren: (codeHash: string) => evaluate<string[]>(this.ledger, 'codes:listChildren', { codeHash }),
   };

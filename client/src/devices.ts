@@ -1,18 +1,24 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ReadingDto, SubmitReadingsDto } from '@trace/chaincode';
-import { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
-import { signedReadingsPayload } from '@trace/chaincode/dist/src/rules/readings';
+import type { ReadingDto, SignedReadingsDto, SubmitReadingsDto } from '@trace/chaincode';
 import { Input, TraceChainClient } from './contracts';
 import { LedgerError } from './errors';
 
 export type Reading = Input<ReadingDto>;
 
-/** Signs a batch the way the devices contract verifies it: ECDSA P-256 over its canonical JSON. */
-export function signReadings(privateKey: KeyObject | string, batch: { deviceId: string; seq: number; taskId?: string; readings: Reading[] }): Input<SubmitReadingsDto> {
+/**
+ * Signs a batch as a device does: ECDSA P-256 over the payload bytes, sent as they are (base64);
+ * the chaincode verifies those bytes and parses them, so any JSON serialisation will do.
+ */
+export function signReadings(privateKey: KeyObject | string, batch: Input<SignedReadingsDto>): Input<SubmitReadingsDto> {
+  return signPayload(privateKey, batch.deviceId, Buffer.from(JSON.stringify(batch)));
+}
+
+/** Wraps bytes a device serialised and signs them: for firmware-made payloads and tests of them. */
+export function signPayload(privateKey: KeyObject | string, deviceId: string, payload: Buffer): Input<SubmitReadingsDto> {
   const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
-  const signature = sign('sha256', Buffer.from(canonicalJson(signedReadingsPayload(batch))), { key, dsaEncoding: 'der' }).toString('base64');
-  return { ...batch, signature };
+  const signature = sign('sha256', payload, { key, dsaEncoding: 'der' }).toString('base64');
+  return { deviceId, payload: payload.toString('base64'), signature };
 }
 
 /** A device key kept in a PEM file (created on first use, mode 0600). */

@@ -15,7 +15,7 @@ export { TraceChainClient, TaskStatus, TraceView, Input, Verification } from './
 export { saltedHash, verifySaltedHash, encryptForOrgs, decryptForOrg, recipientKey } from './privacy';
 export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng, qrSvg } from './codes';
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';
-export { signReadings, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
+export { signReadings, signPayload, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
 export { Wallet, HolderSignature } from './wallet';
 export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';

@@ -31,6 +31,10 @@ describe('industry templates', () => {
       const kinds = new Set(pkg.template.rules.map((r) => r.kind));
       expect(kinds.size, 'a realistic mix of rule kinds').to.be.at.least(4);
       expect(pkg.template.rules.some((r) => r.kind === 'eq' && r.left.startsWith('receiving.')), 'handover confirmed by the receiver').to.equal(true);
+      // diversion checks find the destination through this marker, not by a stage or item name
+      const shipping = pkg.template.stages.filter((n) => pkg.stages.find((s) => s.id === n.stage)!.bizStep === 'shipping');
+      expect(shipping, 'a shipping stage').to.have.length.at.least(1);
+      for (const n of shipping) expect(byStage[n.stage].filter((id) => pkg.items.find((i) => i.id === id)!.destinationRegion), `${n.stage}: one destination region item`).to.have.length(1);
     });
   }
 

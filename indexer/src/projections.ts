@@ -149,6 +149,11 @@ export const PROJECTIONS: Record<string, Handler> = {
       if (a.type === 'diversion') db.prepare('UPDATE codes SET diverted_since = ? WHERE hash = ? AND diverted_since IS NULL').run(e.payload.txTime, a.codeHash);
     }
   },
+  'codes.AlertCleared': (db, e) => {
+    // the alert's row stays in alerts (history); the code reads as it did before the alert
+    const column = e.payload.type === 'clone' ? 'suspect_since' : 'diverted_since';
+    db.prepare(`UPDATE codes SET ${column} = NULL WHERE hash = ?`).run(e.payload.codeHash);
+  },
   'devices.Registered': (db, e) => {
     const d = e.payload.device;
     db.prepare('INSERT INTO devices (device_id, type, owner_msp, status, key_version, last_seq, thresholds) VALUES (?, ?, ?, ?, ?, ?, ?)').run(d.deviceId, d.type, d.ownerMsp, d.status, d.keyVersion, d.lastSeq, json(d.thresholds));

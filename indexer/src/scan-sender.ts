@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Ledger, LedgerError } from '@trace/client';
+import { Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { Db } from './db';
 
 /** wait after a failed send (not a member yet, network down) */
@@ -22,11 +22,22 @@ interface QueuedScan {
 const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_STATE', 'ERR_OUTCOME_UNKNOWN'].includes(e.code);
 
 /**
+ * The batch's transaction was ordered but invalidated by MVCC: none of its writes took effect, and
+ * the transaction it lost to has committed, so resending it at once is safe and will most likely pass.
+ */
+const lostToConflict = (e: unknown) => e instanceof LedgerError && e.code === 'ERR_COMMIT' && ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT'].includes(e.details.validationCode ?? '');
+
+/** recordScans' result: outcomes[i] is scans[i]'s */
+type RecordScansResult = Awaited<ReturnType<TraceChainClient['codes']['recordScans']>>;
+
+/**
  * Sends the scans the API accepted (durably queued in SQLite) to the chain in batches through
- * codes:recordScans, as the indexer's service identity. A row leaves the queue only after its
- * batch committed, so a crash loses none (a crash between commit and delete may send a batch twice).
- * A batch the chaincode refuses is resent scan by scan, and a scan refused alone moves to
- * scan_rejects with the error, so one bad scan cannot hold back the queue.
+ * codes:recordScans, as the indexer's service identity (an org holding the scanner or retailer role,
+ * or the brand for its own codes). A row leaves the queue only after its batch committed, so a crash
+ * loses none (a crash between commit and delete may send a batch twice). The chaincode reports each
+ * scan's outcome: a scan it refused (e.g. another brand's code) moves to scan_rejects with its error
+ * while the rest of the batch counts. A batch invalidated by an MVCC conflict is resent at once; a
+ * batch the chaincode refuses as a whole is resent scan by scan, so one bad scan cannot hold back the queue.
  */
 export class ScanSender {
   private stopped = false;
@@ -46,12 +57,15 @@ export class ScanSender {
       if (rows.length > 0) {
         try {
           await this.send(rows);
-          this.db.prepare('DELETE FROM scan_queue WHERE id <= ?').run(rows[rows.length - 1].id);
           continue;
         } catch (e) {
+          if (lostToConflict(e)) {
+            this.log.info({ event: 'indexer.scans_conflict', count: rows.length, txId: (e as LedgerError).details.transactionId, validationCode: (e as LedgerError).details.validationCode });
+            continue;
+          }
           try {
             if (!refused(e)) throw e;
-            if ((e as LedgerError).code === 'ERR_OUTCOME_UNKNOWN') this.reject(rows, e as LedgerError);
+            if ((e as LedgerError).code === 'ERR_OUTCOME_UNKNOWN') this.reject(rows, (e as LedgerError).code, (e as LedgerError).message);
             else await this.sendOneByOne(rows);
             continue;
           } catch (failure) {
@@ -65,10 +79,22 @@ export class ScanSender {
     }
   }
 
+  /** Sends rows as one batch; once it commits, the refused scans go to scan_rejects and the rest leave the queue. */
   private async send(rows: QueuedScan[]): Promise<void> {
     const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region ?? undefined, at: r.at }));
     const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ scans }));
-    this.log.info({ event: 'indexer.scans_sent', count: rows.length, txId: result.transactionId });
+    const { outcomes } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
+    const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
+    const refusedRows: { row: QueuedScan; outcome: { code: string; message: string } }[] = [];
+    this.db.transaction(() => {
+      rows.forEach((row, i) => {
+        const outcome = outcomes[i];
+        if (outcome.status === 'refused') refusedRows.push({ row, outcome });
+        else remove.run(row.id);
+      });
+    })();
+    for (const { row, outcome } of refusedRows) this.reject([row], outcome.code, `[${outcome.code}] ${outcome.message}`);
+    this.log.info({ event: 'indexer.scans_sent', count: rows.length, refused: refusedRows.length, txId: result.transactionId });
   }
 
   /** Isolates the scans the chaincode refuses; stops at the first transport failure (retried later). */
@@ -79,25 +105,23 @@ export class ScanSender {
         await this.send([row]);
       } catch (e) {
         if (!refused(e)) throw e;
-        this.reject([row], e as LedgerError);
-        continue;
+        this.reject([row], (e as LedgerError).code, (e as LedgerError).message);
       }
-      this.db.prepare('DELETE FROM scan_queue WHERE id = ?').run(row.id);
     }
   }
 
   /** Moves rows from the queue to scan_rejects with the error, in one transaction. */
-  private reject(rows: QueuedScan[], e: LedgerError): void {
+  private reject(rows: QueuedScan[], code: string, error: string): void {
     const insert = this.db.prepare('INSERT OR REPLACE INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const now = new Date().toISOString();
     this.db.transaction(() => {
       for (const r of rows) {
-        insert.run(r.id, r.code_hash, r.channel, r.region, r.at, r.received_at, e.message, now);
+        insert.run(r.id, r.code_hash, r.channel, r.region, r.at, r.received_at, error, now);
         remove.run(r.id);
       }
     })();
-    this.log.warn({ event: 'indexer.scans_rejected', ids: rows.map((r) => r.id), code: e.code, err: e.message });
+    this.log.warn({ event: 'indexer.scans_rejected', ids: rows.map((r) => r.id), code, err: error });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -20,7 +20,7 @@ const EVENT_TYPES = [
   'catalog.ProductDefined', 'catalog.ProductStatusChanged', 'catalog.ProductDelegated', 'catalog.LocationDefined', 'catalog.LocationStatusChanged',
   'process.ItemDefined', 'process.FormDefined', 'process.StageDefined', 'process.TemplatePublished', 'process.TemplateRetired',
   'trace.TaskCreated', 'trace.StageRecorded', 'trace.StageAmended', 'trace.StageAudited', 'trace.TaskAudited',
-  'codes.Issued', 'codes.StatusChanged', 'codes.Aggregated', 'codes.Disaggregated', 'codes.Scanned',
+  'codes.Issued', 'codes.StatusChanged', 'codes.Aggregated', 'codes.Disaggregated', 'codes.Scanned', 'codes.AlertCleared',
   'devices.Registered', 'devices.StatusChanged', 'devices.KeyRotated', 'devices.ReadingsSubmitted', 'devices.AlarmAcked',
   'assets.ClassProposed', 'assets.ClassConfirmed', 'assets.CurrencyCreated', 'assets.Issued', 'assets.Transferred', 'assets.Locked', 'assets.Unlocked',
   'assets.OfferCreated', 'assets.OfferAccepted', 'assets.OfferCancelled', 'assets.Redeemed', 'assets.RedemptionConfirmed', 'assets.ValuationSet',
@@ -94,6 +94,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await factory.codes.aggregate({ parent: box, children: [item] });
       await factory.codes.disaggregate({ parent: box });
       await brand.codes.setCodeStatus({ codeHashes: [item], status: 'active' });
+      await retail.codes.recordScans({ scans: [{ codeHash: item, channel: 'retailer', region: 'US', at: yesterday }] });
+      await brand.codes.clearAlert({ codeHash: item, type: 'diversion', reason: '出口样品，已批准' });
       await factory.devices.setDeviceStatus({ deviceId: 'truck-07', status: 'disabled' });
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       await factory.devices.rotateDeviceKey({ deviceId: 'truck-07', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() });
@@ -145,6 +147,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       // the first aggregation (the demo's case of 12 cakes) still stands; the later one was undone
       'codes.Aggregated': (p) => expect(one<Row>('SELECT count(*) AS n FROM codes WHERE parent = ?', p.parent).n).to.equal(p.children.length).and.to.equal(12),
       'codes.Disaggregated': (p) => expect(one<Row>('SELECT parent FROM codes WHERE hash = ?', p.children[0]).parent).to.equal(null),
+      'codes.AlertCleared': (p) => expect([p.type, p.reason, one<Row>('SELECT diverted_since FROM codes WHERE hash = ?', p.codeHash).diverted_since]).to.deep.equal(['diversion', '出口样品，已批准', null]),
       'codes.Scanned': (p) => expect(one<Row>('SELECT count(*) AS n FROM scans WHERE tx_id = ?', p.txId).n).to.equal(p.scans.length),
       'devices.Registered': (p) => expect(one<Row>('SELECT type, owner_msp FROM devices WHERE device_id = ?', p.device.deviceId)).to.deep.equal({ type: p.device.type, owner_msp: p.device.ownerMsp }),
       'devices.StatusChanged': (p) => expect(one<Row>('SELECT status FROM devices WHERE device_id = ?', p.deviceId).status).to.equal('disabled'),
@@ -224,7 +227,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const byType = (await api<{ byType: { type: string; n: number }[] }>('/api/stats/alerts')).body.byType;
       expect(byType).to.deep.equal([
         { type: 'clone', n: 1 },
-        { type: 'diversion', n: 1 },
+        // the demo's bottle, and the lifecycle's export sample (whose alert the brand cleared: the row stays as history)
+        { type: 'diversion', n: 2 },
         { type: 'sensor', n: 1 },
       ]);
       const devices = (await api<{ device_id: string; open_alarms: number }[]>('/api/devices')).body;
@@ -283,6 +287,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const post = (body: object) => api<Row & { scans: { pending: number; total: number }; replayed: boolean; error: { code: string } }>('/api/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const code = demo.codes.fresh;
       const queued = () => one<{ n: number }>('SELECT count(*) AS n FROM scan_ids WHERE scan_id = ?', 'retry-1').n;
+      const diversions = () => one<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE type = 'diversion'").n;
+      const diversionsBefore = diversions();
       const first = await post({ code, region: 'CN-53', scanId: 'retry-1' });
       expect([first.status, first.body.replayed, first.body.verdict]).to.deep.equal([200, false, 'genuine']);
       const again = await post({ code, region: 'CN-53', scanId: 'retry-1' });
@@ -301,17 +307,18 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       // both scans reach the chain through the indexer's sender; a scan without a region is no diversion
       await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${codeHash(code)}`)).body.scans === 3 ? true : undefined), 'scans sent to the chain');
       expect((await c.brand.codes.verifyCode(codeHash(code))) as { scanCount?: number }).to.include({ scanCount: 3 });
-      expect(one<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE type = 'diversion'").n).to.equal(1);
+      expect(diversions()).to.equal(diversionsBefore);
     });
 
-    it('a queued scan the chaincode refuses moves to scan_rejects and does not hold back the scans behind it', async () => {
+    it('a queued scan the chaincode refuses moves to scan_rejects and does not hold back the scans behind it, nor the rest of its batch', async () => {
       const good = codeHash(demo.codes.genuine);
       const before = (await api<{ scans: number }>(`/api/codes/${good}`)).body.scans;
       const rw = new Database(join(dataDir, 'indexer.sqlite'));
       rw.pragma('busy_timeout = 5000');
       const now = new Date().toISOString();
       // a row no API call can produce (the region is lower case), as an older indexer version might have queued
-      const insert = rw.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
+      const insert2 = (d: Database.Database) => d.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
+      const insert = insert2(rw);
       const bad = Number(rw.transaction(() => {
         const id = insert.run(good, 'consumer', 'cn-53', now, now).lastInsertRowid;
         insert.run(good, 'consumer', 'CN-53', now, now);
@@ -323,6 +330,18 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(reject.region).to.equal('cn-53');
       expect(reject.error).to.match(/region/);
       await eventually(async () => (one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n === 0 ? true : undefined), 'an empty queue');
+      // one batch: the chaincode refuses one scan (the indexer's org holds no retailer role) and records the other
+      const rw2 = new Database(join(dataDir, 'indexer.sqlite'));
+      rw2.pragma('busy_timeout = 5000');
+      const forbidden = Number(rw2.transaction(() => {
+        const id = insert2(rw2).run(good, 'retailer', 'CN-53', now, now).lastInsertRowid;
+        insert2(rw2).run(good, 'consumer', 'CN-53', now, now);
+        return id;
+      })());
+      rw2.close();
+      await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${good}`)).body.scans === before + 2 ? true : undefined), 'the other scan of the batch on chain');
+      expect(one<{ error: string }>('SELECT error FROM scan_rejects WHERE id = ?', forbidden).error).to.match(/^\[ERR_FORBIDDEN\] .*may not declare a retailer scan/);
+      expect(one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n).to.equal(0);
     });
 
     it('answers CORS preflights', async () => {

@@ -3,22 +3,22 @@ import { requireMember } from '../ledger/access';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
-import { KeyType, key, pad } from '../ledger/keys';
-import { countKeys, getJson, listJson, putJson } from '../ledger/state';
-import { AggregateDto, CodeAlert, CodeRecord, CodeRefDto, DisaggregateDto, IssueCodesDto, RecordScansDto, ScanRecord, SetCodeStatusDto } from '../model/codes';
+import { KeyType, key } from '../ledger/keys';
+import { getJson, listJson, putJson } from '../ledger/state';
+import { AggregateDto, ClearAlertDto, CodeAlert, CodeRecord, CodeRefDto, DisaggregateDto, IssueCodesDto, RecordScansDto, ScanCounter, ScanOutcome, ScanRecord, SetCodeStatusDto } from '../model/codes';
 import { Role } from '../model/consortium';
 import { Template } from '../model/process';
 import { Task } from '../model/trace';
 import { mayChangeCodeStatus, mayIssueCodes, mayPack } from '../rules/authority';
 import { canonicalJson } from '../rules/canonical-json';
-import { canContain, canTransition, crossesThreshold, isDiverted } from '../rules/codes';
+import { canContain, canTransition, crossesThreshold, isDiverted, mayDeclareChannel, SCANNING_ROLES } from '../rules/codes';
 import { BaseContract } from './base';
 import { getTemplate } from './process';
 import { getRecord, loadTask } from './trace';
 
 const PACKERS: readonly Role[] = ['brand', 'processor', 'logistics', 'warehouse'];
-/** verifyCode counts scans up to this many */
-const MAX_COUNT = 10_000;
+/** scan counters of one code: one per scanning org, so a consortium's member count bounds the range */
+const MAX_SCANNING_ORGS = 1000;
 
 export function getCode(ctx: TraceContext, hash: string): Promise<CodeRecord | undefined> {
   return getJson<CodeRecord>(ctx, key(ctx, KeyType.code, hash));
@@ -31,12 +31,13 @@ async function requireCode(ctx: TraceContext, hash: string): Promise<CodeRecord>
 interface TaskView {
   task: Task;
   stages: Template['stages'];
+  template: Template;
 }
 
 async function ownedTask(ctx: TraceContext, taskId: string): Promise<TaskView> {
   const task = await loadTask(ctx, taskId);
   const template = (await getTemplate(ctx, task.template, task.version)) ?? fail('ERR_NOT_FOUND', `template ${task.template} version ${task.version} is not published`);
-  return { task, stages: template.stages };
+  return { task, stages: template.stages, template };
 }
 
 /** Tasks of the codes one call touches, each read once. */
@@ -66,11 +67,31 @@ function firstDuplicate(values: string[]): string | undefined {
   return undefined;
 }
 
-/** Where a lot may be sold: the shipping stage's destination when recorded, else the task's regions. */
-async function authorizedRegions(ctx: TraceContext, task: Task): Promise<string[]> {
-  const shipped = await getRecord(ctx, task.taskId, 'shipping');
-  const dest = shipped?.data.dest_region;
-  return typeof dest === 'string' ? [dest] : task.authorizedRegions;
+/**
+ * Where a lot may be sold: the destinations recorded by the template's shipping stages (bizStep
+ * shipping, in the item the template marks as the destination region), else the task's regions.
+ */
+async function authorizedRegions(ctx: TraceContext, { task, stages }: TaskView): Promise<string[]> {
+  const destinations: string[] = [];
+  for (const stage of stages.filter((s) => s.bizStep === 'shipping')) {
+    const item = stage.items.find((i) => i.destinationRegion);
+    if (!item) continue;
+    const dest = (await getRecord(ctx, task.taskId, stage.stage))?.data[item.id];
+    if (typeof dest === 'string' && !destinations.includes(dest)) destinations.push(dest);
+  }
+  return destinations.length > 0 ? destinations : task.authorizedRegions;
+}
+
+/** Every scanning org's count of a code: a range over one key per org, never over the scans. */
+async function scanCounts(ctx: TraceContext, hash: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const iter = ctx.stub.getStateByPartialCompositeKey(KeyType.scanCount, [hash]);
+  for await (const kv of iter) {
+    const org = ctx.stub.splitCompositeKey(kv.key).attributes[1];
+    out.set(org, (JSON.parse(Buffer.from(kv.value).toString('utf8')) as ScanCounter).count);
+    if (out.size >= MAX_SCANNING_ORGS) break;
+  }
+  return out;
 }
 
 /** 一物一码: code issuance, lifecycle, packaging hierarchy, scans with clone and diversion alerts. */
@@ -172,56 +193,113 @@ export class CodesContract extends BaseContract {
   }
 
   /**
-   * A batch of scans: one key per scan (no counter key), the count read through a bounded range.
-   * Passing the template's scanAlertThreshold marks the code suspect (clone alert); a scan outside
-   * the lot's authorized regions raises a diversion alert; an unknown code raises an unknown alert.
+   * A batch of scans from an org holding a scanning role (or a code's own task owner). Each scan
+   * gets an outcome: recorded, unknown code (an alert), or refused (a channel the org may not
+   * declare, a code another owner's), and a refused scan does not fail the others.
+   *
+   * A scan is kept in the transaction's codes.Scanned event (in the block, signed by the endorsers),
+   * not in a state key of its own: state holds what contracts read, the counts. Counting reads no
+   * range: each (code, scanning org) has one counter key, read and written only by that org's scans
+   * of that code (3 shim round trips per code with the code's own key). MVCC checks every key a
+   * transaction read at commit and invalidates the whole transaction if one changed since, so a
+   * batch can only lose to a concurrent batch of the same org on the same code (or to that code's
+   * record changing at once), never to another org's scans. The org's count passing the template's
+   * scanAlertThreshold marks the code suspect (clone alert); a scan outside the lot's authorized
+   * regions raises a diversion alert.
    */
   @Transaction()
   @Returns('string')
   async recordScans(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(RecordScansDto, json);
-    await requireMember(ctx);
+    const member = await requireMember(ctx);
+    const scansAnyCode = SCANNING_ROLES.some((r) => member.roles.includes(r));
+    if (!scansAnyCode && !member.roles.includes('brand')) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} needs one of the roles ${SCANNING_ROLES.join(', ')} to record scans (a brand scans only its own codes)`);
     const txId = ctx.stub.getTxID();
     const alerts: CodeAlert[] = [];
-    const recorded: (ScanRecord & { count: number })[] = [];
+    const recorded: ScanRecord[] = [];
+    const outcomes: ScanOutcome[] = dto.scans.map(() => ({ status: 'recorded' }));
+    const refuse = (i: number, message: string): void => {
+      outcomes[i] = { status: 'refused', code: 'ERR_FORBIDDEN', message };
+    };
     const byCode = new Map<string, number[]>();
     dto.scans.forEach((s, i) => byCode.set(s.codeHash, [...(byCode.get(s.codeHash) ?? []), i]));
-    const tasks = new Map<string, { task: Task; threshold: number; regions: string[] }>();
+    const tasks = taskCache(ctx);
+    const regionsOf = new Map<string, Promise<string[]>>();
     for (const [hash, indexes] of byCode) {
       const code = await getCode(ctx, hash);
       if (!code) {
+        for (const i of indexes) outcomes[i] = { status: 'unknown' };
         alerts.push({ type: 'unknown', codeHash: hash, taskId: '' });
         continue;
       }
-      if (!tasks.has(code.taskId)) {
-        const task = await loadTask(ctx, code.taskId);
-        const template = (await getTemplate(ctx, task.template, task.version)) as Template;
-        tasks.set(code.taskId, { task, threshold: template.scanAlertThreshold, regions: await authorizedRegions(ctx, task) });
+      const view = await tasks(code.taskId);
+      if (!scansAnyCode && view.task.owner !== ctx.callerMsp) {
+        for (const i of indexes) refuse(i, `code ${hash} belongs to ${view.task.owner}: org ${ctx.callerMsp} scans only its own codes`);
+        continue;
       }
-      const { threshold, regions } = tasks.get(code.taskId)!;
-      const before = await countKeys(ctx, KeyType.scan, [hash], threshold + 1);
+      const accepted: number[] = [];
+      for (const i of indexes) {
+        if (mayDeclareChannel(member.roles, dto.scans[i].channel)) accepted.push(i);
+        else refuse(i, `org ${ctx.callerMsp} may not declare a ${dto.scans[i].channel} scan without that role`);
+      }
+      if (accepted.length === 0) continue;
+      if (!regionsOf.has(code.taskId)) regionsOf.set(code.taskId, authorizedRegions(ctx, view));
+      const regions = await regionsOf.get(code.taskId)!;
+      const threshold = view.template.scanAlertThreshold;
+      const counterKey = key(ctx, KeyType.scanCount, hash, ctx.callerMsp);
+      const before = (await getJson<ScanCounter>(ctx, counterKey))?.count ?? 0;
       let updated = code;
-      indexes.forEach((i, n) => {
+      for (const i of accepted) {
         const s = dto.scans[i];
         const scan: ScanRecord = { codeHash: hash, channel: s.channel, region: s.region, at: s.at, location: s.location, recordedBy: ctx.callerMsp, txId };
-        recorded.push({ ...scan, count: before + n + 1 });
+        recorded.push(scan);
         if (s.region !== undefined && isDiverted(s.region, regions)) {
           alerts.push({ type: 'diversion', codeHash: hash, taskId: code.taskId, region: s.region, authorizedRegions: regions });
           if (!updated.divertedSince) updated = { ...updated, divertedSince: ctx.txTime };
         }
-      });
-      if (crossesThreshold(before, indexes.length, threshold) && !code.suspectSince) {
-        alerts.push({ type: 'clone', codeHash: hash, taskId: code.taskId, count: before + indexes.length, threshold });
-        updated = { ...updated, suspectSince: ctx.txTime };
       }
-      for (const [n, i] of indexes.entries()) {
-        const { count: _, ...scan } = recorded[recorded.length - indexes.length + n];
-        await putJson(ctx, key(ctx, KeyType.scan, hash, txId, pad(i, 4)), scan);
+      const count = before + accepted.length;
+      await putJson(ctx, counterKey, { count } as ScanCounter);
+      if (crossesThreshold(before, accepted.length, threshold) && !code.suspectSince) {
+        alerts.push({ type: 'clone', codeHash: hash, taskId: code.taskId, count, threshold, scannedBy: ctx.callerMsp });
+        updated = { ...updated, suspectSince: ctx.txTime };
       }
       if (updated !== code) await putJson(ctx, key(ctx, KeyType.code, hash), { ...updated, updatedAt: ctx.txTime });
     }
     ctx.emit('codes.Scanned', { scans: recorded, alerts });
-    return canonicalJson({ recorded: recorded.length, alerts });
+    return canonicalJson({ recorded: recorded.length, alerts, outcomes });
+  }
+
+  /**
+   * The task's owner clears a clone or diversion alert it judges unfounded, with a reason kept in
+   * the code's history. Clearing a clone alert restarts the per-org counts (the total is kept), so
+   * the threshold guards the code again.
+   */
+  @Transaction()
+  @Returns('string')
+  async clearAlert(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(ClearAlertDto, json);
+    await requireMember(ctx);
+    const code = await requireCode(ctx, dto.codeHash);
+    const { task } = await ownedTask(ctx, code.taskId);
+    if (task.owner !== ctx.callerMsp) fail('ERR_FORBIDDEN', `only ${task.owner} (the owner of task ${task.taskId}) clears alerts on its codes`);
+    const { suspectSince, divertedSince, ...rest } = code;
+    const since = dto.type === 'clone' ? suspectSince : divertedSince;
+    if (!since) fail('ERR_STATE', `code ${code.hash} has no open ${dto.type} alert`);
+    const cleared = { type: dto.type, since: since!, reason: dto.reason, clearedBy: ctx.callerMsp, clearedAt: ctx.txTime, txId: ctx.stub.getTxID() };
+    const updated: CodeRecord = { ...rest, clearedAlerts: [...(code.clearedAlerts ?? []), cleared], updatedAt: ctx.txTime };
+    if (dto.type === 'clone') {
+      if (divertedSince) updated.divertedSince = divertedSince;
+      let counted = 0;
+      for (const [org, n] of await scanCounts(ctx, code.hash)) {
+        counted += n;
+        await putJson(ctx, key(ctx, KeyType.scanCount, code.hash, org), { count: 0 } as ScanCounter);
+      }
+      updated.scansBeforeClear = (code.scansBeforeClear ?? 0) + counted;
+    } else if (suspectSince) updated.suspectSince = suspectSince;
+    await putJson(ctx, key(ctx, KeyType.code, code.hash), updated);
+    ctx.emit('codes.AlertCleared', { codeHash: code.hash, taskId: task.taskId, ...cleared });
+    return canonicalJson(updated);
   }
 
   /** Genuine or unknown; product, lot, key stages, scan count, status. */
@@ -238,7 +316,8 @@ export class CodesContract extends BaseContract {
       const rec = await getRecord(ctx, task.taskId, node.stage);
       if (rec) stages.push({ stage: node.stage, name: node.name, bizStep: node.bizStep, eventTime: rec.eventTime, location: rec.location, recordedBy: rec.recordedBy });
     }
-    const scanCount = await countKeys(ctx, KeyType.scan, [code.hash], MAX_COUNT);
+    const scansByOrg = Object.fromEntries(await scanCounts(ctx, code.hash));
+    const scanCount = Object.values(scansByOrg).reduce((sum, n) => sum + n, code.scansBeforeClear ?? 0);
     const verdict = code.status === 'void' ? 'void' : code.suspectSince ? 'suspect' : 'genuine';
     return canonicalJson({
       genuine: true,
@@ -249,6 +328,7 @@ export class CodesContract extends BaseContract {
       taskId: task.taskId,
       stages,
       scanCount,
+      scansByOrg,
       scanAlertThreshold: template.scanAlertThreshold,
     });
   }

@@ -7,11 +7,11 @@ import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
 import { p256Key, verifies } from '../ledger/signatures';
 import { getJson, listJson, putJson } from '../ledger/state';
-import { AckAlarmDto, Alarm, Bounds, Device, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SubmitReadingsDto } from '../model/devices';
+import { AckAlarmDto, Alarm, Bounds, Device, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SignedReadingsDto, SubmitReadingsDto } from '../model/devices';
 import { Template } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { parseRef } from '../rules/cross-validation';
-import { checkThresholds, metricStats, outOfBounds, signedReadingsPayload } from '../rules/readings';
+import { checkThresholds, metricStats, outOfBounds } from '../rules/readings';
 import { BaseContract } from './base';
 import { getTemplate } from './process';
 import { loadTask } from './trace';
@@ -85,20 +85,23 @@ export class DevicesContract extends BaseContract {
   }
 
   /**
-   * A signed batch of readings: the signature must verify with the registered key, seq must grow,
-   * the chain keeps the batch digest and per-metric stats, and each reading outside the device's
-   * thresholds or the task template's bounds becomes an alarm.
+   * A signed batch of readings: the signature must verify with the registered key over the exact
+   * payload bytes the device sent (which are then parsed as the readings, so firmware serialises
+   * them as it likes), seq must grow, the chain keeps the batch digest and per-metric stats, and
+   * each reading outside the device's thresholds or the task template's bounds becomes an alarm.
    */
   @Transaction()
   @Returns('string')
   async submitReadings(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(SubmitReadingsDto, json);
+    const signed = parseDto(SubmitReadingsDto, json);
     await requireMember(ctx);
-    const device = await loadDevice(ctx, dto.deviceId);
-    if (device.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${device.ownerMsp}`);
-    if (device.status !== 'active') fail('ERR_STATE', `device ${dto.deviceId} is ${device.status}`);
-    const payload = Buffer.from(canonicalJson(signedReadingsPayload(dto)));
-    if (!verifies(p256Key(device.publicKeyPem), payload, dto.signature)) fail('ERR_SIGNATURE', `the readings are not signed by device ${dto.deviceId}'s current key`);
+    const device = await loadDevice(ctx, signed.deviceId);
+    if (device.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${signed.deviceId} belongs to ${device.ownerMsp}`);
+    if (device.status !== 'active') fail('ERR_STATE', `device ${signed.deviceId} is ${device.status}`);
+    const payload = Buffer.from(signed.payload, 'base64');
+    if (!verifies(p256Key(device.publicKeyPem), payload, signed.signature)) fail('ERR_SIGNATURE', `the readings are not signed by device ${signed.deviceId}'s current key`);
+    const dto = parseDto(SignedReadingsDto, payload.toString('utf8'));
+    if (dto.deviceId !== signed.deviceId) fail('ERR_VALIDATION', `the signed payload is device ${dto.deviceId}'s, not ${signed.deviceId}'s`);
     if (dto.seq <= device.lastSeq) fail('ERR_REPLAY', `seq ${dto.seq} is not above the last accepted ${device.lastSeq}`);
     let bounds = new Map<string, { bounds: Bounds; source: string }>();
     if (dto.taskId) {

@@ -23,7 +23,8 @@ export const KeyType = {
   taskAudit: 'taskaudit',
   code: 'code',
   codeChild: 'codechild',
-  scan: 'scan',
+  /** scans of one code by one scanning org: written only by that org's scans of that code */
+  scanCount: 'scancount',
   device: 'device',
   reading: 'reading',
   alarm: 'alarm',

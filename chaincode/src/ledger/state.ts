@@ -24,13 +24,3 @@ export async function listJson<T>(ctx: Context, type: KeyTypeName, attrs: string
   }
   return out;
 }
-
-/** How many keys sit under a partial key, counting at most limit (a bounded range read). */
-export async function countKeys(ctx: Context, type: KeyTypeName, attrs: string[], limit: number): Promise<number> {
-  let n = 0;
-  const iter = ctx.stub.getStateByPartialCompositeKey(type, attrs);
-  for await (const kv of iter) {
-    if (kv.key && ++n >= limit) break;
-  }
-  return n;
-}

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { IsId, IsRfc3339 } from './validators';
 import { CODE_LEVELS, CODE_STATUSES, CodeLevel, CodeStatus } from '../rules/codes';
 import { REGION } from './catalog';
@@ -22,6 +22,10 @@ export interface CodeRecord {
   suspectSince?: string;
   /** set at the first scan outside the lot's authorized regions */
   divertedSince?: string;
+  /** scans counted before the owner last cleared a clone alert (the per-org counters restart from 0) */
+  scansBeforeClear?: number;
+  /** alerts the task's owner cleared, oldest first */
+  clearedAlerts?: ClearedAlert[];
   issuedBy: string;
   issuedAt: string;
   updatedAt: string;
@@ -37,14 +41,37 @@ export interface ScanRecord {
   txId: string;
 }
 
+export const CLEARABLE_ALERTS = ['clone', 'diversion'] as const;
+export type ClearableAlert = (typeof CLEARABLE_ALERTS)[number];
+
+export interface ClearedAlert {
+  type: ClearableAlert;
+  /** when the alert was raised */
+  since: string;
+  reason: string;
+  clearedBy: string;
+  clearedAt: string;
+  txId: string;
+}
+
+/** What became of one scan of a batch, in the batch's order: a refused scan does not fail the others. */
+export type ScanOutcome = { status: 'recorded' } | { status: 'unknown' } | { status: 'refused'; code: 'ERR_FORBIDDEN'; message: string };
+
+/** One scanning org's count of one code (key scancount~hash~org). */
+export interface ScanCounter {
+  count: number;
+}
+
 export interface CodeAlert {
   /** clone: scanned too often; diversion: scanned outside the authorized regions; unknown: no such code */
   type: 'clone' | 'diversion' | 'unknown';
   codeHash: string;
   taskId: string;
   region?: string;
+  /** clone: the scanning org's count of the code, and the org */
   count?: number;
   threshold?: number;
+  scannedBy?: string;
   authorizedRegions?: string[];
 }
 
@@ -85,6 +112,13 @@ export class ScanDto {
 
 export class RecordScansDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_CODES_PER_CALL) @ValidateNested({ each: true }) @Type(() => ScanDto) scans!: ScanDto[];
+}
+
+export class ClearAlertDto {
+  @IsString() @Matches(HASH) codeHash!: string;
+  @IsIn(CLEARABLE_ALERTS) type!: ClearableAlert;
+  /** why the owner judges the alert unfounded, kept in the code's history */
+  @IsString() @Length(1, 512) reason!: string;
 }
 
 export class CodeRefDto {

@@ -8,6 +8,8 @@ export const ROLES = [
   'logistics',
   'warehouse',
   'retailer',
+  /** a scan service (e.g. a brand's consumer verification app) that records code scans */
+  'scanner',
   'inspector',
   'regulator',
   'auditor',

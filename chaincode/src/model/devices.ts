@@ -7,6 +7,8 @@ export const DEVICE_TYPES = ['gps', 'rfid', 'temperature', 'humidity', 'multi'] 
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 export type DeviceStatus = 'active' | 'disabled';
 export const MAX_READINGS = 500;
+/** base64 of 150 KB: 500 readings at about 300 bytes each */
+export const MAX_PAYLOAD_B64 = 200_000;
 
 export interface Bounds {
   min?: number;
@@ -37,7 +39,7 @@ export interface ReadingBatch {
   deviceId: string;
   seq: number;
   taskId?: string;
-  /** SHA-256 of the signed canonical payload: the raw readings can be proven against it */
+  /** SHA-256 of the signed payload bytes: the raw readings can be proven against it */
   digest: string;
   count: number;
   stats: Record<string, MetricStats>;
@@ -97,12 +99,19 @@ export class ReadingDto {
   @IsOptional() @IsString() @Matches(HASH) code?: string;
 }
 
-export class SubmitReadingsDto {
+/** The readings a device signs, parsed from the exact bytes it signed (any JSON layout and number formatting). */
+export class SignedReadingsDto {
   @IsId() deviceId!: string;
   @IsInt() @Min(1) @Max(Number.MAX_SAFE_INTEGER) seq!: number;
   @IsOptional() @IsId() taskId?: string;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_READINGS) @ValidateNested({ each: true }) @Type(() => ReadingDto) readings!: ReadingDto[];
-  /** base64 DER ECDSA P-256 / SHA-256 signature over canonicalJson({deviceId, seq, taskId, readings}) */
+}
+
+export class SubmitReadingsDto {
+  @IsId() deviceId!: string;
+  /** base64 of the bytes the device signed: UTF-8 JSON of a SignedReadingsDto, verified and parsed as sent */
+  @IsString() @IsBase64() @Length(4, MAX_PAYLOAD_B64) payload!: string;
+  /** base64 DER ECDSA P-256 / SHA-256 signature over the payload bytes */
   @IsString() @IsBase64() @Length(8, 200) signature!: string;
 }
 

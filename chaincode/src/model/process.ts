@@ -84,6 +84,7 @@ export class DefineItemDto {
   @IsOptional() @IsString() @Length(1, 256) pattern?: string;
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsString({ each: true }) @Length(1, 64, { each: true }) values?: string[];
   @IsOptional() @IsInt() @Min(1) @Max(4096) maxLength?: number;
+  @IsOptional() @IsBoolean() destinationRegion?: boolean;
   @IsIn(PRIVACY) privacy!: Privacy;
 }
 
@@ -115,7 +116,8 @@ export class DefineTemplateDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(32) @ValidateNested({ each: true }) @Type(() => StageNodeDto) stages!: StageNodeDto[];
   /** checked by checkRuleShape: the kinds differ in their fields */
   @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) rules!: Rule[];
-  @IsInt() @Min(1) @Max(1_000_000) scanAlertThreshold!: number;
+  /** scans of one code by one org; capped at a real peer's default totalQueryLimit, the most any read of scans may see */
+  @IsInt() @Min(1) @Max(100_000) scanAlertThreshold!: number;
   @IsObject() publicView!: Record<string, string[]>;
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) assetQuantity?: string;

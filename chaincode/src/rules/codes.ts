@@ -2,6 +2,8 @@
  * One item, one code (一物一码): lifecycle, packaging levels and scan alerts. Pure functions.
  */
 
+import type { Role } from '../model/consortium';
+
 export const CODE_LEVELS = ['item', 'case', 'pallet'] as const;
 export type CodeLevel = (typeof CODE_LEVELS)[number];
 export const CODE_STATUSES = ['issued', 'active', 'sold', 'void'] as const;
@@ -39,4 +41,16 @@ export function crossesThreshold(countBefore: number, scansNow: number, threshol
 export function isDiverted(region: string, authorized: readonly string[]): boolean {
   if (authorized.length === 0) return false;
   return !authorized.some((a) => region === a || region.startsWith(`${a}-`) || a.startsWith(`${region}-`));
+}
+
+/** Roles whose scans the chain records for any code; a code's task owner also scans its own codes. */
+export const SCANNING_ROLES: readonly Role[] = ['retailer', 'scanner'];
+
+/** A channel names who scanned: retailer, logistics and regulator scans come from orgs holding that role. */
+const CHANNEL_ROLE: Record<string, Role | undefined> = { retailer: 'retailer', logistics: 'logistics', regulator: 'regulator' };
+
+/** Whether an org with these roles may declare a scan on this channel (consumer and rfid need no role beyond scanning). */
+export function mayDeclareChannel(roles: readonly Role[], channel: string): boolean {
+  const needed = CHANNEL_ROLE[channel];
+  return needed === undefined || roles.includes(needed);
 }

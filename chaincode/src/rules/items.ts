@@ -24,6 +24,8 @@ export interface DataItem {
   values?: string[];
   /** longest string value; default 1,024 */
   maxLength?: number;
+  /** the region a shipping stage sends the lot to: scans elsewhere are diversions */
+  destinationRegion?: boolean;
   privacy: Privacy;
 }
 
@@ -131,6 +133,7 @@ export function checkItemDefinition(item: DataItem): string[] {
   if (item.privacy !== 'plain' && (item.min !== undefined || item.max !== undefined || item.pattern !== undefined)) {
     out.push(`${item.id}: a ${item.privacy} item cannot carry range or pattern checks (the chain never sees its value)`);
   }
+  if (item.destinationRegion && ((item.type !== 'string' && item.type !== 'enum') || item.privacy !== 'plain')) out.push(`${item.id}: a destination region is a plain string or enum item`);
   return out;
 }
 

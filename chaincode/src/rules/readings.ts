@@ -1,10 +1,5 @@
 import { Bounds, MetricStats } from '../model/devices';
 
-/** The payload a device signs: exactly these fields, serialized as canonical JSON. */
-export function signedReadingsPayload(p: { deviceId: string; seq: number; taskId?: string; readings: object[] }): { deviceId: string; seq: number; taskId?: string; readings: object[] } {
-  return { deviceId: p.deviceId, seq: p.seq, taskId: p.taskId, readings: p.readings };
-}
-
 /** Per-metric count, min and max of a batch. */
 export function metricStats(readings: { metric: string; value: number }[]): Record<string, MetricStats> {
   const out: Record<string, MetricStats> = {};

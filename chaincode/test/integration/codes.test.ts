@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { codeHash, generateCode, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, LedgerError, TraceChainClient } from '@trace/client';
 import { at, createTeaTask, ORGS, rejectsWith, startConsortium, TEA_GTIN, TestConsortium } from './consortium';
 
 const TRACE_CLI = resolve(__dirname, '../../../../client/dist/src/cli.js');
@@ -106,12 +106,12 @@ describe('codes: one item, one code (devnet)', function () {
       const threshold = (await brand.process.getTemplate('puer_tea', 1)).scanAlertThreshold;
       expect(threshold).to.equal(10);
       const r1 = await retail.codes.recordScans({ scans: Array.from({ length: threshold - 1 }, () => scan(c)) });
-      expect(r1).to.deep.equal({ recorded: threshold - 1, alerts: [] });
+      expect(r1).to.deep.equal({ recorded: threshold - 1, alerts: [], outcomes: Array.from({ length: threshold - 1 }, () => ({ status: 'recorded' })) });
       expect((await retail.codes.recordScans({ scans: [scan(c)] })).alerts).to.deep.equal([]);
       let v = await brand.codes.verifyCode(c);
       expect(v.genuine && [v.verdict, v.scanCount]).to.deep.equal(['genuine', threshold]);
       const crossing = await retail.codes.recordScans({ scans: [scan(c)] });
-      expect(crossing.alerts).to.deep.equal([{ type: 'clone', codeHash: c, taskId: 'codes-b', count: threshold + 1, threshold }]);
+      expect(crossing.alerts).to.deep.equal([{ type: 'clone', codeHash: c, taskId: 'codes-b', count: threshold + 1, threshold, scannedBy: ORGS.retail }]);
       expect((await retail.codes.recordScans({ scans: [scan(c)] })).alerts).to.deep.equal([]);
       v = await brand.codes.verifyCode(c);
       expect(v.genuine && [v.verdict, v.scanCount]).to.deep.equal(['suspect', threshold + 2]);
@@ -148,7 +148,108 @@ describe('codes: one item, one code (devnet)', function () {
       const v = await brand.codes.verifyCode(u);
       expect(v).to.deep.equal({ genuine: false, verdict: 'unknown', codeHash: u });
       const r = await retail.codes.recordScans({ scans: [scan(u)] });
-      expect(r).to.deep.equal({ recorded: 0, alerts: [{ type: 'unknown', codeHash: u, taskId: '' }] });
+      expect(r).to.deep.equal({ recorded: 0, alerts: [{ type: 'unknown', codeHash: u, taskId: '' }], outcomes: [{ status: 'unknown' }] });
+    });
+
+    it('refuses scans from a member without a scanning role, and channels the scanning org does not hold, changing no count', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      // farm (producer, warehouse) pumps scans to brand the code a clone and a diversion
+      await rejectsWith(farm.codes.recordScans({ scans: Array.from({ length: 20 }, () => scan(c, 'US')) }), 'ERR_FORBIDDEN', /needs one of the roles retailer, scanner/);
+      await rejectsWith(factory.codes.recordScans({ scans: [scan(c, 'US')] }), 'ERR_FORBIDDEN');
+      let v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.verdict, v.scanCount, v.scansByOrg, v.code.divertedSince]).to.deep.equal(['genuine', 0, {}, undefined]);
+      // the retailer may not pass its scans off as a logistics or regulator channel: those scans alone are refused
+      const r = await retail.codes.recordScans({ scans: [{ ...scan(c), channel: 'logistics' }, scan(c), { ...scan(c), channel: 'retailer' }] });
+      expect(r.recorded).to.equal(2);
+      expect(r.outcomes.map((o) => (o.status === 'refused' ? o.code : o.status))).to.deep.equal(['ERR_FORBIDDEN', 'recorded', 'recorded']);
+      // the brand scans its own codes (its consumer verification service), but not as a retailer
+      const b = await brand.codes.recordScans({ scans: [scan(c), { ...scan(c), channel: 'retailer' }] });
+      expect(b.outcomes.map((o) => o.status)).to.deep.equal(['recorded', 'refused']);
+      v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.scanCount, v.scansByOrg]).to.deep.equal([3, { [ORGS.brand]: 1, [ORGS.retail]: 2 }]);
+    });
+
+    it('counts per scanning org: one org’s scans never raise another’s count, and concurrent orgs do not conflict', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      const threshold = (await brand.process.getTemplate('puer_tea', 1)).scanAlertThreshold;
+      const many = () => ({ scans: Array.from({ length: threshold }, () => scan(c)) });
+      // two orgs' batches on one code at once: disjoint keys, both commit
+      const [a, b] = await Promise.all([retail.codes.recordScans(many()), brand.codes.recordScans(many())]);
+      expect([a.alerts, b.alerts]).to.deep.equal([[], []]);
+      let v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.verdict, v.scanCount, v.scansByOrg]).to.deep.equal(['genuine', 2 * threshold, { [ORGS.brand]: threshold, [ORGS.retail]: threshold }]);
+      const crossing = await retail.codes.recordScans({ scans: [scan(c)] });
+      expect(crossing.alerts).to.deep.equal([{ type: 'clone', codeHash: c, taskId: 'codes-b', count: threshold + 1, threshold, scannedBy: ORGS.retail }]);
+      v = await brand.codes.verifyCode(c);
+      expect(v.genuine && v.verdict).to.equal('suspect');
+    });
+
+    it('a batch invalidated by MVCC (same org, same code, at once) counts none of its scans, and resending it counts them once', async () => {
+      const [shared, ...own] = hashes(7);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [shared, ...own] });
+      const batches = own.map((u) => ({ scans: [scan(shared), scan(u)] }));
+      const settled = await Promise.allSettled(batches.map((b) => retail.codes.recordScans(b)));
+      const failed = batches.filter((_, i) => settled[i].status === 'rejected');
+      for (const r of settled) if (r.status === 'rejected') expect([(r.reason as LedgerError).code, (r.reason as LedgerError).details.validationCode]).to.deep.equal(['ERR_COMMIT', 'MVCC_READ_CONFLICT']);
+      const counts = async () => Promise.all([shared, ...own].map(async (h) => { const v = await brand.codes.verifyCode(h); return v.genuine ? v.scanCount : -1; }));
+      expect(await counts()).to.deep.equal([batches.length - failed.length, ...settled.map((r) => (r.status === 'fulfilled' ? 1 : 0))]);
+      for (const b of failed) await retail.codes.recordScans(b);
+      expect(await counts()).to.deep.equal([batches.length, ...own.map(() => 1)]);
+    });
+
+    it('lets only the task owner clear an alert, with a reason kept in history; the threshold guards the code again', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      const threshold = (await brand.process.getTemplate('puer_tea', 1)).scanAlertThreshold;
+      await retail.codes.recordScans({ scans: [...Array.from({ length: threshold + 1 }, () => scan(c)), scan(c, 'US')] });
+      const raised = await brand.codes.verifyCode(c);
+      if (!raised.genuine) throw new Error('expected an issued code');
+      expect(raised.verdict).to.equal('suspect');
+      const { suspectSince, divertedSince } = raised.code;
+      for (const who of [retail, factory]) {
+        await rejectsWith(who.codes.clearAlert({ codeHash: c, type: 'clone', reason: 'looks fine to us' }), 'ERR_FORBIDDEN', /only Org1MSP \(the owner of task codes-b\)/);
+      }
+      await rejectsWith(brand.codes.clearAlert({ codeHash: c, type: 'clone', reason: '' }), 'ERR_VALIDATION', /reason/);
+      expect(await brand.codes.verifyCode(c)).to.deep.equal(raised);
+      const cleared = await brand.codes.clearAlert({ codeHash: c, type: 'clone', reason: 'store display unit scanned by staff' });
+      expect(cleared.suspectSince).to.equal(undefined);
+      expect(cleared.divertedSince).to.equal(divertedSince);
+      expect(cleared.clearedAlerts?.map((a) => [a.type, a.since, a.reason, a.clearedBy])).to.deep.equal([['clone', suspectSince, 'store display unit scanned by staff', ORGS.brand]]);
+      let v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.verdict, v.scanCount, v.scansByOrg]).to.deep.equal(['genuine', threshold + 2, { [ORGS.retail]: 0 }]);
+      await rejectsWith(brand.codes.clearAlert({ codeHash: c, type: 'clone', reason: 'again' }), 'ERR_STATE', /no open clone alert/);
+      await brand.codes.clearAlert({ codeHash: c, type: 'diversion', reason: 'export sample, approved' });
+      v = await brand.codes.verifyCode(c);
+      expect(v.genuine && [v.code.divertedSince, v.code.clearedAlerts?.map((a) => a.type)]).to.deep.equal([undefined, ['clone', 'diversion']]);
+      // the per-org count restarted: the threshold alerts again
+      const again = await retail.codes.recordScans({ scans: Array.from({ length: threshold + 1 }, () => scan(c)) });
+      expect(again.alerts.map((a) => [a.type, a.count])).to.deep.equal([['clone', threshold + 1]]);
+    });
+
+    it('caps the scan threshold at what a real peer lets one query see', async () => {
+      const tpl = (scanAlertThreshold: number) => ({ id: 'cap_tpl', version: 1, name: 'cap', category: 'tea', stages: [{ stage: 'shipping', after: [] }], rules: [], scanAlertThreshold, publicView: {} });
+      await rejectsWith(brand.process.defineTemplate(tpl(100_001)), 'ERR_VALIDATION', /scanAlertThreshold must not be greater than 100000/);
+      await rejectsWith(brand.process.getTemplate('cap_tpl', 1), 'ERR_NOT_FOUND');
+      expect((await brand.process.defineTemplate(tpl(100_000))).scanAlertThreshold).to.equal(100_000);
+    });
+
+    it('finds the destination by the template: the stage with bizStep shipping, the item marked as the destination region', async () => {
+      await rejectsWith(brand.process.defineItem({ id: 'dest_count', name: 'n', type: 'integer', destinationRegion: true, privacy: 'plain' }), 'ERR_VALIDATION', /destination region is a plain string or enum item/);
+      await brand.process.defineItem({ id: 'ship_to', name: 'ship to', type: 'string', pattern: '[A-Z]{2}(-[A-Z0-9]{1,3})?', destinationRegion: true, privacy: 'plain' });
+      await brand.process.defineItem({ id: 'ship_note', name: 'note', type: 'string', privacy: 'plain' });
+      await brand.process.defineForm({ id: 'dispatch_form', name: 'dispatch', items: ['ship_note', 'ship_to'] });
+      await brand.process.defineStage({ id: 'dispatch', name: 'dispatch', forms: ['dispatch_form'], role: 'logistics', requiresAudit: false, bizStep: 'shipping' });
+      await brand.process.defineTemplate({ id: 'dispatch_tpl', version: 1, name: 'dispatch', category: 'tea', stages: [{ stage: 'dispatch', after: [] }], rules: [], scanAlertThreshold: 5, publicView: {}, authorizedRegions: ['CN'] });
+      await brand.trace.createTask({ taskId: 'dispatched', template: 'dispatch_tpl', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'DSP1', plannedQuantity: 1, unit: 'cake', assignments: { dispatch: ORGS.factory } });
+      const [before, after] = hashes(2);
+      await brand.codes.issueCodes({ taskId: 'dispatched', level: 'item', codeHashes: [before, after] });
+      // not shipped yet: the task's regions (all of CN)
+      expect((await retail.codes.recordScans({ scans: [scan(before, 'CN-44')] })).alerts).to.deep.equal([]);
+      await factory.trace.recordStage({ taskId: 'dispatched', stage: 'dispatch', eventTime: at(1), data: { ship_note: 'CN-44 warehouse closed', ship_to: 'CN-11' } });
+      const r = await retail.codes.recordScans({ scans: [scan(after, 'CN-11'), scan(after, 'CN-44')] });
+      expect(r.alerts).to.deep.equal([{ type: 'diversion', codeHash: after, taskId: 'dispatched', region: 'CN-44', authorizedRegions: ['CN-11'] }]);
     });
 
     it('shows product, lot and key stages to a verifier', async () => {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeHash, generateCode, Reading, signReadings, simulateDevice, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, Reading, signPayload, signReadings, simulateDevice, TraceChainClient } from '@trace/client';
 import { at, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
 
 const newKey = () => {
@@ -68,11 +68,35 @@ describe('devices: signed readings and alarms (devnet)', function () {
     const forged = signReadings(newKey().privateKey, { deviceId: 'cellar-1', seq: before + 1, readings: climate(20) });
     await rejectsWith(farm.devices.submitReadings(forged), 'ERR_SIGNATURE');
     const tampered = { ...signReadings(key.privateKey, { deviceId: 'cellar-1', seq: before + 1, readings: climate(20) }) };
-    tampered.readings = climate(21);
+    tampered.payload = Buffer.from(JSON.stringify({ deviceId: 'cellar-1', seq: before + 1, readings: climate(21) })).toString('base64');
     await rejectsWith(farm.devices.submitReadings(tampered), 'ERR_SIGNATURE');
     await rejectsWith(submit(farm, key.privateKey, before, climate(20)), 'ERR_REPLAY', new RegExp(`not above the last accepted ${before}`));
     expect(await lastSeq()).to.equal(before);
     expect(await farm.devices.listReadings('cellar-1')).to.have.length(before);
+  });
+
+  it('verifies the exact bytes a device sent: firmware formatting is accepted, the digest is over those bytes', async () => {
+    const seq = (await lastSeq()) + 1;
+    // key order, spacing and number forms a C firmware might print: none survive a JSON round trip
+    const firmware = Buffer.from(`{ "seq": ${seq}, "deviceId": "cellar-1",\n  "readings": [ { "unit": "°C", "value": 2.05e1, "metric": "storage_temp_c", "at": "${at(150)}" },\n { "at": "${at(150)}", "metric": "storage_humidity_pct", "value": 70.50, "unit": "%" } ] }`);
+    expect(JSON.stringify(JSON.parse(firmware.toString()))).to.not.equal(firmware.toString());
+    const r = await farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', firmware));
+    expect(r.digest).to.equal(createHash('sha256').update(firmware).digest('hex'));
+    expect(r.stats).to.deep.equal({ storage_temp_c: { count: 1, min: 20.5, max: 20.5 }, storage_humidity_pct: { count: 1, min: 70.5, max: 70.5 } });
+    expect(await lastSeq()).to.equal(seq);
+  });
+
+  it("refuses signed bytes that are not readings, or another device's readings, changing nothing", async () => {
+    const before = await lastSeq();
+    const batches = (await farm.devices.listReadings('cellar-1')).length;
+    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', Buffer.from('{"seq": 1,'))), 'ERR_VALIDATION', /not valid JSON/);
+    const other = signReadings(key.privateKey, { deviceId: 'truck-9', seq: before + 1, readings: climate(20) });
+    await rejectsWith(farm.devices.submitReadings({ ...other, deviceId: 'cellar-1' }), 'ERR_VALIDATION', /device truck-9's, not cellar-1's/);
+    const noReadings = Buffer.from(JSON.stringify({ deviceId: 'cellar-1', seq: before + 1, readings: [] }));
+    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', noReadings)), 'ERR_VALIDATION', /readings/);
+    expect(await lastSeq()).to.equal(before);
+    expect(await farm.devices.listReadings('cellar-1')).to.have.length(batches);
+    await submit(farm, key.privateKey, before + 1, climate(20));
   });
 
   it('refuses the old key after a rotation, and accepts the new one', async () => {

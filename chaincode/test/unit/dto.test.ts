@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 // Through the package's entry, as the peer loads it (fabric-contract-api brings the decorators' metadata).
-import { CreateTaskDto, RecordStageDto, SubmitReadingsDto } from '../../src';
+import { CreateTaskDto, RecordStageDto, SignedReadingsDto } from '../../src';
 import { parseDto } from '../../src/ledger/dto';
 import { ChaincodeError } from '../../src/ledger/errors';
 import { RESERVED_KEYS } from '../../src/model/validators';
@@ -23,9 +23,9 @@ describe('DTO parsing: maps keyed by member-chosen names', () => {
     expect(parseDto(CreateTaskDto, task('tpl')).template).to.equal('tpl');
     refused(() => parseDto(CreateTaskDto, task('constructor')), /template must be an id/);
     refused(() => parseDto(RecordStageDto, JSON.stringify({ taskId: 't1', stage: 'toString', eventTime: '2026-10-01T00:00:00Z', data: {} })), /stage must be an id/);
-    const readings = (metric: string) => JSON.stringify({ deviceId: 'd1', seq: 1, readings: [{ at: '2026-10-01T00:00:00Z', metric, value: 1, unit: 'C' }], signature: 'AAAAAAAAAAAA' });
-    refused(() => parseDto(SubmitReadingsDto, readings('constructor')), /metric/);
-    expect(parseDto(SubmitReadingsDto, readings('temp_c')).readings[0].metric).to.equal('temp_c');
+    const readings = (metric: string) => JSON.stringify({ deviceId: 'd1', seq: 1, readings: [{ at: '2026-10-01T00:00:00Z', metric, value: 1, unit: 'C' }] });
+    refused(() => parseDto(SignedReadingsDto, readings('constructor')), /metric/);
+    expect(parseDto(SignedReadingsDto, readings('temp_c')).readings[0].metric).to.equal('temp_c');
   });
 
   it('keeps ordinary keys that merely look like prototype names', () => {

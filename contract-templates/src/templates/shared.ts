@@ -6,7 +6,7 @@ export const sharedItems: Input<DefineItemDto>[] = [
   { id: 'shipped_units', name: '发货数量 shipped units', type: 'integer', required: true, min: 1, privacy: 'plain' },
   { id: 'carrier', name: '承运商 carrier', type: 'string', required: true, maxLength: 128, privacy: 'plain' },
   { id: 'tracking_no', name: '运单号 tracking number', type: 'string', required: true, pattern: '[A-Za-z0-9-]{6,40}', privacy: 'plain' },
-  { id: 'dest_region', name: '目的地区 destination region', type: 'string', required: true, pattern: '[A-Z]{2}(-[A-Z0-9]{1,3})?', privacy: 'plain' },
+  { id: 'dest_region', name: '目的地区 destination region', type: 'string', required: true, pattern: '[A-Z]{2}(-[A-Z0-9]{1,3})?', destinationRegion: true, privacy: 'plain' },
   { id: 'freight_cost', name: '运费 freight cost', type: 'string', privacy: 'cipher' },
   { id: 'received_units', name: '收货数量 received units', type: 'integer', required: true, min: 0, privacy: 'plain' },
   { id: 'store_name', name: '门店 store', type: 'string', required: true, maxLength: 128, privacy: 'plain' },

@@ -6,14 +6,18 @@ import { round, rssMb } from './stats';
 
 /**
  * bench:codes — issues code hashes in calls of 1,000 through the devnet (product chaincode,
- * default MAJORITY-of-2 policy), then records scans in batches of 500 over distinct issued codes.
+ * default MAJORITY-of-2 policy), then two scanning orgs record scans of the same codes at the same
+ * time in batches of 1,000 (each org's batch i holds the codes of the other's batch i), so the
+ * figure includes any MVCC conflict between concurrent batches sharing codes; conflicts are
+ * reported per scan (the scans in invalidated batches, which the indexer's sender resends).
  * Usage: node scripts/dist/src/bench/codes.js [codes=1000000] [scans=50000] [--connection profile …]
  */
 
 const PER_CALL = 1000;
-const SCANS_PER_CALL = 500;
+const SCANS_PER_CALL = 1000;
 /** calls in flight: each spends its time in sequential shim round trips (1,000 reads and writes), so several overlap */
 const INFLIGHT = Number(process.env.INFLIGHT ?? 8);
+const CONFLICTS = ['MVCC_READ_CONFLICT', 'PHANTOM_READ_CONFLICT'];
 
 runProductBench(async ({ target, client: c, args }) => {
   const [own, second] = target.orgs;
@@ -21,7 +25,7 @@ runProductBench(async ({ target, client: c, args }) => {
   const scanCount = Number(args[1] ?? 50_000);
   console.log('setup: consortium, product, tea template, one task');
   await c.consortium.bootstrap({ consortium: 'bench', name: 'brand', roles: ['brand', 'retailer'] });
-  await c.consortium.addMember({ mspId: second, name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector'] });
+  await c.consortium.addMember({ mspId: second, name: 'partner', roles: ['producer', 'processor', 'warehouse', 'logistics', 'inspector', 'scanner'] });
   await c.catalog.defineProduct({ gtin: '06901234567892', name: 'bench tea', category: 'tea', brand: 'bench' });
   await loadTemplatePackage(c, tea);
   const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, s.stage === 'receiving' ? own : second]));
@@ -37,25 +41,35 @@ runProductBench(async ({ target, client: c, args }) => {
   console.log(`  ${round(issueSeconds, 1)} s  (${round(codesPerSecond)} codes/s, p50 ${round(issued.p50)} ms per call, failures ${issued.failures})`);
   if (issued.firstError) console.log(`  first failure: ${issued.firstError}`);
 
-  const scanCalls = [];
+  const perOrg: { tx: string; args: string[] }[] = [];
   const at = new Date(Date.now() - 60_000).toISOString();
-  for (let i = 0; i < scanCount; i += SCANS_PER_CALL) {
+  for (let i = 0; i < scanCount / 2; i += SCANS_PER_CALL) {
     const scans = hashes.slice(i % count, (i % count) + SCANS_PER_CALL).map((codeHash) => ({ codeHash, channel: 'consumer', region: 'CN-53', at }));
-    scanCalls.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
+    perOrg.push({ tx: 'codes:recordScans', args: [JSON.stringify({ scans })] });
   }
-  console.log(`recording ${scanCount} scans in ${scanCalls.length} calls of ${SCANS_PER_CALL}, ${INFLIGHT} in flight`);
-  const scanned = await runCalls(target, scanCalls, INFLIGHT, 2);
-  const scansPerSecond = scanned.tps * SCANS_PER_CALL;
-  console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(scanned.p50)} ms per call, failures ${scanned.failures})`);
-  if (scanned.firstError) console.log(`  first failure: ${scanned.firstError}`);
+  console.log(`recording ${perOrg.length * 2} calls of ${SCANS_PER_CALL} scans: ${own} and ${second} scan the same codes at once, ${INFLIGHT} calls in flight`);
+  const t0 = performance.now();
+  const phases = await Promise.all([own, second].map((msp) => runCalls(target, perOrg, INFLIGHT / 2, 1, msp)));
+  const seconds = (performance.now() - t0) / 1000;
+  const failures = phases.reduce((n, p) => n + p.failures, 0);
+  const scansPerSecond = ((perOrg.length * 2 - failures) * SCANS_PER_CALL) / seconds;
+  const failuresBy: Record<string, number> = {};
+  for (const [why, n] of phases.flatMap((p) => Object.entries(p.failureCauses))) failuresBy[why] = (failuresBy[why] ?? 0) + n;
+  console.log(`  ${round(scansPerSecond)} scans/s  (p50 ${round(Math.max(...phases.map((p) => p.p50)))} ms per call, failures ${failures}: ${JSON.stringify(failuresBy)})`);
+  // causes read ERR_COMMIT/<validation code>
+  const conflicted = Object.entries(failuresBy).reduce((n, [cause, count]) => n + (CONFLICTS.includes(cause.split('/')[1]) ? count : 0), 0);
+  console.log(`  scans in batches lost to MVCC conflicts (resent by the indexer's sender): ${conflicted * SCANS_PER_CALL}`);
+  const firstError = phases.find((p) => p.firstError)?.firstError;
+  if (firstError) console.log(`  first failure: ${firstError}`);
   const out: Record<string, number | string | null> = {
     bench: 'codes',
     codes: count,
     issue_s: round(issueSeconds, 1),
     codes_per_s: round(codesPerSecond),
-    scans: scanCount,
+    scans: perOrg.length * 2 * SCANS_PER_CALL,
     scans_per_s: round(scansPerSecond),
-    failures: issued.failures + scanned.failures,
+    scan_conflicts: conflicted * SCANS_PER_CALL,
+    failures: issued.failures + failures,
     rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
   };
   if (count === 1_000_000) out.issue_1m_s = out.issue_s;
