@@ -98,6 +98,11 @@ const MIGRATIONS: Migration[] = [
   -- (IF NOT EXISTS: a database rolled back to an older schema version may still have it)
   CREATE INDEX IF NOT EXISTS transactions_chaincode ON transactions (chaincode, block);
   `,
+  `
+  -- API keys bound to an org and a scope (member, auditor): only the SHA-256 of each key is kept
+  CREATE TABLE api_keys (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, org TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,
+    created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT);
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

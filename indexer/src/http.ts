@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Db } from './db';
 import type { Ledger } from '@trace/client';
+import type { Scope } from './keys';
 
 /** A client mistake or an unavailable dependency: answered with its status and a stable code, never a stack trace. */
 export class ApiError extends Error {
@@ -19,6 +20,8 @@ export interface RouteDoc {
   method: 'get' | 'post';
   path: string;
   summary: string;
+  /** who may call it: public (no key), member or auditor (an API key of that scope or above) */
+  scope: Scope;
   /** query parameters the route reads */
   query?: string[];
 }

@@ -7,3 +7,4 @@ export { ApiError } from './http';
 export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
+export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';

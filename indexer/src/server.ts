@@ -53,8 +53,6 @@ export async function startIndexer(opts: {
   const app = createApp(db, following.status, {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
-    // registered apps' keys, from the environment so that they stay out of command lines and logs
-    apiKeys: (process.env.INDEXER_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
   });
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {

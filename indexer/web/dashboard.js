@@ -120,13 +120,29 @@ async function refresh() {
   document.getElementById('app').dataset.ready = 'true';
 }
 
+/** Without a valid member or auditor key the figures stay hidden and the page asks for one. */
+function askForKey(e) {
+  const form = document.getElementById('key-form');
+  form.hidden = false;
+  document.getElementById('key-error').textContent = sessionStorage.getItem(KEY_STORE) ? `${e.code}: ${e.message}` : '';
+}
+document.querySelector('#key-form form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(KEY_STORE, new FormData(ev.target).get('key').trim());
+  document.getElementById('key-form').hidden = true;
+  clearTimeout(timer);
+  loop();
+});
+
+let timer;
 async function loop() {
   try {
     await refresh();
   } catch (e) {
+    if (e.status === 401 || e.status === 403) askForKey(e);
     document.getElementById('updated').textContent = `刷新失败：${e.message}`;
   }
-  setTimeout(loop, 5000);
+  timer = setTimeout(loop, 5000);
 }
 loop();
 window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
