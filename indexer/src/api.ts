@@ -10,6 +10,9 @@ import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
 import { statsRoutes } from './routes/stats';
 import { webRoutes } from './web';
+import { cors } from './cors';
+import { securityHeaders } from './security-headers';
+import { ScanAdmission, ScanAdmissionOptions, scanOrigin } from './scan-admission';
 import type { Caller } from './keys';
 
 /** the shape codes:recordScans accepts, so that no queued scan is refused later */
@@ -34,7 +37,7 @@ const CORE_ROUTES: RouteDoc[] = [
     method: 'post',
     path: '/api/verify', scope: 'public',
     summary:
-      'Verify a scanned code {code | codeHash (member or auditor key only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Rate-limited per client (429) unless sent with a key (401 for a codeHash without one).',
+      'Verify a scanned code {code | codeHash (member or auditor key only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Anonymous requests count as a scan once per code and client within a window, and for a limited number of clients per code and window (`counted` says whether this one did); keyed ones always count. Rate-limited per client (429) unless sent with a key (401 for a codeHash without one). Only Content-Type application/json (415); a foreign web origin may not post (403).',
   },
   { method: 'get', path: '/api/trace/code/{hash}', scope: 'public', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
   { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot' },
@@ -67,7 +70,16 @@ export function openApi(): object {
       400: { description: 'invalid input', content: ERROR_CONTENT },
       404: { description: 'not found', content: ERROR_CONTENT },
       ...(r.scope === 'public' ? {} : AUTH_RESPONSES),
-      ...(r.path === '/api/verify' ? { 401: AUTH_RESPONSES[401], 409: { description: 'scanId reused with other content', content: ERROR_CONTENT } } : {}),
+      ...(r.path === '/api/verify'
+        ? {
+            401: AUTH_RESPONSES[401],
+            403: { description: 'posted from a web origin that is not an app origin', content: ERROR_CONTENT },
+            409: { description: 'scanId reused with other content', content: ERROR_CONTENT },
+            413: { description: 'body too large', content: ERROR_CONTENT },
+            415: { description: 'not application/json', content: ERROR_CONTENT },
+            429: { description: 'too many requests from this client', content: ERROR_CONTENT },
+          }
+        : {}),
     };
     // public routes need no key (an optional one is still checked); the others name their scope
     const security = r.scope === 'public' ? [] : [{ apiKey: [r.scope] }];
@@ -116,6 +128,15 @@ export interface AppOptions {
   perClientPerMinute?: { verify: number; audit: number };
   /** the product chaincode whose blocks and transactions the statistics count (default: the ledger's) */
   chaincode?: string;
+  /** origins of web apps (besides the indexer's own pages) that may call every route with a key, e.g. https://shop.example */
+  appOrigins?: string[];
+  /**
+   * reverse proxies in front of the indexer whose X-Forwarded-For / -Proto / -Host are trusted
+   * (0, the default: none; the client is the socket's address). Rate limits and scan counting key on that client.
+   */
+  proxyHops?: number;
+  /** how anonymous verify requests count as scans */
+  scanAdmission?: ScanAdmissionOptions;
 }
 
 /** What /healthz reports: following the chain, the next block, and what is missing when the indexer runs degraded. */
@@ -130,20 +151,19 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   // a caller with a key (a retailer's till, a partner's scanner, an org's systems) may verify by
   // codeHash (hashes are public in event payloads; a consumer has the printed code) and is not rate-limited
   const keyed = (ctx: Koa.Context) => callerOf(ctx).scope !== 'public';
+  const hops = opts.proxyHops ?? 0;
+  if (!Number.isInteger(hops) || hops < 0) throw new Error(`proxy hops must be a non-negative integer, not ${hops}`);
+  for (const o of opts.appOrigins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new Error(`app origin ${o} must be scheme://host[:port], e.g. https://shop.example`);
   const app = new Koa();
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   const router = new Router();
+  const admission = new ScanAdmission(db, opts.scanAdmission);
   const chaincodeReady = chaincodeProbe(ledger);
   const visiblePayload = visiblePayloadFor(db);
 
+  app.use(securityHeaders);
   app.use(async (ctx, next) => {
-    ctx.set('Access-Control-Allow-Origin', '*');
-    if (ctx.method === 'OPTIONS') {
-      ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type');
-      ctx.set('Access-Control-Max-Age', '86400');
-      ctx.status = 204;
-      return;
-    }
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
@@ -155,6 +175,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     }
   });
 
+  app.use(cors(opts.appOrigins ?? []));
   app.use(enforceScopes(db, ROUTES));
 
   if (opts.perClientPerMinute) {
@@ -234,7 +255,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const body = await readJson(ctx.req);
     let hash: string;
     if (typeof body.codeHash === 'string') {
-      if (!keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a registered app key (Authorization: Bearer <key>); a consumer sends the printed code');
+      if (!keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
       hash = param(body.codeHash, HASH, 'codeHash');
     }
     else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
@@ -248,25 +269,28 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     if (!DATETIME.test(at) || !Number.isFinite(Date.parse(at))) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time with an offset');
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
-    const replayed = db.transaction(() => {
+    const { replayed, counted } = db.transaction(() => {
       if (scanId) {
         const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
         if (seen) {
           // a retry (same scan) is answered again without a second count; a reused id is a client bug
           if (seen.code_hash !== hash || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
             throw new ApiError(409, 'ERR_CONFLICT', `scanId ${scanId} was already used for another scan`);
-          return true;
+          return { replayed: true, counted: false };
         }
+      }
+      if (!admission.admit(hash, callerOf(ctx), ctx.ip, now)) return { replayed: false, counted: false };
+      if (scanId) {
         db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, hash, channel, region, at);
       }
       db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date(now).toISOString());
-      return false;
+      return { replayed: false, counted: true };
     })();
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
     const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
-    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed };
+    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed, counted };
   });
   type PublicTemplate = { name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] };
   /** Published template versions are immutable, so each is parsed once (they are ~8 KB of JSON). */
@@ -378,7 +402,12 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   router.get('/api/alerts', (ctx) => {
     const { limit, offset } = page(ctx.query);
     const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
-    ctx.body = db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset);
+    // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps
+    ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: string | null }[]).map((a) => {
+      if (a.type !== 'clone' || !a.code_hash) return a;
+      const origin = scanOrigin(db, a.code_hash);
+      return { ...a, fromAnonymousScans: origin.anonymous.counted > 0, scanOrigin: origin };
+    });
   });
   for (const m of MODULES) m.register(router, { db, ledger, chaincode: opts.chaincode ?? ledger?.chaincodeName });
 

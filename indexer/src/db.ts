@@ -102,6 +102,9 @@ const MIGRATIONS: Migration[] = [
   -- API keys bound to an org and a scope (member, auditor): only the SHA-256 of each key is kept
   CREATE TABLE api_keys (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, org TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,
     created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT);
+  -- who asked to verify each code (salted address hashes of anonymous clients, key ids): which requests counted as scans
+  CREATE TABLE scan_clients (code_hash TEXT NOT NULL, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
+    counted_at TEXT, PRIMARY KEY (code_hash, client));
   `,
 ];
 

@@ -8,3 +8,4 @@ export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
 export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
+export { PAGE_CSP } from './security-headers';

@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ApiError, CODE, param, RouteModule } from './http';
+import { PAGE_CSP } from './security-headers';
 
 /** The pages and their scripts (shipped as is, next to dist/), and the browser libraries they use. */
 const WEB_DIR = resolve(__dirname, '../../web');
@@ -30,6 +31,7 @@ function sendPage(ctx: { type: string; body: unknown; set(k: string, v: string):
     .join('');
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', PAGE_CSP);
   ctx.body = TEMPLATES.get(name)!.replace('<main id="app">', `<main id="app"${attrs}>`);
 }
 

@@ -15,7 +15,7 @@ const KEYS_CLI = resolve(__dirname, '../src/keys.js');
 const SECRET = 'c0ffee'.repeat(10) + 'beef';
 const RANK: Record<Scope, number> = { public: 0, member: 1, auditor: 2 };
 
-describe('indexer scopes: public, member and auditor audiences over every route (devnet)', function () {
+describe('indexer scopes: public, member and auditor audiences over every route, with security headers (devnet)', function () {
   this.timeout(240_000);
   let devnet: RunningDevnet;
   let ledger: Ledger;
@@ -79,6 +79,12 @@ describe('indexer scopes: public, member and auditor audiences over every route 
           continue;
         }
         expect(res.status, `${what}: ${text.slice(0, 200)}`).to.be.oneOf([200, 302, 400, 404]);
+        // every answer: no sniffing, no Referer, no framing; pages: scripts and styles from this origin only
+        expect([res.headers.get('x-content-type-options'), res.headers.get('referrer-policy')], what).to.deep.equal(['nosniff', 'no-referrer']);
+        const csp = res.headers.get('content-security-policy') ?? '';
+        expect(csp, what).to.include("frame-ancestors 'none'");
+        if (res.status === 200 && res.headers.get('content-type')?.startsWith('text/html')) expect(csp, what).to.include("script-src 'self'; style-src 'self'");
+        else expect(csp, what).to.match(/^default-src 'none'/);
         if (text.includes(SECRET)) (seen.get(who.name) ?? seen.set(who.name, new Set()).get(who.name)!).add(r.path);
       }
     }

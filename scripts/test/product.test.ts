@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient, Wallet } from '@trace/client';
-import { openDb } from '@trace/indexer';
+import { openDb, PAGE_CSP } from '@trace/indexer';
 import { findPids } from '@trace/test-network';
 import { DEMO_CLASS, DEMO_ORGS, DEMO_TEA_TASK, DemoOrg, DemoSummary } from '../src/demo/seed';
 import { ARTIFACTS, launchChromium } from './support/browser';
@@ -199,7 +199,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(expected.asset_events.length).to.be.greaterThan(10);
       const old = new Database(copy);
       // back to what schema version 2 had: none of the later tables and indexes
-      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys']) old.exec(`DROP TABLE ${t}`);
+      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients']) old.exec(`DROP TABLE ${t}`);
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
@@ -307,7 +307,11 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect([app.status, app.body.verdict]).to.deep.equal([200, 'genuine']);
       const future = await post({ code, region: 'CN-53', at: new Date(Date.now() + 3_600_000).toISOString() });
       expect([future.status, future.body.error.code]).to.deep.equal([400, 'ERR_VALIDATION']);
-      const noRegion = await post({ code, scanId: 'no-region-1' });
+      // the same client's next anonymous scan of the code is answered but not counted again; a till (member key) always counts
+      const repeated = await post({ code, region: 'CN-53' });
+      expect([repeated.status, repeated.body.counted]).to.deep.equal([200, false]);
+      const noRegion = await anon<{ counted: boolean }>('/api/verify', { method: 'POST', headers: { authorization: `Bearer ${product.keys.member}`, 'content-type': 'application/json' }, body: JSON.stringify({ code, scanId: 'no-region-1' }) });
+      expect(noRegion.body.counted).to.equal(true);
       expect(noRegion.status).to.equal(200);
       expect(one<{ region: string | null }>('SELECT region FROM scan_ids WHERE scan_id = ?', 'no-region-1').region).to.equal(null);
       // both scans reach the chain through the indexer's sender; a scan without a region is no diversion
@@ -337,9 +341,12 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await eventually(async () => (one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n === 0 ? true : undefined), 'an empty queue');
     });
 
-    it('answers CORS preflights', async () => {
-      const res = await fetch(`${product.base}/api/verify`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
-      expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods')]).to.deep.equal([204, '*', 'GET, POST, OPTIONS']);
+    it('answers CORS preflights of the configured app origin (with Authorization), not of other pages', async () => {
+      const preflight = (origin: string) => fetch(`${product.base}/api/verify`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      const app = await preflight('https://shop.example');
+      expect([app.status, app.headers.get('access-control-allow-origin'), app.headers.get('access-control-allow-methods'), app.headers.get('access-control-allow-headers')]).to.deep.equal([204, 'https://shop.example', 'GET, POST, OPTIONS', 'Content-Type, Authorization']);
+      const other = await preflight('https://elsewhere.example');
+      expect([other.status, other.headers.get('access-control-allow-origin')]).to.deep.equal([204, null]);
     });
   });
 
@@ -353,7 +360,10 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(product.base + path);
+      const response = await page.goto(product.base + path);
+      // every page: scripts and styles from the indexer only, never framed, no Referer; a violation would show in `errors`
+      const headers = response!.headers();
+      expect([headers['content-security-policy'], headers['x-content-type-options'], headers['referrer-policy']], path).to.deep.equal([PAGE_CSP, 'nosniff', 'no-referrer']);
       await page.waitForSelector('#app[data-ready]', { timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, `${shot}.png`), fullPage: true });
       return { page, errors };
@@ -413,6 +423,9 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       for (const id of ['throughput', 'lots', 'regions', 'alert-types', 'sensors']) expect(await page.locator(`#${id} canvas`).count(), id).to.equal(1);
       expect(await page.getAttribute('#regions', 'data-regions')).to.match(/CN-44:\d+/);
       expect(await page.$$eval('#alerts tr[data-type]', (rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.type))])).to.include.members(['clone', 'diversion', 'sensor']);
+      // a chart tooltip (ECharts markup with style attributes) renders under the CSP
+      await page.hover('#throughput', { position: { x: 300, y: 150 } });
+      await page.waitForSelector('#throughput div[style*="z-index"]', { state: 'visible' });
       expect(errors).to.deep.equal([]);
       await page.close();
     });

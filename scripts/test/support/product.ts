@@ -18,7 +18,7 @@ export interface RunningProduct {
 
 /** Runs `npm start`'s program (devnet + indexer, with --demo) on free ports and waits for its banner. */
 export async function startProduct(dataDir: string, timeoutMs = 240_000): Promise<RunningProduct> {
-  const proc = spawn(process.execPath, [START, '--demo', '--data', dataDir, '--port', '0', '--devnet-port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const proc = spawn(process.execPath, [START, '--demo', '--data', dataDir, '--port', '0', '--devnet-port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn', INDEXER_APP_ORIGINS: 'https://shop.example' } });
   let stdout = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((res, rej) => {
