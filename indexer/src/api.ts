@@ -11,6 +11,7 @@ import { deviceRoutes } from './routes/devices';
 import { statsRoutes } from './routes/stats';
 import { webRoutes } from './web';
 import { cors } from './cors';
+import { deadLetterCount } from './dead-letters';
 import { securityHeaders } from './security-headers';
 import { ScanAdmission, ScanAdmissionOptions, scanOrigin } from './scan-admission';
 import type { Caller } from './keys';
@@ -24,7 +25,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
 const CORE_ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address)' },
+  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters)' },
   { method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document' },
   { method: 'get', path: '/api/blocks', scope: 'member', summary: 'Blocks, newest first (limit, offset)' },
   { method: 'get', path: '/api/blocks/{number}', scope: 'member', summary: 'One block with its transactions' },
@@ -188,9 +189,11 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const s = status();
     const chaincode = await chaincodeReady();
     const ready = s.ready && chaincode;
+    const deadLetters = deadLetterCount(db);
+    // degraded: serving what its source gives, and saying what it cannot index; events that could not be projected are an operations alert
+    const degraded = s.degraded ?? (deadLetters > 0 ? { reason: `${deadLetters} chain events could not be projected (dead letters; replay them after a fix)`, missing: [] } : undefined);
     ctx.status = ready ? 200 : 503;
-    // degraded: serving what its source gives, and saying what it cannot index
-    ctx.body = { status: !ready ? 'starting' : s.degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), ...s.degraded };
+    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, ...degraded };
   });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi();

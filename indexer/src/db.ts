@@ -105,6 +105,13 @@ const MIGRATIONS: Migration[] = [
   -- who asked to verify each code (salted address hashes of anonymous clients, key ids): which requests counted as scans
   CREATE TABLE scan_clients (code_hash TEXT NOT NULL, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
     counted_at TEXT, PRIMARY KEY (code_hash, client));
+  -- the salt of those client hashes (apart from meta, which holds only what ingestion replays)
+  CREATE TABLE local_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  `
+  -- events that could not be decoded or projected, kept for a replay after a fix (/healthz reports them)
+  CREATE TABLE dead_letters (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (block, idx));
   `,
 ];
 

@@ -28,8 +28,8 @@ export class ScanAdmission {
   ) {
     this.windowMs = opts.windowMs ?? 3_600_000;
     this.perCode = opts.perCodePerWindow ?? 100;
-    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('client_salt', ?)").run(randomBytes(16).toString('hex'));
-    this.salt = db.prepare("SELECT value FROM meta WHERE key = 'client_salt'").pluck().get() as string;
+    db.prepare("INSERT OR IGNORE INTO local_secrets (name, value) VALUES ('client_salt', ?)").run(randomBytes(16).toString('hex'));
+    this.salt = db.prepare("SELECT value FROM local_secrets WHERE name = 'client_salt'").pluck().get() as string;
   }
 
   /** Records the request (inside the caller's transaction) and tells whether it counts. */

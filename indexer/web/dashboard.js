@@ -105,7 +105,8 @@ async function health() {
   const notice = document.getElementById('health-notice');
   notice.dataset.status = h.status;
   notice.hidden = h.status !== 'degraded';
-  document.getElementById('health-reason').textContent = h.status === 'degraded' ? `缺少 ${(h.missing || []).join('、')}：${h.reason}` : '';
+  const missing = (h.missing || []).length ? `缺少 ${h.missing.join('、')}：` : '';
+  document.getElementById('health-reason').textContent = h.status === 'degraded' ? `${missing}${h.reason}` : '';
 }
 
 async function refresh() {
