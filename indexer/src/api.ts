@@ -2,13 +2,19 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
-import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule, sha256 } from './http';
+import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
 import { perClientLimit } from './rate-limit';
+import { callerOf, checkDeclared, enforceScopes, stageDataFilter } from './access';
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
 import { statsRoutes } from './routes/stats';
 import { webRoutes } from './web';
+import { cors } from './cors';
+import { deadLetterCount } from './dead-letters';
+import { securityHeaders } from './security-headers';
+import { ScanAdmission, ScanAdmissionOptions, scanOrigin } from './scan-admission';
+import type { Caller } from './keys';
 
 /** the shape codes:recordScans accepts, so that no queued scan is refused later */
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -19,24 +25,24 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
 const CORE_ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/healthz', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address)' },
-  { method: 'get', path: '/openapi.json', summary: 'This document' },
-  { method: 'get', path: '/api/blocks', summary: 'Blocks, newest first (limit, offset)' },
-  { method: 'get', path: '/api/blocks/{number}', summary: 'One block with its transactions' },
-  { method: 'get', path: '/api/transactions/{txId}', summary: 'A transaction with its validation code and event' },
-  { method: 'get', path: '/api/members', summary: 'Consortium members' },
-  { method: 'get', path: '/api/tasks', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)', query: ['template', 'gtin', 'lot', 'audited', 'limit', 'offset'] },
-  { method: 'get', path: '/api/tasks/{taskId}', summary: 'A task with its stage records, versions and audits' },
-  { method: 'get', path: '/api/codes/{hash}', summary: 'An indexed code: status, lot, scan count, parent' },
+  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters)' },
+  { method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document' },
+  { method: 'get', path: '/api/blocks', scope: 'member', summary: 'Blocks, newest first (limit, offset)' },
+  { method: 'get', path: '/api/blocks/{number}', scope: 'member', summary: 'One block with its transactions' },
+  { method: 'get', path: '/api/transactions/{txId}', scope: 'member', summary: "A transaction with its validation code and event (a stage record's data: in full for the task's own orgs and auditors, else the template's public view)" },
+  { method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members' },
+  { method: 'get', path: '/api/tasks', scope: 'member', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)', query: ['template', 'gtin', 'lot', 'audited', 'limit', 'offset'] },
+  { method: 'get', path: '/api/tasks/{taskId}', scope: 'member', summary: "A task with its stage records, versions and audits (stage data in full for the task's owner, its assigned orgs and auditors; other members get the template's public view)" },
+  { method: 'get', path: '/api/codes/{hash}', scope: 'member', summary: 'An indexed code: status, lot, scan count, parent' },
   {
     method: 'post',
-    path: '/api/verify',
+    path: '/api/verify', scope: 'public',
     summary:
-      'Verify a scanned code {code | codeHash (registered apps only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Rate-limited per client (429) unless registered (401 for a codeHash without a key).',
+      'Verify a scanned code {code | codeHash (member or auditor key only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Anonymous requests count as a scan once per code and client within a window, and for a limited number of clients per code and window (`counted` says whether this one did); keyed ones always count. Rate-limited per client (429) unless sent with a key (401 for a codeHash without one). Only Content-Type application/json (415); a foreign web origin may not post (403).',
   },
-  { method: 'get', path: '/api/trace/code/{hash}', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
-  { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', summary: 'The public trace of a lot' },
-  { method: 'get', path: '/api/alerts', summary: 'Alerts, newest first (type: clone, diversion, unknown, sensor, cross-validation; limit, offset)', query: ['type', 'limit', 'offset'] },
+  { method: 'get', path: '/api/trace/code/{hash}', scope: 'public', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
+  { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot' },
+  { method: 'get', path: '/api/alerts', scope: 'member', summary: 'Alerts, newest first (type: clone, diversion, unknown, sensor, cross-validation; limit, offset)', query: ['type', 'limit', 'offset'] },
 ];
 
 const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, auditRoutes, webRoutes];
@@ -48,6 +54,11 @@ const ERROR_CONTENT = {
   'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } },
 };
 
+const AUTH_RESPONSES = {
+  401: { description: 'no API key, or an unknown or revoked one', content: ERROR_CONTENT },
+  403: { description: "the key's scope is below the route's", content: ERROR_CONTENT },
+};
+
 export function openApi(): object {
   const paths: Record<string, object> = {};
   for (const r of ROUTES) {
@@ -55,10 +66,41 @@ export function openApi(): object {
       ...[...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
       ...(r.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
     ];
-    const responses = { 200: { description: 'OK' }, 400: { description: 'invalid input', content: ERROR_CONTENT }, 404: { description: 'not found', content: ERROR_CONTENT } };
-    paths[r.path] = { ...paths[r.path], [r.method]: { summary: r.summary, parameters: params, responses: r.path === '/api/verify' ? { ...responses, 409: { description: 'scanId reused with other content', content: ERROR_CONTENT } } : responses } };
+    const responses = {
+      200: { description: 'OK' },
+      400: { description: 'invalid input', content: ERROR_CONTENT },
+      404: { description: 'not found', content: ERROR_CONTENT },
+      ...(r.scope === 'public' ? {} : AUTH_RESPONSES),
+      ...(r.path === '/api/verify'
+        ? {
+            401: AUTH_RESPONSES[401],
+            403: { description: 'posted from a web origin that is not an app origin', content: ERROR_CONTENT },
+            409: { description: 'scanId reused with other content', content: ERROR_CONTENT },
+            413: { description: 'body too large', content: ERROR_CONTENT },
+            415: { description: 'not application/json', content: ERROR_CONTENT },
+            429: { description: 'too many requests from this client', content: ERROR_CONTENT },
+          }
+        : {}),
+    };
+    // public routes need no key (an optional one is still checked); the others name their scope
+    const security = r.scope === 'public' ? [] : [{ apiKey: [r.scope] }];
+    paths[r.path] = { ...paths[r.path], [r.method]: { summary: r.summary, 'x-scope': r.scope, security, parameters: params, responses } };
   }
-  return { openapi: '3.0.3', info: { title: 'trace-chain indexer', version: '0.1.0' }, paths };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'trace-chain indexer', version: '0.1.0' },
+    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key bound to an org and a scope (member or auditor), from `node indexer/dist/src/keys.js create`' } } },
+    paths,
+  };
+}
+
+/** A stage record event's data as the caller may see it; other events carry no stage data. */
+function visiblePayloadFor(db: Db) {
+  return (caller: Caller, payload: Record<string, unknown>): Record<string, unknown> => {
+    const record = payload.record as { taskId?: string; stage?: string; data?: Record<string, unknown> } | undefined;
+    if (!record?.taskId || !record.stage || !record.data) return payload;
+    return { ...payload, record: { ...record, data: stageDataFilter(db, caller, record.taskId)(record.stage, record.data) } };
+  };
 }
 
 /** The chaincode answered a metadata query within the last few seconds (cached, so probes stay cheap). */
@@ -85,14 +127,17 @@ export interface AppOptions {
   ledger?: Ledger;
   /** requests a minute one client may make to POST /api/verify and to /api/audit (unlimited when absent) */
   perClientPerMinute?: { verify: number; audit: number };
-  /**
-   * keys of registered apps (retailer tills, partner scanners): only they may verify by codeHash
-   * (hashes are public in event payloads; a consumer has the printed code), and their scans are not
-   * rate-limited
-   */
-  apiKeys?: string[];
   /** the product chaincode whose blocks and transactions the statistics count (default: the ledger's) */
   chaincode?: string;
+  /** origins of web apps (besides the indexer's own pages) that may call every route with a key, e.g. https://shop.example */
+  appOrigins?: string[];
+  /**
+   * reverse proxies in front of the indexer whose X-Forwarded-For / -Proto / -Host are trusted
+   * (0, the default: none; the client is the socket's address). Rate limits and scan counting key on that client.
+   */
+  proxyHops?: number;
+  /** how anonymous verify requests count as scans */
+  scanAdmission?: ScanAdmissionOptions;
 }
 
 /** What /healthz reports: following the chain, the next block, and what is missing when the indexer runs degraded. */
@@ -104,24 +149,22 @@ export interface IndexerStatus {
 
 export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions = {}): Koa {
   const { ledger } = opts;
-  const keyHashes = new Set((opts.apiKeys ?? []).map(sha256));
-  const registeredApp = (authorization: string) => {
-    const m = /^Bearer (\S+)$/.exec(authorization);
-    return !!m && keyHashes.has(sha256(m[1]));
-  };
+  // a caller with a key (a retailer's till, a partner's scanner, an org's systems) may verify by
+  // codeHash (hashes are public in event payloads; a consumer has the printed code) and is not rate-limited
+  const keyed = (ctx: Koa.Context) => callerOf(ctx).scope !== 'public';
+  const hops = opts.proxyHops ?? 0;
+  if (!Number.isInteger(hops) || hops < 0) throw new Error(`proxy hops must be a non-negative integer, not ${hops}`);
+  for (const o of opts.appOrigins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new Error(`app origin ${o} must be scheme://host[:port], e.g. https://shop.example`);
   const app = new Koa();
+  app.proxy = hops > 0;
+  app.maxIpsCount = hops;
   const router = new Router();
+  const admission = new ScanAdmission(db, opts.scanAdmission);
   const chaincodeReady = chaincodeProbe(ledger);
+  const visiblePayload = visiblePayloadFor(db);
 
+  app.use(securityHeaders);
   app.use(async (ctx, next) => {
-    ctx.set('Access-Control-Allow-Origin', '*');
-    if (ctx.method === 'OPTIONS') {
-      ctx.set('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-      ctx.set('Access-Control-Allow-Headers', 'Content-Type');
-      ctx.set('Access-Control-Max-Age', '86400');
-      ctx.status = 204;
-      return;
-    }
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
@@ -133,19 +176,24 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     }
   });
 
+  app.use(cors(opts.appOrigins ?? []));
+  app.use(enforceScopes(db, ROUTES));
+
   if (opts.perClientPerMinute) {
     const verifyLimit = perClientLimit(opts.perClientPerMinute.verify);
     const auditLimit = perClientLimit(opts.perClientPerMinute.audit);
-    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' && !registeredApp(ctx.get('authorization')) ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
+    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' && !keyed(ctx) ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
   }
 
   router.get('/healthz', async (ctx) => {
     const s = status();
     const chaincode = await chaincodeReady();
     const ready = s.ready && chaincode;
+    const deadLetters = deadLetterCount(db);
+    // degraded: serving what its source gives, and saying what it cannot index; events that could not be projected are an operations alert
+    const degraded = s.degraded ?? (deadLetters > 0 ? { reason: `${deadLetters} chain events could not be projected (dead letters; replay them after a fix)`, missing: [] } : undefined);
     ctx.status = ready ? 200 : 503;
-    // degraded: serving what its source gives, and saying what it cannot index
-    ctx.body = { status: !ready ? 'starting' : s.degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), ...s.degraded };
+    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, ...degraded };
   });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi();
@@ -166,7 +214,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number } | undefined;
     if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
     const ev = db.prepare('SELECT name, payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { name: string; payload: string } | undefined;
-    ctx.body = { ...tx, event: ev && { name: ev.name, payload: JSON.parse(ev.payload) } };
+    ctx.body = { ...tx, event: ev && { name: ev.name, payload: visiblePayload(callerOf(ctx), JSON.parse(ev.payload) as Record<string, unknown>) } };
   });
   router.get('/api/members', (ctx) => {
     ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
@@ -191,10 +239,11 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const taskId = param(ctx.params.taskId, ID, 'taskId');
     const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; audit: string | null } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
-    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { data: string; flags: string }[]).map((r) => ({
+    const visible = stageDataFilter(db, callerOf(ctx), taskId);
+    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { stage: string; data: string; flags: string }[]).map((r) => ({
       ...r,
-      data: JSON.parse(r.data),
-      flags: JSON.parse(r.flags),
+      data: visible(r.stage, JSON.parse(r.data) as Record<string, unknown>),
+      flags: JSON.parse(r.flags) as unknown,
     }));
     ctx.body = { task: parse(task.json), audit: parse(task.audit), records, audits: db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) };
   });
@@ -209,7 +258,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const body = await readJson(ctx.req);
     let hash: string;
     if (typeof body.codeHash === 'string') {
-      if (!registeredApp(ctx.get('authorization'))) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a registered app key (Authorization: Bearer <key>); a consumer sends the printed code');
+      if (!keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
       hash = param(body.codeHash, HASH, 'codeHash');
     }
     else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
@@ -223,25 +272,28 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     if (!DATETIME.test(at) || !Number.isFinite(Date.parse(at))) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time with an offset');
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
-    const replayed = db.transaction(() => {
+    const { replayed, counted } = db.transaction(() => {
       if (scanId) {
         const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
         if (seen) {
           // a retry (same scan) is answered again without a second count; a reused id is a client bug
           if (seen.code_hash !== hash || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
             throw new ApiError(409, 'ERR_CONFLICT', `scanId ${scanId} was already used for another scan`);
-          return true;
+          return { replayed: true, counted: false };
         }
+      }
+      if (!admission.admit(hash, callerOf(ctx), ctx.ip, now)) return { replayed: false, counted: false };
+      if (scanId) {
         db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, hash, channel, region, at);
       }
       db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date(now).toISOString());
-      return false;
+      return { replayed: false, counted: true };
     })();
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
     const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
-    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed };
+    ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed, counted };
   });
   type PublicTemplate = { name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] };
   /** Published template versions are immutable, so each is parsed once (they are ~8 KB of JSON). */
@@ -354,10 +406,16 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   router.get('/api/alerts', (ctx) => {
     const { limit, offset } = page(ctx.query);
     const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
-    ctx.body = db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset);
+    // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps
+    ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: string | null }[]).map((a) => {
+      if (a.type !== 'clone' || !a.code_hash) return a;
+      const origin = scanOrigin(db, a.code_hash);
+      return { ...a, fromAnonymousScans: origin.anonymous.counted > 0, scanOrigin: origin };
+    });
   });
   for (const m of MODULES) m.register(router, { db, ledger, chaincode: opts.chaincode ?? ledger?.chaincodeName });
 
+  checkDeclared(ROUTES, router.stack.flatMap((l) => l.methods.filter((m) => m !== 'HEAD').map((method) => ({ method, path: String(l.path) }))));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

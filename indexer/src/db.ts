@@ -98,6 +98,21 @@ const MIGRATIONS: Migration[] = [
   -- (IF NOT EXISTS: a database rolled back to an older schema version may still have it)
   CREATE INDEX IF NOT EXISTS transactions_chaincode ON transactions (chaincode, block);
   `,
+  `
+  -- API keys bound to an org and a scope (member, auditor): only the SHA-256 of each key is kept
+  CREATE TABLE api_keys (id TEXT PRIMARY KEY, key_hash TEXT NOT NULL UNIQUE, org TEXT NOT NULL, scope TEXT NOT NULL, label TEXT,
+    created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT);
+  -- who asked to verify each code (salted address hashes of anonymous clients, key ids): which requests counted as scans
+  CREATE TABLE scan_clients (code_hash TEXT NOT NULL, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
+    counted_at TEXT, PRIMARY KEY (code_hash, client));
+  -- the salt of those client hashes (apart from meta, which holds only what ingestion replays)
+  CREATE TABLE local_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  `
+  -- events that could not be decoded or projected, kept for a replay after a fix (/healthz reports them)
+  CREATE TABLE dead_letters (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL,
+    at TEXT NOT NULL, PRIMARY KEY (block, idx));
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type Router from '@koa/router';
 import type { Db } from './db';
 import type { Ledger } from '@trace/client';
+import type { Scope } from './keys';
 
 /** A client mistake or an unavailable dependency: answered with its status and a stable code, never a stack trace. */
 export class ApiError extends Error {
@@ -19,6 +21,8 @@ export interface RouteDoc {
   method: 'get' | 'post';
   path: string;
   summary: string;
+  /** who may call it: public (no key), member or auditor (an API key of that scope or above) */
+  scope: Scope;
   /** query parameters the route reads */
   query?: string[];
 }
@@ -69,7 +73,12 @@ export const parseJson = <T>(text: string | null | undefined): T | undefined => 
 
 const MAX_BODY = 16 * 1024;
 
-export async function readJson(req: NodeJS.ReadableStream): Promise<Record<string, unknown>> {
+/**
+ * The JSON object a request carries. Only `application/json` is read: any other type (text/plain,
+ * a form) is what a foreign page can send without a CORS preflight, so it is refused unread.
+ */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new ApiError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be sent as Content-Type: application/json');
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of req) {

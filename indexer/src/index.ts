@@ -1,5 +1,6 @@
 export { openDb, checkpoint, Db } from './db';
-export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor } from './ingest';
+export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor, RECONNECT_BACKOFF_MS } from './ingest';
+export { deadLetterCount, replayDeadLetters } from './dead-letters';
 export { ChainSource, GatewaySource } from './source';
 export { applyInvocations, CLOUD_ONLY, InvocationFollower, invocationCheckpoint, TbaasSource } from './tbaas-source';
 export { createApp, openApi, ROUTES } from './api';
@@ -7,3 +8,5 @@ export { ApiError } from './http';
 export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
+export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
+export { PAGE_CSP } from './security-headers';

@@ -1,16 +1,18 @@
 import type { Logger } from 'pino';
 import { ChainBlock } from '@trace/client';
 import { checkpoint, Db, setCheckpoint } from './db';
-import { project, PROJECTIONS } from './projections';
+import { IndexedEvent, projectOrDeadLetter } from './dead-letters';
+import { PROJECTIONS } from './projections';
 import { ChainSource } from './source';
 
 /**
  * Applies one block to the database: the block, its transactions (valid or not, with their
  * validation code), the events of valid ones through their projections, and the checkpoint, all in
  * one SQLite transaction, so a crash anywhere resumes with nothing lost and nothing doubled. With
- * `chaincode`, only that chaincode's events are projected.
+ * `chaincode`, only that chaincode's events are projected. An event that cannot be projected goes to
+ * the dead letters (`onDeadLetter` hears of it) and the block goes on.
  */
-export function applyBlock(db: Db, block: ChainBlock, chaincode?: string): number {
+export function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDeadLetter?: DeadLetterListener): number {
   let events = 0;
   db.transaction(() => {
     const n = Number(block.number);
@@ -30,7 +32,11 @@ export function applyBlock(db: Db, block: ChainBlock, chaincode?: string): numbe
       const text = Buffer.from(tx.event.payload).toString('utf8');
       insertEvent.run(n, idx, tx.transactionId, tx.event.name, text);
       // other chaincodes' events (any name, any payload) are kept in `events` only
-      if (Object.hasOwn(PROJECTIONS, tx.event.name) && (chaincode === undefined || tx.chaincodeName === chaincode)) project(db, { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: JSON.parse(text) });
+      if (Object.hasOwn(PROJECTIONS, tx.event.name) && (chaincode === undefined || tx.chaincodeName === chaincode)) {
+        const e = { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: text };
+        const error = projectOrDeadLetter(db, e);
+        if (error !== undefined) onDeadLetter?.(e, error);
+      }
       events++;
     });
     setCheckpoint(db, block.number + 1n);
@@ -46,9 +52,14 @@ export const INGEST_BATCH = 20;
  * page dirtied by several blocks is written once). Atomic like applyBlock: all of them and their
  * checkpoint, or none.
  */
-export function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string): number {
-  return db.transaction(() => blocks.reduce((n, b) => n + applyBlock(db, b, chaincode), 0))();
+export function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string, onDeadLetter?: DeadLetterListener): number {
+  return db.transaction(() => blocks.reduce((n, b) => n + applyBlock(db, b, chaincode, onDeadLetter), 0))();
 }
+
+export type DeadLetterListener = (e: IndexedEvent, error: string) => void;
+
+/** waits between reconnects to a failing source: doubling from the first to the last */
+export const RECONNECT_BACKOFF_MS = { first: 1000, max: 30_000 };
 
 const TICK = Symbol('tick');
 /** resolves after the events already queued have run: what a stream has delivered by then is buffered */
@@ -72,6 +83,8 @@ export class Ingestor {
   ) {}
 
   async run(): Promise<void> {
+    let backoffMs = RECONNECT_BACKOFF_MS.first;
+    const onDeadLetter: DeadLetterListener = (e, error) => this.log.error({ event: 'indexer.dead_letter', block: e.block, idx: e.idx, txId: e.txId, name: e.name, err: error });
     while (!this.stopped) {
       this.next = checkpoint(this.db);
       try {
@@ -94,15 +107,22 @@ export class Ingestor {
           batch.forEach((b, i) => {
             if (b.number !== this.next + BigInt(i)) throw new Error(`expected block ${this.next + BigInt(i)}, got ${b.number}`);
           });
-          const events = applyBlocks(this.db, batch, this.chaincode);
+          const events = applyBlocks(this.db, batch, this.chaincode, onDeadLetter);
           this.next += BigInt(batch.length);
+          backoffMs = RECONNECT_BACKOFF_MS.first;
           this.log.debug({ event: 'indexer.blocks', from: Number(batch[0].number), count: batch.length, events });
         }
+        // a stream that ends without an error is over as well: reconnect like after a failure
+        if (!this.stopped) throw new Error('the block stream ended');
       } catch (e) {
         this.connected = false;
         if (this.stopped) return;
-        this.log.warn({ event: 'indexer.source_error', err: (e as Error).message, retryInMs: 1000 });
-        await new Promise((r) => setTimeout(r, 1000));
+        // the failed stream is closed before another is opened: a retry never leaves one behind
+        this.stream?.close();
+        this.stream = undefined;
+        this.log.warn({ event: 'indexer.source_error', err: (e as Error).message, retryInMs: backoffMs });
+        await new Promise((r) => setTimeout(r, backoffMs));
+        backoffMs = Math.min(RECONNECT_BACKOFF_MS.max, backoffMs * 2);
       }
     }
   }

@@ -38,6 +38,10 @@ export async function startIndexer(opts: {
   user?: string;
   sendIntervalMs?: number;
   verifyPerMinute?: number;
+  /** web app origins that may call every route (default: INDEXER_APP_ORIGINS, comma-separated) */
+  appOrigins?: string[];
+  /** trusted reverse proxies in front of the indexer (default: INDEXER_PROXY_HOPS, else 0) */
+  proxyHops?: number;
   /** structured logger (default: pino to stderr) */
   logger?: Logger;
   /** backoff of the TBaaS cloud-only follower */
@@ -53,8 +57,8 @@ export async function startIndexer(opts: {
   const app = createApp(db, following.status, {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
-    // registered apps' keys, from the environment so that they stay out of command lines and logs
-    apiKeys: (process.env.INDEXER_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    appOrigins: opts.appOrigins ?? (process.env.INDEXER_APP_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    proxyHops: opts.proxyHops ?? Number(process.env.INDEXER_PROXY_HOPS ?? 0),
   });
   app.on('error', (e: Error) => log.error({ event: 'indexer.http_error', err: e.message }));
   const server = await new Promise<Server>((res) => {
@@ -82,7 +86,7 @@ export async function startIndexer(opts: {
 }
 
 if (require.main === module) {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' } } });
+  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' }, 'app-origin': { type: 'string', multiple: true }, 'proxy-hops': { type: 'string' } } });
   startIndexer({
     connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
@@ -92,6 +96,8 @@ if (require.main === module) {
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
     verifyPerMinute: values['verify-per-minute'] === undefined ? undefined : Number(values['verify-per-minute']),
+    appOrigins: values['app-origin'],
+    proxyHops: values['proxy-hops'] === undefined ? undefined : Number(values['proxy-hops']),
   }).then(
     ({ port, stop }) => {
       console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);

@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ApiError, CODE, param, RouteModule } from './http';
+import { PAGE_CSP } from './security-headers';
 
 /** The pages and their scripts (shipped as is, next to dist/), and the browser libraries they use. */
 const WEB_DIR = resolve(__dirname, '../../web');
@@ -30,18 +31,19 @@ function sendPage(ctx: { type: string; body: unknown; set(k: string, v: string):
     .join('');
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
+  ctx.set('Content-Security-Policy', PAGE_CSP);
   ctx.body = TEMPLATES.get(name)!.replace('<main id="app">', `<main id="app"${attrs}>`);
 }
 
 /** The consumer trace page a QR code points to (GS1 Digital Link or /c/{code}) and the operations dashboard. */
 export const webRoutes: RouteModule = {
   routes: [
-    { method: 'get', path: '/', summary: 'Redirects to the operations dashboard' },
-    { method: 'get', path: '/dashboard', summary: 'Operations dashboard (HTML)' },
-    { method: 'get', path: '/c/{code}', summary: 'Consumer trace page of a printed code (HTML); verifies the code and records the scan', query: ['region'] },
-    { method: 'get', path: '/01/{gtin}/10/{lot}/21/{serial}', summary: 'GS1 Digital Link of one item (HTML): the consumer trace page, which also checks that the label matches the code', query: ['region'] },
-    { method: 'get', path: '/01/{gtin}/10/{lot}', summary: 'GS1 Digital Link of a lot (HTML): the public trace of the lot' },
-    { method: 'get', path: '/assets/{file}', summary: 'Page scripts, styles and browser libraries (ECharts, world map)' },
+    { method: 'get', path: '/', scope: 'public', summary: 'Redirects to the operations dashboard' },
+    { method: 'get', path: '/dashboard', scope: 'public', summary: 'Operations dashboard (HTML)' },
+    { method: 'get', path: '/c/{code}', scope: 'public', summary: 'Consumer trace page of a printed code (HTML); verifies the code and records the scan', query: ['region'] },
+    { method: 'get', path: '/01/{gtin}/10/{lot}/21/{serial}', scope: 'public', summary: 'GS1 Digital Link of one item (HTML): the consumer trace page, which also checks that the label matches the code', query: ['region'] },
+    { method: 'get', path: '/01/{gtin}/10/{lot}', scope: 'public', summary: 'GS1 Digital Link of a lot (HTML): the public trace of the lot' },
+    { method: 'get', path: '/assets/{file}', scope: 'public', summary: 'Page scripts, styles and browser libraries (ECharts, world map)' },
   ],
   register(router) {
     router.get('/', (ctx) => ctx.redirect('/dashboard'));

@@ -6,7 +6,7 @@ import { codeHash, generateCode, Ledger, ledgerFromConfig, signReadings, TraceCh
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
-import { applyBlock, openDb, ROUTES, startIndexer } from '../src';
+import { applyBlock, createApiKey, openDb, ROUTES, startIndexer } from '../src';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
@@ -21,9 +21,11 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
   const dir = mkdtempSync(join(tmpdir(), 'indexer-'));
   const codes = [codeHash(generateCode()), codeHash(generateCode())];
   let lastTx = '';
+  /** these tests read everything: an auditor's key (scopes.test.ts walks the audiences) */
+  let auditor: { authorization: string };
 
   const get = async (path: string) => {
-    const res = await fetch(base + path);
+    const res = await fetch(base + path, { headers: auditor });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> & unknown[] };
   };
 
@@ -44,10 +46,13 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await c.devices.registerDevice({ deviceId: 'd1', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 25 } } });
     lastTx = (await c.ledger.submit('devices:submitReadings', JSON.stringify(signReadings(privateKey, { deviceId: 'd1', seq: 1, readings: [{ at: at(12), metric: 'storage_temp_c', value: 30, unit: '°C' }] })))).transactionId;
+    const keyDb = openDb(join(dir, 'live.sqlite'));
+    auditor = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'auditor' }).key}` };
+    keyDb.close();
     indexer = await startIndexer({ connection: devnet.connection, db: join(dir, 'live.sqlite'), port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     for (let i = 0; i < 200; i++) {
-      const r = await fetch(`${base}/api/transactions/${lastTx}`);
+      const r = await fetch(`${base}/api/transactions/${lastTx}`, { headers: auditor });
       if (r.status === 200) break;
       await new Promise((res) => setTimeout(res, 100));
     }
@@ -68,7 +73,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
     const values: Record<string, string> = { number: '1', txId: lastTx, taskId: 'idx-1', hash: codes[0], classId: 'none', gtin: '06901234567892', lot: 'L1', deviceId: 'd1', stage: 'tea_plantation', account: '0'.repeat(64), code: 'ABCDE', serial: 'ABCDE', file: 'common.js' };
     for (const r of ROUTES.filter((x) => x.method === 'get')) {
       const path = r.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name]);
-      const res = await fetch(base + path, { redirect: 'manual' });
+      const res = await fetch(base + path, { redirect: 'manual', headers: auditor });
       const expected = r.path === '/' ? 302 : /\/api\/assets\/classes\/\{classId\}/.test(r.path) ? 404 : r.path === '/api/stats/sensors' ? 400 : 200;
       expect(res.status, path).to.equal(expected);
     }

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { createApiKey, openDb } from '../src';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -51,12 +52,15 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
 
   it('answers at once with the indexed verdict and pending scans; a queued scan survives a SIGKILL and reaches the chain after restart', async () => {
     const args = ['--connection', devnet.connection, '--db', join(dir, 'idx.sqlite')];
+    const keyDb = openDb(join(dir, 'idx.sqlite'));
+    const member = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' }).key}` };
+    keyDb.close();
     // First run: never sends, so the accepted scan is only in the queue when the process dies.
     const first = await runIndexer([...args, '--send-interval', '3600000']);
-    const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
     let indexed = false;
     for (let i = 0; i < 100 && !indexed; i++) {
-      indexed = (await fetch(`${first.base}/api/codes/${codeHash(code)}`)).status === 200;
+      indexed = (await fetch(`${first.base}/api/codes/${codeHash(code)}`, { headers: member })).status === 200;
       if (!indexed) await new Promise((r) => setTimeout(r, 100));
     }
     expect(indexed).to.equal(true);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ChainBlock, FabricGatewayLedger, identityFromFiles, Ledger, TraceChainClient } from '@trace/client';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { applyBlock, createApp, openDb } from '../src';
+import { applyBlock, createApiKey, createApp, openDb } from '../src';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 
@@ -41,6 +41,7 @@ describe('indexer statistics count the product chaincode apart from others on th
   let other: RunningDevnet;
   let server: Server;
   let base: string;
+  let member: { authorization: string };
 
   before(async () => {
     [product, other] = await Promise.all([startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']), startDevnet(['--endorsers', '1'])]);
@@ -61,6 +62,7 @@ describe('indexer statistics count the product chaincode apart from others on th
       merged[merged.length - 1].transactions.push(...otherBlocks.slice(merged.length).flatMap((b) => b.transactions));
       const db = openDb(join(mkdtempSync(join(tmpdir(), 'stats-')), 'stats.sqlite'));
       for (const b of merged) applyBlock(db, b, 'trace');
+      member = { authorization: `Bearer ${createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key}` };
       const app = createApp(db, () => ({ ready: true, next: BigInt(merged.length) }), { chaincode: 'trace' });
       server = await new Promise<Server>((res) => {
         const s = app.listen(0, '127.0.0.1', () => res(s));
@@ -78,7 +80,7 @@ describe('indexer statistics count the product chaincode apart from others on th
   });
 
   it('counts only the product chaincode’s blocks and transactions, and reports the others apart', async () => {
-    const stats = (await (await fetch(`${base}/api/stats`)).json()) as Record<string, unknown> & {
+    const stats = (await (await fetch(`${base}/api/stats`, { headers: member })).json()) as Record<string, unknown> & {
       chain: { blocks: number; transactions: number; configBlocks: number };
       system: { transactions: number };
       other: { transactions: number; byChaincode: Record<string, number> };
@@ -90,7 +92,7 @@ describe('indexer statistics count the product chaincode apart from others on th
     expect(stats.other).to.deep.equal({ transactions: 5, byChaincode: { fixture: 5 } });
     expect(stats.system.transactions).to.equal(0);
     expect(stats.chain).to.deep.equal({ blocks: 4, transactions: 8, configBlocks: 1 });
-    const tp = (await (await fetch(`${base}/api/stats/throughput?minutes=60`)).json()) as { series: { valid: number }[] };
+    const tp = (await (await fetch(`${base}/api/stats/throughput?minutes=60`, { headers: member })).json()) as { series: { valid: number }[] };
     expect(tp.series.reduce((n, s) => n + s.valid, 0)).to.equal(3);
   });
 });

@@ -1,9 +1,23 @@
 'use strict';
 /* Shared by the trace page and the dashboard: JSON over fetch, safe DOM building, formatting. */
 
-/** GET or POST JSON; rejects with the API's { code, message } on an error status. */
+/**
+ * The API key of this tab (member or auditor): a link may carry it as #key=… (a fragment never
+ * reaches a server or a Referer); it is kept in sessionStorage and taken out of the address bar.
+ */
+const KEY_STORE = 'trace.apiKey';
+(function keyFromLink() {
+  const m = /^#key=([\w-]+)$/.exec(location.hash);
+  if (!m) return;
+  sessionStorage.setItem(KEY_STORE, m[1]);
+  history.replaceState(null, '', location.pathname + location.search);
+})();
+
+/** GET or POST JSON (with the tab's key, if any); rejects with the API's { code, message } on an error status. */
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const key = sessionStorage.getItem(KEY_STORE);
+  const headers = Object.assign(key ? { Authorization: `Bearer ${key}` } : {}, body === undefined ? {} : { 'Content-Type': 'application/json' });
+  const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
   const json = await res.json();
   if (!res.ok) throw Object.assign(new Error(json.error ? json.error.message : res.statusText), { status: res.status, code: json.error && json.error.code });
   return json;

@@ -61,7 +61,7 @@ async function regions(rows) {
   }
   const data = Object.entries(byCountry).map(([cc, n]) => ({ name: nameOf[cc] || cc, value: n }));
   chart('regions').setOption({
-    tooltip: { trigger: 'item', formatter: (p) => `${p.name}：${Number.isFinite(p.value) ? p.value : 0} 次扫码` },
+    tooltip: { trigger: 'item', formatter: (p) => `${echarts.format.encodeHTML(p.name)}：${Number.isFinite(p.value) ? p.value : 0} 次扫码` },
     visualMap: { min: 0, max: Math.max(1, ...data.map((d) => d.value)), left: 8, bottom: 8, calculable: true, inRange: { color: ['#e6f4ea', '#0b3d2e'] } },
     series: [{ type: 'map', map: 'world', roam: true, data, emphasis: { label: { show: false } } }],
   });
@@ -75,8 +75,16 @@ function alerts(stats, latest) {
   });
   document.getElementById('alerts').replaceChildren(
     el('tr', {}, el('th', {}, '时间'), el('th', {}, '类型'), el('th', {}, '对象'), el('th', {}, '说明')),
-    ...latest.map((a) => el('tr', { 'data-type': a.type }, el('td', {}, fmtTime(a.at)), el('td', {}, ALERT_NAMES[a.type] || a.type), el('td', {}, a.device_id || shortHash(a.code_hash) || a.task_id || ''), el('td', {}, a.message || ''))),
+    ...latest.map((a) => el('tr', { 'data-type': a.type }, el('td', {}, fmtTime(a.at)), el('td', {}, ALERT_NAMES[a.type] || a.type), el('td', {}, a.device_id || shortHash(a.code_hash) || a.task_id || ''), el('td', { 'data-origin': origin(a) }, [a.message || '', originNote(a)].filter(Boolean).join(' ')))),
   );
+}
+
+/** A clone alert says where its scans came from: anonymous phones (how many) or apps with a key. */
+const origin = (a) => (a.scanOrigin ? (a.fromAnonymousScans ? 'anonymous' : 'keyed') : undefined);
+function originNote(a) {
+  if (!a.scanOrigin) return '';
+  const { anonymous, keyed } = a.scanOrigin;
+  return `（匿名扫码 ${anonymous.counted} 次 / ${anonymous.clients} 个客户端，应用扫码 ${keyed.counted} 次）`;
 }
 
 async function sensors(devices) {
@@ -97,7 +105,8 @@ async function health() {
   const notice = document.getElementById('health-notice');
   notice.dataset.status = h.status;
   notice.hidden = h.status !== 'degraded';
-  document.getElementById('health-reason').textContent = h.status === 'degraded' ? `缺少 ${(h.missing || []).join('、')}：${h.reason}` : '';
+  const missing = (h.missing || []).length ? `缺少 ${h.missing.join('、')}：` : '';
+  document.getElementById('health-reason').textContent = h.status === 'degraded' ? `${missing}${h.reason}` : '';
 }
 
 async function refresh() {
@@ -120,13 +129,29 @@ async function refresh() {
   document.getElementById('app').dataset.ready = 'true';
 }
 
+/** Without a valid member or auditor key the figures stay hidden and the page asks for one. */
+function askForKey(e) {
+  const form = document.getElementById('key-form');
+  form.hidden = false;
+  document.getElementById('key-error').textContent = sessionStorage.getItem(KEY_STORE) ? `${e.code}: ${e.message}` : '';
+}
+document.querySelector('#key-form form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(KEY_STORE, new FormData(ev.target).get('key').trim());
+  document.getElementById('key-form').hidden = true;
+  clearTimeout(timer);
+  loop();
+});
+
+let timer;
 async function loop() {
   try {
     await refresh();
   } catch (e) {
+    if (e.status === 401 || e.status === 403) askForKey(e);
     document.getElementById('updated').textContent = `刷新失败：${e.message}`;
   }
-  setTimeout(loop, 5000);
+  timer = setTimeout(loop, 5000);
 }
 loop();
 window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));

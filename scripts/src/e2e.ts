@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Ledger, TraceChainClient } from '@trace/client';
-import { startIndexer } from '@trace/indexer';
+import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { DemoRoles, parseRoles, UsageError } from './demo/roles';
 import { DemoOrg, seedDemo } from './demo/seed';
@@ -53,11 +53,15 @@ async function run(paths: string[], roles: DemoRoles, user: string | undefined, 
     for (const [role, c] of Object.entries(conns)) log(`e2e: ${role.padEnd(8)} ${c.msp} through ${c.path}`);
     const demo = await seedDemo(clients, join(work, 'demo-keys'), (i, n, what) => log(`e2e: demo [${i}/${n}] ${what}`), Date.now(), roles);
     log(`e2e: demo seeded up to block ${head.block}; starting the indexer`);
+    // the checks read full records and the audit routes: an auditor's key, issued into the new index
+    const keyDb = openDb(join(work, 'indexer.sqlite'));
+    const auditor = { authorization: `Bearer ${createApiKey(keyDb, { org: conns.brand.msp, scope: 'auditor', label: 'e2e' }).key}` };
+    keyDb.close();
     indexer = await startIndexer({ connection: conns.brand.path, msp: conns.brand.msp, user, db: join(work, 'indexer.sqlite'), port: 0 });
     const base = `http://127.0.0.1:${indexer.port}`;
     const caughtUp = await waitCaughtUp(base, head);
     const get = async <T>(path: string): Promise<T> => {
-      const res = await fetch(base + path);
+      const res = await fetch(base + path, { headers: auditor });
       const body = (await res.json()) as T & { error?: { code: string; message: string } };
       if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${body.error?.code ?? ''}`);
       return body;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startIndexer } from '@trace/indexer';
 import { Devnet } from '@trace/test-network';
-import { demoUrls, ensureDemo } from './demo/run';
+import { demoUrls, ensureDemo, issueDemoKeys } from './demo/run';
 import { DEMO_ORGS } from './demo/seed';
 
 /**
@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     logger: pino({ base: { svc: 'devnet' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)),
   });
   await devnet.start();
-  const indexer = await startIndexer({ connection: devnet.connectionPath, db: resolve(dataDir, 'indexer.sqlite'), port: Number(values.port ?? process.env.PORT ?? 3000) });
+  const indexerDb = resolve(dataDir, 'indexer.sqlite');
+  const indexer = await startIndexer({ connection: devnet.connectionPath, db: indexerDb, port: Number(values.port ?? process.env.PORT ?? 3000) });
   let stopping: Promise<void> | undefined;
   const stop = (code: number) =>
     (stopping ??= (async () => {
@@ -54,7 +55,15 @@ async function main(): Promise<void> {
   profiles     ${Object.values(devnet.connectionProfiles).join('\n               ')}
   identities   ${resolve(dataDir, 'crypto')}/<MSP>/users/<name>/msp (signcerts/, keystore/), tls/client.{crt,key}
   data         ${dataDir}`);
-  if (demo) console.log(`demo pages:\n${demoUrls(base, demo).map((u) => `  ${u}`).join('\n')}`);
+  if (demo) {
+    console.log(`demo pages:\n${demoUrls(base, demo).map((u) => `  ${u}`).join('\n')}`);
+    // shown once (stored hashed); new ones on each start
+    const keys = issueDemoKeys(indexerDb);
+    console.log(`demo API keys (Authorization: Bearer <key>; new ones on each start):
+  member key   ${keys.member.org} ${keys.member.key}
+  auditor key  ${keys.auditor.org} ${keys.auditor.key}
+  dashboard with the member key: ${base}/dashboard#key=${keys.member.key}`);
+  }
   console.log('Ctrl-C stops; starting again resumes on the same data.');
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient, Wallet } from '@trace/client';
-import { openDb } from '@trace/indexer';
+import { openDb, PAGE_CSP } from '@trace/indexer';
 import { findPids } from '@trace/test-network';
 import { DEMO_CLASS, DEMO_ORGS, DEMO_TEA_TASK, DemoOrg, DemoSummary } from '../src/demo/seed';
 import { ARTIFACTS, launchChromium } from './support/browser';
@@ -39,7 +39,9 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
   let demo: DemoSummary;
   let db: Database.Database;
   let browser: Browser | undefined;
-  const api = <T = Row>(path: string, init?: RequestInit) => getJson<T>(product.base + path, init);
+  /** the API as the demo's auditor reads it (everything); `anon` as the public */
+  const api = <T = Row>(path: string, init: RequestInit = {}) => getJson<T>(product.base + path, { ...init, headers: { authorization: `Bearer ${product.keys.auditor}`, ...(init.headers as Record<string, string>) } });
+  const anon = <T = Row>(path: string, init?: RequestInit) => getJson<T>(product.base + path, init);
   const one = <T = Row>(sql: string, ...args: unknown[]) => db.prepare(sql).get(...args) as T;
   /** waits until the indexer has the block of a transaction */
   const indexed = (txId: string) => eventually(async () => ((await api(`/api/transactions/${txId}`)).status === 200 ? true : undefined), `tx ${txId} indexed`);
@@ -67,6 +69,22 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
     expect(product.stdout).to.include(`${product.base}/c/${demo.codes.genuine}`);
     const root = await fetch(product.base + '/', { redirect: 'manual' });
     expect([root.status, root.headers.get('location')]).to.deep.equal([302, '/dashboard']);
+  });
+
+  it('prints a member key (the brand) and an auditor key (the regulator) that open the member and auditor routes', async () => {
+    expect(product.stdout).to.match(new RegExp(`member key +${DEMO_ORGS.brand} tck_`));
+    expect(product.stdout).to.match(new RegExp(`auditor key +${DEMO_ORGS.retail} tck_`));
+    const as = (key: string | undefined, path: string) => getJson<{ error?: { code: string } }>(product.base + path, key ? { headers: { authorization: `Bearer ${key}` } } : {});
+    const auditPath = `/api/audit/code/${codeHash(demo.codes.genuine)}`;
+    const results = await Promise.all([
+      as(undefined, '/api/stats'),
+      as(undefined, `/api/trace/code/${codeHash(demo.codes.genuine)}`),
+      as(product.keys.member, '/api/stats'),
+      as(product.keys.member, `/api/tasks/${DEMO_TEA_TASK}`),
+      as(product.keys.member, auditPath),
+      as(product.keys.auditor, auditPath),
+    ]);
+    expect(results.map((r) => [r.status, r.body.error?.code])).to.deep.equal([[401, 'ERR_UNAUTHORIZED'], [200, undefined], [200, undefined], [200, undefined], [403, 'ERR_FORBIDDEN'], [200, undefined]]);
   });
 
   describe('projections, one per chaincode event type', () => {
@@ -191,7 +209,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(expected.asset_events.length).to.be.greaterThan(10);
       const old = new Database(copy);
       // back to what schema version 2 had: none of the later tables and indexes
-      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations']) old.exec(`DROP TABLE ${t}`);
+      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters']) old.exec(`DROP TABLE ${t}`);
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
@@ -284,7 +302,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
     });
 
     it('verify: a retried scanId is counted once, a reused one is a 409, codeHash needs an app key, a scan without a region is recorded without one', async () => {
-      const post = (body: object) => api<Row & { scans: { pending: number; total: number }; replayed: boolean; error: { code: string } }>('/api/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const post = (body: object) => anon<Row & { scans: { pending: number; total: number }; replayed: boolean; error: { code: string } }>('/api/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const code = demo.codes.fresh;
       const queued = () => one<{ n: number }>('SELECT count(*) AS n FROM scan_ids WHERE scan_id = ?', 'retry-1').n;
       const diversions = () => one<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE type = 'diversion'").n;
@@ -297,11 +315,16 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect([reused.status, reused.body.error.code, queued()]).to.deep.equal([409, 'ERR_CONFLICT', 1]);
       const byHash = await post({ codeHash: codeHash(code), region: 'CN-53' });
       expect([byHash.status, byHash.body.error.code]).to.deep.equal([401, 'ERR_UNAUTHORIZED']);
-      const app = await api<{ verdict: string }>('/api/verify', { method: 'POST', headers: { authorization: 'Bearer till-key-1' }, body: JSON.stringify({ codeHash: codeHash(code), region: 'CN-53', scanId: 'till-1' }) });
+      // a retailer's till verifies by codeHash with a member key
+      const app = await anon<{ verdict: string }>('/api/verify', { method: 'POST', headers: { authorization: `Bearer ${product.keys.member}`, 'content-type': 'application/json' }, body: JSON.stringify({ codeHash: codeHash(code), region: 'CN-53', scanId: 'till-1' }) });
       expect([app.status, app.body.verdict]).to.deep.equal([200, 'genuine']);
       const future = await post({ code, region: 'CN-53', at: new Date(Date.now() + 3_600_000).toISOString() });
       expect([future.status, future.body.error.code]).to.deep.equal([400, 'ERR_VALIDATION']);
-      const noRegion = await post({ code, scanId: 'no-region-1' });
+      // the same client's next anonymous scan of the code is answered but not counted again; a till (member key) always counts
+      const repeated = await post({ code, region: 'CN-53' });
+      expect([repeated.status, repeated.body.counted]).to.deep.equal([200, false]);
+      const noRegion = await anon<{ counted: boolean }>('/api/verify', { method: 'POST', headers: { authorization: `Bearer ${product.keys.member}`, 'content-type': 'application/json' }, body: JSON.stringify({ code, scanId: 'no-region-1' }) });
+      expect(noRegion.body.counted).to.equal(true);
       expect(noRegion.status).to.equal(200);
       expect(one<{ region: string | null }>('SELECT region FROM scan_ids WHERE scan_id = ?', 'no-region-1').region).to.equal(null);
       // both scans reach the chain through the indexer's sender; a scan without a region is no diversion
@@ -344,9 +367,12 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(one<{ n: number }>('SELECT count(*) AS n FROM scan_queue').n).to.equal(0);
     });
 
-    it('answers CORS preflights', async () => {
-      const res = await fetch(`${product.base}/api/verify`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
-      expect([res.status, res.headers.get('access-control-allow-origin'), res.headers.get('access-control-allow-methods')]).to.deep.equal([204, '*', 'GET, POST, OPTIONS']);
+    it('answers CORS preflights of the configured app origin (with Authorization), not of other pages', async () => {
+      const preflight = (origin: string) => fetch(`${product.base}/api/verify`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      const app = await preflight('https://shop.example');
+      expect([app.status, app.headers.get('access-control-allow-origin'), app.headers.get('access-control-allow-methods'), app.headers.get('access-control-allow-headers')]).to.deep.equal([204, 'https://shop.example', 'GET, POST, OPTIONS', 'Content-Type, Authorization']);
+      const other = await preflight('https://elsewhere.example');
+      expect([other.status, other.headers.get('access-control-allow-origin')]).to.deep.equal([204, null]);
     });
   });
 
@@ -360,7 +386,10 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-      await page.goto(product.base + path);
+      const response = await page.goto(product.base + path);
+      // every page: scripts and styles from the indexer only, never framed, no Referer; a violation would show in `errors`
+      const headers = response!.headers();
+      expect([headers['content-security-policy'], headers['x-content-type-options'], headers['referrer-policy']], path).to.deep.equal([PAGE_CSP, 'nosniff', 'no-referrer']);
       await page.waitForSelector('#app[data-ready]', { timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, `${shot}.png`), fullPage: true });
       return { page, errors };
@@ -412,14 +441,30 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
     });
 
     it('dashboard: KPIs match the API; throughput, lots, region map, alerts and sensor charts are drawn', async () => {
-      const { page, errors } = await open('/dashboard', 'dashboard', { width: 1280, height: 900 });
+      const { page, errors } = await open(`/dashboard#key=${product.keys.member}`, 'dashboard', { width: 1280, height: 900 });
+      expect(page.url(), 'the key is taken out of the address bar').to.equal(`${product.base}/dashboard`);
       const stats = (await api<Record<string, number>>('/api/stats')).body;
       expect(Number(await page.textContent('[data-kpi="tasks"] .n'))).to.equal(stats.tasks);
       expect(Number(await page.textContent('[data-kpi="codes"] .n'))).to.equal(stats.codes);
       for (const id of ['throughput', 'lots', 'regions', 'alert-types', 'sensors']) expect(await page.locator(`#${id} canvas`).count(), id).to.equal(1);
       expect(await page.getAttribute('#regions', 'data-regions')).to.match(/CN-44:\d+/);
       expect(await page.$$eval('#alerts tr[data-type]', (rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.type))])).to.include.members(['clone', 'diversion', 'sensor']);
+      // a chart tooltip (ECharts markup with style attributes) renders under the CSP
+      await page.hover('#throughput', { position: { x: 300, y: 150 } });
+      await page.waitForSelector('#throughput div[style*="z-index"]', { state: 'visible' });
       expect(errors).to.deep.equal([]);
+      await page.close();
+    });
+
+    it('dashboard without a key shows no figures and asks for one; a member key entered in the form opens it', async () => {
+      const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${product.base}/dashboard`);
+      await page.waitForSelector('#key-form:not([hidden])');
+      expect(await page.locator('#kpis .kpi').count()).to.equal(0);
+      await page.fill('#key-form input[name="key"]', product.keys.member);
+      await page.click('#key-form button');
+      await page.waitForSelector('#app[data-ready]', { timeout: 30_000 });
+      expect([await page.locator('#key-form').isHidden(), await page.locator('#kpis .kpi').count()]).to.deep.equal([true, 11]);
       await page.close();
     });
   });
@@ -427,7 +472,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
   // mocha runs a suite's own tests before its nested suites: this one must come last
   describe('stop and restart', () => {
     it('limits the scans one client may post (429 with Retry-After); other routes stay open', async () => {
-      const post = () => fetch(`${product.base}/api/verify`, { method: 'POST', body: JSON.stringify({ code: demo.codes.fresh, region: 'CN-53' }) });
+      const post = () => fetch(`${product.base}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: demo.codes.fresh, region: 'CN-53' }) });
       const statuses: number[] = [];
       for (let i = 0; i < 30; i++) statuses.push((await post()).status);
       expect(statuses.filter((x) => x === 429).length, statuses.join(',')).to.be.greaterThan(10);

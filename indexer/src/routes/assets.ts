@@ -3,12 +3,12 @@ import { ApiError, HASH, ID, oneOf, page, param, RouteModule } from '../http';
 /** 茶花 / 酒花 asset classes: supply, holders, offers, locks and each class's event history. */
 export const assetRoutes: RouteModule = {
   routes: [
-    { method: 'get', path: '/api/assets/classes', summary: 'Asset classes (kind: tea, liquor, currency)', query: ['kind'] },
-    { method: 'get', path: '/api/assets/classes/{classId}', summary: 'An asset class with its holder count, open offers and locks' },
-    { method: 'get', path: '/api/assets/classes/{classId}/holders', summary: 'Holders of a class, largest first (limit, offset)', query: ['limit', 'offset'] },
-    { method: 'get', path: '/api/assets/classes/{classId}/offers', summary: 'Offers of a class (status: open, filled, cancelled)', query: ['status', 'limit', 'offset'] },
-    { method: 'get', path: '/api/assets/classes/{classId}/history', summary: 'Every event of a class in chain order (limit, offset)', query: ['limit', 'offset'] },
-    { method: 'get', path: '/api/assets/accounts/{account}', summary: 'The holdings of an account across classes' },
+    { method: 'get', path: '/api/assets/classes', scope: 'member', summary: 'Asset classes (kind: tea, liquor, currency)', query: ['kind'] },
+    { method: 'get', path: '/api/assets/classes/{classId}', scope: 'member', summary: 'An asset class with its holder count, open offers and locks' },
+    { method: 'get', path: '/api/assets/classes/{classId}/holders', scope: 'member', summary: 'Holders of a class, largest first (limit, offset)', query: ['limit', 'offset'] },
+    { method: 'get', path: '/api/assets/classes/{classId}/offers', scope: 'member', summary: 'Offers of a class (status: open, filled, cancelled)', query: ['status', 'limit', 'offset'] },
+    { method: 'get', path: '/api/assets/classes/{classId}/history', scope: 'member', summary: 'Every event of a class in chain order (limit, offset)', query: ['limit', 'offset'] },
+    { method: 'get', path: '/api/assets/accounts/{account}', scope: 'member', summary: 'The holdings of an account across classes' },
   ],
   register(router, { db }) {
     const getClass = (classId: string) => {

@@ -1,4 +1,5 @@
 import { canonicalJson, Ledger, LedgerError, TraceChainClient } from '@trace/client';
+import { callerOf } from '../access';
 import { ApiError, HASH, ID, param, RouteModule, sha256 } from '../http';
 
 /** Compares the chain's copy of a record with the index's, field by field and as one canonical hash. */
@@ -25,10 +26,10 @@ async function fromChain<T>(read: () => Promise<T>): Promise<T | null> {
 /** Re-reads a record from the chain and reports whether the indexed copy matches it. */
 export const auditRoutes: RouteModule = {
   routes: [
-    { method: 'get', path: '/api/audit/tx/{txId}', summary: "Re-reads the transaction's block from the chain: block hashes, validation code, creator and the SHA-256 of its event against the index" },
-    { method: 'get', path: '/api/audit/task/{taskId}', summary: "Every current stage record of a task against the chain's trace (read once per task and cached while the index has nothing newer, at most 30 s)" },
-    { method: 'get', path: '/api/audit/record/{taskId}/{stage}', summary: 'Re-reads the current stage record from the chain (trace:getTrace) and compares it with the index' },
-    { method: 'get', path: '/api/audit/code/{hash}', summary: 'Re-reads a code from the chain (codes:verifyCode) and compares it with the index' },
+    { method: 'get', path: '/api/audit/tx/{txId}', scope: 'auditor', summary: "Re-reads the transaction's block from the chain: block hashes, validation code, creator and the SHA-256 of its event against the index" },
+    { method: 'get', path: '/api/audit/task/{taskId}', scope: 'public', summary: "Every current stage record of a task against the chain's trace (read once per task and cached while the index has nothing newer, at most 30 s); the consumer page shows it per stage. Auditors also get each side's hash (hashes of private data are not public)" },
+    { method: 'get', path: '/api/audit/record/{taskId}/{stage}', scope: 'auditor', summary: 'Re-reads the current stage record from the chain (trace:getTrace) and compares it with the index' },
+    { method: 'get', path: '/api/audit/code/{hash}', scope: 'auditor', summary: 'Re-reads a code from the chain (codes:verifyCode) and compares it with the index' },
   ],
   register(router, { db, ledger }) {
     const chain = (): Ledger => {
@@ -108,6 +109,7 @@ export const auditRoutes: RouteModule = {
 
     router.get('/api/audit/task/:taskId', async (ctx) => {
       const taskId = param(ctx.params.taskId, ID, 'taskId');
+      const auditor = callerOf(ctx).scope === 'auditor';
       const rows = new Map(currentRows(taskId).map((r) => [r.stage, r]));
       const trace = await chainTrace(taskId);
       if (!trace && rows.size === 0) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is unknown, on chain and in the index`);
@@ -116,7 +118,7 @@ export const auditRoutes: RouteModule = {
         const record = onChain.get(stage);
         const row = rows.get(stage);
         const c = compare(record ? pick(taskId, stage, record) : null, row ? pick(taskId, stage, fromRow(row)) : null);
-        return { stage, matches: c.matches, differences: c.differences, chainHash: c.chainHash, indexHash: c.indexHash };
+        return { stage, matches: c.matches, differences: c.differences, ...(auditor ? { chainHash: c.chainHash, indexHash: c.indexHash } : {}) };
       });
       ctx.body = { taskId, matches: stages.every((s) => s.matches), stages };
     });

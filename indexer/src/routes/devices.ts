@@ -8,9 +8,9 @@ const alarm = (a: AlarmRow) => ({ ...a, bounds: JSON.parse(a.bounds) as object }
 /** IoT devices, their reading batches (digest and per-metric stats) and the alarms they raised. */
 export const deviceRoutes: RouteModule = {
   routes: [
-    { method: 'get', path: '/api/devices', summary: 'Devices with their open alarm count (owner, status, limit, offset)', query: ['owner', 'status', 'limit', 'offset'] },
-    { method: 'get', path: '/api/devices/{deviceId}', summary: 'A device with its latest reading batches and its alarms' },
-    { method: 'get', path: '/api/alarms', summary: 'Sensor alarms, newest first (taskId, acked=true|false, limit, offset)', query: ['taskId', 'acked', 'limit', 'offset'] },
+    { method: 'get', path: '/api/devices', scope: 'member', summary: 'Devices with their open alarm count (owner, status, limit, offset)', query: ['owner', 'status', 'limit', 'offset'] },
+    { method: 'get', path: '/api/devices/{deviceId}', scope: 'member', summary: 'A device with its latest reading batches and its alarms' },
+    { method: 'get', path: '/api/alarms', scope: 'member', summary: 'Sensor alarms, newest first (taskId, acked=true|false, limit, offset)', query: ['taskId', 'acked', 'limit', 'offset'] },
   ],
   register(router, { db }) {
     router.get('/api/devices', (ctx) => {

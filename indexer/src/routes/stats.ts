@@ -20,15 +20,15 @@ export const statsRoutes: RouteModule = {
   routes: [
     {
       method: 'get',
-      path: '/api/stats',
+      path: '/api/stats', scope: 'member',
       summary:
         "The product chaincode's blocks and transactions (`chaincode`), the chain's totals (`chain`, with config blocks), system chaincodes' and other chaincodes' transactions apart (`system`, `other`, per chaincode), and counts of tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans",
     },
-    { method: 'get', path: '/api/stats/throughput', summary: "The product chaincode's blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block", query: ['minutes'] },
-    { method: 'get', path: '/api/stats/lots', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)' },
-    { method: 'get', path: '/api/stats/regions', summary: 'Scans, distinct codes and diversion alerts per scan region' },
-    { method: 'get', path: '/api/stats/alerts', summary: 'Alerts per type and per day' },
-    { method: 'get', path: '/api/stats/sensors', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)', query: ['deviceId', 'taskId'] },
+    { method: 'get', path: '/api/stats/throughput', scope: 'member', summary: "The product chaincode's blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block", query: ['minutes'] },
+    { method: 'get', path: '/api/stats/lots', scope: 'member', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)' },
+    { method: 'get', path: '/api/stats/regions', scope: 'member', summary: 'Scans, distinct codes and diversion alerts per scan region' },
+    { method: 'get', path: '/api/stats/alerts', scope: 'member', summary: 'Alerts per type and per day' },
+    { method: 'get', path: '/api/stats/sensors', scope: 'member', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)', query: ['deviceId', 'taskId'] },
   ],
   register(router, { db, chaincode }) {
     const product = productFilter(chaincode);

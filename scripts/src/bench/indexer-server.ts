@@ -7,8 +7,7 @@ import { createApp, openDb } from '@trace/indexer';
  * Usage: node scripts/dist/src/bench/indexer-server.js <db>
  */
 const db = openDb(process.argv[2]);
-// the bench verifies generated code hashes, as a registered app does
-const app = createApp(db, () => ({ ready: true, next: 0n }), { apiKeys: ['bench'] });
+const app = createApp(db, () => ({ ready: true, next: 0n }));
 app.on('error', (e: Error) => console.error(`indexer-server: ${e.message}`));
 const server = app.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionProfile, ledgerFromConfig, readConfigFile, TraceChainClient } from '@trace/client';
+import { createApiKey, listApiKeys, openDb, revokeApiKey } from '@trace/indexer';
 import { DEMO_ORGS, DemoOrg, DemoSummary, seedDemo } from './seed';
 
 /** The pages worth opening after the demo seed, on the indexer at base. */
@@ -13,6 +14,28 @@ export function demoUrls(base: string, d: DemoSummary): string[] {
     `${base}/01/${d.gtin.tea}/10/${d.lots.tea}                    the tea lot`,
   ];
 }
+
+/** The demo's API keys: a member key of the brand (it owns the demo lots) and an auditor key of the regulator. */
+export interface DemoKeys {
+  member: { org: string; key: string };
+  auditor: { org: string; key: string };
+}
+
+/**
+ * Issues the demo keys into the indexer's database. Keys are stored hashed and shown once, so each
+ * start issues new ones and revokes the previous start's.
+ */
+export function issueDemoKeys(indexerDb: string): DemoKeys {
+  const db = openDb(indexerDb);
+  try {
+    for (const k of listApiKeys(db)) if (k.label === DEMO_KEY_LABEL && !k.revoked_at) revokeApiKey(db, k.id);
+    const issue = (org: string, scope: 'member' | 'auditor') => ({ org, key: createApiKey(db, { org, scope, label: DEMO_KEY_LABEL }).key });
+    return { member: issue(DEMO_ORGS.brand, 'member'), auditor: issue(DEMO_ORGS.retail, 'auditor') };
+  } finally {
+    db.close();
+  }
+}
+const DEMO_KEY_LABEL = 'demo';
 
 /**
  * Seeds the demo once per data directory (the summary is kept in demo.json next to the chain), with

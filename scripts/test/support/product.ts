@@ -10,13 +10,15 @@ export interface RunningProduct {
   /** host:port of the devnet gateway */
   gateway: string;
   stdout: string;
+  /** the demo API keys the banner prints (new ones on each start) */
+  keys: { member: string; auditor: string };
   /** Ctrl-C, as a person stops it; resolves with the exit code */
   interrupt(): Promise<number | null>;
 }
 
 /** Runs `npm start`'s program (devnet + indexer, with --demo) on free ports and waits for its banner. */
 export async function startProduct(dataDir: string, timeoutMs = 240_000): Promise<RunningProduct> {
-  const proc = spawn(process.execPath, [START, '--demo', '--data', dataDir, '--port', '0', '--devnet-port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn', INDEXER_API_KEYS: 'till-key-1' } });
+  const proc = spawn(process.execPath, [START, '--demo', '--data', dataDir, '--port', '0', '--devnet-port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn', INDEXER_APP_ORIGINS: 'https://shop.example' } });
   let stdout = '';
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   await new Promise<void>((res, rej) => {
@@ -35,10 +37,12 @@ export async function startProduct(dataDir: string, timeoutMs = 240_000): Promis
   });
   const base = /dashboard\s+(http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(stdout)![1];
   const gateway = /gateway\s+(\S+)/.exec(stdout)![1];
+  const keys = { member: /member key\s+\S+ (\S+)/.exec(stdout)![1], auditor: /auditor key\s+\S+ (\S+)/.exec(stdout)![1] };
   return {
     proc,
     base,
     gateway,
+    keys,
     get stdout() {
       return stdout;
     },

@@ -1,0 +1,66 @@
+import type { Context, Next } from 'koa';
+import type { Db } from './db';
+import { ApiError, parseJson, RouteDoc } from './http';
+import { authenticate, Caller, Scope, SCOPES } from './keys';
+
+const RANK: Record<Scope, number> = { public: 0, member: 1, auditor: 2 };
+
+/** The caller of this request, set by `enforceScopes`. */
+export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
+
+/**
+ * Authenticates the caller and enforces the scope each route declares in the route table: without
+ * a key 401, with a key of a lower scope 403. A request no route matches goes on (to a 404 or 405).
+ */
+export function enforceScopes(db: Db, routes: RouteDoc[]): (ctx: Context, next: Next) => Promise<void> {
+  const table = routes.map((r) => ({ method: r.method.toUpperCase(), scope: r.scope, re: new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`) }));
+  return async (ctx, next) => {
+    const caller = authenticate(db, ctx.get('authorization') || undefined);
+    ctx.state.caller = caller;
+    const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
+    const route = table.find((r) => r.method === method && r.re.test(ctx.path));
+    if (route && RANK[caller.scope] < RANK[route.scope]) {
+      if (caller.scope === 'public') throw new ApiError(401, 'ERR_UNAUTHORIZED', `this route needs a ${route.scope} API key (Authorization: Bearer <key>)`);
+      throw new ApiError(403, 'ERR_FORBIDDEN', `this route needs the ${route.scope} scope; the key has ${caller.scope}`);
+    }
+    await next();
+  };
+}
+
+/** Every route must declare one of the scopes; checked when the app is built, so none is left open by mistake. */
+export function checkDeclared(routes: RouteDoc[], registered: { method: string; path: string }[]): void {
+  for (const r of routes) if (!SCOPES.includes(r.scope)) throw new Error(`route ${r.method} ${r.path} declares no scope`);
+  const declared = new Set(routes.map((r) => `${r.method.toUpperCase()} ${r.path}`));
+  for (const r of registered) {
+    const path = r.path.replace(/:(\w+)/g, '{$1}');
+    if (!declared.has(`${r.method} ${path}`)) throw new Error(`route ${r.method} ${path} is not in the route table`);
+  }
+}
+
+interface TaskParties {
+  owner: string;
+  assignments: Record<string, string>;
+}
+
+/** Whether the caller sees a task in full: auditors always, members when their org owns the task or records one of its stages. */
+export function seesTaskInFull(caller: Caller, task: TaskParties | undefined): boolean {
+  if (caller.scope === 'auditor') return true;
+  if (caller.scope !== 'member' || !task || !caller.org) return false;
+  return task.owner === caller.org || Object.values(task.assignments ?? {}).includes(caller.org);
+}
+
+/**
+ * Stage data as the caller may see it: in full for the task's own orgs and auditors, otherwise only
+ * the items the template's public view lists for the stage (what the consumer page shows).
+ */
+export function stageDataFilter(db: Db, caller: Caller, taskId: string): (stage: string, data: Record<string, unknown>) => Record<string, unknown> {
+  const task = db.prepare('SELECT json, template, version FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number } | undefined;
+  if (task && seesTaskInFull(caller, parseJson<TaskParties>(task.json))) return (_stage, data) => data;
+  const tpl = task && parseJson<{ publicView: Record<string, string[]> }>(db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').pluck().get(task.template, task.version) as string | undefined);
+  return (stage, data) => publicItems(tpl?.publicView, stage, data);
+}
+
+/** The items of a stage's data that the template's public view lists (none without a template). */
+export function publicItems(publicView: Record<string, string[]> | undefined, stage: string, data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries((publicView?.[stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
+}
