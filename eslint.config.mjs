@@ -24,9 +24,9 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       globals: Object.fromEntries(
-        ['window', 'document', 'fetch', 'navigator', 'location', 'sessionStorage', 'crypto', 'console', 'setTimeout', 'URLSearchParams', 'Node', 'echarts', 'api', 'el', 'fmtTime', 'shortHash', 'round', 'loadWorldMap'].map((g) => [g, 'readonly']),
+        ['window', 'document', 'fetch', 'navigator', 'location', 'sessionStorage', 'crypto', 'console', 'setTimeout', 'clearTimeout', 'history', 'FormData', 'URLSearchParams', 'Node', 'echarts', 'api', 'el', 'fmtTime', 'shortHash', 'round', 'loadWorldMap', 'KEY_STORE'].map((g) => [g, 'readonly']),
       ),
     },
-    rules: { 'no-unused-vars': ['error', { varsIgnorePattern: '^(api|el|fmtTime|shortHash|round|loadWorldMap)$' }], '@typescript-eslint/no-unused-vars': 'off', 'no-redeclare': 'off' },
+    rules: { 'no-unused-vars': ['error', { varsIgnorePattern: '^(api|el|fmtTime|shortHash|round|loadWorldMap|KEY_STORE)$' }], '@typescript-eslint/no-unused-vars': 'off', 'no-redeclare': 'off' },
   },
 );
