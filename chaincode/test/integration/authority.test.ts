@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { codeHash, generateCode, TraceChainClient } from '@trace/client';
-import { at, createTeaTask, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { at, createTeaTask, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, teaLotToInspection, TestConsortium } from './consortium';
 
 /** Another brand of the same consortium, holding every role an attacker on goods would want. */
 const RIVAL_ROLES = ['brand', 'producer', 'processor', 'inspector', 'logistics', 'warehouse', 'retailer', 'auditor'] as const;
@@ -129,14 +129,8 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
 
   it('keeps one audit per auditor org: none audits its own record, none overwrites another’s, a rejection outweighs approvals', async () => {
     const taskId = `auth-audit-${++seq}`;
-    await createTeaTask(brand, taskId);
+    await teaLotToInspection(net.clients, taskId);
     const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
-    await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai' });
-    await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
-    await rec(factory, 'tea_withering', 30, { tea_withered_kg: 700 });
-    await rec(factory, 'tea_rolling', 44, { tea_rolled_kg: 690 });
-    await rec(factory, 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 });
-    await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
     const standing = async () => {
       const stage = (await brand.trace.getTrace(taskId)).stages.find((st) => st.stage === 'tea_inspection')!;
       return { verdict: stage.audit?.verdict, audits: stage.audits.map((a) => [a.auditor, a.verdict]) };

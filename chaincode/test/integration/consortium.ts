@@ -198,8 +198,8 @@ export function createTeaTask(brand: TraceChainClient, taskId: string, assignmen
   return brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '景迈古树普洱 357g' }, lot: taskId, plannedQuantity, unit: 'cake', assignments });
 }
 
-/** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task. */
-export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+/** Opens a tea task and records its stages up to the inspection (by the retailer), not yet audited. */
+export async function teaLotToInspection(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
   const { brand, farm, factory, retail } = clients;
   await createTeaTask(brand, taskId, TEA_ASSIGNMENTS, cakes);
   const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
@@ -209,6 +209,13 @@ export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>,
   await rec(factory, 'tea_rolling', 44, { tea_rolled_kg: 690 });
   await rec(factory, 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 });
   await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
+}
+
+/** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task. */
+export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+  const { brand, farm, factory, retail } = clients;
+  await teaLotToInspection(clients, taskId, cakes);
+  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
   await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
   await rec(factory, 'tea_packing', 96, { tea_cakes: cakes, tea_cake_weight_g: 357, tea_packed_kg: (cakes * 357) / 1000 });
   await rec(farm, 'tea_warehousing', 120, { tea_stored_cakes: cakes, storage_temp_c: 22, storage_humidity_pct: 65 });
