@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, loadTbaasConfig, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet, TbaasEmulator, TlsCa, writeClientFile } from '@trace/test-network';
+import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, writeClientFile } from '@trace/test-network';
 import { checkpoint, invocationCheckpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
 
@@ -150,7 +150,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     const config = loadTbaasConfig(await directFile());
     const access = config.access!;
     const otherDir = mkdtempSync(join(tmpdir(), 'other-ca-'));
-    const other = await (await TlsCa.create('elsewhere')).client('intruder');
+    const other = await (await CertificateAuthority.open(otherDir, 'Elsewhere', 'elsewhere.example', 'tlsca')).issueTlsPem(join(otherDir, 'intruder'), 'intruder');
     writeFileSync(join(otherDir, 'cert.pem'), other.certPem);
     writeFileSync(join(otherDir, 'key.pem'), other.keyPem);
     const firstBlock = async (ledger: TbaasLedger) => {

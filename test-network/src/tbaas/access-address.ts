@@ -3,7 +3,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import type { Logger } from 'pino';
 import { MspRegistry } from '../devnet/crypto/msp';
 import { deliverService, DeliverLedger } from '../devnet/services/deliver';
-import { TlsPair } from './tls-ca';
+import { TlsPair } from '../devnet/crypto/ca';
 
 export interface AccessAddressOptions {
   chain: DeliverLedger;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import pino, { Logger } from 'pino';
-import { CertificateAuthority } from '../devnet/crypto/ca';
+import { CertificateAuthority, TlsPair } from '../devnet/crypto/ca';
 import { MspRegistry } from '../devnet/crypto/msp';
 import { dataHash, headerHash } from '../devnet/ledger/blockhash';
 import { codeName, parseEnvelope } from '../devnet/ledger/transaction';
@@ -15,7 +15,6 @@ import { startAccessAddress } from './access-address';
 import { BlockMirror } from './block-mirror';
 import { invocationSpec, invocationSpecJson } from './invocation-spec';
 import { verifyTc3 } from './tc3';
-import { TlsCa, TlsPair } from './tls-ca';
 
 export const API_VERSION = '2018-04-16';
 const ACTIONS = ['InvokeFabricChaincode', 'QueryFabricChaincode', 'DescribeFabricBlock', 'DescribeFabricTransaction'] as const;
@@ -111,7 +110,7 @@ export class TbaasEmulator {
   private readonly log: Logger;
   private follower?: { close(): void };
   private faults: number[] = [];
-  private tlsCa?: TlsCa;
+  private tlsCa?: CertificateAuthority;
   private accessAddress?: AccessAddress & { stop(): void };
   private readonly users = new Map<string, Promise<UserCredentials>>();
   /** requests received, faults included (test hook) */
@@ -153,6 +152,11 @@ export class TbaasEmulator {
     return client;
   }
 
+  /** Where the emulated network keeps its TLS CA and the certificates it issued. */
+  private get tbaasDir(): string {
+    return join(this.opts.devnet.dataDir, 'tbaas', this.clusterId);
+  }
+
   /** The org's signing CA certificate, as the devnet keeps it. */
   private caCertPath(mspId: string): string {
     return join(this.opts.devnet.dataDir, 'crypto', mspId, 'ca', 'ca.pem');
@@ -170,11 +174,12 @@ export class TbaasEmulator {
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     await this.follow();
     await this.mirror.waitForBlock(0);
-    this.tlsCa = await TlsCa.create(`${this.clusterId}.tbaas`);
+    // The network's TLS CA, kept with the devnet's files so the certificates it issued outlive a restart.
+    this.tlsCa = await CertificateAuthority.open(this.tbaasDir, 'TBaaS', `${this.clusterId}.tbaas`, 'tlsca');
     const serverName = `peer0.${this.clusterId}.tbaas`;
     const msps = new MspRegistry();
     for (const mspId of this.opts.devnet.orgs) msps.addOrg(mspId, readFileSync(this.caCertPath(mspId), 'utf8'));
-    const listener = await startAccessAddress({ chain: this.mirror, msps, tlsCaPem: this.tlsCa.certPem, server: await this.tlsCa.server([serverName, 'localhost', host]), log: this.log, host, port: this.opts.accessPort });
+    const listener = await startAccessAddress({ chain: this.mirror, msps, tlsCaPem: this.tlsCa.certPem, server: await this.tlsCa.issueTlsPem(join(this.tbaasDir, 'access'), serverName, [serverName, 'localhost', host]), log: this.log, host, port: this.opts.accessPort });
     this.accessAddress = { ...listener, serverName, tlsCaPem: this.tlsCa.certPem, channel: this.opts.devnet.channel };
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((r) => this.server!.listen(port, host, r));
@@ -205,7 +210,7 @@ export class TbaasEmulator {
         const org = /^O=(.*)$/m.exec(new X509Certificate(readFileSync(caCert)).subject)?.[1] ?? mspId;
         const ca = await CertificateAuthority.open(dirname(dirname(caCert)), mspId, org);
         const files = await ca.issue('tbaas-user', { ou: 'client' });
-        return { mspId, sign: { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8') }, tls: await tlsCa.client(`tbaas-user.${mspId}`) };
+        return { mspId, sign: { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8') }, tls: await tlsCa.issueTlsPem(join(this.tbaasDir, 'users', mspId), `tbaas-user.${mspId}`) };
       })();
       this.users.set(mspId, issued);
     }

@@ -64,6 +64,11 @@ async function writeKeyPair(certPath: string, keyPath: string, cert: x509.X509Ce
   writeFileSync(keyPath, pkcs8Pem(await webcrypto.subtle.exportKey('pkcs8', key)), { mode: 0o600 });
 }
 
+export interface TlsPair {
+  certPem: string;
+  keyPem: string;
+}
+
 /** One organisation's certificate authority, kept as files under dir/<kind> (ca.pem, ca.key). */
 export class CertificateAuthority {
   private constructor(
@@ -133,6 +138,12 @@ export class CertificateAuthority {
    * Issues (or returns the existing) TLS certificate in dir: server.crt/.key with the given DNS
    * names and IP addresses as SANs, or client.crt/.key (clientAuth) when hosts is absent; ca.crt beside.
    */
+  /** issueTls, read back as PEM text (certificate and key). */
+  async issueTlsPem(dir: string, name: string, hosts?: string[]): Promise<TlsPair> {
+    const files = await this.issueTls(dir, name, hosts);
+    return { certPem: readFileSync(files.certPath, 'utf8'), keyPem: readFileSync(files.keyPath, 'utf8') };
+  }
+
   async issueTls(dir: string, name: string, hosts?: string[]): Promise<TlsFiles> {
     const base = hosts ? 'server' : 'client';
     const files = { certPath: join(dir, `${base}.crt`), keyPath: join(dir, `${base}.key`), caPath: join(dir, 'ca.crt') };
