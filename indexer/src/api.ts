@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
+import { durably } from './scan-durability';
 import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
 import { perClientLimit } from './rate-limit';
 import { callerOf, checkDeclared, enforceScopes, stageDataFilter } from './access';
@@ -272,7 +273,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     if (!DATETIME.test(at) || !Number.isFinite(Date.parse(at))) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time with an offset');
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
-    const { replayed, counted } = db.transaction(() => {
+    const { replayed, counted } = durably(db, () => {
       if (scanId) {
         const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
         if (seen) {
@@ -288,7 +289,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
       }
       db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date(now).toISOString());
       return { replayed: false, counted: true };
-    })();
+    });
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
     const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;

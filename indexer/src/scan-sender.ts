@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { Db } from './db';
+import { durably } from './scan-durability';
 
 /** wait after a failed send (not a member yet, network down) */
 const RETRY_MS = 5000;
@@ -86,13 +87,14 @@ export class ScanSender {
     const { outcomes } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
     const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const refusedRows: { row: QueuedScan; outcome: { code: string; message: string } }[] = [];
-    this.db.transaction(() => {
+    // Durably: a scan on chain that came back into the queue after a power loss would be counted twice.
+    durably(this.db, () => {
       rows.forEach((row, i) => {
         const outcome = outcomes[i];
         if (outcome.status === 'refused') refusedRows.push({ row, outcome });
         else remove.run(row.id);
       });
-    })();
+    });
     for (const { row, outcome } of refusedRows) this.reject([row], outcome.code, `[${outcome.code}] ${outcome.message}`);
     this.log.info({ event: 'indexer.scans_sent', count: rows.length, refused: refusedRows.length, txId: result.transactionId });
   }
@@ -115,12 +117,12 @@ export class ScanSender {
     const insert = this.db.prepare('INSERT OR REPLACE INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    durably(this.db, () => {
       for (const r of rows) {
         insert.run(r.id, r.code_hash, r.channel, r.region, r.at, r.received_at, error, now);
         remove.run(r.id);
       }
-    })();
+    });
     this.log.warn({ event: 'indexer.scans_rejected', ids: rows.map((r) => r.id), code, err: error });
   }
 

@@ -9,6 +9,7 @@ import { Db, openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
 import { CLOUD_ONLY, FollowerOptions, InvocationFollower, TbaasSource } from './tbaas-source';
+import { expireScanIds, SCAN_ID_TTL_MS } from './scan-durability';
 import { ScanSender } from './scan-sender';
 
 /**
@@ -46,6 +47,8 @@ export async function startIndexer(opts: {
   logger?: Logger;
   /** backoff of the TBaaS cloud-only follower */
   follower?: FollowerOptions;
+  /** how long a client's scanId is remembered after its scan (default: INDEXER_SCAN_ID_TTL_HOURS, else 7 days) */
+  scanIdTtlMs?: number;
 }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = opts.logger ?? pino({ base: { svc: 'indexer' } }, pino.destination(2));
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
@@ -53,6 +56,14 @@ export async function startIndexer(opts: {
   const following = follow(db, ledger, log, opts.follower);
   const { running } = following;
   const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
+  const scanIdTtlMs = opts.scanIdTtlMs ?? (process.env.INDEXER_SCAN_ID_TTL_HOURS ? Number(process.env.INDEXER_SCAN_ID_TTL_HOURS) * 3_600_000 : SCAN_ID_TTL_MS);
+  const expire = () => {
+    const expired = expireScanIds(db, scanIdTtlMs, Date.now());
+    if (expired > 0) log.info({ event: 'indexer.scan_ids_expired', count: expired });
+  };
+  expire();
+  const expiry = setInterval(expire, 3_600_000);
+  expiry.unref();
   const sending = sender.run();
   const app = createApp(db, following.status, {
     ledger,
@@ -72,6 +83,7 @@ export async function startIndexer(opts: {
     stop: async () => {
       following.stop();
       sender.stop();
+      clearInterval(expiry);
       // a batch being submitted gets a few seconds to commit and leave the queue (else it is sent
       // again after restart); then closing the transport ends whatever is still in flight
       await Promise.race([sending, new Promise((r) => setTimeout(r, 5000))]);
