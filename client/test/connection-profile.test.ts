@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { ConnectionProfile, identityFromMspDir, Ledger, LedgerError, ledgerFromConfig, resolveConnection } from '../src';
+import { rejection } from './rejection';
 
 const CLI = resolve(__dirname, '../src/cli.js');
 const NO_ENV = {};
@@ -15,14 +16,6 @@ function profileOf(path: string): ConnectionProfile {
   return JSON.parse(readFileSync(path, 'utf8')) as ConnectionProfile;
 }
 
-async function rejection(p: Promise<unknown>): Promise<LedgerError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e, 'expected a rejection').to.be.instanceOf(LedgerError);
-  return e as LedgerError;
-}
 
 async function withLedger<T>(ledger: Ledger, fn: (l: Ledger) => Promise<T>): Promise<T> {
   try {

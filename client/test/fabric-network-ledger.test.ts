@@ -8,15 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertificateAuthority, RunningDevnet, startDevnet } from '@trace/test-network';
 import { ChainBlock, ChainEvent, Checkpoint, connectionProfile, EventStream, FabricGatewayLedger, FabricNetworkLedger, FabricNetworkLedgerOptions, identityFromFiles, LedgerError, ledgerFromConfig, nodeSigner } from '../src';
+import { rejection } from './rejection';
 
-async function rejection(p: Promise<unknown>): Promise<LedgerError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e, 'expected a rejection').to.be.instanceOf(LedgerError);
-  return e as LedgerError;
-}
 
 const text = (b: Uint8Array) => Buffer.from(b).toString();
 

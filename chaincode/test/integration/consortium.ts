@@ -83,23 +83,23 @@ export async function startConsortium(chaincodePath = CHAINCODE_PATH, chaincodeN
     await devnet.stop();
     throw new Error(`chaincode processes run in ${JSON.stringify(cwds)}, not ${chaincodePath}`);
   }
-  const ledgers: Ledger[] = [];
-  const clients = Object.fromEntries(
-    (Object.keys(ORGS) as OrgName[]).map((name) => {
-      const ledger = ledgerFromConfig(devnet.connection, { msp: ORGS[name] });
-      ledgers.push(ledger);
-      return [name, new TraceChainClient(ledger)];
-    }),
-  ) as Record<OrgName, TraceChainClient>;
-  await foundConsortium(clients);
-  return {
-    devnet,
-    clients,
-    close: async () => {
-      ledgers.forEach((l) => l.close());
-      await devnet.stop();
-    },
+  return foundOn(devnet, Object.values(ORGS).map((msp) => ledgerFromConfig(devnet.connection, { msp })));
+}
+
+/** Founds the consortium through one ledger per org (in ORGS order); the result closes them and the devnet. */
+async function foundOn(devnet: RunningDevnet, ledgers: Ledger[]): Promise<TestConsortium> {
+  const close = async () => {
+    ledgers.forEach((l) => l.close());
+    await devnet.stop();
   };
+  const clients = Object.fromEntries((Object.keys(ORGS) as OrgName[]).map((name, i) => [name, new TraceChainClient(ledgers[i])])) as Record<OrgName, TraceChainClient>;
+  try {
+    await foundConsortium(clients);
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { devnet, clients, close };
 }
 
 /** Founds the consortium (four members, catalog entries) and loads both templates. */
@@ -142,21 +142,12 @@ export async function startLegacyConsortium(chaincodePath = TBAAS_PACKAGE_PATH, 
         }),
       );
     }
-    const clients = Object.fromEntries((Object.keys(ORGS) as OrgName[]).map((name, i) => [name, new TraceChainClient(ledgers[i])])) as Record<OrgName, TraceChainClient>;
-    await foundConsortium(clients);
-    return {
-      devnet,
-      clients,
-      close: async () => {
-        ledgers.forEach((l) => l.close());
-        await devnet.stop();
-      },
-    };
   } catch (e) {
     ledgers.forEach((l) => l.close());
     await devnet.stop();
     throw e;
   }
+  return foundOn(devnet, ledgers);
 }
 
 /** Asserts that p fails with the chaincode error code, and returns the error. */
