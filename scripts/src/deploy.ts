@@ -9,8 +9,8 @@ import { DeployError } from './deploy/fabric-plan';
 
 const ROOT = resolve(__dirname, '../../..');
 const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
-       npm run deploy -- --target tbaas [--config tbaas.json]
-       npm run deploy -- --target fabric --network network.json [--package FILE | --type ccaas|node [--label L] [--address host:port]]
+       npm run deploy -- --target tbaas --founder MSPID [--config tbaas.json]
+       npm run deploy -- --target fabric --network network.json [--package FILE | --founder MSPID [--type ccaas|node] [--label L] [--address host:port]]
                          [--name trace] [--version 1.0] [--sequence 1] [--signature-policy P | --channel-config-policy P]
   devnet: the devnet runs chaincode/ itself (npm start); this checks it answers and loads the tea and
           liquor templates once the consortium is founded.
@@ -20,7 +20,9 @@ const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/co
   fabric: a real Fabric 2.5 network (test-network/fabric/network.sh writes network.json): builds the packages
           (npm run package:fabric) unless --package is given, installs on each org's peer, approves per org
           with the endorsement policy given (default: the channel's Endorsement policy), commits and checks the
-          committed definition, through the peer CLI of FABRIC_BIN; without FABRIC_BIN it prints those commands.`;
+          committed definition, through the peer CLI of FABRIC_BIN; without FABRIC_BIN it prints those commands.
+  --founder: the one org allowed to bootstrap the consortium (consortium:bootstrap), fixed in the package
+          (a chaincode server takes TRACE_FOUNDER_MSP instead); without it nobody can bootstrap.`;
 
 /** Checks the chaincode answers through the ledger, then loads every template package if the consortium exists. */
 async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
@@ -29,7 +31,7 @@ async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
   console.log(`chaincode answers on ${where}: ${members.length} consortium member(s)`);
   if (members.length === 0) {
     console.log(`the consortium is not founded yet; found it, then run this again to load the templates:
-  node client/dist/src/cli.js submit consortium:bootstrap --connection <file> --json '{"consortium":"Tea","name":"Brand Co.","roles":["brand"]}'`);
+  node client/dist/src/cli.js submit consortium:bootstrap --connection <the founding org's file> --json '{"consortium":"Tea","name":"Brand Co.","roles":["brand"]}'`);
     return;
   }
   for (const [name, pkg] of Object.entries(templates)) {
@@ -56,8 +58,8 @@ No devnet connection file at ${relative(process.cwd(), connection)}: start it wi
   }
 }
 
-async function tbaas(values: { config?: string }): Promise<void> {
-  execFileSync(process.execPath, [join(__dirname, 'package-tbaas.js')], { stdio: 'inherit' });
+async function tbaas(values: { config?: string; founder?: string }): Promise<void> {
+  execFileSync(process.execPath, [join(__dirname, 'package-tbaas.js'), ...(values.founder ? ['--founder', values.founder] : [])], { stdio: 'inherit' });
   console.log(`
 TBaaS (Tencent Cloud, Hyperledger Fabric 2.3) — console steps:
   1. Create (or join) the Fabric 2.3 network and the channel; note its network ID (ClusterId, fabric-…)
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
       msp: text,
       user: text,
       config: text,
+      founder: text,
       // --target fabric
       network: text,
       package: text,

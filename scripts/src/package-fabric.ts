@@ -18,8 +18,10 @@ import { parseArgs } from 'node:util';
 const ROOT = resolve(__dirname, '../../..');
 const PACKAGING = join(ROOT, 'chaincode', 'packaging', 'fabric');
 
-const USAGE = `usage: npm run package:fabric -- [--out build/fabric] [--label trace_0.1.0] [--address trace-chaincode:9999]
+const USAGE = `usage: npm run package:fabric -- --founder MSPID [--out build/fabric] [--label trace_0.1.0] [--address trace-chaincode:9999]
                                   [--dial-timeout 10s] [--tls --root-cert FILE [--client-auth --client-cert FILE --client-key FILE]]
+  --founder       the org allowed to bootstrap the consortium (deployment.json in the package; the
+                  chaincode server takes TRACE_FOUNDER_MSP); without it nobody can bootstrap
   --address       where peers dial the chaincode server (the ccaas builder expands {{.peername}}-style templates)
   --root-cert     CA certificate (PEM) of the chaincode server's TLS certificate
   --client-auth   the server requires client certificates: the peer presents --client-cert/--client-key (PEM)`;
@@ -52,6 +54,8 @@ function pem(option: string, path: string | undefined): string {
     return usage(`--${option}: cannot read ${path}`);
   }
 }
+
+const MSP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Fabric's package label rule: starts alphanumeric, then alphanumerics and _ . + - */
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
@@ -95,6 +99,7 @@ function options() {
   return parseArgs({
     options: {
       out: { type: 'string' },
+      founder: { type: 'string' },
       label: { type: 'string' },
       address: { type: 'string' },
       'dial-timeout': { type: 'string' },
@@ -123,6 +128,7 @@ function main(): void {
   const label = values.label ?? `trace_${manifest.version}`;
   if (!LABEL.test(label)) usage(`--label ${label}: a label starts with a letter or digit, then letters, digits, _ . + -`);
   const connection = connectionFrom(values);
+  if (values.founder !== undefined && !MSP_ID.test(values.founder)) usage(`--founder ${values.founder} is not an MSP ID`);
   const out = resolve(values.out ?? join(ROOT, 'build', 'fabric'));
   const code = join(out, 'chaincode');
 
@@ -132,9 +138,14 @@ function main(): void {
   mkdirSync(code, { recursive: true });
   cpSync(join(ROOT, 'chaincode', 'dist', 'src'), join(code, 'dist'), { recursive: true, filter: (src) => !/\.(d\.ts|map)$/.test(src) });
   for (const file of ['package.json', 'package-lock.json', 'Dockerfile']) copyFileSync(join(PACKAGING, file), join(code, file));
+  const codeEntries = ['package.json', 'package-lock.json', 'dist'];
+  if (values.founder) {
+    writeFileSync(join(code, 'deployment.json'), JSON.stringify({ founderMsp: values.founder }) + '\n');
+    codeEntries.push('deployment.json');
+  }
 
   const nodePkg = join(out, 'trace-node.tar.gz');
-  lifecyclePackage(out, nodePkg, { type: 'node', label }, (codeTarGz) => tarGz(codeTarGz, code, ['package.json', 'package-lock.json', 'dist'], 'src/'));
+  lifecyclePackage(out, nodePkg, { type: 'node', label }, (codeTarGz) => tarGz(codeTarGz, code, codeEntries, 'src/'));
   const ccaasPkg = join(out, 'trace-ccaas.tar.gz');
   lifecyclePackage(out, ccaasPkg, { type: 'ccaas', label }, (codeTarGz) => {
     const dir = mkdtempSync(join(out, '.conn-'));
@@ -148,7 +159,8 @@ function main(): void {
   const rel = (p: string) => relative(ROOT, p);
   console.log(`node package:  ${rel(nodePkg)} (label ${label}; peer lifecycle chaincode install ${rel(nodePkg)})
 ccaas package: ${rel(ccaasPkg)} (label ${label}; dials ${connection.address}${connection.tls_required ? ', TLS' : ''}${connection.client_auth_required ? ', client auth' : ''})
-server image:  docker build -t trace-chaincode ${rel(code)}   (run with CHAINCODE_ID=<package ID of the ccaas package>)`);
+server image:  docker build -t trace-chaincode ${rel(code)}   (run with CHAINCODE_ID=<package ID of the ccaas package>${values.founder ? ` and TRACE_FOUNDER_MSP=${values.founder}` : ''})
+founder:       ${values.founder ?? 'none: no org can bootstrap the consortium (give --founder MSPID)'}`);
 }
 
 if (require.main === module) {

@@ -107,11 +107,28 @@ function install(): void {
   }
 }
 
+/** --founder MSPID: the org allowed to bootstrap the consortium (TBaaS sets no environment for a chaincode). */
+function founderArg(): string | undefined {
+  const i = process.argv.indexOf('--founder');
+  if (i < 0) return undefined;
+  const msp = process.argv[i + 1];
+  if (!msp || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(msp)) throw new Error(`[ERR_ARGS] --founder needs an MSP ID, got ${msp ?? 'nothing'}`);
+  return msp;
+}
+
+/** deployment.json in the package, which the chaincode reads (chaincode/src/ledger/deployment.ts); none without a founder. */
+function writeDeployment(founderMsp: string | undefined): void {
+  const file = join(OUT, 'deployment.json');
+  rmSync(file, { force: true });
+  if (founderMsp) writeFileSync(file, JSON.stringify({ founderMsp }) + '\n');
+}
+
 async function main(): Promise<void> {
   rmSync(join(OUT, 'dist'), { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'chaincode', 'tsconfig.tbaas.json')], { stdio: 'inherit' });
   for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(PACKAGING, file), join(OUT, file));
+  writeDeployment(founderArg());
   const shipped = jsFiles(join(OUT, 'dist'));
   const problems = [...es2019Problems(shipped), ...nodeSchemeProblems(shipped)];
   if (problems.length > 0) {
@@ -121,6 +138,7 @@ async function main(): Promise<void> {
   if (process.argv.includes('--install')) install();
   await zip(OUT, ZIP);
   console.log(`package: ${relative(ROOT, OUT)} (ES2019, fabric-shim 2.3.0, lockfile for npm ${NPM6_VERSION})\nupload:  ${relative(ROOT, ZIP)} (${statSync(ZIP).size} bytes)`);
+  console.log(`founder: ${founderArg() ?? 'none: no org can bootstrap the consortium (give --founder MSPID)'}`);
 }
 
 if (require.main === module) {

@@ -72,6 +72,12 @@ describe('package:fabric', function () {
     expect(JSON.parse(ccaas.code['connection.json'].toString())).to.deep.equal({ address: 'trace-chaincode:9999', dial_timeout: '10s', tls_required: false });
     expect(existsSync(join(a, 'chaincode', 'Dockerfile')) && existsSync(join(a, 'chaincode', 'dist', 'server.js'))).to.equal(true);
 
+    expect(files).to.not.include('src/deployment.json');
+    // The founding org travels in the package every org approves.
+    const founded = mkdtempSync(join(tmpdir(), 'fabric-founder-'));
+    expect(packageFabric(['--out', founded, '--founder', 'Org2MSP']).status).to.equal(0);
+    expect(JSON.parse(lifecyclePackage(join(founded, 'trace-node.tar.gz')).code['src/deployment.json'].toString())).to.deep.equal({ founderMsp: 'Org2MSP' });
+
     // The package ID is the label and the hash of these bytes: the same source gives the same ID.
     for (const name of ['trace-node.tar.gz', 'trace-ccaas.tar.gz']) expect(readFileSync(join(a, name)).equals(readFileSync(join(b, name))), name).to.equal(true);
   });
@@ -108,6 +114,7 @@ describe('package:fabric', function () {
       [['--no-such-option'], "Unknown option '--no-such-option'"],
       [['--address', 'no-port'], '--address must be host:port'],
       [['--dial-timeout', 'soon'], '--dial-timeout must be a Go duration'],
+      [['--founder', 'Org 1'], '--founder Org 1 is not an MSP ID'],
     ];
     for (const [args, text] of cases) {
       const run = packageFabric(['--out', out, ...args]);

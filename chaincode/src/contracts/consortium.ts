@@ -1,6 +1,7 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember, getMember } from '../ledger/access';
 import { TraceContext } from '../ledger/context';
+import { deployment } from '../ledger/deployment';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
@@ -16,13 +17,16 @@ const CONSORTIUM_KEY = 'config';
 export class ConsortiumContract extends BaseContract {
   constructor() {
     super('consortium');
+    deployment(); // a malformed deployment setting stops the chaincode at start
   }
 
-  /** Once: the caller's org founds the consortium and becomes its operator. */
+  /** Once: the founding org the deployment names founds the consortium and becomes its operator. */
   @Transaction()
   @Returns('string')
   async bootstrap(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(BootstrapDto, json);
+    const founder = deployment().founderMsp ?? fail('ERR_STATE', 'this deployment names no founding org (deployment.json founderMsp or TRACE_FOUNDER_MSP)');
+    if (ctx.callerMsp !== founder) fail('ERR_FORBIDDEN', `only the founding org ${founder} may bootstrap the consortium`);
     const k = key(ctx, KeyType.consortium, CONSORTIUM_KEY);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', 'the consortium is already bootstrapped');
     const consortium: Consortium = { name: dto.consortium, operatorMsp: ctx.callerMsp, createdAt: ctx.txTime };

@@ -104,6 +104,9 @@ async function foundOn(devnet: RunningDevnet, ledgers: Ledger[]): Promise<TestCo
 
 /** Founds the consortium (four members, catalog entries) and loads both templates. */
 export async function foundConsortium(c: Record<OrgName, TraceChainClient>): Promise<void> {
+  // The deployment names the founder (the devnet: its first org): another org cannot race for it.
+  await rejectsWith(c.farm.consortium.bootstrap({ consortium: 'stolen', name: 'Jingmai Farm', roles: ['brand'] }), 'ERR_FORBIDDEN', /founding org Org1MSP/);
+  await rejectsWith(c.farm.consortium.getConsortium(), 'ERR_NOT_FOUND');
   await c.brand.consortium.bootstrap({ consortium: '普洱与白酒溯源联盟', name: 'Brand Co.', roles: ['brand', 'auditor'] });
   await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
   await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });

@@ -11,6 +11,8 @@ const packageOf = (type: string) => join(ROOT, 'build', 'fabric', `trace-${type}
 export interface FabricTargetOptions {
   network?: string;
   package?: string;
+  /** the org allowed to bootstrap the consortium, written into the package */
+  founder?: string;
   type?: string;
   label?: string;
   address?: string;
@@ -30,7 +32,7 @@ function lifecyclePackage(v: FabricTargetOptions, log: (line: string) => void): 
   const type = v.type ?? 'ccaas';
   if (type !== 'ccaas' && type !== 'node') throw new DeployError('ERR_ARGS', `--type is ccaas or node, got ${type}`);
   if (!existsSync(PACKAGER)) throw new DeployError('ERR_PACKAGE', 'npm run package:fabric is not built in this tree: give --package <lifecycle package .tar.gz>');
-  const args = [...(v.label ? ['--label', v.label] : []), ...(v.address ? ['--address', v.address] : [])];
+  const args = [...(v.founder ? ['--founder', v.founder] : []), ...(v.label ? ['--label', v.label] : []), ...(v.address ? ['--address', v.address] : [])];
   log(`building the packages: node ${PACKAGER} ${args.join(' ')}`);
   execFileSync(process.execPath, [PACKAGER, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
   return packageOf(type);

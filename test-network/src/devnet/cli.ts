@@ -6,7 +6,8 @@ import { Devnet } from './network';
 
 const USAGE = `usage:
   devnet start [--data DIR] [--host 127.0.0.1] [--port 7051] [--orgs Org1MSP,Org2MSP] [--channel tracechannel]
-               [--chaincode-path DIR] [--chaincode-name NAME] [--chaincode-node NODE_BINARY] [--endorsers N]
+               [--chaincode-path DIR] [--chaincode-name NAME] [--chaincode-node NODE_BINARY] [--chaincode-env KEY=VALUE ...]
+               [--endorsers N]
                [--block-size N] [--block-timeout MS] [--max-message-bytes N] [--tls | --mtls] [--no-gateway]
   devnet reset [--data DIR]`;
 
@@ -19,6 +20,17 @@ function int(v: string | undefined, name: string): number | undefined {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer`);
   return n;
+}
+
+/** KEY=VALUE pairs for the chaincode processes, e.g. TRACE_FOUNDER_MSP=Org2MSP */
+function chaincodeEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(p);
+      if (!m) throw new Error(`--chaincode-env ${p}: expected KEY=VALUE`);
+      return [m[1], m[2]];
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -34,6 +46,7 @@ async function main(): Promise<void> {
       'chaincode-path': { type: 'string' },
       'chaincode-name': { type: 'string' },
       'chaincode-node': { type: 'string' },
+      'chaincode-env': { type: 'string', multiple: true },
       endorsers: { type: 'string' },
       'block-size': { type: 'string' },
       'block-timeout': { type: 'string' },
@@ -60,7 +73,7 @@ async function main(): Promise<void> {
     port: int(values.port, 'port') ?? 7051,
     orgs: values.orgs?.split(',').map((s) => s.trim()).filter(Boolean),
     channel: values.channel,
-    chaincode: { name: values['chaincode-name'] ?? 'trace', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE, node: values['chaincode-node'] },
+    chaincode: { name: values['chaincode-name'] ?? 'trace', path: values['chaincode-path'] ?? DEFAULT_CHAINCODE, node: values['chaincode-node'], env: chaincodeEnv(values['chaincode-env'] ?? []) },
     endorsers: int(values.endorsers, 'endorsers'),
     batch: { maxMessages: int(values['block-size'], 'block-size'), timeoutMs: int(values['block-timeout'], 'block-timeout') },
     maxMessageBytes: int(values['max-message-bytes'], 'max-message-bytes'),

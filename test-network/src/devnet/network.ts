@@ -27,8 +27,11 @@ export interface DevnetOptions {
   channel?: string;
   /** application org MSP ids (fixed once the data directory exists) */
   orgs?: string[];
-  /** node: the node binary the chaincode processes run with (default the devnet's own) */
-  chaincode: { name: string; version?: string; path: string; node?: string };
+  /**
+   * node: the node binary the chaincode processes run with (default the devnet's own); env: added to
+   * their environment, after TRACE_FOUNDER_MSP = the first org (the product chaincode's founding org)
+   */
+  chaincode: { name: string; version?: string; path: string; node?: string; env?: Record<string, string> };
   /** distinct orgs that must endorse; default MAJORITY of the orgs */
   endorsers?: number;
   batch?: { maxMessages?: number; timeoutMs?: number; preferredMaxBytes?: number };
@@ -185,7 +188,13 @@ export class Devnet {
       this.log,
     );
     this.launcher = new ChaincodeLauncher(
-      { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', path: resolve(o.chaincode.path), node: o.chaincode.node && resolve(o.chaincode.node) },
+      {
+        name: o.chaincode.name,
+        version: o.chaincode.version ?? '1.0',
+        path: resolve(o.chaincode.path),
+        node: o.chaincode.node && resolve(o.chaincode.node),
+        env: { TRACE_FOUNDER_MSP: orgs[0], ...o.chaincode.env },
+      },
       orgs,
       () => `127.0.0.1:${this.chaincodePort}`,
       join(this.dataDir, 'logs'),

@@ -13,6 +13,8 @@ export interface ChaincodeDefinition {
   path: string;
   /** the node binary that runs the chaincode (a peer's builder image has its own); default this process's */
   node?: string;
+  /** deployment settings for the chaincode process, as an operator sets them on a chaincode server */
+  env?: Record<string, string>;
 }
 
 interface OrgRuntime {
@@ -110,7 +112,7 @@ export class ChaincodeLauncher {
       [...start.args, '--peer.address', this.peerAddress(), '--chaincode-id-name', this.chaincodeId(org.mspId)],
       {
         cwd: this.definition.path,
-        env: { ...process.env, PATH: this.path(), CORE_PEER_LOCALMSPID: org.mspId, CORE_CHAINCODE_LOGGING_LEVEL: process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'warning' },
+        env: { ...process.env, ...this.definition.env, PATH: this.path(), CORE_PEER_LOCALMSPID: org.mspId, CORE_CHAINCODE_LOGGING_LEVEL: process.env.CORE_CHAINCODE_LOGGING_LEVEL ?? 'warning' },
         stdio: ['ignore', out, out],
       },
     );
