@@ -14,6 +14,7 @@ export * from './model/trace';
 export * from './model/codes';
 export * from './model/devices';
 export * from './model/assets';
+export * from './model/page';
 export { canonicalJson } from './rules/canonical-json';
 export { CodeLevel, CodeStatus } from './rules/codes';
 export { ERROR_CODES, ErrorCode } from './ledger/errors';

@@ -68,6 +68,7 @@ import type {
   TemplateRetirement,
   UpdateMemberDto,
   LotCertification,
+  Page,
 } from '@trace/chaincode';
 import type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 import { Ledger } from './ledger';
@@ -76,6 +77,23 @@ import { Ledger } from './ledger';
 export type Input<T> = { [K in keyof T]: T[K] };
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
+/** Which page of a list: at most pageSize rows (1–1000, default 100) after the previous page's bookmark. */
+export interface PageRequest {
+  pageSize?: number;
+  bookmark?: string;
+}
+
+/** Every row of a paged list, page after page (for lists known to be small, or exports). */
+export async function allPages<T>(list: (page: PageRequest) => Promise<Page<T>>, pageSize = 1000): Promise<T[]> {
+  const out: T[] = [];
+  let page: Page<T> = { items: [], more: true, bookmark: '' };
+  while (page.more) {
+    page = await list({ pageSize, ...(page.bookmark ? { bookmark: page.bookmark } : {}) });
+    out.push(...page.items);
+  }
+  return out;
+}
 
 /** Submits a transaction whose one argument is dto as JSON and parses its JSON result. */
 async function submit<T>(ledger: Ledger, tx: string, dto: object): Promise<T> {
@@ -133,7 +151,7 @@ export class TraceChainClient {
     updateMember: (dto: Input<UpdateMemberDto>) => submit<Member>(this.ledger, 'consortium:updateMember', dto),
     setMemberStatus: (dto: Input<SetMemberStatusDto>) => submit<Member>(this.ledger, 'consortium:setMemberStatus', dto),
     getMember: (mspId: string) => evaluate<Member>(this.ledger, 'consortium:getMember', { mspId }),
-    listMembers: () => evaluate<Member[]>(this.ledger, 'consortium:listMembers'),
+    listMembers: (page: PageRequest = {}) => evaluate<Page<Member>>(this.ledger, 'consortium:listMembers', page),
     getConsortium: () => evaluate<Consortium>(this.ledger, 'consortium:getConsortium'),
   };
 
@@ -145,8 +163,8 @@ export class TraceChainClient {
     setLocationStatus: (dto: Input<SetLocationStatusDto>) => submit<Location>(this.ledger, 'catalog:setLocationStatus', dto),
     getProduct: (gtin: string) => evaluate<Product>(this.ledger, 'catalog:getProduct', { gtin }),
     getLocation: (id: string) => evaluate<Location>(this.ledger, 'catalog:getLocation', { id }),
-    listProducts: () => evaluate<Product[]>(this.ledger, 'catalog:listProducts'),
-    listLocations: () => evaluate<Location[]>(this.ledger, 'catalog:listLocations'),
+    listProducts: (page: PageRequest = {}) => evaluate<Page<Product>>(this.ledger, 'catalog:listProducts', page),
+    listLocations: (page: PageRequest = {}) => evaluate<Page<Location>>(this.ledger, 'catalog:listLocations', page),
   };
 
   readonly process = {
@@ -156,7 +174,7 @@ export class TraceChainClient {
     defineTemplate: (dto: Input<DefineTemplateDto>) => submit<Template>(this.ledger, 'process:defineTemplate', dto),
     retireTemplate: (dto: Input<RetireTemplateDto>) => submit<TemplateRetirement>(this.ledger, 'process:retireTemplate', dto),
     getTemplate: (id: string, version: number) => evaluate<Template>(this.ledger, 'process:getTemplate', { id, version }),
-    listTemplates: () => evaluate<{ id: string; version: number; name: string; category: string; stages: string[]; publishedAt: string }[]>(this.ledger, 'process:listTemplates'),
+    listTemplates: (page: PageRequest = {}) => evaluate<Page<{ id: string; version: number; name: string; category: string; stages: string[]; publishedAt: string }>>(this.ledger, 'process:listTemplates', page),
     getItem: (id: string) => evaluate<DataItem>(this.ledger, 'process:getItem', { id }),
     getForm: (id: string) => evaluate<Form>(this.ledger, 'process:getForm', { id }),
     getStage: (id: string) => evaluate<StageDefinition>(this.ledger, 'process:getStage', { id }),
@@ -181,7 +199,7 @@ export class TraceChainClient {
     recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[]; outcomes: ScanOutcome[] }>(this.ledger, 'codes:recordScans', dto),
     clearAlert: (dto: Input<ClearAlertDto>) => submit<CodeRecord>(this.ledger, 'codes:clearAlert', dto),
     verifyCode: (codeHash: string) => evaluate<Verification>(this.ledger, 'codes:verifyCode', { codeHash }),
-    listChildren: (codeHash: string) => evaluate<string[]>(this.ledger, 'codes:listChildren', { codeHash }),
+    listChildren: (codeHash: string, page: PageRequest = {}) => evaluate<Page<string>>(this.ledger, 'codes:listChildren', { codeHash, ...page }),
   };
 
   readonly devices = {
@@ -191,8 +209,8 @@ export class TraceChainClient {
     submitReadings: (dto: Input<SubmitReadingsDto>) => submit<{ seq: number; digest: string; stats: Record<string, MetricStats>; alarms: string[] }>(this.ledger, 'devices:submitReadings', dto),
     ackAlarm: (dto: Input<AckAlarmDto>) => submit<Alarm>(this.ledger, 'devices:ackAlarm', dto),
     getDevice: (deviceId: string) => evaluate<Device>(this.ledger, 'devices:getDevice', { deviceId }),
-    listAlarms: (deviceId: string) => evaluate<Alarm[]>(this.ledger, 'devices:listAlarms', { deviceId }),
-    listReadings: (deviceId: string) => evaluate<ReadingBatch[]>(this.ledger, 'devices:listReadings', { deviceId }),
+    listAlarms: (deviceId: string, page: PageRequest = {}) => evaluate<Page<Alarm>>(this.ledger, 'devices:listAlarms', { deviceId, ...page }),
+    listReadings: (deviceId: string, page: PageRequest = {}) => evaluate<Page<ReadingBatch>>(this.ledger, 'devices:listReadings', { deviceId, ...page }),
   };
 
   /** Holder-signed requests (transfer, pledge, offers, redeem) are built with Wallet.sign. */
@@ -214,9 +232,9 @@ export class TraceChainClient {
     setValuation: (dto: Input<SetValuationDto>) => submit<{ pricePerUnit: number; currency: string; date: string; by: string }>(this.ledger, 'assets:setValuation', dto),
     getClass: (classId: string) => evaluate<AssetClass & { ageDays?: number }>(this.ledger, 'assets:getClass', { classId }),
     getBalance: (classId: string, account: string) => evaluate<{ classId: string; account: string; amount: number; value?: { amount: number; currency: string; date: string } }>(this.ledger, 'assets:getBalance', { classId, account }),
-    getHoldings: (account: string) => evaluate<{ classId: string; symbol: string; kind: string; amount: number; value?: { amount: number; currency: string; date: string }; ageDays?: number }[]>(this.ledger, 'assets:getHoldings', { account }),
-    listOffers: (classId: string, status?: 'open' | 'filled' | 'cancelled') => evaluate<Offer[]>(this.ledger, 'assets:listOffers', { classId, status }),
-    listLocks: (classId: string) => evaluate<Lock[]>(this.ledger, 'assets:listLocks', { classId }),
+    getHoldings: (account: string, page: PageRequest = {}) => evaluate<Page<{ classId: string; symbol: string; kind: string; amount: number; value?: { amount: number; currency: string; date: string }; ageDays?: number }>>(this.ledger, 'assets:getHoldings', { account, ...page }),
+    listOffers: (classId: string, status?: 'open' | 'filled' | 'cancelled', page: PageRequest = {}) => evaluate<Page<Offer>>(this.ledger, 'assets:listOffers', { classId, status, ...page }),
+    listLocks: (classId: string, page: PageRequest = {}) => evaluate<Page<Lock>>(this.ledger, 'assets:listLocks', { classId, ...page }),
     getLotCertification: (taskId: string) => evaluate<LotCertification>(this.ledger, 'assets:getLotCertification', { taskId }),
     getClassHistory: (classId: string) => evaluate<{ txId: string; isDelete: boolean; value?: ClassRecord }[]>(this.ledger, 'assets:getClassHistory', { classId }),
   };

@@ -11,7 +11,7 @@ export { lazyLedger } from './lazy-ledger';
 export { TbaasLedger, TbaasConfig, TbaasConfigFile, TbaasAccessConfig, loadTbaasConfig } from './tbaas';
 export { InvocationBlock, InvocationRecord } from './tbaas-invocations';
 export { TbaasApi, TbaasApiOptions, TbaasError, TBAAS_API_VERSION, TBAAS_ENDPOINT, TBAAS_REQUESTS_PER_SECOND } from './tbaas-api';
-export { TraceChainClient, TaskStatus, TraceView, Input, Verification } from './contracts';
+export { TraceChainClient, TaskStatus, TraceView, Input, Verification, PageRequest, allPages } from './contracts';
 export { saltedHash, verifySaltedHash, encryptForOrgs, decryptForOrg, recipientKey } from './privacy';
 export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng, qrSvg } from './codes';
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';

@@ -27,7 +27,7 @@ const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/co
 /** Checks the chaincode answers through the ledger, then loads every template package if the consortium exists. */
 async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
   const client = new TraceChainClient(ledger);
-  const members = await client.consortium.listMembers();
+  const members = (await client.consortium.listMembers()).items;
   console.log(`chaincode answers on ${where}: ${members.length} consortium member(s)`);
   if (members.length === 0) {
     console.log(`the consortium is not founded yet; found it, then run this again to load the templates:
@@ -75,7 +75,7 @@ Client settings (a JSON file with "type": "tbaas"; the environment overrides it 
   TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY   the org's API key (never written to logs)
   TENCENTCLOUD_REGION, TBAAS_CLUSTER_ID, TBAAS_CHANNEL_ID, TBAAS_CHAINCODE_NAME, TBAAS_ENDPOINT (default tbaas.tencentcloudapi.com)
   API version ${TBAAS_API_VERSION}, TC3-HMAC-SHA256, 20 requests/s per action (the client keeps to it).
-Use it: node client/dist/src/cli.js evaluate consortium:listMembers --connection tbaas.json
+Use it: node client/dist/src/cli.js evaluate consortium:listMembers --json '{}' --connection tbaas.json
         node indexer/dist/src/server.js --connection tbaas.json      (indexer polling DescribeFabricBlock)
 Then: npm run deploy -- --target tbaas --config tbaas.json   checks the chaincode and loads the templates.`);
   if (!values.config) return;

@@ -117,7 +117,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await factory.devices.setDeviceStatus({ deviceId: 'truck-07', status: 'disabled' });
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       await factory.devices.rotateDeviceKey({ deviceId: 'truck-07', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() });
-      await farm.devices.ackAlarm({ alarmId: (await farm.devices.listAlarms('cellar-01'))[0].alarmId, comment: '空调已修复' });
+      await farm.devices.ackAlarm({ alarmId: ((await farm.devices.listAlarms('cellar-01')).items)[0].alarmId, comment: '空调已修复' });
       const a = alice();
       await retail.assets.lock({ lockId: 'court-1', classId: DEMO_CLASS, account: a.account, quantity: 5, kind: 'freeze' });
       await retail.assets.unlock({ classId: DEMO_CLASS, lockId: 'court-1' });

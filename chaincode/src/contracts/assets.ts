@@ -6,14 +6,15 @@ import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
 import { invokedChaincodeName } from '../ledger/proposal';
 import { accountOf, p256Key, verifies } from '../ledger/signatures';
-import { getJson, listJson, putJson } from '../ledger/state';
+import { getJson, listJson, pageJson, putJson } from '../ledger/state';
 import {
   AcceptOfferDto,
-  AccountRefDto,
+  AccountPageDto,
   AssetClass,
   Balance,
   BalanceRefDto,
   CancelOfferDto,
+  ClassPageDto,
   ClassRecord,
   ClassRefDto,
   ClassStatus,
@@ -26,7 +27,7 @@ import {
   LockDto,
   LotCertification,
   Offer,
-  OfferRefDto,
+  OfferPageDto,
   ProposeClassDto,
   RedeemDto,
   Redemption,
@@ -121,6 +122,13 @@ async function authorizeHolder(ctx: TraceContext, fn: string, dto: SignedDto, ac
 }
 
 /** 茶花 / 酒花: asset classes backed by traced lots, confirmed, issued, traded, pledged and redeemed. */
+/** Writes an offer and its copy under its status (listOffers reads that range), moving the copy when the status changes. */
+async function putOffer(ctx: TraceContext, offer: Offer, was?: Offer['status']): Promise<void> {
+  await putJson(ctx, key(ctx, KeyType.offer, offer.classId, offer.offerId), offer);
+  if (was && was !== offer.status) await ctx.stub.deleteState(key(ctx, KeyType.offerByStatus, offer.classId, was, offer.offerId));
+  await putJson(ctx, key(ctx, KeyType.offerByStatus, offer.classId, offer.status, offer.offerId), offer);
+}
+
 @Info({ title: 'assets', description: 'Digital assets backed by traced tea and liquor lots' })
 export class AssetsContract extends BaseContract {
   constructor() {
@@ -339,7 +347,7 @@ export class AssetsContract extends BaseContract {
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `offer ${dto.offerId} already exists`);
     await debit(ctx, dto.seller, dto.classId, dto.quantity);
     const offer: Offer = { offerId: dto.offerId, classId: dto.classId, seller: dto.seller, quantity: dto.quantity, price: dto.price, currencyClass: dto.currencyClass, status: 'open', createdAt: ctx.txTime, updatedAt: ctx.txTime };
-    await putJson(ctx, k, offer);
+    await putOffer(ctx, offer);
     ctx.emit('assets.OfferCreated', { offer });
     return canonicalJson(offer);
   }
@@ -365,7 +373,7 @@ export class AssetsContract extends BaseContract {
     await credit(ctx, dto.buyer, offer.classId, dto.quantity);
     const left = offer.quantity - dto.quantity;
     const updated: Offer = { ...offer, quantity: left, status: left === 0 ? 'filled' : 'open', updatedAt: ctx.txTime };
-    await putJson(ctx, k, updated);
+    await putOffer(ctx, updated, offer.status);
     ctx.emit('assets.OfferAccepted', { offer: updated, buyer: dto.buyer, quantity: dto.quantity, cost });
     return canonicalJson({ offerId: offer.offerId, buyer: dto.buyer, quantity: dto.quantity, cost, left });
   }
@@ -382,7 +390,7 @@ export class AssetsContract extends BaseContract {
     await authorizeHolder(ctx, 'cancelOffer', dto, dto.seller);
     await credit(ctx, offer.seller, offer.classId, offer.quantity);
     const updated: Offer = { ...offer, quantity: 0, status: 'cancelled', updatedAt: ctx.txTime };
-    await putJson(ctx, k, updated);
+    await putOffer(ctx, updated, offer.status);
     ctx.emit('assets.OfferCancelled', { offer: updated, returned: offer.quantity });
     return canonicalJson(updated);
   }
@@ -454,32 +462,33 @@ export class AssetsContract extends BaseContract {
     return canonicalJson({ classId: dto.classId, account: dto.account, amount, value: v ? { amount: amount * v.pricePerUnit, currency: v.currency, date: v.date } : undefined });
   }
 
-  /** Every class an account holds, with each holding's value and the goods' age. */
+  /** The classes an account holds, a page at a time, with each holding's value and the goods' age. */
   @Transaction(false)
   @Returns('string')
   async getHoldings(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(AccountRefDto, json);
+    const dto = parseDto(AccountPageDto, json);
+    const page = await pageJson<Balance>(ctx, KeyType.balance, [dto.account], dto);
     const out = [];
-    for (const b of await listJson<Balance>(ctx, KeyType.balance, [dto.account])) {
+    for (const b of page.items) {
       const c = await loadClass(ctx, b.classId);
       const v = await valuationOf(ctx, b.classId);
       out.push({ classId: b.classId, symbol: c.symbol, kind: c.kind, amount: b.amount, value: v ? { amount: b.amount * v.pricePerUnit, currency: v.currency, date: v.date } : undefined, ageDays: c.storage ? ageDays(c.storage.since, ctx.txTimeMs) : undefined });
     }
-    return canonicalJson(out);
+    return canonicalJson({ ...page, items: out });
   }
 
   @Transaction(false)
   @Returns('string')
   async listOffers(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(OfferRefDto, json);
-    const offers = await listJson<Offer>(ctx, KeyType.offer, [dto.classId]);
-    return canonicalJson(offers.filter((o) => o.status === (dto.status ?? 'open')));
+    const dto = parseDto(OfferPageDto, json);
+    return canonicalJson(await pageJson<Offer>(ctx, KeyType.offerByStatus, [dto.classId, dto.status ?? 'open'], dto));
   }
 
   @Transaction(false)
   @Returns('string')
   async listLocks(ctx: TraceContext, json: string): Promise<string> {
-    return canonicalJson(await listJson<Lock>(ctx, KeyType.lock, [parseDto(ClassRefDto, json).classId]));
+    const dto = parseDto(ClassPageDto, json);
+    return canonicalJson(await pageJson<Lock>(ctx, KeyType.lock, [dto.classId], dto));
   }
 
   /** The certified total of a lot across its asset classes. */

@@ -4,7 +4,8 @@ import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
-import { getJson, listJson, putJson } from '../ledger/state';
+import { PageDto } from '../model/page';
+import { getJson, pageJson, putJson } from '../ledger/state';
 import { DefineLocationDto, DefineProductDto, Location, LocationRefDto, Product, ProductRefDto, SetLocationStatusDto, SetProductDelegatesDto, SetProductStatusDto } from '../model/catalog';
 import { canonicalJson } from '../rules/canonical-json';
 import { isGln, isGtin, toGtin14 } from '../rules/gs1';
@@ -136,13 +137,13 @@ export class CatalogContract extends BaseContract {
 
   @Transaction(false)
   @Returns('string')
-  async listProducts(ctx: TraceContext): Promise<string> {
-    return canonicalJson(await listJson<Product>(ctx, KeyType.product, []));
+  async listProducts(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await pageJson<Product>(ctx, KeyType.product, [], parseDto(PageDto, json)));
   }
 
   @Transaction(false)
   @Returns('string')
-  async listLocations(ctx: TraceContext): Promise<string> {
-    return canonicalJson(await listJson<Location>(ctx, KeyType.location, []));
+  async listLocations(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await pageJson<Location>(ctx, KeyType.location, [], parseDto(PageDto, json)));
   }
 }

@@ -4,8 +4,8 @@ import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
-import { getJson, listJson, putJson } from '../ledger/state';
-import { AggregateDto, ClearAlertDto, CodeAlert, CodeRecord, CodeRefDto, DisaggregateDto, IssueCodesDto, RecordScansDto, ScanCounter, ScanOutcome, ScanRecord, SetCodeStatusDto } from '../model/codes';
+import { getJson, listJson, pageJson, putJson } from '../ledger/state';
+import { AggregateDto, ClearAlertDto, CodeAlert, CodePageDto, CodeRecord, CodeRefDto, DisaggregateDto, IssueCodesDto, RecordScansDto, ScanCounter, ScanOutcome, ScanRecord, SetCodeStatusDto } from '../model/codes';
 import { Role } from '../model/consortium';
 import { Template } from '../model/process';
 import { Task } from '../model/trace';
@@ -336,7 +336,8 @@ export class CodesContract extends BaseContract {
   @Transaction(false)
   @Returns('string')
   async listChildren(ctx: TraceContext, json: string): Promise<string> {
-    const dto = parseDto(CodeRefDto, json);
-    return canonicalJson((await listJson<{ child: string }>(ctx, KeyType.codeChild, [dto.codeHash])).map((l) => l.child));
+    const dto = parseDto(CodePageDto, json);
+    const page = await pageJson<{ child: string }>(ctx, KeyType.codeChild, [dto.codeHash], dto);
+    return canonicalJson({ ...page, items: page.items.map((l) => l.child) });
   }
 }

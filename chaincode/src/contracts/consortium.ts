@@ -5,7 +5,8 @@ import { deployment } from '../ledger/deployment';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key } from '../ledger/keys';
-import { getJson, listJson, putJson } from '../ledger/state';
+import { PageDto } from '../model/page';
+import { getJson, pageJson, putJson } from '../ledger/state';
 import { AddMemberDto, BootstrapDto, Consortium, Member, MemberRefDto, Role, SetMemberStatusDto, UpdateMemberDto } from '../model/consortium';
 import { canonicalJson } from '../rules/canonical-json';
 import { BaseContract } from './base';
@@ -88,8 +89,8 @@ export class ConsortiumContract extends BaseContract {
 
   @Transaction(false)
   @Returns('string')
-  async listMembers(ctx: TraceContext): Promise<string> {
-    return canonicalJson(await listJson<Member>(ctx, KeyType.member, []));
+  async listMembers(ctx: TraceContext, json: string): Promise<string> {
+    return canonicalJson(await pageJson<Member>(ctx, KeyType.member, [], parseDto(PageDto, json)));
   }
 
   @Transaction(false)

@@ -6,8 +6,8 @@ import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
 import { p256Key, verifies } from '../ledger/signatures';
-import { getJson, listJson, putJson } from '../ledger/state';
-import { AckAlarmDto, Alarm, Bounds, Device, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SignedReadingsDto, SubmitReadingsDto } from '../model/devices';
+import { getJson, pageJson, putJson } from '../ledger/state';
+import { AckAlarmDto, Alarm, Bounds, Device, DevicePageDto, DeviceRefDto, ReadingBatch, RegisterDeviceDto, RotateDeviceKeyDto, SetDeviceStatusDto, SignedReadingsDto, SubmitReadingsDto } from '../model/devices';
 import { Template } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { parseRef } from '../rules/cross-validation';
@@ -172,12 +172,14 @@ export class DevicesContract extends BaseContract {
   @Transaction(false)
   @Returns('string')
   async listAlarms(ctx: TraceContext, json: string): Promise<string> {
-    return canonicalJson(await listJson<Alarm>(ctx, KeyType.alarm, [parseDto(DeviceRefDto, json).deviceId]));
+    const dto = parseDto(DevicePageDto, json);
+    return canonicalJson(await pageJson<Alarm>(ctx, KeyType.alarm, [dto.deviceId], dto));
   }
 
   @Transaction(false)
   @Returns('string')
   async listReadings(ctx: TraceContext, json: string): Promise<string> {
-    return canonicalJson(await listJson<ReadingBatch>(ctx, KeyType.reading, [parseDto(DeviceRefDto, json).deviceId]));
+    const dto = parseDto(DevicePageDto, json);
+    return canonicalJson(await pageJson<ReadingBatch>(ctx, KeyType.reading, [dto.deviceId], dto));
   }
 }

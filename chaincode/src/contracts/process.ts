@@ -4,7 +4,8 @@ import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
-import { getJson, listJson, putJson } from '../ledger/state';
+import { PageDto } from '../model/page';
+import { firstJson, getJson, pageJson, putJson } from '../ledger/state';
 import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, RetireTemplateDto, StageDefinition, Template, TemplateRefDto, TemplateRetirement, TemplateStage } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { checkRuleReferences, checkRuleShape, parseRef, ruleRefs } from '../rules/cross-validation';
@@ -24,8 +25,7 @@ export function getRetirement(ctx: TraceContext, id: string): Promise<TemplateRe
 
 /** A template's owner: the org that published its first version (only it publishes the next ones). */
 async function templateOwner(ctx: TraceContext, id: string): Promise<string | undefined> {
-  const [first] = await listJson<Template>(ctx, KeyType.template, [id], 1);
-  return first?.publishedBy;
+  return (await firstJson<Template>(ctx, KeyType.template, [id]))?.publishedBy;
 }
 
 /** 流程模板 / 阶段 / 表单 / 数据项: reusable items, forms and stages, and immutable template versions. */
@@ -176,9 +176,9 @@ export class ProcessContract extends BaseContract {
 
   @Transaction(false)
   @Returns('string')
-  async listTemplates(ctx: TraceContext): Promise<string> {
-    const all = await listJson<Template>(ctx, KeyType.template, []);
-    return canonicalJson(all.map((t) => ({ id: t.id, version: t.version, name: t.name, category: t.category, stages: t.stages.map((s) => s.stage), publishedAt: t.publishedAt })));
+  async listTemplates(ctx: TraceContext, json: string): Promise<string> {
+    const page = await pageJson<Template>(ctx, KeyType.template, [], parseDto(PageDto, json));
+    return canonicalJson({ ...page, items: page.items.map((t) => ({ id: t.id, version: t.version, name: t.name, category: t.category, stages: t.stages.map((s) => s.stage), publishedAt: t.publishedAt })) });
   }
 
   @Transaction(false)

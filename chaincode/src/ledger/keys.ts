@@ -36,6 +36,8 @@ export const KeyType = {
   balance: 'bal',
   lock: 'lock',
   offer: 'offer',
+  /** the offer again under its status, so a status is a key range: rewritten with the offer */
+  offerByStatus: 'offerstatus',
   redemption: 'redeem',
   nonce: 'nonce',
 } as const;

@@ -1,12 +1,19 @@
 import { Context } from 'fabric-contract-api';
+import { DEFAULT_PAGE_SIZE, Page, PageDto } from '../model/page';
 import { canonicalJson } from '../rules/canonical-json';
+import { fail } from './errors';
 import { KeyTypeName } from './keys';
+
+/** Most objects a transaction reads under one partial key in one go; lists beyond that are paged. */
+export const MAX_LIST = 10_000;
+
+const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 
 /** Reads a JSON state object; undefined when absent. */
 export async function getJson<T>(ctx: Context, key: string): Promise<T | undefined> {
   const bytes = await ctx.stub.getState(key);
   if (!bytes || bytes.length === 0) return undefined;
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  return parse<T>(bytes);
 }
 
 /** Writes a state object as canonical JSON, so every endorser writes identical bytes. */
@@ -14,13 +21,43 @@ export async function putJson(ctx: Context, key: string, value: unknown): Promis
   await ctx.stub.putState(key, Buffer.from(canonicalJson(value)));
 }
 
-/** All objects of a type under a partial key, in key order, at most limit. */
-export async function listJson<T>(ctx: Context, type: KeyTypeName, attrs: string[], limit = 10_000): Promise<T[]> {
+/**
+ * Every object of a type under a partial key, in key order, for rules that need all of them (a
+ * task's records and audits, a case's contents). Fails rather than answer with part of the set.
+ */
+export async function listJson<T>(ctx: Context, type: KeyTypeName, attrs: string[]): Promise<T[]> {
   const out: T[] = [];
-  const iter = ctx.stub.getStateByPartialCompositeKey(type, attrs);
-  for await (const kv of iter) {
-    out.push(JSON.parse(Buffer.from(kv.value).toString('utf8')) as T);
-    if (out.length >= limit) break;
+  for await (const kv of ctx.stub.getStateByPartialCompositeKey(type, attrs)) {
+    if (out.length === MAX_LIST) fail('ERR_STATE', `more than ${MAX_LIST} ${type} objects under one key: ask for them page by page`);
+    out.push(parse<T>(kv.value));
   }
   return out;
+}
+
+/** The first object of a type under a partial key, in key order. */
+export async function firstJson<T>(ctx: Context, type: KeyTypeName, attrs: string[]): Promise<T | undefined> {
+  for await (const kv of ctx.stub.getStateByPartialCompositeKey(type, attrs)) return parse<T>(kv.value);
+  return undefined;
+}
+
+/**
+ * One page of the objects under a partial key (a read-only query: Fabric refuses writes after a
+ * paginated query). `more` needs a full page and a bookmark, so a state database whose bookmark
+ * never runs dry (CouchDB) ends with one empty page instead of an endless list.
+ */
+export async function pageJson<T>(ctx: Context, type: KeyTypeName, attrs: string[], page: PageDto): Promise<Page<T>> {
+  const bookmark = page.bookmark ?? '';
+  // A bookmark is a key: one outside this list's range would read other objects.
+  if (bookmark && !bookmark.startsWith(ctx.stub.createCompositeKey(type, attrs))) fail('ERR_VALIDATION', 'bookmark does not belong to this list');
+  const pageSize = page.pageSize ?? DEFAULT_PAGE_SIZE;
+  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attrs, pageSize, bookmark);
+  const items: T[] = [];
+  try {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) items.push(parse<T>(r.value.value));
+  } finally {
+    await iterator.close();
+  }
+  const next = metadata?.bookmark ?? '';
+  const more = items.length === pageSize && next !== '';
+  return { items, more, bookmark: more ? next : '' };
 }

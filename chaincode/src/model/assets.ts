@@ -1,3 +1,4 @@
+import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { IsId, IsRfc3339 } from './validators';
@@ -244,7 +245,16 @@ export class ConfirmClassDto {
   @IsIn(ROLES) role!: Role;
 }
 
-export class OfferRefDto {
+export class OfferPageDto extends PageDto {
   @IsId() classId!: string;
+  /** default open */
   @IsOptional() @IsIn(['open', 'filled', 'cancelled']) status?: 'open' | 'filled' | 'cancelled';
+}
+
+export class ClassPageDto extends PageDto {
+  @IsId() classId!: string;
+}
+
+export class AccountPageDto extends PageDto {
+  @IsString() @Matches(ACCOUNT) account!: string;
 }

@@ -1,3 +1,4 @@
+import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { IsId, IsRfc3339 } from './validators';
@@ -122,5 +123,9 @@ export class ClearAlertDto {
 }
 
 export class CodeRefDto {
+  @IsString() @Matches(HASH) codeHash!: string;
+}
+
+export class CodePageDto extends PageDto {
   @IsString() @Matches(HASH) codeHash!: string;
 }

@@ -1,3 +1,4 @@
+import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNotIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { IsId, IsRfc3339, RESERVED_KEYS } from './validators';
@@ -121,5 +122,9 @@ export class AckAlarmDto {
 }
 
 export class DeviceRefDto {
+  @IsId() deviceId!: string;
+}
+
+export class DevicePageDto extends PageDto {
   @IsId() deviceId!: string;
 }

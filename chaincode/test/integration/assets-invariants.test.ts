@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { allPages, LedgerError, TraceChainClient, Wallet } from '@trace/client';
 import { completeTeaLot, hex64, ORGS, startConsortium, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
 /** Small deterministic PRNG so a failing sequence can be replayed from its seed. */
@@ -133,13 +133,14 @@ describe('assets invariants under random operation sequences (devnet)', function
     expect(cls.issued).to.be.at.most(CERTIFIED);
     expect(sum((k) => k.endsWith('/cash'))).to.equal(model.issued.get('cash'));
     for (const w of wallets) {
-      const holdings = await c.brand.assets.getHoldings(w.account);
+      const holdings = await allPages((p) => c.brand.assets.getHoldings(w.account, p), 1);
       for (const classId of ['inv', 'cash']) {
         expect(holdings.find((h) => h.classId === classId)?.amount ?? 0, `${classId} of ${w.account.slice(0, 8)}`).to.equal(model.bal.get(`${w.account}/${classId}`) ?? 0);
       }
     }
-    expect((await c.brand.assets.listLocks('inv')).reduce((n, l) => n + l.quantity, 0)).to.equal(locked);
-    expect((await c.brand.assets.listOffers('inv')).reduce((n, o) => n + o.quantity, 0)).to.equal(offered);
+    // small pages, so the sums also check that paging neither drops nor repeats a row
+    expect((await allPages((p) => c.brand.assets.listLocks('inv', p), 2)).reduce((n, l) => n + l.quantity, 0)).to.equal(locked);
+    expect((await allPages((p) => c.brand.assets.listOffers('inv', 'open', p), 2)).reduce((n, o) => n + o.quantity, 0)).to.equal(offered);
   }
 
   for (const seed of [11, 22, 33]) {

@@ -192,17 +192,17 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       await rejectsWith(farm.assets.unlock(alice.sign(farm.holderScope('assets:unlock'), { classId: CLASS, lockId: 'loan-1', lender: alice.account })), 'ERR_FORBIDDEN');
       await rejectsWith(retail.assets.unlock({ classId: CLASS, lockId: 'loan-1' }), 'ERR_FORBIDDEN', /pledge/);
       await rejectsWith(farm.assets.unlock(bob.sign(farm.holderScope('assets:unlock'), { classId: CLASS, lockId: 'loan-1', lender: lender.account })), 'ERR_SIGNATURE');
-      expect((await brand.assets.listLocks(CLASS)).map((l) => l.lockId)).to.deep.equal(['loan-1']);
+      expect(((await brand.assets.listLocks(CLASS)).items).map((l) => l.lockId)).to.deep.equal(['loan-1']);
       await farm.assets.unlock(lender.sign(farm.holderScope('assets:unlock'), { classId: CLASS, lockId: 'loan-1', lender: lender.account }));
       expect(await balance(alice)).to.equal(before);
 
       await rejectsWith(brand.assets.lock({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10, kind: 'freeze' }), 'ERR_FORBIDDEN');
       await retail.assets.lock({ lockId: 'court-1', classId: CLASS, account: alice.account, quantity: 10, kind: 'freeze' });
-      expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.kind])).to.deep.equal([['court-1', 'freeze']]);
+      expect(((await brand.assets.listLocks(CLASS)).items).map((l) => [l.lockId, l.kind])).to.deep.equal([['court-1', 'freeze']]);
       await rejectsWith(brand.assets.unlock({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN', /regulator/);
       await brand.consortium.addMember({ mspId: ORGS.outsider, name: 'Another regulator', roles: ['regulator'] });
       await rejectsWith(net.clients.outsider.assets.unlock({ classId: CLASS, lockId: 'court-1' }), 'ERR_FORBIDDEN', /only that regulator/);
-      expect((await brand.assets.listLocks(CLASS)).map((l) => [l.lockId, l.regulator])).to.deep.equal([['court-1', ORGS.retail]]);
+      expect(((await brand.assets.listLocks(CLASS)).items).map((l) => [l.lockId, l.regulator])).to.deep.equal([['court-1', ORGS.retail]]);
       await rejectsWith(farm.assets.transfer(alice.sign(farm.holderScope('assets:transfer'), { classId: CLASS, from: alice.account, to: bob.account, quantity: before - 9 })), 'ERR_INSUFFICIENT');
       await retail.assets.unlock({ classId: CLASS, lockId: 'court-1' });
       expect(await balance(alice)).to.equal(before);
@@ -224,11 +224,35 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       await rejectsWith(retail.assets.acceptOffer(lender.sign(retail.holderScope('assets:acceptOffer'), { classId: CLASS, offerId: 'o1', buyer: lender.account, quantity: 10 })), 'ERR_INSUFFICIENT', /cny/);
       await rejectsWith(retail.assets.acceptOffer(bob.sign(retail.holderScope('assets:acceptOffer'), { classId: CLASS, offerId: 'o1', buyer: bob.account, quantity: 61 })), 'ERR_INSUFFICIENT', /60 units left/);
       expect([await balance(lender), await balance(lender, CNY), await balance(alice, CNY)]).to.deep.equal([l0, 0, 32_000]);
-      expect((await brand.assets.listOffers(CLASS))[0].quantity).to.equal(60);
+      expect((await brand.assets.listOffers(CLASS)).items[0].quantity).to.equal(60);
       await rejectsWith(farm.assets.cancelOffer(bob.sign(farm.holderScope('assets:cancelOffer'), { classId: CLASS, offerId: 'o1', seller: bob.account })), 'ERR_FORBIDDEN');
       await farm.assets.cancelOffer(alice.sign(farm.holderScope('assets:cancelOffer'), { classId: CLASS, offerId: 'o1', seller: alice.account }));
       expect(await balance(alice)).to.equal(a0 - 40);
-      expect(await brand.assets.listOffers(CLASS)).to.deep.equal([]);
+      expect((await brand.assets.listOffers(CLASS)).items).to.deep.equal([]);
+    });
+
+    it('lists offers by status as a key range, a page at a time, with a bookmark that stays in its list', async () => {
+      const offer = (offerId: string) => farm.assets.createOffer(alice.sign(farm.holderScope('assets:createOffer'), { offerId, classId: CLASS, seller: alice.account, quantity: 1, price: 1, currencyClass: CNY }));
+      for (const id of ['o2', 'o3', 'o4', 'o5', 'o6']) await offer(id);
+      await retail.assets.acceptOffer(bob.sign(retail.holderScope('assets:acceptOffer'), { classId: CLASS, offerId: 'o2', buyer: bob.account, quantity: 1 }));
+      await farm.assets.cancelOffer(alice.sign(farm.holderScope('assets:cancelOffer'), { classId: CLASS, offerId: 'o3', seller: alice.account }));
+      const ids = (p: { items: { offerId: string }[] }) => p.items.map((o) => o.offerId);
+      // Filled and cancelled offers sort before the open ones by id, yet the first page holds open offers only.
+      const first = await brand.assets.listOffers(CLASS, 'open', { pageSize: 2 });
+      expect([ids(first), first.more]).to.deep.equal([['o4', 'o5'], true]);
+      const second = await brand.assets.listOffers(CLASS, 'open', { pageSize: 2, bookmark: first.bookmark });
+      expect([ids(second), second.more, second.bookmark]).to.deep.equal([['o6'], false, '']);
+      const exact = await brand.assets.listOffers(CLASS, 'open', { pageSize: 3 });
+      expect([ids(exact), exact.more]).to.deep.equal([['o4', 'o5', 'o6'], false]);
+      expect(ids(await brand.assets.listOffers(CLASS, 'filled'))).to.deep.equal(['o2']);
+      expect(ids(await brand.assets.listOffers(CLASS, 'cancelled'))).to.deep.equal(['o1', 'o3']);
+      // A bookmark is a key: one from another list, or another class, would read outside this list.
+      await rejectsWith(brand.assets.listOffers(CLASS, 'filled', { bookmark: first.bookmark }), 'ERR_VALIDATION', /bookmark/);
+      await rejectsWith(brand.assets.listOffers('other', 'open', { bookmark: first.bookmark }), 'ERR_VALIDATION', /bookmark/);
+      await rejectsWith(brand.assets.listOffers(CLASS, 'open', { pageSize: 0 }), 'ERR_VALIDATION', /pageSize/);
+      await rejectsWith(brand.assets.listOffers(CLASS, 'open', { pageSize: 1001 }), 'ERR_VALIDATION', /pageSize/);
+      for (const offerId of ['o4', 'o5', 'o6']) await farm.assets.cancelOffer(alice.sign(farm.holderScope('assets:cancelOffer'), { classId: CLASS, offerId, seller: alice.account }));
+      expect((await brand.assets.listOffers(CLASS)).items).to.deep.equal([]);
     });
 
     it('redeems: units burn, the class warehouse confirms the outbound and the reserve drops', async () => {
@@ -245,7 +269,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
     it('values holdings at the appraiser’s price and ages them from the storage start', async () => {
       await rejectsWith(brand.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' }), 'ERR_FORBIDDEN');
       await retail.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' });
-      const [h] = (await brand.assets.getHoldings(alice.account)).filter((x) => x.classId === CLASS);
+      const [h] = ((await brand.assets.getHoldings(alice.account)).items).filter((x) => x.classId === CLASS);
       expect(h.value).to.deep.equal({ amount: h.amount * 900, currency: 'CNY', date: '2026-11-01' });
       expect(h.ageDays).to.be.at.least(50);
       expect((await brand.assets.getClass(CLASS)).valuation?.pricePerUnit).to.equal(900);
@@ -273,8 +297,8 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       const sent = cli('assets', 'transfer', '--wallet', file, '--json', JSON.stringify({ classId: CLASS, from: account, to: bob.account, quantity: 3 }));
       expect(sent.code, sent.err).to.equal(0);
       expect(await balance(bob)).to.equal(b0 + 3);
-      const holdings = JSON.parse(cli('assets', 'getHoldings', '--json', JSON.stringify({ account })).out) as { classId: string; amount: number }[];
-      expect(holdings.find((h) => h.classId === CLASS)?.amount).to.equal(4);
+      const holdings = JSON.parse(cli('assets', 'getHoldings', '--json', JSON.stringify({ account })).out) as { items: { classId: string; amount: number }[] };
+      expect(holdings.items.find((h) => h.classId === CLASS)?.amount).to.equal(4);
       const refused = cli('assets', 'transfer', '--wallet', file, '--json', JSON.stringify({ classId: CLASS, from: account, to: bob.account, quantity: 5 }));
       expect(refused.code).to.equal(1);
       expect(refused.err).to.match(/^trace: \[ERR_INSUFFICIENT\]/);

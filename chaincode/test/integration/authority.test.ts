@@ -96,7 +96,7 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     const { item, box } = await brandTask();
     await rejectsWith(rival.codes.aggregate({ parent: box, children: [item] }), 'ERR_FORBIDDEN', /handles no stage/);
     expect((await status(item)).parent).to.equal(undefined);
-    expect(await brand.codes.listChildren(box)).to.deep.equal([]);
+    expect((await brand.codes.listChildren(box)).items).to.deep.equal([]);
 
     await factory.codes.aggregate({ parent: box, children: [item] });
     await rejectsWith(rival.codes.disaggregate({ parent: box }), 'ERR_FORBIDDEN');
@@ -111,7 +111,7 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     await factory.codes.disaggregate({ parent: box });
     await rejectsWith(rival.codes.aggregate({ parent: rivalBox, children: [item] }), 'ERR_FORBIDDEN', /task auth-/);
     expect((await status(item)).parent).to.equal(undefined);
-    expect(await brand.codes.listChildren(rivalBox)).to.deep.equal([]);
+    expect((await brand.codes.listChildren(rivalBox)).items).to.deep.equal([]);
   });
 
   it('refuses member maps keyed by prototype names, and they change nothing', async () => {

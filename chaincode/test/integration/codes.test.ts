@@ -88,12 +88,12 @@ describe('codes: one item, one code (devnet)', function () {
       await rejectsWith(factory.codes.aggregate({ parent: items[3], children: [caseB] }), 'ERR_VALIDATION', /item cannot contain a case/);
       await rejectsWith(factory.codes.aggregate({ parent: caseB, children: [caseA] }), 'ERR_VALIDATION', /case cannot contain a case/);
       await rejectsWith(retail.codes.aggregate({ parent: caseB, children: [items[3]] }), 'ERR_FORBIDDEN');
-      expect((await brand.codes.listChildren(caseB))).to.deep.equal([]);
+      expect((await brand.codes.listChildren(caseB)).items).to.deep.equal([]);
       await factory.codes.aggregate({ parent: pallet, children: [caseA] });
-      expect(await brand.codes.listChildren(caseA)).to.have.members(items.slice(0, 3));
+      expect((await brand.codes.listChildren(caseA)).items).to.have.members(items.slice(0, 3));
       await factory.codes.disaggregate({ parent: caseA, children: [items[2]] });
       await factory.codes.aggregate({ parent: caseB, children: [items[2], items[3]] });
-      expect(await brand.codes.listChildren(caseA)).to.have.members(items.slice(0, 2));
+      expect((await brand.codes.listChildren(caseA)).items).to.have.members(items.slice(0, 2));
       const v = await brand.codes.verifyCode(items[2]);
       expect(v.genuine && v.code.parent).to.equal(caseB);
     });

@@ -42,7 +42,7 @@ describe('devices: signed readings and alarms (devnet)', function () {
     const r = await submit(farm, key.privateKey, 1, [...climate(20), ...climate(22, 101)]);
     expect(r.stats).to.deep.equal({ storage_temp_c: { count: 2, min: 20, max: 22 }, storage_humidity_pct: { count: 2, min: 70, max: 70 } });
     expect(r.alarms).to.deep.equal([]);
-    const [batch] = await farm.devices.listReadings('cellar-1');
+    const [batch] = (await farm.devices.listReadings('cellar-1')).items;
     expect(batch).to.include({ seq: 1, count: 4, keyVersion: 1, digest: r.digest });
   });
 
@@ -50,7 +50,7 @@ describe('devices: signed readings and alarms (devnet)', function () {
     // 32 °C is inside the device's 5–35 but outside the tea template's storage_temp rule (10–30).
     const r = await submit(farm, key.privateKey, 2, [...climate(32), ...climate(36, 101)], 'dev-tea');
     expect(r.alarms).to.deep.equal(['cellar-1/2/0', 'cellar-1/2/2']);
-    const alarms = await farm.devices.listAlarms('cellar-1');
+    const alarms = (await farm.devices.listAlarms('cellar-1')).items;
     expect(alarms.map((a) => [a.alarmId, a.value, a.source])).to.deep.equal([
       ['cellar-1/2/0', 32, 'rule storage_temp'],
       ['cellar-1/2/2', 36, 'device threshold'],
@@ -72,7 +72,7 @@ describe('devices: signed readings and alarms (devnet)', function () {
     await rejectsWith(farm.devices.submitReadings(tampered), 'ERR_SIGNATURE');
     await rejectsWith(submit(farm, key.privateKey, before, climate(20)), 'ERR_REPLAY', new RegExp(`not above the last accepted ${before}`));
     expect(await lastSeq()).to.equal(before);
-    expect(await farm.devices.listReadings('cellar-1')).to.have.length(before);
+    expect((await farm.devices.listReadings('cellar-1')).items).to.have.length(before);
   });
 
   it('verifies the exact bytes a device sent: firmware formatting is accepted, the digest is over those bytes', async () => {
@@ -88,14 +88,14 @@ describe('devices: signed readings and alarms (devnet)', function () {
 
   it("refuses signed bytes that are not readings, or another device's readings, changing nothing", async () => {
     const before = await lastSeq();
-    const batches = (await farm.devices.listReadings('cellar-1')).length;
+    const batches = ((await farm.devices.listReadings('cellar-1')).items).length;
     await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', Buffer.from('{"seq": 1,'))), 'ERR_VALIDATION', /not valid JSON/);
     const other = signReadings(key.privateKey, { deviceId: 'truck-9', seq: before + 1, readings: climate(20) });
     await rejectsWith(farm.devices.submitReadings({ ...other, deviceId: 'cellar-1' }), 'ERR_VALIDATION', /device truck-9's, not cellar-1's/);
     const noReadings = Buffer.from(JSON.stringify({ deviceId: 'cellar-1', seq: before + 1, readings: [] }));
     await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', noReadings)), 'ERR_VALIDATION', /readings/);
     expect(await lastSeq()).to.equal(before);
-    expect(await farm.devices.listReadings('cellar-1')).to.have.length(batches);
+    expect((await farm.devices.listReadings('cellar-1')).items).to.have.length(batches);
     await submit(farm, key.privateKey, before + 1, climate(20));
   });
 

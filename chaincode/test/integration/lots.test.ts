@@ -102,7 +102,7 @@ describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2
     expect(trace.task.authorizedRegions).to.deep.equal(['CN-52']);
     expect(trace.stages.every((s) => s.record && s.record.flags.length === 0)).to.equal(true);
     expect(trace.audit?.verdict).to.equal('approved');
-    const templates = await farm.process.listTemplates();
+    const templates = (await farm.process.listTemplates()).items;
     expect(templates.map((t) => `${t.id}@${t.version}`)).to.deep.equal(['baijiu@1', 'puer_tea@1']);
   });
 });

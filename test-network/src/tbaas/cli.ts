@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   ChannelId    ${emulator.channelId}
   chaincode    ${devnet.chaincode}
 ${files.map((f) => `  ${f.mspId.padEnd(12)} SecretId ${f.secretId}  SecretKey ${f.secretKey}\n               client file ${f.file}`).join('\n')}
-e.g. node client/dist/src/cli.js evaluate consortium:listMembers --connection ${files[0]?.file}
+e.g. node client/dist/src/cli.js evaluate consortium:listMembers --json '{}' --connection ${files[0]?.file}
 Ctrl-C stops.`);
   const stop = () => void emulator.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
