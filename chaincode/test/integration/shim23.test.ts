@@ -37,6 +37,14 @@ describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', f
     expect(trace.audit?.verdict).to.equal('approved');
   });
 
+  it('pages lists through the 2.3 shim’s paginated range query and bookmark', async () => {
+    const first = await net.clients.farm.consortium.listMembers({ pageSize: 3 });
+    expect([first.items.length, first.more]).to.deep.equal([3, true]);
+    const rest = await net.clients.farm.consortium.listMembers({ pageSize: 3, bookmark: first.bookmark });
+    expect([rest.items.map((m) => m.mspId), rest.more]).to.deep.equal([[ORGS.retail], false]);
+    expect([...first.items, ...rest.items].map((m) => m.mspId)).to.deep.equal([ORGS.brand, ORGS.farm, ORGS.factory, ORGS.retail]);
+  });
+
   it('reports chaincode errors in the 2.3 form, which the client still reads as stable codes', async () => {
     const e = await rejectsWith(net.clients.farm.trace.recordStage({ taskId: 'shim23-lot', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'again' } }), 'ERR_LOCKED');
     const detail = (e.details.cause as { details?: { message: string }[] }).details?.[0]?.message ?? '';
