@@ -1,3 +1,4 @@
+import { dropLogRecordsBelowLevel } from './ledger/shim-logging';
 import { AssetsContract } from './contracts/assets';
 import { CatalogContract } from './contracts/catalog';
 import { CodesContract } from './contracts/codes';
@@ -20,6 +21,8 @@ export { CodeLevel, CodeStatus } from './rules/codes';
 export { ERROR_CODES, ErrorCode } from './ledger/errors';
 export { Rule, Violation } from './rules/cross-validation';
 export { DataItem, ItemValue } from './rules/items';
+
+dropLogRecordsBelowLevel();
 
 /** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace, codes, devices, assets. */
 export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, TraceContract, CodesContract, DevicesContract, AssetsContract];
