@@ -256,6 +256,50 @@ describe('trace rejections: every rule answers with its error code and changes n
     });
   });
 
+  describe('definitions and catalog', () => {
+    it('refuses item, form and stage definitions by non-definers, with unknown parts or twice, and keeps the first', async () => {
+      await rejectsWith(farm.process.defineItem({ id: 'rj_item', name: 'x', type: 'number', privacy: 'plain' }), 'ERR_FORBIDDEN');
+      await rejectsWith(brand.process.getItem('rj_item'), 'ERR_NOT_FOUND');
+      await rejectsWith(brand.process.defineItem({ id: 'rj_item', name: 'x', type: 'number', min: 5, max: 1, privacy: 'plain' }), 'ERR_VALIDATION', /min/);
+      await brand.process.defineItem({ id: 'rj_item', name: 'first', type: 'number', privacy: 'plain' });
+      await rejectsWith(brand.process.defineItem({ id: 'rj_item', name: 'second', type: 'string', privacy: 'plain' }), 'ERR_CONFLICT', /immutable/);
+      expect(await brand.process.getItem('rj_item')).to.include({ name: 'first', type: 'number' });
+
+      await rejectsWith(brand.process.defineForm({ id: 'rj_form', name: 'f', items: ['rj_item', 'rj_missing'] }), 'ERR_NOT_FOUND', /rj_missing/);
+      await rejectsWith(factory.process.defineForm({ id: 'rj_form', name: 'f', items: ['rj_item'] }), 'ERR_FORBIDDEN');
+      await rejectsWith(brand.process.getForm('rj_form'), 'ERR_NOT_FOUND');
+      await brand.process.defineForm({ id: 'rj_form', name: 'first', items: ['rj_item'] });
+      await rejectsWith(brand.process.defineForm({ id: 'rj_form', name: 'second', items: [] }), 'ERR_VALIDATION');
+      await rejectsWith(brand.process.defineForm({ id: 'rj_form', name: 'second', items: ['rj_item'] }), 'ERR_CONFLICT');
+      expect(await brand.process.getForm('rj_form')).to.include({ name: 'first' });
+
+      await rejectsWith(brand.process.defineStage({ id: 'rj_stage', name: 's', forms: ['rj_nope'], role: 'producer', requiresAudit: false, bizStep: 'commissioning' }), 'ERR_NOT_FOUND', /rj_nope/);
+      await rejectsWith(retail.process.defineStage({ id: 'rj_stage', name: 's', forms: ['rj_form'], role: 'producer', requiresAudit: false, bizStep: 'commissioning' }), 'ERR_FORBIDDEN');
+      await rejectsWith(brand.process.getStage('rj_stage'), 'ERR_NOT_FOUND');
+      await brand.process.defineStage({ id: 'rj_stage', name: 'first', forms: ['rj_form'], role: 'producer', requiresAudit: false, bizStep: 'commissioning' });
+      await rejectsWith(brand.process.defineStage({ id: 'rj_stage', name: 'second', forms: ['rj_form'], role: 'processor', requiresAudit: true, bizStep: 'commissioning' }), 'ERR_CONFLICT');
+      expect(await brand.process.getStage('rj_stage')).to.include({ name: 'first', role: 'producer' });
+    });
+
+    it('lets only the owner (or the operator) retire a product or a location, and not twice', async () => {
+      const gtin = '06901234567977';
+      await brand.catalog.defineProduct({ gtin, name: 'rj tea', category: 'tea', brand: 'Brand Co.', spec: {} });
+      await rejectsWith(farm.catalog.setProductStatus({ gtin, status: 'retired' }), 'ERR_FORBIDDEN');
+      await rejectsWith(brand.catalog.setProductStatus({ gtin, status: 'active' }), 'ERR_STATE', /already active/);
+      await rejectsWith(brand.catalog.setProductStatus({ gtin: '06901234567984', status: 'retired' }), 'ERR_NOT_FOUND');
+      expect((await brand.catalog.getProduct(gtin)).status).to.equal('active');
+      expect((await brand.catalog.setProductStatus({ gtin, status: 'retired' })).status).to.equal('retired');
+
+      const gln = '6901234000078';
+      await farm.catalog.defineLocation({ id: gln, name: 'rj shed', type: 'warehouse', geo: { lat: 22.2, lon: 100.1 }, region: 'CN-53' });
+      await rejectsWith(factory.catalog.setLocationStatus({ id: gln, status: 'retired' }), 'ERR_FORBIDDEN', /belongs to/);
+      await rejectsWith(farm.catalog.setLocationStatus({ id: gln, status: 'active' }), 'ERR_STATE', /already active/);
+      expect((await brand.catalog.getLocation(gln)).status).to.equal('active');
+      // The operator may retire any location (a member that left, a closed site).
+      expect((await brand.catalog.setLocationStatus({ id: gln, status: 'retired' })).status).to.equal('retired');
+    });
+  });
+
   describe('amendments', () => {
     it('keeps every version with its reason, re-validates, voids the audit, and locks after the task audit', async () => {
       const taskId = await ruleTask('rules_reject');
