@@ -255,6 +255,24 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       expect((await brand.assets.listOffers(CLASS)).items).to.deep.equal([]);
     });
 
+    it('refuses offers and redemptions that are not the holder’s to make, moving nothing', async () => {
+      const [a0, ac0] = [await balance(alice), await balance(alice, CNY)];
+      const sign = <T extends object>(w: Wallet, tx: string, dto: T) => w.sign(farm.holderScope(tx), dto);
+      const offer = { offerId: 'bad-o', classId: CLASS, seller: alice.account, quantity: 5, price: 10, currencyClass: CNY };
+      await rejectsWith(farm.assets.createOffer(sign(alice, 'assets:createOffer', { ...offer, classId: CNY, currencyClass: CNY })), 'ERR_VALIDATION', /currencies are not offered/);
+      await rejectsWith(farm.assets.createOffer(sign(alice, 'assets:createOffer', { ...offer, currencyClass: CLASS })), 'ERR_VALIDATION', /not a currency/);
+      await rejectsWith(farm.assets.createOffer(sign(alice, 'assets:createOffer', { ...offer, quantity: a0 + 1 })), 'ERR_INSUFFICIENT');
+      await rejectsWith(farm.assets.createOffer(sign(bob, 'assets:createOffer', offer)), 'ERR_SIGNATURE');
+      await rejectsWith(farm.assets.createOffer(sign(alice, 'assets:createOffer', { ...offer, offerId: 'o1' })), 'ERR_CONFLICT', /already exists/);
+      const redemption = { redemptionId: 'bad-r', classId: CLASS, account: alice.account, quantity: 1 };
+      await rejectsWith(farm.assets.redeem(sign(alice, 'assets:redeem', { ...redemption, classId: CNY })), 'ERR_VALIDATION', /not redeemed/);
+      await rejectsWith(farm.assets.redeem(sign(alice, 'assets:redeem', { ...redemption, quantity: a0 + 1 })), 'ERR_INSUFFICIENT');
+      await rejectsWith(farm.assets.redeem(sign(bob, 'assets:redeem', redemption)), 'ERR_SIGNATURE');
+      await rejectsWith(farm.assets.confirmRedemption({ redemptionId: 'bad-r' }), 'ERR_NOT_FOUND');
+      expect([await balance(alice), await balance(alice, CNY)]).to.deep.equal([a0, ac0]);
+      expect((await brand.assets.listOffers(CLASS)).items).to.deep.equal([]);
+    });
+
     it('redeems: units burn, the class warehouse confirms the outbound and the reserve drops', async () => {
       const c0 = await brand.assets.getClass(CLASS);
       const r = await farm.assets.redeem(alice.sign(farm.holderScope('assets:redeem'), { redemptionId: 'r1', classId: CLASS, account: alice.account, quantity: 5 }));
