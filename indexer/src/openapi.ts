@@ -4,7 +4,7 @@ import { ErrorBody } from './schemas';
 import { MAX_BODY } from './validation';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') => {
-  const { $schema: _drop, ...s } = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _drop, ...s } = z.toJSONSchema(schema, { target: 'openapi-3.0', io }) as Record<string, unknown>;
   return s;
 };
 

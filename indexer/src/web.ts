@@ -53,7 +53,7 @@ const R = {
   asset: route({
     method: 'get', path: '/assets/{file}', scope: 'public', summary: 'Page scripts, styles and browser libraries (ECharts, world map)', errors: [404],
     params: z.object({ file: z.string() }),
-    response: { description: 'the file', media: [...new Set(Object.values(TYPES))], schema: z.string() },
+    response: { description: 'the file', media: [...new Set(Object.values(TYPES).map((t) => t.split(';')[0]))], schema: z.string() },
   }),
 };
 
