@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { chaincodeMessage, LedgerError, parseChaincodeError } from './errors';
-import { TokenBucket } from './token-bucket';
+import { TokenBucket } from '@trace/token-bucket';
 
 /** TBaaS cloud API version of the Fabric 2.3 actions (InvokeFabricChaincode …). */
 export const TBAAS_API_VERSION = '2018-04-16';

@@ -1,6 +1,6 @@
 import type { Context, Next } from 'koa';
 import type { Db } from './db';
-import { ApiError, parseJson, RouteDoc } from './http';
+import { ApiError, parseJson, RouteDoc, routeMatcher } from './http';
 import { authenticate, Caller, Scope, SCOPES } from './keys';
 
 const RANK: Record<Scope, number> = { public: 0, member: 1, auditor: 2 };
@@ -13,12 +13,11 @@ export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
  * a key 401, with a key of a lower scope 403. A request no route matches goes on (to a 404 or 405).
  */
 export function enforceScopes(db: Db, routes: RouteDoc[]): (ctx: Context, next: Next) => Promise<void> {
-  const table = routes.map((r) => ({ method: r.method.toUpperCase(), scope: r.scope, re: new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`) }));
+  const routeOf = routeMatcher(routes);
   return async (ctx, next) => {
     const caller = authenticate(db, ctx.get('authorization') || undefined);
     ctx.state.caller = caller;
-    const method = ctx.method === 'HEAD' ? 'GET' : ctx.method;
-    const route = table.find((r) => r.method === method && r.re.test(ctx.path));
+    const route = routeOf(ctx.method, ctx.path);
     if (route && RANK[caller.scope] < RANK[route.scope]) {
       if (caller.scope === 'public') throw new ApiError(401, 'ERR_UNAUTHORIZED', `this route needs a ${route.scope} API key (Authorization: Bearer <key>)`);
       throw new ApiError(403, 'ERR_FORBIDDEN', `this route needs the ${route.scope} scope; the key has ${caller.scope}`);

@@ -3,7 +3,11 @@ import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
 import { durably } from './scan-durability';
-import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
+import { z } from 'zod';
+import { ApiError, parseJson as parse, route, RouteDoc, routeMatcher, RouteModule } from './http';
+import { AlertRow, BlockRow, BoolWord, Code, CodeRow, DateTime, Doc, Gtin, Hash, Id, Int, Lot, Page, PAGE, Region, rows, TransactionRow } from './schemas';
+import { handle } from './validation';
+import { openApi } from './openapi';
 import { perClientLimit } from './rate-limit';
 import { callerOf, checkDeclared, enforceScopes, stageDataFilter } from './access';
 import { assetRoutes } from './routes/assets';
@@ -17,83 +21,142 @@ import { securityHeaders } from './security-headers';
 import { ScanAdmission, ScanAdmissionOptions, scanOrigin } from './scan-admission';
 import type { Caller } from './keys';
 
-/** the shape codes:recordScans accepts, so that no queued scan is refused later */
-const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
-const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'];
+const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'] as const;
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
-/** The routes, described once: the OpenAPI document is generated from this table. */
-const CORE_ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters)' },
-  { method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document' },
-  { method: 'get', path: '/api/blocks', scope: 'member', summary: 'Blocks, newest first (limit, offset)' },
-  { method: 'get', path: '/api/blocks/{number}', scope: 'member', summary: 'One block with its transactions' },
-  { method: 'get', path: '/api/transactions/{txId}', scope: 'member', summary: "A transaction with its validation code and event (a stage record's data: in full for the task's own orgs and auditors, else the template's public view)" },
-  { method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members' },
-  { method: 'get', path: '/api/tasks', scope: 'member', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)', query: ['template', 'gtin', 'lot', 'audited', 'limit', 'offset'] },
-  { method: 'get', path: '/api/tasks/{taskId}', scope: 'member', summary: "A task with its stage records, versions and audits (stage data in full for the task's owner, its assigned orgs and auditors; other members get the template's public view)" },
-  { method: 'get', path: '/api/codes/{hash}', scope: 'member', summary: 'An indexed code: status, lot, scan count, parent' },
-  {
-    method: 'post',
-    path: '/api/verify', scope: 'public',
+const Trace = z.looseObject({
+  taskId: z.string(),
+  template: z.string().optional(),
+  product: z.looseObject({ gtin: z.string(), name: z.string() }),
+  lot: z.string(),
+  audit: Doc.optional(),
+  stages: z.array(
+    z.looseObject({
+      stage: z.string(),
+      name: z.string(),
+      bizStep: z.string().optional(),
+      eventTime: z.string(),
+      by: z.object({ mspId: z.string(), name: z.string().optional() }),
+      location: z.looseObject({ id: z.string(), name: z.string(), region: z.string() }).optional(),
+      data: Doc.describe("only the items the template's public view lists"),
+      labels: z.record(z.string(), z.object({ name: z.string(), unit: z.string().nullable() })),
+      version: Int,
+      txId: Hash,
+      block: Int.optional(),
+      audit: Doc.optional(),
+      flags: z.array(z.object({ ruleId: z.string(), message: z.string() })),
+    }),
+  ),
+  alarms: rows({ alarm_id: z.string(), device_id: z.string(), metric: z.string(), value: z.number(), at: z.string() }),
+  sensors: z.record(z.string(), z.object({ min: z.number(), max: z.number(), count: Int, batches: Int })),
+});
+
+const R = {
+  healthz: route({
+    method: 'get', path: '/healthz', scope: 'public', errors: [503],
+    summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters); 503 while starting',
+    response: {
+      description: 'following the chain',
+      schema: z.looseObject({ status: z.enum(['ok', 'degraded', 'starting']), chain: z.boolean(), chaincode: z.boolean(), indexer: z.boolean(), nextBlock: Int, deadLetters: Int, reason: z.string().optional(), missing: z.array(z.string()).optional() }),
+    },
+  }),
+  openapi: route({ method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document', response: { description: 'an OpenAPI 3.0 document', schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) } }),
+  blocks: route({ method: 'get', path: '/api/blocks', scope: 'member', summary: 'Blocks, newest first (limit, offset)', query: Page, response: { description: 'blocks', schema: z.array(BlockRow) } }),
+  block: route({
+    method: 'get', path: '/api/blocks/{number}', scope: 'member', summary: 'One block with its transactions', errors: [404],
+    params: z.object({ number: z.coerce.number().int().min(0) }),
+    response: { description: 'the block', schema: BlockRow.extend({ transactions: z.array(TransactionRow) }) },
+  }),
+  transaction: route({
+    method: 'get', path: '/api/transactions/{txId}', scope: 'member', errors: [404],
+    summary: "A transaction with its validation code and event (a stage record's data: in full for the task's own orgs and auditors, else the template's public view)",
+    params: z.object({ txId: Hash }),
+    response: { description: 'the transaction', schema: TransactionRow.extend({ event: z.object({ name: z.string(), payload: Doc }).optional() }) },
+  }),
+  members: route({ method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members', response: { description: 'members', schema: rows({ msp_id: z.string(), name: z.string(), roles: z.array(z.string()), status: z.string() }) } }),
+  tasks: route({
+    method: 'get', path: '/api/tasks', scope: 'member', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)',
+    query: z.object({ template: Id.optional(), gtin: Gtin.optional(), lot: Lot.optional(), audited: BoolWord.optional(), ...PAGE }),
+    response: { description: 'tasks', schema: rows({ task_id: z.string(), template: z.string(), version: Int, gtin: z.string(), lot: z.string(), created_at: z.string(), audited: z.boolean(), stages_recorded: Int }) },
+  }),
+  task: route({
+    method: 'get', path: '/api/tasks/{taskId}', scope: 'member', errors: [404],
+    summary: "A task with its stage records, versions and audits (stage data in full for the task's owner, its assigned orgs and auditors; other members get the template's public view)",
+    params: z.object({ taskId: Id }),
+    response: {
+      description: 'the task',
+      schema: z.object({
+        task: Doc,
+        audit: Doc.optional(),
+        records: rows({ task_id: z.string(), stage: z.string(), version: Int, event_time: z.string(), data: Doc, recorded_by: z.string(), tx_id: Hash, flags: z.array(Doc) }),
+        audits: rows({ stage: z.string(), verdict: z.string(), auditor: z.string(), at: z.string() }),
+      }),
+    },
+  }),
+  code: route({
+    method: 'get', path: '/api/codes/{hash}', scope: 'member', summary: 'An indexed code: status, lot, scan count, parent', errors: [404],
+    params: z.object({ hash: Hash }),
+    response: { description: 'the code', schema: CodeRow.extend({ scans: Int }) },
+  }),
+  verify: route({
+    method: 'post', path: '/api/verify', scope: 'public', errors: [409],
+    rateLimit: { budget: 'verify', keyedExempt: true },
     summary:
       'Verify a scanned code {code | codeHash (member or auditor key only: Authorization: Bearer <key>), region?, channel?, at?, scanId?}; the scan is queued durably and sent to the chain in batches (a scan without a region never counts as a diversion). A repeated scanId answers again without counting twice; the same scanId with other content is a 409. Anonymous requests count as a scan once per code and client within a window, and for a limited number of clients per code and window (`counted` says whether this one did); keyed ones always count. Rate-limited per client (429) unless sent with a key (401 for a codeHash without one). Only Content-Type application/json (415); a foreign web origin may not post (403).',
-  },
-  { method: 'get', path: '/api/trace/code/{hash}', scope: 'public', summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents' },
-  { method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot' },
-  { method: 'get', path: '/api/alerts', scope: 'member', summary: 'Alerts, newest first (type: clone, diversion, unknown, sensor, cross-validation; limit, offset)', query: ['type', 'limit', 'offset'] },
-];
+    body: z
+      .object({
+        code: Code.optional(),
+        codeHash: Hash.optional().describe('with a member or auditor key only'),
+        region: Region.optional(),
+        channel: z.enum(CHANNELS).default('consumer'),
+        at: DateTime.optional().describe('when scanned (default: now); at most 5 minutes ahead of the server'),
+        scanId: Id.optional().describe("the client's id of this scan: a retry with the same id counts once"),
+      })
+      .refine((b) => b.code !== undefined || b.codeHash !== undefined, 'code (as printed) or codeHash is required'),
+    response: {
+      description: 'the verdict, and whether this request counted as a scan',
+      schema: z.object({
+        codeHash: Hash,
+        genuine: z.boolean(),
+        verdict: z.enum(['genuine', 'suspect', 'void', 'unknown']),
+        taskId: z.string().optional(),
+        gtin: z.string().optional(),
+        lot: z.string().optional(),
+        status: z.string().optional(),
+        scans: z.object({ onChain: Int, pending: Int, total: Int }),
+        replayed: z.boolean(),
+        counted: z.boolean(),
+      }),
+    },
+  }),
+  traceCode: route({
+    method: 'get', path: '/api/trace/code/{hash}', scope: 'public', errors: [404],
+    summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents',
+    params: z.object({ hash: Hash }),
+    response: {
+      description: 'the code and the public trace of its lot',
+      schema: Trace.extend({
+        code: z.looseObject({ hash: Hash, level: z.string(), status: z.string(), verdict: z.enum(['genuine', 'suspect', 'void']), suspectSince: z.string().nullable(), divertedSince: z.string().nullable(), parents: z.array(Hash), scans: Int, scanRegions: Int }),
+      }),
+    },
+  }),
+  traceLot: route({
+    method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot', errors: [404],
+    params: z.object({ gtin: Gtin, lot: Lot }),
+    response: { description: 'the public trace', schema: Trace },
+  }),
+  alerts: route({
+    method: 'get', path: '/api/alerts', scope: 'member', summary: 'Alerts, newest first (type: clone, diversion, unknown, sensor, cross-validation; limit, offset)',
+    query: z.object({ type: z.enum(['clone', 'diversion', 'unknown', 'sensor', 'cross-validation']).optional(), ...PAGE }),
+    response: { description: 'alerts; a clone alert says whether anonymous scans raised it', schema: z.array(AlertRow.extend({ fromAnonymousScans: z.boolean().optional(), scanOrigin: Doc.optional() })) },
+  }),
+};
 
 const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, auditRoutes, webRoutes];
 
-/** Every route, described once: the OpenAPI document is generated from this table. */
-export const ROUTES: RouteDoc[] = [...CORE_ROUTES, ...MODULES.flatMap((m) => m.routes)];
-
-const ERROR_CONTENT = {
-  'application/json': { schema: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } } },
-};
-
-const AUTH_RESPONSES = {
-  401: { description: 'no API key, or an unknown or revoked one', content: ERROR_CONTENT },
-  403: { description: "the key's scope is below the route's", content: ERROR_CONTENT },
-};
-
-export function openApi(): object {
-  const paths: Record<string, object> = {};
-  for (const r of ROUTES) {
-    const params = [
-      ...[...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } })),
-      ...(r.query ?? []).map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-    ];
-    const responses = {
-      200: { description: 'OK' },
-      400: { description: 'invalid input', content: ERROR_CONTENT },
-      404: { description: 'not found', content: ERROR_CONTENT },
-      ...(r.scope === 'public' ? {} : AUTH_RESPONSES),
-      ...(r.path === '/api/verify'
-        ? {
-            401: AUTH_RESPONSES[401],
-            403: { description: 'posted from a web origin that is not an app origin', content: ERROR_CONTENT },
-            409: { description: 'scanId reused with other content', content: ERROR_CONTENT },
-            413: { description: 'body too large', content: ERROR_CONTENT },
-            415: { description: 'not application/json', content: ERROR_CONTENT },
-            429: { description: 'too many requests from this client', content: ERROR_CONTENT },
-          }
-        : {}),
-    };
-    // public routes need no key (an optional one is still checked); the others name their scope
-    const security = r.scope === 'public' ? [] : [{ apiKey: [r.scope] }];
-    paths[r.path] = { ...paths[r.path], [r.method]: { summary: r.summary, 'x-scope': r.scope, security, parameters: params, responses } };
-  }
-  return {
-    openapi: '3.0.3',
-    info: { title: 'trace-chain indexer', version: '0.1.0' },
-    components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key bound to an org and a scope (member or auditor), from `node indexer/dist/src/keys.js create`' } } },
-    paths,
-  };
-}
+/** Every route, described once: the OpenAPI document, scopes, rate limits and input validation come from this table. */
+export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) => m.routes)];
 
 /** A stage record event's data as the caller may see it; other events carry no stage data. */
 function visiblePayloadFor(db: Db) {
@@ -180,13 +243,18 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   app.use(cors(opts.appOrigins ?? []));
   app.use(enforceScopes(db, ROUTES));
 
-  if (opts.perClientPerMinute) {
-    const verifyLimit = perClientLimit(opts.perClientPerMinute.verify);
-    const auditLimit = perClientLimit(opts.perClientPerMinute.audit);
-    app.use((ctx, next) => (ctx.method === 'POST' && ctx.path === '/api/verify' && !keyed(ctx) ? verifyLimit(ctx, next) : ctx.path.startsWith('/api/audit/') ? auditLimit(ctx, next) : next()));
+  const budgets = opts.perClientPerMinute;
+  if (budgets) {
+    // the routes that cost something (a queued scan, a chain read) declare a budget in the route table
+    const limits = { verify: perClientLimit(budgets.verify), audit: perClientLimit(budgets.audit) };
+    const routeOf = routeMatcher(ROUTES);
+    app.use((ctx, next) => {
+      const limit = routeOf(ctx.method, ctx.path)?.rateLimit;
+      return limit && !(limit.keyedExempt && keyed(ctx)) ? limits[limit.budget](ctx, next) : next();
+    });
   }
 
-  router.get('/healthz', async (ctx) => {
+  handle(router, R.healthz, async (ctx) => {
     const s = status();
     const chaincode = await chaincodeReady();
     const ready = s.ready && chaincode;
@@ -196,36 +264,31 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, ...degraded };
   });
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = openApi();
+  const document = openApi(ROUTES);
+  handle(router, R.openapi, (ctx) => {
+    ctx.body = document;
   });
-  router.get('/api/blocks', (ctx) => {
-    const { limit, offset } = page(ctx.query);
+  handle(router, R.blocks, (ctx, { query: { limit, offset } }) => {
     ctx.body = db.prepare('SELECT * FROM blocks ORDER BY number DESC LIMIT ? OFFSET ?').all(limit, offset);
   });
-  router.get('/api/blocks/:number', (ctx) => {
-    const n = Number(ctx.params.number);
-    if (!Number.isInteger(n) || n < 0) throw new ApiError(400, 'ERR_VALIDATION', 'block number must be a non-negative integer');
+  handle(router, R.block, (ctx, { params: { number: n } }) => {
     const block = db.prepare('SELECT * FROM blocks WHERE number = ?').get(n);
     if (!block) throw new ApiError(404, 'ERR_NOT_FOUND', `block ${n} is not indexed`);
     ctx.body = { ...block, transactions: db.prepare('SELECT * FROM transactions WHERE block = ? ORDER BY idx').all(n) };
   });
-  router.get('/api/transactions/:txId', (ctx) => {
-    const txId = param(ctx.params.txId, HASH, 'txId');
+  handle(router, R.transaction, (ctx, { params: { txId } }) => {
     const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number } | undefined;
     if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
     const ev = db.prepare('SELECT name, payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { name: string; payload: string } | undefined;
     ctx.body = { ...tx, event: ev && { name: ev.name, payload: visiblePayload(callerOf(ctx), JSON.parse(ev.payload) as Record<string, unknown>) } };
   });
-  router.get('/api/members', (ctx) => {
+  handle(router, R.members, (ctx) => {
     ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
   });
-  router.get('/api/tasks', (ctx) => {
-    const { limit, offset } = page(ctx.query);
-    const template = ctx.query.template === undefined ? null : param(String(ctx.query.template), ID, 'template');
-    const gtin = ctx.query.gtin === undefined ? null : param(String(ctx.query.gtin), /^\d{8,14}$/, 'gtin').padStart(14, '0');
-    const lot = ctx.query.lot === undefined ? null : param(String(ctx.query.lot), LOT, 'lot');
-    const audited = oneOf(ctx.query.audited, ['true', 'false'], 'audited');
+  handle(router, R.tasks, (ctx, { query: { limit, offset, audited, ...q } }) => {
+    const template = q.template ?? null;
+    const gtin = q.gtin?.padStart(14, '0') ?? null;
+    const lot = q.lot ?? null;
     const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audit IS NOT NULL' : 'AND audit IS NULL';
     ctx.body = (
       db
@@ -236,8 +299,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
         .all(template, template, gtin, gtin, lot, lot, limit, offset) as { audited: number }[]
     ).map((t) => ({ ...t, audited: t.audited === 1 }));
   });
-  router.get('/api/tasks/:taskId', (ctx) => {
-    const taskId = param(ctx.params.taskId, ID, 'taskId');
+  handle(router, R.task, (ctx, { params: { taskId } }) => {
     const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; audit: string | null } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
     const visible = stageDataFilter(db, callerOf(ctx), taskId);
@@ -248,31 +310,20 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     }));
     ctx.body = { task: parse(task.json), audit: parse(task.audit), records, audits: db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) };
   });
-  router.get('/api/codes/:hash', (ctx) => {
-    const hash = param(ctx.params.hash, HASH, 'code hash');
+  handle(router, R.code, (ctx, { params: { hash } }) => {
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash);
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
     ctx.body = { ...code, scans };
   });
-  router.post('/api/verify', async (ctx) => {
-    const body = await readJson(ctx.req);
-    let hash: string;
-    if (typeof body.codeHash === 'string') {
-      if (!keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
-      hash = param(body.codeHash, HASH, 'codeHash');
-    }
-    else if (typeof body.code === 'string' && CODE.test(body.code)) hash = codeHash(body.code);
-    else throw new ApiError(400, 'ERR_VALIDATION', 'code (as printed) or codeHash is required');
-    if (body.region !== undefined && (typeof body.region !== 'string' || !REGION.test(body.region))) throw new ApiError(400, 'ERR_VALIDATION', 'region must be an ISO 3166 code such as CN or CN-53');
-    const region = (body.region as string | undefined) ?? null;
-    const channel = body.channel === undefined ? 'consumer' : String(body.channel);
-    if (!CHANNELS.includes(channel)) throw new ApiError(400, 'ERR_VALIDATION', `channel must be one of ${CHANNELS.join(', ')}`);
+  handle(router, R.verify, async (ctx, { body }) => {
+    if (body.codeHash !== undefined && !keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
+    const hash = body.codeHash ?? codeHash(body.code!);
+    const region = body.region ?? null;
+    const { channel, scanId } = body;
     const now = Date.now();
-    const at = body.at === undefined ? new Date(now).toISOString() : String(body.at);
-    if (!DATETIME.test(at) || !Number.isFinite(Date.parse(at))) throw new ApiError(400, 'ERR_VALIDATION', 'at must be an RFC 3339 date-time with an offset');
+    const at = body.at ?? new Date(now).toISOString();
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
-    const scanId = body.scanId === undefined ? undefined : param(typeof body.scanId === 'string' ? body.scanId : undefined, ID, 'scanId');
     const { replayed, counted } = durably(db, () => {
       if (scanId) {
         const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
@@ -381,8 +432,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     return { taskId, template: tpl?.name, product: t.product, lot: t.lot, audit: parse(task.audit), stages, alarms, sensors };
   }
 
-  router.get('/api/trace/code/:hash', (ctx) => {
-    const hash = param(ctx.params.hash, HASH, 'code hash');
+  handle(router, R.traceCode, (ctx, { params: { hash } }) => {
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; parent: string | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const parents: string[] = [];
@@ -396,17 +446,14 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
       ...publicTrace(code.task_id),
     };
   });
-  router.get('/api/trace/lot/:gtin/:lot', (ctx) => {
-    const gtin = param(ctx.params.gtin, /^\d{8,14}$/, 'gtin');
-    const lot = param(ctx.params.lot, LOT, 'lot');
+  handle(router, R.traceLot, (ctx, { params: { gtin, lot } }) => {
     // The chain keeps GTIN-14 (one product whatever length it was given in).
     const task = db.prepare('SELECT task_id FROM tasks WHERE gtin = ? AND lot = ?').get(gtin.padStart(14, '0'), lot) as { task_id: string } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
     ctx.body = publicTrace(task.task_id);
   });
-  router.get('/api/alerts', (ctx) => {
-    const { limit, offset } = page(ctx.query);
-    const type = oneOf(ctx.query.type, ['clone', 'diversion', 'unknown', 'sensor', 'cross-validation'], 'type') ?? null;
+  handle(router, R.alerts, (ctx, { query: { limit, offset, ...q } }) => {
+    const type = q.type ?? null;
     // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps
     ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: string | null }[]).map((a) => {
       if (a.type !== 'clone' || !a.code_hash) return a;

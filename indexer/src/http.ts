@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type Router from '@koa/router';
+import type { z } from 'zod';
 import type { Db } from './db';
 import type { Ledger } from '@trace/client';
 import type { Scope } from './keys';
@@ -16,16 +16,49 @@ export class ApiError extends Error {
   }
 }
 
-/** One documented route; the OpenAPI document is generated from these. */
-export interface RouteDoc {
+/** The shapes of path parameters, query strings and bodies: objects of named fields. */
+export type FieldsSchema = z.ZodObject;
+
+/** A rate-limit budget of the app's (`AppOptions.perClientPerMinute`). */
+export type RateBudget = 'verify' | 'audit';
+
+/** Statuses a route answers besides 200 that no other declaration implies (400, 401/403, 413/415 and 429 are derived). */
+export type ErrorStatus = 404 | 409 | 503;
+
+export interface ResponseDoc {
+  description: string;
+  /** the success status (default 200) */
+  status?: 200 | 302;
+  /** media types (default application/json) */
+  media?: string[];
+  /** the body's shape (none for a redirect) */
+  schema?: z.ZodType;
+}
+
+/**
+ * One route, described once: its scope, the schemas its input is validated with and its answers.
+ * The OpenAPI document, the scope and rate-limit checks and the input validation all read this.
+ */
+export interface RouteDoc<P extends FieldsSchema = FieldsSchema, Q extends FieldsSchema = FieldsSchema, B extends FieldsSchema = FieldsSchema> {
   method: 'get' | 'post';
+  /** OpenAPI style: /api/tasks/{taskId} */
   path: string;
   summary: string;
   /** who may call it: public (no key), member or auditor (an API key of that scope or above) */
   scope: Scope;
-  /** query parameters the route reads */
-  query?: string[];
+  /** one field per {name} in the path */
+  params?: P;
+  query?: Q;
+  /** a JSON object body (Content-Type: application/json only) */
+  body?: B;
+  response: ResponseDoc;
+  errors?: readonly ErrorStatus[];
+  /** per-client budget; `keyedExempt`: callers with an API key are not counted */
+  rateLimit?: { budget: RateBudget; keyedExempt?: boolean };
 }
+
+/** Declares a route, keeping the types of its schemas for its handler. */
+export const route = <P extends FieldsSchema, Q extends FieldsSchema, B extends FieldsSchema>(r: RouteDoc<P, Q, B>): RouteDoc<P, Q, B> => r;
 
 /** What route modules get: the index, and the chain for the routes that re-read it. */
 export interface RouteDeps {
@@ -41,56 +74,15 @@ export interface RouteModule {
   register(router: Router, deps: RouteDeps): void;
 }
 
-export const HASH = /^[0-9a-f]{64}$/;
-export const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-/** a printed code as typed or scanned: Crockford base32 with its check character (one of *~$=U), dashes allowed */
-export const CODE = /^[A-Za-z0-9*~$=-]{5,64}$/;
-export const REGION = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
-
-export function page(q: Record<string, unknown>): { limit: number; offset: number } {
-  const limit = q.limit === undefined ? 50 : Number(q.limit);
-  const offset = q.offset === undefined ? 0 : Number(q.offset);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ApiError(400, 'ERR_VALIDATION', 'limit must be an integer from 1 to 500');
-  if (!Number.isInteger(offset) || offset < 0) throw new ApiError(400, 'ERR_VALIDATION', 'offset must be a non-negative integer');
-  return { limit, offset };
-}
-
-export function param(value: string | undefined, pattern: RegExp, name: string): string {
-  if (!value || !pattern.test(value)) throw new ApiError(400, 'ERR_VALIDATION', `${name} is malformed`);
-  return value;
-}
-
-/** An optional query value that must be one of a few words. */
-export function oneOf(value: unknown, allowed: readonly string[], name: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !allowed.includes(value)) throw new ApiError(400, 'ERR_VALIDATION', `${name} must be one of ${allowed.join(', ')}`);
-  return value;
+/** The declared route a request is for (HEAD as GET), before the router runs: for the scope and rate-limit checks. */
+export function routeMatcher(routes: RouteDoc[]): (method: string, path: string) => RouteDoc | undefined {
+  const table = routes.map((r) => ({ r, method: r.method.toUpperCase(), re: new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`) }));
+  return (method, path) => {
+    const m = method === 'HEAD' ? 'GET' : method;
+    return table.find((t) => t.method === m && t.re.test(path))?.r;
+  };
 }
 
 export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 export const parseJson = <T>(text: string | null | undefined): T | undefined => (text ? (JSON.parse(text) as T) : undefined);
-
-const MAX_BODY = 16 * 1024;
-
-/**
- * The JSON object a request carries. Only `application/json` is read: any other type (text/plain,
- * a form) is what a foreign page can send without a CORS preflight, so it is refused unread.
- */
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new ApiError(415, 'ERR_UNSUPPORTED_MEDIA_TYPE', 'the body must be sent as Content-Type: application/json');
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new ApiError(413, 'ERR_VALIDATION', `body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error();
-    return body as Record<string, unknown>;
-  } catch {
-    throw new ApiError(400, 'ERR_VALIDATION', 'body must be a JSON object');
-  }
-}

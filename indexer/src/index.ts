@@ -3,7 +3,8 @@ export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor, RECONNECT_BACKOFF_MS }
 export { deadLetterCount, replayDeadLetters } from './dead-letters';
 export { ChainSource, GatewaySource } from './source';
 export { applyInvocations, CLOUD_ONLY, InvocationFollower, invocationCheckpoint, TbaasSource } from './tbaas-source';
-export { createApp, openApi, ROUTES } from './api';
+export { createApp, ROUTES } from './api';
+export { openApi } from './openapi';
 export { ApiError } from './http';
 export { startIndexer } from './server';
 export { PROJECTIONS } from './projections';

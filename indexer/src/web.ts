@@ -1,6 +1,9 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { ApiError, CODE, param, RouteModule } from './http';
+import { z } from 'zod';
+import { ApiError, route, RouteModule } from './http';
+import { Code, Gtin, Lot, Region } from './schemas';
+import { handle } from './validation';
 import { PAGE_CSP } from './security-headers';
 
 /** The pages and their scripts (shipped as is, next to dist/), and the browser libraries they use. */
@@ -14,9 +17,6 @@ const ASSETS = new Map<string, string>(Object.entries({
   'world.json': require.resolve('@surbowl/world-geo-json-zh/world.zh.json'),
 }));
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json; charset=utf-8' };
-
-const GTIN = /^\d{8,14}$/;
-const LOT = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/;
 
 const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -35,27 +35,40 @@ function sendPage(ctx: { type: string; body: unknown; set(k: string, v: string):
   ctx.body = TEMPLATES.get(name)!.replace('<main id="app">', `<main id="app"${attrs}>`);
 }
 
+const PAGE_RESPONSE = { description: 'the page', media: ['text/html'], schema: z.string() };
+const LotParams = { gtin: Gtin, lot: Lot };
+
+const R = {
+  root: route({ method: 'get', path: '/', scope: 'public', summary: 'Redirects to the operations dashboard', response: { status: 302, description: 'to /dashboard' } }),
+  dashboard: route({ method: 'get', path: '/dashboard', scope: 'public', summary: 'Operations dashboard (HTML)', response: PAGE_RESPONSE }),
+  code: route({
+    method: 'get', path: '/c/{code}', scope: 'public', summary: 'Consumer trace page of a printed code (HTML); verifies the code and records the scan',
+    params: z.object({ code: Code }), query: z.object({ region: Region.optional().describe('read by the page, which sends it with the scan') }), response: PAGE_RESPONSE,
+  }),
+  item: route({
+    method: 'get', path: '/01/{gtin}/10/{lot}/21/{serial}', scope: 'public', summary: 'GS1 Digital Link of one item (HTML): the consumer trace page, which also checks that the label matches the code',
+    params: z.object({ ...LotParams, serial: Code }), query: z.object({ region: Region.optional().describe('read by the page, which sends it with the scan') }), response: PAGE_RESPONSE,
+  }),
+  lot: route({ method: 'get', path: '/01/{gtin}/10/{lot}', scope: 'public', summary: 'GS1 Digital Link of a lot (HTML): the public trace of the lot', params: z.object(LotParams), response: PAGE_RESPONSE }),
+  asset: route({
+    method: 'get', path: '/assets/{file}', scope: 'public', summary: 'Page scripts, styles and browser libraries (ECharts, world map)', errors: [404],
+    params: z.object({ file: z.string() }),
+    response: { description: 'the file', media: [...new Set(Object.values(TYPES).map((t) => t.split(';')[0]))], schema: z.string() },
+  }),
+};
+
 /** The consumer trace page a QR code points to (GS1 Digital Link or /c/{code}) and the operations dashboard. */
 export const webRoutes: RouteModule = {
-  routes: [
-    { method: 'get', path: '/', scope: 'public', summary: 'Redirects to the operations dashboard' },
-    { method: 'get', path: '/dashboard', scope: 'public', summary: 'Operations dashboard (HTML)' },
-    { method: 'get', path: '/c/{code}', scope: 'public', summary: 'Consumer trace page of a printed code (HTML); verifies the code and records the scan', query: ['region'] },
-    { method: 'get', path: '/01/{gtin}/10/{lot}/21/{serial}', scope: 'public', summary: 'GS1 Digital Link of one item (HTML): the consumer trace page, which also checks that the label matches the code', query: ['region'] },
-    { method: 'get', path: '/01/{gtin}/10/{lot}', scope: 'public', summary: 'GS1 Digital Link of a lot (HTML): the public trace of the lot' },
-    { method: 'get', path: '/assets/{file}', scope: 'public', summary: 'Page scripts, styles and browser libraries (ECharts, world map)' },
-  ],
+  routes: Object.values(R),
   register(router) {
-    router.get('/', (ctx) => ctx.redirect('/dashboard'));
-    router.get('/dashboard', (ctx) => sendPage(ctx, 'dashboard'));
-    router.get('/c/:code', (ctx) => sendPage(ctx, 'trace', { code: param(ctx.params.code, CODE, 'code') }));
-    router.get('/01/:gtin/10/:lot/21/:serial', (ctx) =>
-      sendPage(ctx, 'trace', { code: param(ctx.params.serial, CODE, 'serial'), gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }),
-    );
-    router.get('/01/:gtin/10/:lot', (ctx) => sendPage(ctx, 'trace', { gtin: param(ctx.params.gtin, GTIN, 'gtin'), lot: param(ctx.params.lot, LOT, 'lot') }));
-    router.get('/assets/:file', (ctx) => {
-      const path = ASSETS.get(ctx.params.file);
-      if (!path) throw new ApiError(404, 'ERR_NOT_FOUND', `no asset ${ctx.params.file}`);
+    handle(router, R.root, (ctx) => ctx.redirect('/dashboard'));
+    handle(router, R.dashboard, (ctx) => sendPage(ctx, 'dashboard'));
+    handle(router, R.code, (ctx, { params: { code } }) => sendPage(ctx, 'trace', { code }));
+    handle(router, R.item, (ctx, { params: { gtin, lot, serial } }) => sendPage(ctx, 'trace', { code: serial, gtin, lot }));
+    handle(router, R.lot, (ctx, { params: { gtin, lot } }) => sendPage(ctx, 'trace', { gtin, lot }));
+    handle(router, R.asset, (ctx, { params: { file } }) => {
+      const path = ASSETS.get(file);
+      if (!path) throw new ApiError(404, 'ERR_NOT_FOUND', `no asset ${file}`);
       ctx.type = TYPES[extname(path)];
       ctx.set('Cache-Control', 'public, max-age=3600');
       ctx.body = createReadStream(path);

@@ -64,19 +64,26 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
     await devnet?.stop();
   });
 
-  it('is healthy, and documents every route in /openapi.json', async () => {
+  it('is healthy, documents every route in /openapi.json, and every JSON answer matches its declared schema', async () => {
     expect((await get('/healthz')).status).to.equal(200);
     const doc = (await get('/openapi.json')).body as unknown as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).to.match(/^3\./);
     expect(Object.keys(doc.paths).sort()).to.deep.equal(ROUTES.map((r) => r.path).sort());
     // every GET route answers 200 for things that exist (asset routes: no class exists here → 404 is their answer)
     const values: Record<string, string> = { number: '1', txId: lastTx, taskId: 'idx-1', hash: codes[0], classId: 'none', gtin: '06901234567892', lot: 'L1', deviceId: 'd1', stage: 'tea_plantation', account: '0'.repeat(64), code: 'ABCDE', serial: 'ABCDE', file: 'common.js' };
+    let checked = 0;
     for (const r of ROUTES.filter((x) => x.method === 'get')) {
       const path = r.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name]);
       const res = await fetch(base + path, { redirect: 'manual', headers: auditor });
       const expected = r.path === '/' ? 302 : /\/api\/assets\/classes\/\{classId\}/.test(r.path) ? 404 : r.path === '/api/stats/sensors' ? 400 : 200;
       expect(res.status, path).to.equal(expected);
+      if (res.status === 200 && res.headers.get('content-type')?.startsWith('application/json') && r.path !== '/assets/{file}') {
+        const result = r.response.schema!.safeParse(await res.json());
+        expect(result.success, `${path}: ${result.error?.message}`).to.equal(true);
+        checked++;
+      }
     }
+    expect(checked).to.be.greaterThan(20);
   });
 
   it('projects members, tasks with records, codes with scans, and alerts', async () => {

@@ -1,6 +1,9 @@
 import { canonicalJson, Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { callerOf } from '../access';
-import { ApiError, HASH, ID, param, RouteModule, sha256 } from '../http';
+import { z } from 'zod';
+import { ApiError, route, RouteModule, sha256 } from '../http';
+import { Doc, Hash, Id, Int } from '../schemas';
+import { handle } from '../validation';
 
 /** Compares the chain's copy of a record with the index's, field by field and as one canonical hash. */
 function compare(chain: Record<string, unknown> | null, index: Record<string, unknown> | null) {
@@ -23,22 +26,56 @@ async function fromChain<T>(read: () => Promise<T>): Promise<T | null> {
   }
 }
 
+const Comparison = z.object({
+  matches: z.boolean(),
+  chainHash: Hash.nullable(),
+  indexHash: Hash.nullable(),
+  differences: z.array(z.string()).describe('fields whose values differ (all fields when one side is missing)'),
+  chain: Doc.nullable(),
+  index: Doc.nullable(),
+});
+const AUDIT = { scope: 'auditor', errors: [404, 503], rateLimit: { budget: 'audit' } } as const;
+
+const R = {
+  tx: route({
+    method: 'get', path: '/api/audit/tx/{txId}', ...AUDIT,
+    summary: "Re-reads the transaction's block from the chain: block hashes, validation code, creator and the SHA-256 of its event against the index",
+    params: z.object({ txId: Hash }),
+    response: { description: 'the comparison', schema: Comparison.extend({ txId: Hash, block: Int }) },
+  }),
+  task: route({
+    method: 'get', path: '/api/audit/task/{taskId}', ...AUDIT, scope: 'public',
+    summary: "Every current stage record of a task against the chain's trace (read once per task and cached while the index has nothing newer, at most 30 s); the consumer page shows it per stage. Auditors also get each side's hash (hashes of private data are not public)",
+    params: z.object({ taskId: Id }),
+    response: {
+      description: 'per stage: whether the index matches the chain',
+      schema: z.object({ taskId: z.string(), matches: z.boolean(), stages: z.array(z.object({ stage: z.string(), matches: z.boolean(), differences: z.array(z.string()), chainHash: Hash.nullable().optional(), indexHash: Hash.nullable().optional() })) }),
+    },
+  }),
+  record: route({
+    method: 'get', path: '/api/audit/record/{taskId}/{stage}', ...AUDIT,
+    summary: 'Re-reads the current stage record from the chain (trace:getTrace) and compares it with the index',
+    params: z.object({ taskId: Id, stage: Id }),
+    response: { description: 'the comparison', schema: Comparison },
+  }),
+  code: route({
+    method: 'get', path: '/api/audit/code/{hash}', ...AUDIT,
+    summary: 'Re-reads a code from the chain (codes:verifyCode) and compares it with the index',
+    params: z.object({ hash: Hash }),
+    response: { description: 'the comparison', schema: Comparison },
+  }),
+};
+
 /** Re-reads a record from the chain and reports whether the indexed copy matches it. */
 export const auditRoutes: RouteModule = {
-  routes: [
-    { method: 'get', path: '/api/audit/tx/{txId}', scope: 'auditor', summary: "Re-reads the transaction's block from the chain: block hashes, validation code, creator and the SHA-256 of its event against the index" },
-    { method: 'get', path: '/api/audit/task/{taskId}', scope: 'public', summary: "Every current stage record of a task against the chain's trace (read once per task and cached while the index has nothing newer, at most 30 s); the consumer page shows it per stage. Auditors also get each side's hash (hashes of private data are not public)" },
-    { method: 'get', path: '/api/audit/record/{taskId}/{stage}', scope: 'auditor', summary: 'Re-reads the current stage record from the chain (trace:getTrace) and compares it with the index' },
-    { method: 'get', path: '/api/audit/code/{hash}', scope: 'auditor', summary: 'Re-reads a code from the chain (codes:verifyCode) and compares it with the index' },
-  ],
+  routes: Object.values(R),
   register(router, { db, ledger }) {
     const chain = (): Ledger => {
       if (!ledger) throw new ApiError(503, 'ERR_UNAVAILABLE', 'this indexer has no connection to the chain');
       return ledger;
     };
 
-    router.get('/api/audit/tx/:txId', async (ctx) => {
-      const txId = param(ctx.params.txId, HASH, 'txId');
+    handle(router, R.tx, async (ctx, { params: { txId } }) => {
       const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number; validation_code: string; creator_msp: string; event_name: string | null } | undefined;
       if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
       const block = db.prepare('SELECT hash, previous_hash, data_hash FROM blocks WHERE number = ?').get(tx.block) as { hash: string; previous_hash: string; data_hash: string };
@@ -107,8 +144,7 @@ export const auditRoutes: RouteModule = {
       return trace;
     };
 
-    router.get('/api/audit/task/:taskId', async (ctx) => {
-      const taskId = param(ctx.params.taskId, ID, 'taskId');
+    handle(router, R.task, async (ctx, { params: { taskId } }) => {
       const auditor = callerOf(ctx).scope === 'auditor';
       const rows = new Map(currentRows(taskId).map((r) => [r.stage, r]));
       const trace = await chainTrace(taskId);
@@ -123,9 +159,7 @@ export const auditRoutes: RouteModule = {
       ctx.body = { taskId, matches: stages.every((s) => s.matches), stages };
     });
 
-    router.get('/api/audit/record/:taskId/:stage', async (ctx) => {
-      const taskId = param(ctx.params.taskId, ID, 'taskId');
-      const stage = param(ctx.params.stage, ID, 'stage');
+    handle(router, R.record, async (ctx, { params: { taskId, stage } }) => {
       const row = currentRows(taskId).find((r) => r.stage === stage);
       const trace = await fromChain(() => new TraceChainClient(chain()).trace.getTrace(taskId));
       const record = trace?.stages.find((s) => s.stage === stage)?.record;
@@ -133,8 +167,7 @@ export const auditRoutes: RouteModule = {
       ctx.body = compare(record ? pick(taskId, stage, record) : null, row ? pick(taskId, stage, fromRow(row)) : null);
     });
 
-    router.get('/api/audit/code/:hash', async (ctx) => {
-      const hash = param(ctx.params.hash, HASH, 'code hash');
+    handle(router, R.code, async (ctx, { params: { hash } }) => {
       const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as
         | { task_id: string; gtin: string; lot: string; level: string; status: string; parent: string | null; suspect_since: string | null; diverted_since: string | null; issued_by: string; issued_at: string }
         | undefined;

@@ -1,4 +1,7 @@
-import { ApiError, ID, param, RouteModule } from '../http';
+import { z } from 'zod';
+import { route, RouteModule } from '../http';
+import { Id } from '../schemas';
+import { handle } from '../validation';
 
 const COUNTED = ['tasks', 'stage_records', 'codes', 'scans', 'alerts', 'devices', 'alarms', 'asset_classes', 'scan_queue'];
 
@@ -15,27 +18,60 @@ function productFilter(chaincode: string | undefined): { sql: string; params: st
   return chaincode ? { sql: 'chaincode = ?', params: [chaincode] } : { sql: `chaincode IS NOT NULL AND chaincode NOT IN (${SYSTEM_SQL})`, params: [] };
 }
 
+const Count = z.number().int();
+const ByChaincode = z.object({ transactions: Count, byChaincode: z.record(z.string(), Count) });
+
+const R = {
+  stats: route({
+    method: 'get', path: '/api/stats', scope: 'member',
+    summary:
+      "The product chaincode's blocks and transactions (`chaincode`), the chain's totals (`chain`, with config blocks), system chaincodes' and other chaincodes' transactions apart (`system`, `other`, per chaincode), and counts of tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans",
+    response: {
+      description: 'figures',
+      schema: z.object({
+        chaincode: z.string().nullable(),
+        blocks: Count,
+        transactions: Count,
+        ...Object.fromEntries(COUNTED.map((t) => [t, Count])),
+        chain: z.object({ blocks: Count, transactions: Count, configBlocks: Count }),
+        system: ByChaincode,
+        other: ByChaincode,
+      }),
+    },
+  }),
+  throughput: route({
+    method: 'get', path: '/api/stats/throughput', scope: 'member', summary: "The product chaincode's blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block",
+    query: z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(60) }),
+    response: { description: 'one entry a minute, oldest first', schema: z.object({ minutes: Count, series: z.array(z.object({ minute: z.string(), blocks: Count, valid: Count, invalid: Count })) }) },
+  }),
+  lots: route({
+    method: 'get', path: '/api/stats/lots', scope: 'member', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)',
+    response: { description: 'lots per template and stage', schema: z.array(z.object({ template: z.string(), stage: z.string(), lots: Count })) },
+  }),
+  regions: route({
+    method: 'get', path: '/api/stats/regions', scope: 'member', summary: 'Scans, distinct codes and diversion alerts per scan region',
+    response: { description: 'per region (null: scans without one)', schema: z.array(z.object({ region: z.string().nullable(), scans: Count, codes: Count, diversions: Count })) },
+  }),
+  alerts: route({
+    method: 'get', path: '/api/stats/alerts', scope: 'member', summary: 'Alerts per type and per day',
+    response: { description: 'alert counts', schema: z.object({ byType: z.array(z.object({ type: z.string(), n: Count })), byDay: z.array(z.object({ day: z.string(), type: z.string(), n: Count })) }) },
+  }),
+  sensors: route({
+    method: 'get', path: '/api/stats/sensors', scope: 'member', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)',
+    query: z.object({ deviceId: Id.optional(), taskId: Id.optional() }).refine((q) => q.deviceId !== undefined || q.taskId !== undefined, 'deviceId or taskId is required'),
+    response: { description: 'per metric, oldest batch first', schema: z.object({ metrics: z.record(z.string(), z.array(z.object({ deviceId: z.string(), at: z.string(), min: z.number(), max: z.number(), count: Count }))) }) },
+  }),
+};
+
 /** Figures for the operations dashboard, computed from the index. */
 export const statsRoutes: RouteModule = {
-  routes: [
-    {
-      method: 'get',
-      path: '/api/stats', scope: 'member',
-      summary:
-        "The product chaincode's blocks and transactions (`chaincode`), the chain's totals (`chain`, with config blocks), system chaincodes' and other chaincodes' transactions apart (`system`, `other`, per chaincode), and counts of tasks, records, codes, scans, alerts, devices, alarms, asset classes, queued scans",
-    },
-    { method: 'get', path: '/api/stats/throughput', scope: 'member', summary: "The product chaincode's blocks and valid/invalid transactions per minute over the last `minutes` (default 60) before the newest block", query: ['minutes'] },
-    { method: 'get', path: '/api/stats/lots', scope: 'member', summary: 'Lots by template and current stage (the latest recorded one; audited lots count as audited)' },
-    { method: 'get', path: '/api/stats/regions', scope: 'member', summary: 'Scans, distinct codes and diversion alerts per scan region' },
-    { method: 'get', path: '/api/stats/alerts', scope: 'member', summary: 'Alerts per type and per day' },
-    { method: 'get', path: '/api/stats/sensors', scope: 'member', summary: 'Per-batch min/max of each metric for a device or a task (deviceId | taskId)', query: ['deviceId', 'taskId'] },
-  ],
+  routes: Object.values(R),
   register(router, { db, chaincode }) {
     const product = productFilter(chaincode);
     const byChaincode = (where: string, params: string[]) =>
       Object.fromEntries((db.prepare(`SELECT coalesce(chaincode, '') AS cc, count(*) AS n FROM transactions WHERE ${where} GROUP BY cc ORDER BY cc`).all(...params) as { cc: string; n: number }[]).map((r) => [r.cc, r.n]));
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-    router.get('/api/stats', (ctx) => {
+    handle(router, R.stats, (ctx) => {
       const mine = db.prepare(`SELECT count(DISTINCT block) AS blocks, count(*) AS transactions FROM transactions WHERE ${product.sql}`).get(...product.params) as { blocks: number; transactions: number };
       const chain = db.prepare('SELECT count(*) AS blocks, coalesce(sum(tx_count), 0) AS transactions, coalesce(sum(tx_count = 0), 0) AS configBlocks FROM blocks').get() as Record<string, number>;
       const system = byChaincode(`chaincode IN (${SYSTEM_SQL})`, []);
@@ -50,9 +86,7 @@ export const statsRoutes: RouteModule = {
         other: { transactions: sum(other), byChaincode: other },
       };
     });
-    router.get('/api/stats/throughput', (ctx) => {
-      const minutes = ctx.query.minutes === undefined ? 60 : Number(ctx.query.minutes);
-      if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) throw new ApiError(400, 'ERR_VALIDATION', 'minutes must be an integer from 1 to 1440');
+    handle(router, R.throughput, (ctx, { query: { minutes } }) => {
       const newest = (db.prepare(`SELECT max(timestamp_ms) AS t FROM transactions WHERE ${product.sql}`).get(...product.params) as { t: number | null }).t;
       if (newest === null) return void (ctx.body = { minutes, series: [] });
       const end = Math.floor(newest / 60_000) + 1;
@@ -70,7 +104,7 @@ export const statsRoutes: RouteModule = {
       });
       ctx.body = { minutes, series };
     });
-    router.get('/api/stats/lots', (ctx) => {
+    handle(router, R.lots, (ctx) => {
       ctx.body = db
         .prepare(
           `WITH latest AS (
@@ -81,7 +115,7 @@ export const statsRoutes: RouteModule = {
         )
         .all();
     });
-    router.get('/api/stats/regions', (ctx) => {
+    handle(router, R.regions, (ctx) => {
       ctx.body = db
         .prepare(
           `SELECT s.region, count(*) AS scans, count(DISTINCT s.code_hash) AS codes,
@@ -90,16 +124,15 @@ export const statsRoutes: RouteModule = {
         )
         .all();
     });
-    router.get('/api/stats/alerts', (ctx) => {
+    handle(router, R.alerts, (ctx) => {
       ctx.body = {
         byType: db.prepare('SELECT type, count(*) AS n FROM alerts GROUP BY type ORDER BY type').all(),
         byDay: db.prepare('SELECT substr(at, 1, 10) AS day, type, count(*) AS n FROM alerts GROUP BY day, type ORDER BY day, type').all(),
       };
     });
-    router.get('/api/stats/sensors', (ctx) => {
-      const deviceId = ctx.query.deviceId === undefined ? null : param(String(ctx.query.deviceId), ID, 'deviceId');
-      const taskId = ctx.query.taskId === undefined ? null : param(String(ctx.query.taskId), ID, 'taskId');
-      if (!deviceId && !taskId) throw new ApiError(400, 'ERR_VALIDATION', 'deviceId or taskId is required');
+    handle(router, R.sensors, (ctx, { query }) => {
+      const deviceId = query.deviceId ?? null;
+      const taskId = query.taskId ?? null;
       // the newest 1,000 batches, oldest first
       const rows = (
         db

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import pino, { Logger } from 'pino';
+import { TokenBucket } from '@trace/token-bucket';
 import { CertificateAuthority, TlsPair } from '../devnet/crypto/ca';
 import { MspRegistry } from '../devnet/crypto/msp';
 import { dataHash, headerHash } from '../devnet/ledger/blockhash';
@@ -105,7 +106,7 @@ export class TbaasEmulator {
   private readonly clients = new Map<string, grpc.Client>();
   private readonly gateways = new Map<string, Gateway>();
   private readonly accounts = new Map<string, EmulatorAccount>();
-  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
   private readonly mirror: BlockMirror;
   private readonly log: Logger;
   private follower?: { close(): void };
@@ -286,15 +287,9 @@ export class TbaasEmulator {
 
   /** A token bucket per SecretId: `rateLimit` tokens a second, bursts up to the same number. */
   private admit(secretId: string): boolean {
-    const rate = this.opts.rateLimit ?? 20;
-    const now = Date.now();
-    const b = this.buckets.get(secretId) ?? { tokens: rate, last: now };
-    b.tokens = Math.min(rate, b.tokens + ((now - b.last) / 1000) * rate);
-    b.last = now;
-    this.buckets.set(secretId, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    let bucket = this.buckets.get(secretId);
+    if (!bucket) this.buckets.set(secretId, (bucket = new TokenBucket(this.opts.rateLimit ?? 20)));
+    return bucket.tryTake();
   }
 
   private checkTarget(p: Record<string, unknown>): void {
