@@ -19,15 +19,17 @@ const LEVEL = Symbol.for('level');
 const PATCHED = Symbol.for('trace.dropBelowLevel');
 
 /** The winston the shim logs with (its own dependency, wherever the installer put it). */
-function shimWinston(): { Logger: { prototype: WinstonLogger & { [PATCHED]?: boolean } } } {
+function shimWinston(): { createLogger(): object } {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(require.resolve('winston', { paths: [dirname(require.resolve('fabric-shim'))] }));
 }
 
 export function dropLogRecordsBelowLevel(winston = shimWinston()): void {
-  const proto = winston.Logger.prototype;
-  if (proto[PATCHED]) return;
+  // Logger.prototype, reached through an instance: winston 3.3 (the TBaaS package) does not export Logger.
+  const proto = Object.getPrototypeOf(Object.getPrototypeOf(winston.createLogger())) as Partial<WinstonLogger> & { [PATCHED]?: boolean };
   const transform = proto._transform;
+  // A winston of another shape keeps its own behaviour: slower logging is no reason to stop the chaincode.
+  if (proto[PATCHED] || typeof transform !== 'function' || typeof proto.isLevelEnabled !== 'function') return;
   proto._transform = function (this: WinstonLogger, info, enc, callback) {
     const level = (info[LEVEL] as string | undefined) ?? info.level;
     if (!this.isLevelEnabled(level)) return callback();

@@ -1,15 +1,22 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { dropLogRecordsBelowLevel } from '../../src/ledger/shim-logging';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const winston = require(require.resolve('winston', { paths: [dirname(require.resolve('fabric-shim'))] }));
+/** The winston the workspace's shim 2.5 logs with, and the TBaaS package's (3.3.3, built by package:tbaas). */
+const WINSTONS = {
+  workspace: require.resolve('winston', { paths: [dirname(require.resolve('fabric-shim'))] }),
+  tbaas: resolve(__dirname, '../../../../build/tbaas/node_modules/winston'),
+};
 
 describe('shim logging', () => {
-  it('formats and writes records at or above the level, and never formats the ones below', () => {
-    dropLogRecordsBelowLevel();
-    dropLogRecordsBelowLevel(); // idempotent: one wrapper, not two
+  for (const [name, path] of Object.entries(WINSTONS)) it(`formats and writes records at or above the level, and never formats the ones below (${name} winston)`, () => {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run \`node scripts/dist/src/package-tbaas.js --install\` (npm test does)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const winston = require(path);
+    dropLogRecordsBelowLevel(winston);
+    dropLogRecordsBelowLevel(winston); // idempotent: one wrapper, not two
     let formatted = 0;
     const lines: string[] = [];
     const counting = winston.format((info: unknown) => {
