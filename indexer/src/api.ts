@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
 import { durably } from './scan-durability';
+import type { LeaseInfo } from './lease';
 import { ApiError, CODE, HASH, ID, oneOf, page, param, parseJson as parse, readJson, REGION, RouteDoc, RouteModule } from './http';
 import { perClientLimit } from './rate-limit';
 import { callerOf, checkDeclared, enforceScopes, stageDataFilter } from './access';
@@ -26,7 +27,7 @@ const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The routes, described once: the OpenAPI document is generated from this table. */
 const CORE_ROUTES: RouteDoc[] = [
-  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters)' },
+  { method: 'get', path: '/healthz', scope: 'public', summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters), and the role of this process per lease (`leases`: leader or follower of the ingestor and the scan sender)' },
   { method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document' },
   { method: 'get', path: '/api/blocks', scope: 'member', summary: 'Blocks, newest first (limit, offset)' },
   { method: 'get', path: '/api/blocks/{number}', scope: 'member', summary: 'One block with its transactions' },
@@ -146,6 +147,8 @@ export interface IndexerStatus {
   ready: boolean;
   next: bigint;
   degraded?: { reason: string; missing: string[] };
+  /** this process's role per lease (several indexers may share one database; see lease.ts) */
+  leases?: Record<string, LeaseInfo>;
 }
 
 export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions = {}): Koa {
@@ -194,7 +197,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     // degraded: serving what its source gives, and saying what it cannot index; events that could not be projected are an operations alert
     const degraded = s.degraded ?? (deadLetters > 0 ? { reason: `${deadLetters} chain events could not be projected (dead letters; replay them after a fix)`, missing: [] } : undefined);
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, ...degraded };
+    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, leases: s.leases, ...degraded };
   });
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApi();

@@ -209,7 +209,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(expected.asset_events.length).to.be.greaterThan(10);
       const old = new Database(copy);
       // back to what schema version 2 had: none of the later tables and indexes
-      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters']) old.exec(`DROP TABLE ${t}`);
+      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters', 'leases']) old.exec(`DROP TABLE ${t}`);
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
