@@ -92,7 +92,7 @@ export function release(db: Db, name: LeaseName, holder: string): boolean {
 }
 
 /** The lease's row, if anyone ever took it. */
-export function leaseRow(db: Db, name: LeaseName): { holder: string; expires_at: number; acquired_at: number } | undefined {
+function leaseRow(db: Db, name: LeaseName): { holder: string; expires_at: number; acquired_at: number } | undefined {
   return db.prepare('SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number; acquired_at: number } | undefined;
 }
 
@@ -133,17 +133,13 @@ export class Lease {
     this.now = opts.now ?? Date.now;
   }
 
-  get holder(): string {
-    return this.opts.holder;
-  }
-
   /** Runs `start`'s work whenever this process holds the lease, until stop(). */
   run(start: () => LeasedWork): Promise<void> {
-    this.loop ??= this.follow(start);
+    this.loop ??= this.hold(start);
     return this.loop;
   }
 
-  private async follow(start: () => LeasedWork): Promise<void> {
+  private async hold(start: () => LeasedWork): Promise<void> {
     const { ttlMs, log, holder } = this.opts;
     let work: { stop(): void; settled: Promise<void>; ended: boolean } | undefined;
     const begin = () => {
