@@ -112,18 +112,18 @@ describe('two indexers on one database (devnet)', function () {
     const keyDb = openDb(dbPath);
     const member = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' }).key}`, 'content-type': 'application/json' };
     keyDb.close();
-    const leader = await runIndexer(devnet.connection, dbPath);
-    running.push(leader.child);
+    const first = await runIndexer(devnet.connection, dbPath);
+    running.push(first.child);
     await until('the first indexer to lead both duties', async () => {
-      const h = await health(leader);
+      const h = await health(first);
       return h.leases.ingestor.role === 'leader' && h.leases.scanSender.role === 'leader';
     });
-    const follower = await runIndexer(devnet.connection, dbPath);
-    running.push(follower.child);
-    const leaderHolder = (await health(leader)).leases.ingestor.holder!;
-    const f = await health(follower);
+    const second = await runIndexer(devnet.connection, dbPath);
+    running.push(second.child);
+    const firstHolder = (await health(first)).leases.ingestor.holder!;
+    const f = await health(second);
     expect([f.leases.ingestor.role, f.leases.scanSender.role]).to.deep.equal(['follower', 'follower']);
-    expect([f.leases.ingestor.holder, f.leases.scanSender.holder]).to.deep.equal([leaderHolder, leaderHolder]);
+    expect([f.leases.ingestor.holder, f.leases.scanSender.holder]).to.deep.equal([firstHolder, firstHolder]);
 
     // Traffic: code issuance in three parallel lanes until stopped.
     let traffic = true;
@@ -140,53 +140,53 @@ describe('two indexers on one database (devnet)', function () {
       return v.genuine ? v.scanCount : -1;
     };
     // The follower serves the API: it reads what the leader indexes and queues scans for the leader to send.
-    await until('the leader to index the scanned codes', async () => (await fetch(`${follower.base}/api/codes/${scanned[0]}`, { headers: member })).status === 200);
-    for (const ix of [follower, leader, follower]) expect((await verify(ix, scanned[0])).status).to.equal(200);
+    await until('the leader to index the scanned codes', async () => (await fetch(`${second.base}/api/codes/${scanned[0]}`, { headers: member })).status === 200);
+    for (const ix of [second, first, second]) expect((await verify(ix, scanned[0])).status).to.equal(200);
     await until('three scans on chain', async () => (await onChain(scanned[0])) === 3);
-    expect(follower.log.filter((l) => String(l.event).startsWith('indexer.lease_') || l.event === 'indexer.scans_sent'), 'the follower took no lease and sent nothing').to.deep.equal([]);
+    expect(second.log.filter((l) => String(l.event).startsWith('indexer.lease_') || l.event === 'indexer.scans_sent'), 'the follower took no lease and sent nothing').to.deep.equal([]);
 
     // SIGKILL the leader in the middle of the block stream.
     await until('more blocks while the traffic goes on', async () => issued >= 15);
-    const killedAt = (await health(follower)).nextBlock;
-    leader.child.kill('SIGKILL');
+    const killedAt = (await health(second)).nextBlock;
+    first.child.kill('SIGKILL');
     const killed = Date.now();
-    await new Promise((r) => leader.child.once('exit', r));
+    await new Promise((r) => first.child.once('exit', r));
     await until('the follower to take both duties over', async () => {
-      const h = await health(follower);
+      const h = await health(second);
       return h.leases.ingestor.role === 'leader' && h.leases.scanSender.role === 'leader';
     }, 2 * TTL_MS);
     // the killed holder's process is gone: no need to wait for its lease to lapse
     expect(Date.now() - killed).to.be.lessThan(TTL_MS);
-    expect((await logged(follower, 'indexer.lease_takeover', 2)).map((l) => [l.lease, l.previousHolder, l.from])).to.have.deep.members([
-      ['ingestor', leaderHolder, 'holder gone'],
-      ['scan-sender', leaderHolder, 'holder gone'],
+    expect((await logged(second, 'indexer.lease_takeover', 2)).map((l) => [l.lease, l.previousHolder, l.from])).to.have.deep.members([
+      ['ingestor', firstHolder, 'holder gone'],
+      ['scan-sender', firstHolder, 'holder gone'],
     ]);
 
     // A third process follows; the new leader stalls (SIGSTOP: alive, silent) and its lease lapses.
     const third = await runIndexer(devnet.connection, dbPath);
     running.push(third.child);
-    const secondHolder = (await health(follower)).leases.ingestor.holder!;
+    const secondHolder = (await health(second)).leases.ingestor.holder!;
     await until('traffic after the takeover', async () => issued >= 30);
-    follower.child.kill('SIGSTOP');
+    second.child.kill('SIGSTOP');
     const stalled = Date.now();
     await until('the third to take both duties over once the lease lapses', async () => {
       const h = await health(third);
       return h.leases.ingestor.role === 'leader' && h.leases.scanSender.role === 'leader';
     }, 3 * TTL_MS);
-    // it waited for the lapse: the stalled holder renewed at most ttl/3 before it stopped
-    expect(Date.now() - stalled).to.be.at.least((2 * TTL_MS) / 3 - 200);
+    // it waited for the lapse (the stalled holder renewed about ttl/3 before it stopped), unlike a takeover from a gone process
+    expect(Date.now() - stalled).to.be.at.least(TTL_MS / 2);
     expect((await logged(third, 'indexer.lease_takeover', 2)).map((l) => [l.lease, l.previousHolder, l.from])).to.have.deep.members([
       ['ingestor', secondHolder, 'expired'],
       ['scan-sender', secondHolder, 'expired'],
     ]);
     for (let i = 0; i < 2; i++) expect((await verify(third, scanned[1])).status).to.equal(200);
     // The stalled process resumes: its renewals find another holder, and it stops ingesting and sending.
-    follower.child.kill('SIGCONT');
+    second.child.kill('SIGCONT');
     await until('the resumed process to follow again', async () => {
-      const h = await health(follower);
+      const h = await health(second);
       return h.leases.ingestor.role === 'follower' && h.leases.scanSender.role === 'follower';
     });
-    expect((await logged(follower, 'indexer.lease_lost', 2)).map((l) => [l.lease, l.reason])).to.have.deep.members([
+    expect((await logged(second, 'indexer.lease_lost', 2)).map((l) => [l.lease, l.reason])).to.have.deep.members([
       ['ingestor', 'another process holds the lease'],
       ['scan-sender', 'another process holds the lease'],
     ]);
@@ -201,7 +201,7 @@ describe('two indexers on one database (devnet)', function () {
     await sleep(1000);
     expect([await onChain(scanned[0]), await onChain(scanned[1])]).to.deep.equal([3, 2]);
 
-    for (const ix of [follower, third]) {
+    for (const ix of [second, third]) {
       ix.child.kill('SIGTERM');
       await new Promise((r) => ix.child.once('exit', r));
     }
