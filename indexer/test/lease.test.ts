@@ -98,6 +98,52 @@ describe('indexer leases', function () {
     }
   });
 
+  it('runs the duty only while held: a holder whose renewals stall loses it to a follower and stops, and a released lease passes at once', async () => {
+    const path = join(dir, 'runner.sqlite');
+    const [dbA, dbB] = [openDb(path), openDb(path)];
+    const events: { event: string; lease: string; holder: string; from?: string; reason?: string }[] = [];
+    const log = pino({}, { write: (line: string) => void events.push(JSON.parse(line) as (typeof events)[number]) });
+    const duty = (who: string, log: string[]) => () => {
+      log.push(`${who} start`);
+      let stop!: () => void;
+      const running = new Promise<void>((r) => (stop = r)).then(() => void log.push(`${who} stop`));
+      return { running, stop: () => stop() };
+    };
+    const done: string[] = [];
+    let frozen: number | undefined;
+    const a = new Lease(dbA, 'ingestor', { holder: 'A', ttlMs: 300, log, now: () => frozen ?? Date.now() });
+    const b = new Lease(dbB, 'ingestor', { holder: 'B', ttlMs: 300, log });
+    const waitFor = async (check: () => boolean) => {
+      for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(check()).to.equal(true);
+    };
+    try {
+      void a.run(duty('A', done));
+      void b.run(duty('B', done));
+      await waitFor(() => a.role === 'leader');
+      expect([b.role, a.fresh(), b.fresh()]).to.deep.equal(['follower', true, false]);
+      // A's renewals stall at one instant (its clock stands still): the lease it writes lapses for B
+      frozen = Date.now();
+      await waitFor(() => b.role === 'leader' && a.role === 'follower');
+      expect(done).to.deep.equal(['A start', 'B start', 'A stop']);
+      expect(b.info()).to.deep.include({ role: 'leader', holder: 'B' });
+      expect(events.filter((e) => e.event !== 'indexer.lease_acquired').map((e) => [e.event, e.holder, e.from ?? e.reason])).to.deep.equal([
+        ['indexer.lease_takeover', 'B', 'expired'],
+        ['indexer.lease_lost', 'A', 'another process holds the lease'],
+      ]);
+      frozen = undefined;
+      // B stops cleanly: its duty ends, the lease is released and A takes it at its next poll
+      await b.stop();
+      await waitFor(() => a.role === 'leader');
+      expect(done).to.deep.equal(['A start', 'B start', 'A stop', 'B stop', 'A start']);
+      expect(events.at(-1)).to.deep.include({ event: 'indexer.lease_takeover', holder: 'A', from: 'released' });
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      dbA.close();
+      dbB.close();
+    }
+  });
+
   it('refuses a ttl that is not a usable number of milliseconds', () => {
     const db = openDb(join(dir, 'ttl.sqlite'));
     try {
