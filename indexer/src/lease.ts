@@ -162,10 +162,13 @@ export class Lease {
     while (!this.stopped) {
       const at = this.now();
       const before = this.role === 'follower' ? leaseRow(this.db, this.name) : undefined;
+      // a follower reads first (no lock in WAL mode) and writes only to take a lease that looks free,
+      // so it does not queue for the write lock behind the leader's transactions at every poll
+      const held = before !== undefined && before.holder !== holder && before.expires_at > at;
       let taken: boolean | undefined;
       try {
-        taken = tryAcquire(this.db, this.name, holder, ttlMs, at);
-        if (!taken && before && holderIsGone(before.holder)) taken = takeOver(this.db, this.name, holder, before.holder, ttlMs, at);
+        if (held && holderIsGone(before.holder)) taken = takeOver(this.db, this.name, holder, before.holder, ttlMs, at);
+        else taken = !held && tryAcquire(this.db, this.name, holder, ttlMs, at);
       } catch (e) {
         log.warn({ event: 'indexer.lease_renew_failed', lease: this.name, holder, err: (e as Error).message });
       }
