@@ -143,7 +143,16 @@ export class Lease {
     const { ttlMs, log, holder } = this.opts;
     let work: { stop(): void; settled: Promise<void>; ended: boolean } | undefined;
     const begin = () => {
-      const w = start();
+      let w: LeasedWork;
+      try {
+        w = start();
+      } catch (e) {
+        // a duty that cannot start here is left to another process (or to the next poll)
+        log.error({ event: 'indexer.lease_work_failed', lease: this.name, holder, err: (e as Error).message });
+        this.role = 'follower';
+        release(this.db, this.name, holder);
+        return;
+      }
       const current = { stop: () => w.stop(), ended: false, settled: Promise.resolve() };
       current.settled = w.running.then(
         () => void (current.ended = true),
@@ -178,16 +187,9 @@ export class Lease {
           this.role = 'leader';
           const previous = before && before.holder !== holder ? before : undefined;
           log.info({ event: previous ? 'indexer.lease_takeover' : 'indexer.lease_acquired', lease: this.name, holder, previousHolder: previous?.holder ?? null, from: previous ? (previous.expires_at === 0 ? 'released' : previous.expires_at <= at ? 'expired' : 'holder gone') : undefined, ttlMs });
-          try {
-            begin();
-          } catch (e) {
-            // a duty that cannot start here is left to another process (or to the next poll)
-            log.error({ event: 'indexer.lease_work_failed', lease: this.name, holder, err: (e as Error).message });
-            this.role = 'follower';
-            release(this.db, this.name, holder);
-          }
+          begin();
         } else if (work?.ended) {
-          // the work stopped itself (its fence saw another holder, which has since let the lease lapse)
+          // the work ended by itself (it failed, or its fence saw another holder that has since let the lease lapse)
           log.info({ event: 'indexer.lease_work_restarted', lease: this.name, holder });
           begin();
         }
