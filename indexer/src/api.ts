@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { Db } from './db';
 import { durably } from './scan-durability';
+import type { LeaseInfo } from './lease';
 import { z } from 'zod';
 import { ApiError, parseJson as parse, route, RouteDoc, routeMatcher, RouteModule } from './http';
 import { AlertRow, BlockRow, BoolWord, Code, CodeRow, DateTime, Doc, Gtin, Hash, Id, Int, Lot, Page, PAGE, Region, rows, TransactionRow } from './schemas';
@@ -55,10 +56,13 @@ const Trace = z.looseObject({
 const R = {
   healthz: route({
     method: 'get', path: '/healthz', scope: 'public', errors: [503],
-    summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters); 503 while starting',
+    summary: 'Ready once the indexer follows the chain (status ok, or degraded with a reason and what is missing, e.g. TBaaS without its access address, or events in dead letters: deadLetters), and the role of this process per lease (`leases`: leader or follower of the ingestor and the scan sender); 503 while starting',
     response: {
       description: 'following the chain',
-      schema: z.looseObject({ status: z.enum(['ok', 'degraded', 'starting']), chain: z.boolean(), chaincode: z.boolean(), indexer: z.boolean(), nextBlock: Int, deadLetters: Int, reason: z.string().optional(), missing: z.array(z.string()).optional() }),
+      schema: z.looseObject({
+        status: z.enum(['ok', 'degraded', 'starting']), chain: z.boolean(), chaincode: z.boolean(), indexer: z.boolean(), nextBlock: Int, deadLetters: Int, reason: z.string().optional(), missing: z.array(z.string()).optional(),
+        leases: z.record(z.string(), z.object({ role: z.enum(['leader', 'follower']), holder: z.string().nullable(), expiresAt: z.string().nullable() })).optional(),
+      }),
     },
   }),
   openapi: route({ method: 'get', path: '/openapi.json', scope: 'public', summary: 'This document', response: { description: 'an OpenAPI 3.0 document', schema: z.looseObject({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }) } }),
@@ -209,6 +213,8 @@ export interface IndexerStatus {
   ready: boolean;
   next: bigint;
   degraded?: { reason: string; missing: string[] };
+  /** this process's role per lease (several indexers may share one database; see lease.ts) */
+  leases?: Record<string, LeaseInfo>;
 }
 
 export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions = {}): Koa {
@@ -262,7 +268,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     // degraded: serving what its source gives, and saying what it cannot index; events that could not be projected are an operations alert
     const degraded = s.degraded ?? (deadLetters > 0 ? { reason: `${deadLetters} chain events could not be projected (dead letters; replay them after a fix)`, missing: [] } : undefined);
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, ...degraded };
+    ctx.body = { status: !ready ? 'starting' : degraded ? 'degraded' : 'ok', chain: s.ready, chaincode, indexer: true, nextBlock: Number(s.next), deadLetters, leases: s.leases, ...degraded };
   });
   const document = openApi(ROUTES);
   handle(router, R.openapi, (ctx) => {

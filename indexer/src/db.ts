@@ -113,6 +113,10 @@ const MIGRATIONS: Migration[] = [
   CREATE TABLE dead_letters (block INTEGER NOT NULL, idx INTEGER NOT NULL, tx_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, error TEXT NOT NULL,
     at TEXT NOT NULL, PRIMARY KEY (block, idx));
   `,
+  `
+  -- one row per duty only one process may do (ingestor, scan-sender): who holds it and until when (ms since the epoch)
+  CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, acquired_at INTEGER NOT NULL);
+  `,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

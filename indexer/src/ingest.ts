@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ChainBlock } from '@trace/client';
 import { checkpoint, Db, setCheckpoint } from './db';
 import { IndexedEvent, projectOrDeadLetter } from './dead-letters';
+import { LeaseLostError } from './lease';
 import { PROJECTIONS } from './projections';
 import { ChainSource } from './source';
 
@@ -80,6 +81,8 @@ export class Ingestor {
     private readonly log: Logger,
     /** the product chaincode: only its events are projected */
     private readonly chaincode?: string,
+    /** runs first in each write transaction and throws if this process may no longer write (Lease.fence) */
+    private readonly fence?: () => void,
   ) {}
 
   async run(): Promise<void> {
@@ -107,7 +110,14 @@ export class Ingestor {
           batch.forEach((b, i) => {
             if (b.number !== this.next + BigInt(i)) throw new Error(`expected block ${this.next + BigInt(i)}, got ${b.number}`);
           });
-          const events = applyBlocks(this.db, batch, this.chaincode, onDeadLetter);
+          // IMMEDIATE: the fence reads before the blocks are written, and another process's commit in
+          // between must wait for this transaction rather than fail it (SQLITE_BUSY_SNAPSHOT)
+          const events = this.db
+            .transaction(() => {
+              this.fence?.();
+              return applyBlocks(this.db, batch, this.chaincode, onDeadLetter);
+            })
+            .immediate();
           this.next += BigInt(batch.length);
           backoffMs = RECONNECT_BACKOFF_MS.first;
           this.log.debug({ event: 'indexer.blocks', from: Number(batch[0].number), count: batch.length, events });
@@ -116,6 +126,10 @@ export class Ingestor {
         if (!this.stopped) throw new Error('the block stream ended');
       } catch (e) {
         this.connected = false;
+        if (e instanceof LeaseLostError) {
+          this.log.warn({ event: 'indexer.ingest_fenced', err: e.message });
+          this.stop();
+        }
         if (this.stopped) return;
         // the failed stream is closed before another is opened: a retry never leaves one behind
         this.stream?.close();

@@ -9,7 +9,9 @@ import { Db } from './db';
 export function durably<T>(db: Db, write: () => T): T {
   db.pragma('synchronous = FULL');
   try {
-    return db.transaction(write)();
+    // IMMEDIATE: these transactions read before they write, and another process sharing the file
+    // may commit in between; taking the write lock first makes it wait (busy timeout), not fail
+    return db.transaction(write).immediate();
   } finally {
     db.pragma('synchronous = NORMAL');
   }

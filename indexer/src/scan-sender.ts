@@ -50,12 +50,14 @@ export class ScanSender {
     private readonly log: Logger,
     private readonly intervalMs = 200,
     private readonly batch = 500,
+    /** whether a batch may be sent now (Lease.fresh: the lease cannot lapse while it is in flight) */
+    private readonly maySend: () => boolean = () => true,
   ) {}
 
   async run(): Promise<void> {
     while (!this.stopped) {
       const rows = this.db.prepare('SELECT id, code_hash, channel, region, at, received_at FROM scan_queue ORDER BY id LIMIT ?').all(this.batch) as QueuedScan[];
-      if (rows.length > 0) {
+      if (rows.length > 0 && this.maySend()) {
         try {
           await this.send(rows);
           continue;
@@ -102,7 +104,7 @@ export class ScanSender {
   /** Isolates the scans the chaincode refuses; stops at the first transport failure (retried later). */
   private async sendOneByOne(rows: QueuedScan[]): Promise<void> {
     for (const row of rows) {
-      if (this.stopped) return;
+      if (this.stopped || !this.maySend()) return;
       try {
         await this.send([row]);
       } catch (e) {

@@ -5,24 +5,25 @@ import { parseArgs } from 'node:util';
 import pino, { Logger } from 'pino';
 import { Ledger, ledgerFromConfig, TbaasLedger } from '@trace/client';
 import { createApp, IndexerStatus } from './api';
-import { Db, openDb } from './db';
+import { checkpoint, Db, openDb } from './db';
 import { Ingestor } from './ingest';
 import { GatewaySource } from './source';
 import { CLOUD_ONLY, FollowerOptions, InvocationFollower, TbaasSource } from './tbaas-source';
 import { expireScanIds, SCAN_ID_TTL_MS } from './scan-durability';
 import { ScanSender } from './scan-sender';
+import { Lease, LEASE_TTL_MS, leaseHolderId } from './lease';
 
 /**
  * What the indexer follows: blocks (gateway, or TBaaS's access address) into every table, or, on
  * TBaaS with only the cloud API configured, the invocation records, reported degraded.
  */
-function follow(db: Db, ledger: Ledger, log: Logger, follower?: FollowerOptions): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
+function follow(db: Db, ledger: Ledger, log: Logger, follower: FollowerOptions | undefined, fence: () => void): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
   if (ledger instanceof TbaasLedger && !ledger.hasDirectAccess) {
     const invocations = new InvocationFollower(db, ledger, log, follower);
     log.warn({ event: 'indexer.degraded', ...CLOUD_ONLY });
     return { running: invocations.run(), stop: () => invocations.stop(), status: () => ({ ready: invocations.connected, next: invocations.next, degraded: CLOUD_ONLY }) };
   }
-  const ingestor = new Ingestor(db, ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger), log, ledger.chaincodeName);
+  const ingestor = new Ingestor(db, ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger), log, ledger.chaincodeName, fence);
   return { running: ingestor.run(), stop: () => ingestor.stop(), status: () => ({ ready: ingestor.connected, next: ingestor.next }) };
 }
 
@@ -49,13 +50,29 @@ export async function startIndexer(opts: {
   follower?: FollowerOptions;
   /** how long a client's scanId is remembered after its scan (default: INDEXER_SCAN_ID_TTL_HOURS, else 7 days) */
   scanIdTtlMs?: number;
+  /** how long the ingestor's and the scan sender's leases last unrenewed (default: INDEXER_LEASE_TTL_MS, else 15 s) */
+  leaseTtlMs?: number;
 }): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = opts.logger ?? pino({ base: { svc: 'indexer' } }, pino.destination(2));
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
-  const following = follow(db, ledger, log, opts.follower);
-  const { running } = following;
-  const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs);
+  // Several processes may share the database: the one holding a lease does its duty, the others
+  // serve the API from what it writes and take the duty over when the lease lapses.
+  const ttlMs = opts.leaseTtlMs ?? Number(process.env.INDEXER_LEASE_TTL_MS ?? LEASE_TTL_MS);
+  const holder = leaseHolderId();
+  const ingestLease = new Lease(db, 'ingestor', { holder, ttlMs, log });
+  const sendLease = new Lease(db, 'scan-sender', { holder, ttlMs, log });
+  let following: ReturnType<typeof follow> | undefined;
+  const running = ingestLease.run(() => (following = follow(db, ledger, log, opts.follower, () => ingestLease.fence())));
+  const sending = sendLease.run(() => {
+    const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs, undefined, () => sendLease.fresh());
+    return { running: sender.run(), stop: () => sender.stop() };
+  });
+  // a follower serves the index its leader keeps: ready, at the leader's checkpoint
+  const status = (): IndexerStatus => ({
+    ...(ingestLease.role === 'leader' && following ? following.status() : { ready: true, next: checkpoint(db) }),
+    leases: { ingestor: ingestLease.info(), scanSender: sendLease.info() },
+  });
   const scanIdTtlMs = opts.scanIdTtlMs ?? (process.env.INDEXER_SCAN_ID_TTL_HOURS ? Number(process.env.INDEXER_SCAN_ID_TTL_HOURS) * 3_600_000 : SCAN_ID_TTL_MS);
   const expire = () => {
     const expired = expireScanIds(db, scanIdTtlMs, Date.now());
@@ -64,8 +81,7 @@ export async function startIndexer(opts: {
   expire();
   const expiry = setInterval(expire, 3_600_000);
   expiry.unref();
-  const sending = sender.run();
-  const app = createApp(db, following.status, {
+  const app = createApp(db, status, {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
     appOrigins: opts.appOrigins ?? (process.env.INDEXER_APP_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
@@ -81,14 +97,14 @@ export async function startIndexer(opts: {
     server,
     port,
     stop: async () => {
-      following.stop();
-      sender.stop();
+      // stopping a lease stops its work and releases it, so a follower takes over at its next poll
+      const released = Promise.all([ingestLease.stop(), sendLease.stop()]);
       clearInterval(expiry);
       // a batch being submitted gets a few seconds to commit and leave the queue (else it is sent
       // again after restart); then closing the transport ends whatever is still in flight
-      await Promise.race([sending, new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([released, new Promise((r) => setTimeout(r, 5000))]);
       ledger.close();
-      await Promise.all([running, sending]);
+      await Promise.all([released, running, sending]);
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closed;

@@ -107,6 +107,9 @@ async function health() {
   notice.hidden = h.status !== 'degraded';
   const missing = (h.missing || []).length ? `缺少 ${h.missing.join('、')}：` : '';
   document.getElementById('health-reason').textContent = h.status === 'degraded' ? `${missing}${h.reason}` : '';
+  // several indexer processes may share one database: this one leads or follows each duty
+  const roles = Object.entries(h.leases || {}).map(([duty, l]) => `${duty} ${l.role === 'leader' ? '主 leader' : '备 follower'}`);
+  document.getElementById('roles').textContent = roles.length ? `本实例 · this instance: ${roles.join(' · ')}` : '';
 }
 
 async function refresh() {

@@ -65,6 +65,9 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
   it('comes up healthy and prints the pages to open', async () => {
     const health = await api('/healthz');
     expect([health.status, health.body.chain, health.body.chaincode]).to.deep.equal([200, true, true]);
+    // the only indexer on its database leads both duties
+    const leases = health.body.leases as Record<string, { role: string }>;
+    expect([leases.ingestor.role, leases.scanSender.role]).to.deep.equal(['leader', 'leader']);
     expect(product.stdout).to.match(/demo \[9\/9\]/);
     expect(product.stdout).to.include(`${product.base}/c/${demo.codes.genuine}`);
     const root = await fetch(product.base + '/', { redirect: 'manual' });
@@ -209,7 +212,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(expected.asset_events.length).to.be.greaterThan(10);
       const old = new Database(copy);
       // back to what schema version 2 had: none of the later tables and indexes
-      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters']) old.exec(`DROP TABLE ${t}`);
+      for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters', 'leases']) old.exec(`DROP TABLE ${t}`);
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
@@ -446,6 +449,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const stats = (await api<Record<string, number>>('/api/stats')).body;
       expect(Number(await page.textContent('[data-kpi="tasks"] .n'))).to.equal(stats.tasks);
       expect(Number(await page.textContent('[data-kpi="codes"] .n'))).to.equal(stats.codes);
+      expect(await page.textContent('#roles')).to.equal('本实例 · this instance: ingestor 主 leader · scanSender 主 leader');
       for (const id of ['throughput', 'lots', 'regions', 'alert-types', 'sensors']) expect(await page.locator(`#${id} canvas`).count(), id).to.equal(1);
       expect(await page.getAttribute('#regions', 'data-regions')).to.match(/CN-44:\d+/);
       expect(await page.$$eval('#alerts tr[data-type]', (rows) => [...new Set(rows.map((r) => (r as HTMLElement).dataset.type))])).to.include.members(['clone', 'diversion', 'sensor']);
