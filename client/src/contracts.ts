@@ -195,8 +195,11 @@ export class TraceChainClient {
     setCodeStatus: (dto: Input<SetCodeStatusDto>) => submit<{ status: string; updated: number }>(this.ledger, 'codes:setCodeStatus', dto),
     aggregate: (dto: Input<AggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:aggregate', dto),
     disaggregate: (dto: Input<DisaggregateDto>) => submit<{ parent: string; children: number }>(this.ledger, 'codes:disaggregate', dto),
-    /** outcomes[i] is scans[i]'s: recorded, unknown (an alert) or refused (with its error code) */
-    recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[]; outcomes: ScanOutcome[] }>(this.ledger, 'codes:recordScans', dto),
+    /**
+     * outcomes[i] is scans[i]'s: recorded, unknown (an alert) or refused (with its error code); a
+     * batchId this org used before answers alreadyRecorded (with that transaction) and counts nothing
+     */
+    recordScans: (dto: Input<RecordScansDto>) => submit<{ recorded: number; alerts: CodeAlert[]; outcomes: ScanOutcome[]; alreadyRecorded?: { txId: string } }>(this.ledger, 'codes:recordScans', dto),
     clearAlert: (dto: Input<ClearAlertDto>) => submit<CodeRecord>(this.ledger, 'codes:clearAlert', dto),
     verifyCode: (codeHash: string) => evaluate<Verification>(this.ledger, 'codes:verifyCode', { codeHash }),
     listChildren: (codeHash: string, page: PageRequest = {}) => evaluate<Page<string>>(this.ledger, 'codes:listChildren', { codeHash, ...page }),

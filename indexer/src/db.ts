@@ -117,6 +117,10 @@ const MIGRATIONS: Migration[] = [
   -- one row per duty only one process may do (ingestor, scan-sender): who holds it and until when (ms since the epoch)
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, acquired_at INTEGER NOT NULL);
   `,
+  // 11: the batch a queued scan was sent in, so a batch resent after a crash keeps its id and the
+  // chaincode counts it once (recordScans' batchId)
+  `ALTER TABLE scan_queue ADD COLUMN batch_id TEXT;
+  CREATE INDEX scan_queue_batch ON scan_queue (batch_id) WHERE batch_id IS NOT NULL;`,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

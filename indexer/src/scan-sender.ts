@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { Db } from './db';
@@ -13,14 +14,15 @@ interface QueuedScan {
   region: string | null;
   at: string;
   received_at: string;
+  /** the batch id it was last sent under, kept until its batch committed */
+  batch_id: string | null;
 }
 
 /**
- * Resending cannot help: the chaincode refused the request itself (not the network or the ordering),
- * or the transport cannot tell whether it ran (resending could count the scans twice, and a double
- * count can raise a false clone alert; the rows are kept in scan_rejects instead).
+ * Resending cannot help: the chaincode refused the request itself (not the network or the ordering).
+ * A batch whose outcome is unknown is resent under its batch id, which the chaincode counts once.
  */
-const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_STATE', 'ERR_OUTCOME_UNKNOWN'].includes(e.code);
+const refused = (e: unknown) => e instanceof LedgerError && ['ERR_VALIDATION', 'ERR_NOT_FOUND', 'ERR_CONFLICT', 'ERR_STATE'].includes(e.code);
 
 /**
  * The batch's transaction was ordered but invalidated by MVCC: none of its writes took effect, and
@@ -35,7 +37,9 @@ type RecordScansResult = Awaited<ReturnType<TraceChainClient['codes']['recordSca
  * Sends the scans the API accepted (durably queued in SQLite) to the chain in batches through
  * codes:recordScans, as the indexer's service identity (an org holding the scanner or retailer role,
  * or the brand for its own codes). A row leaves the queue only after its batch committed, so a crash
- * loses none (a crash between commit and delete may send a batch twice). The chaincode reports each
+ * loses none; each batch carries an id, stored with its rows before it is sent, so a batch sent again
+ * (after a crash between commit and delete, an unknown outcome, or by the process that took over the
+ * sender's lease) is answered as already recorded and nothing counts twice. The chaincode reports each
  * scan's outcome: a scan it refused (e.g. another brand's code) moves to scan_rejects with its error
  * while the rest of the batch counts. A batch invalidated by an MVCC conflict is resent at once; a
  * batch the chaincode refuses as a whole is resent scan by scan, so one bad scan cannot hold back the queue.
@@ -56,7 +60,7 @@ export class ScanSender {
 
   async run(): Promise<void> {
     while (!this.stopped) {
-      const rows = this.db.prepare('SELECT id, code_hash, channel, region, at, received_at FROM scan_queue ORDER BY id LIMIT ?').all(this.batch) as QueuedScan[];
+      const rows = this.nextBatch();
       if (rows.length > 0 && this.maySend()) {
         try {
           await this.send(rows);
@@ -67,9 +71,9 @@ export class ScanSender {
             continue;
           }
           try {
+            // anything else (the network, an unknown outcome) is retried later, under the same batch id
             if (!refused(e)) throw e;
-            if ((e as LedgerError).code === 'ERR_OUTCOME_UNKNOWN') this.reject(rows, (e as LedgerError).code, (e as LedgerError).message);
-            else await this.sendOneByOne(rows);
+            await this.sendOneByOne(rows);
             continue;
           } catch (failure) {
             this.log.warn({ event: 'indexer.scans_send_failed', count: rows.length, err: (failure as Error).message, retryInMs: RETRY_MS });
@@ -82,11 +86,32 @@ export class ScanSender {
     }
   }
 
+  /** A batch sent before and not yet settled (resent whole, under its id), else the oldest queued rows. */
+  private nextBatch(): QueuedScan[] {
+    const columns = 'id, code_hash, channel, region, at, received_at, batch_id';
+    const inFlight = this.db.prepare('SELECT batch_id FROM scan_queue WHERE batch_id IS NOT NULL ORDER BY id LIMIT 1').pluck().get() as string | undefined;
+    if (inFlight) return this.db.prepare(`SELECT ${columns} FROM scan_queue WHERE batch_id = ? ORDER BY id`).all(inFlight) as QueuedScan[];
+    return this.db.prepare(`SELECT ${columns} FROM scan_queue WHERE batch_id IS NULL ORDER BY id LIMIT ?`).all(this.batch) as QueuedScan[];
+  }
+
+  /** Names rows' batch (durably, before it goes out), unless they were sent together under one already. */
+  private batchIdOf(rows: QueuedScan[]): string {
+    const id = rows[0].batch_id;
+    if (id !== null && rows.every((r) => r.batch_id === id)) return id;
+    const fresh = randomBytes(16).toString('hex');
+    const mark = this.db.prepare('UPDATE scan_queue SET batch_id = ? WHERE id = ?');
+    durably(this.db, () => rows.forEach((r) => mark.run(fresh, r.id)));
+    for (const r of rows) r.batch_id = fresh;
+    return fresh;
+  }
+
   /** Sends rows as one batch; once it commits, the refused scans go to scan_rejects and the rest leave the queue. */
   private async send(rows: QueuedScan[]): Promise<void> {
     const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region ?? undefined, at: r.at }));
-    const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ scans }));
-    const { outcomes } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
+    const batchId = this.batchIdOf(rows);
+    const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ batchId, scans }));
+    const { outcomes, alreadyRecorded } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
+    if (alreadyRecorded) this.log.info({ event: 'indexer.scans_already_recorded', batchId, count: rows.length, txId: alreadyRecorded.txId });
     const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const refusedRows: { row: QueuedScan; outcome: { code: string; message: string } }[] = [];
     // Durably: a scan on chain that came back into the queue after a power loss would be counted twice.
@@ -98,7 +123,7 @@ export class ScanSender {
       });
     });
     for (const { row, outcome } of refusedRows) this.reject([row], outcome.code, `[${outcome.code}] ${outcome.message}`);
-    this.log.info({ event: 'indexer.scans_sent', count: rows.length, refused: refusedRows.length, txId: result.transactionId });
+    this.log.info({ event: 'indexer.scans_sent', batchId, count: rows.length, refused: refusedRows.length, txId: result.transactionId });
   }
 
   /** Isolates the scans the chaincode refuses; stops at the first transport failure (retried later). */
@@ -106,6 +131,8 @@ export class ScanSender {
     for (const row of rows) {
       if (this.stopped || !this.maySend()) return;
       try {
+        // its own batch now: a crash here resends it alone, not with the rest it was refused with
+        if (rows.length > 1) row.batch_id = null;
         await this.send([row]);
       } catch (e) {
         if (!refused(e)) throw e;

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createApiKey, openDb } from '../src';
+import pino from 'pino';
+import { createApiKey, openDb, ScanSender } from '../src';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -100,5 +101,35 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
     }
+  });
+
+  it('resends a batch that committed before its sender could forget it under the same id, and nothing counts twice', async () => {
+    const hash = codeHash(generateCode());
+    await c.codes.issueCodes({ taskId: 'scan-1', level: 'item', codeHashes: [hash] });
+    const db = openDb(join(dir, 'resend.sqlite'));
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const rows = [['consumer', 'CN-53'], ['consumer', 'CN-44'], ['regulator', 'CN-53']] as const;
+    const queue = db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const [channel, region] of rows) queue.run(hash, channel, region, at, at, 'crashed-batch-01');
+    // What the crashed sender got on chain: its batch committed, then the process died before the delete.
+    const crashed = await c.codes.recordScans({ batchId: 'crashed-batch-01', scans: rows.map(([channel, region]) => ({ codeHash: hash, channel, region, at })) });
+    expect(crashed.outcomes.map((o) => o.status)).to.deep.equal(['recorded', 'recorded', 'refused']);
+    const sender = new ScanSender(db, ledger, pino({ level: 'silent' }), 20);
+    const running = sender.run();
+    try {
+      for (let i = 0; i < 200 && (db.prepare('SELECT count(*) FROM scan_queue').pluck().get() as number) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      sender.stop();
+      await running;
+    }
+    expect(db.prepare('SELECT count(*) FROM scan_queue').pluck().get()).to.equal(0);
+    // The resend was answered as already recorded: the chain holds the two accepted scans once, and the
+    // scan that transaction refused is kept with its error.
+    const v = await c.codes.verifyCode(hash);
+    expect(v.genuine && v.scanCount).to.equal(2);
+    const rejects = db.prepare('SELECT channel, error FROM scan_rejects WHERE code_hash = ?').all(hash) as { channel: string; error: string }[];
+    expect(rejects.map((r) => r.channel)).to.deep.equal(['regulator']);
+    expect(rejects[0].error).to.match(/^\[ERR_FORBIDDEN\]/);
+    db.close();
   });
 });

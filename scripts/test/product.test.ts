@@ -213,6 +213,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const old = new Database(copy);
       // back to what schema version 2 had: none of the later tables and indexes
       for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters', 'leases']) old.exec(`DROP TABLE ${t}`);
+      old.exec('DROP INDEX scan_queue_batch');
+      old.exec('ALTER TABLE scan_queue DROP COLUMN batch_id');
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();

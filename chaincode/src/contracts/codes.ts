@@ -95,6 +95,12 @@ async function scanCounts(ctx: TraceContext, hash: string): Promise<Map<string, 
 }
 
 /** 一物一码: code issuance, lifecycle, packaging hierarchy, scans with clone and diversion alerts. */
+/** scanbatch/<msp>/<batchId>: the transaction that recorded a batch, and the scans it refused (by index) */
+interface RecordedBatch {
+  txId: string;
+  refused: Record<number, ScanOutcome>;
+}
+
 @Info({ title: 'codes', description: 'One item, one code: issuance, aggregation, scans and verification' })
 export class CodesContract extends BaseContract {
   constructor() {
@@ -215,6 +221,12 @@ export class CodesContract extends BaseContract {
     const scansAnyCode = SCANNING_ROLES.some((r) => member.roles.includes(r));
     if (!scansAnyCode && !member.roles.includes('brand')) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} needs one of the roles ${SCANNING_ROLES.join(', ')} to record scans (a brand scans only its own codes)`);
     const txId = ctx.stub.getTxID();
+    const batchKey = dto.batchId === undefined ? undefined : key(ctx, KeyType.scanBatch, ctx.callerMsp, dto.batchId);
+    if (batchKey) {
+      const earlier = await getJson<RecordedBatch>(ctx, batchKey);
+      // Nothing counts twice; the sender learns which of its scans that transaction refused.
+      if (earlier) return canonicalJson({ recorded: 0, alerts: [], outcomes: dto.scans.map((_, i) => earlier.refused[i] ?? { status: 'recorded' }), alreadyRecorded: { txId: earlier.txId } });
+    }
     const alerts: CodeAlert[] = [];
     const recorded: ScanRecord[] = [];
     const outcomes: ScanOutcome[] = dto.scans.map(() => ({ status: 'recorded' }));
@@ -265,6 +277,11 @@ export class CodesContract extends BaseContract {
         updated = { ...updated, suspectSince: ctx.txTime };
       }
       if (updated !== code) await putJson(ctx, key(ctx, KeyType.code, hash), { ...updated, updatedAt: ctx.txTime });
+    }
+    if (batchKey) {
+      const refused: RecordedBatch['refused'] = {};
+      outcomes.forEach((o, i) => o.status === 'refused' && (refused[i] = o));
+      await putJson(ctx, batchKey, { txId, refused } as RecordedBatch);
     }
     ctx.emit('codes.Scanned', { scans: recorded, alerts });
     return canonicalJson({ recorded: recorded.length, alerts, outcomes });

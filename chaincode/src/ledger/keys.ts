@@ -25,6 +25,8 @@ export const KeyType = {
   codeChild: 'codechild',
   /** scans of one code by one scanning org: written only by that org's scans of that code */
   scanCount: 'scancount',
+  /** a scan batch id already recorded by one scanning org (recordScans' idempotency) */
+  scanBatch: 'scanbatch',
   device: 'device',
   reading: 'reading',
   alarm: 'alarm',

@@ -113,6 +113,12 @@ export class ScanDto {
 
 export class RecordScansDto {
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_CODES_PER_CALL) @ValidateNested({ each: true }) @Type(() => ScanDto) scans!: ScanDto[];
+  /**
+   * The sender's name for this batch, unique per scanning org: a batch sent again under the same id
+   * (its sender crashed after the commit, before it could forget the batch) is answered as already
+   * recorded and counts nothing twice.
+   */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{8,64}$/) batchId?: string;
 }
 
 export class ClearAlertDto {

@@ -117,6 +117,25 @@ describe('codes: one item, one code (devnet)', function () {
       expect(v.genuine && [v.verdict, v.scanCount]).to.deep.equal(['suspect', threshold + 2]);
     });
 
+    it('counts a batch sent again under its batch id once, answering with the first transaction and its refusals', async () => {
+      const [c] = hashes(1);
+      await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
+      const batch = { batchId: 'sender-0001', scans: [scan(c), { ...scan(c), channel: 'logistics' as const }] };
+      const first = await retail.ledger.submit('codes:recordScans', JSON.stringify(batch));
+      const firstResult = JSON.parse(Buffer.from(first.result).toString()) as { recorded: number; outcomes: { status: string; code?: string }[] };
+      expect([firstResult.recorded, firstResult.outcomes.map((o) => o.code ?? o.status)]).to.deep.equal([1, ['recorded', 'ERR_FORBIDDEN']]);
+      // The sender crashed before it could forget the batch, and sends it again.
+      const again = await retail.codes.recordScans(batch);
+      expect(again).to.deep.equal({ recorded: 0, alerts: [], outcomes: firstResult.outcomes, alreadyRecorded: { txId: first.transactionId } });
+      let v = await brand.codes.verifyCode(c);
+      expect(v.genuine && v.scanCount).to.equal(1);
+      // Another batch id counts again; a malformed one is refused whole.
+      expect((await retail.codes.recordScans({ batchId: 'sender-0002', scans: [scan(c)] })).recorded).to.equal(1);
+      await rejectsWith(retail.codes.recordScans({ batchId: 'no', scans: [scan(c)] }), 'ERR_VALIDATION', /batchId/);
+      v = await brand.codes.verifyCode(c);
+      expect(v.genuine && v.scanCount).to.equal(2);
+    });
+
     it('raises a diversion alert for a scan outside the task’s regions, and uses the shipping destination once shipped', async () => {
       const [c] = hashes(1);
       await brand.codes.issueCodes({ taskId: 'codes-b', level: 'item', codeHashes: [c] });
