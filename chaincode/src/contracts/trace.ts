@@ -102,6 +102,7 @@ async function saveRecord(ctx: TraceContext, dto: RecordStageDto, data: Record<s
     location: dto.location,
     data,
     recordedBy: ctx.callerMsp,
+    actor: dto.actor,
     recordedAt: ctx.txTime,
     txId: ctx.stub.getTxID(),
     flags,
@@ -248,6 +249,7 @@ export class TraceContract extends BaseContract {
       verdict: dto.verdict,
       comment: dto.comment,
       auditor: ctx.callerMsp,
+      actor: dto.actor,
       at: ctx.txTime,
       recordVersion: record.version,
       txId: ctx.stub.getTxID(),
@@ -273,7 +275,7 @@ export class TraceContract extends BaseContract {
       if (audit?.verdict === 'rejected') fail('ERR_STATE', `stage '${node.stage}' was rejected by its audit`);
       if (node.requiresAudit && audit?.verdict !== 'approved') fail('ERR_STATE', `stage '${node.stage}' needs an approved audit`);
     }
-    const audit: TaskAudit = { taskId: task.taskId, verdict: dto.verdict, comment: dto.comment, auditor: ctx.callerMsp, at: ctx.txTime, txId: ctx.stub.getTxID() };
+    const audit: TaskAudit = { taskId: task.taskId, verdict: dto.verdict, comment: dto.comment, auditor: ctx.callerMsp, actor: dto.actor, at: ctx.txTime, txId: ctx.stub.getTxID() };
     await putJson(ctx, key(ctx, KeyType.taskAudit, task.taskId), audit);
     ctx.emit('trace.TaskAudited', { task: taskRef(task), audit });
     return canonicalJson(audit);

@@ -33,6 +33,8 @@ export interface StageRecord {
   location?: string;
   data: Record<string, ItemValue>;
   recordedBy: string;
+  /** the recording org's user, as the org named it */
+  actor?: string;
   recordedAt: string;
   txId: string;
   /** cross-validation rules with severity flag that this record breaks */
@@ -47,6 +49,8 @@ export interface StageAudit {
   verdict: Verdict;
   comment: string;
   auditor: string;
+  /** the auditing org's user, as the org named it */
+  actor?: string;
   at: string;
   /** the record version audited: an amendment voids the audit */
   recordVersion: number;
@@ -58,6 +62,8 @@ export interface TaskAudit {
   verdict: Verdict;
   comment: string;
   auditor: string;
+  /** the auditing org's user, as the org named it */
+  actor?: string;
   at: string;
   txId: string;
 }
@@ -81,12 +87,19 @@ export class CreateTaskDto {
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
 }
 
+/**
+ * The member's own user who did it (a console login, a system account): the org vouches for it, as
+ * for everything its identity signs; kept in the record so the chain says who, not only which org.
+ */
+const ACTOR = /^[A-Za-z0-9_.@-]{1,64}$/;
+
 export class RecordStageDto {
   @IsId() taskId!: string;
   @IsId() stage!: string;
   @IsRfc3339() eventTime!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
   @IsObject() data!: Record<string, unknown>;
+  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
 }
 
 export class AmendStageDto extends RecordStageDto {
@@ -98,12 +111,14 @@ export class AuditStageDto {
   @IsId() stage!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
+  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
 }
 
 export class AuditTaskDto {
   @IsId() taskId!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
+  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
 }
 
 export class TaskRefDto {

@@ -301,6 +301,20 @@ describe('trace rejections: every rule answers with its error code and changes n
   });
 
   describe('amendments', () => {
+    it('names the org’s user who recorded, amended and audited, as the org gave it', async () => {
+      const taskId = await ruleTask('rules_reject');
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, actor: 'li lei; drop' }), 'ERR_VALIDATION', /actor/);
+      await pending(taskId, 'rt_a');
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, actor: 'clerk.li' });
+      await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated', actor: 'qa.wang@farm' });
+      await brand.trace.auditStage({ taskId, stage: 'rt_a', verdict: 'approved', comment: 'ok', actor: 'auditor-7' });
+      const a = (await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_a')!;
+      expect([a.history[0].actor, a.record?.actor, a.record?.recordedBy, a.audit?.actor]).to.deep.equal(['clerk.li', 'qa.wang@farm', ORGS.farm, 'auditor-7']);
+      // Without an actor the record names the org only, as before.
+      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      expect((await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_b')!.record).to.not.have.property('actor');
+    });
+
     it('keeps every version with its reason, re-validates, voids the audit, and locks after the task audit', async () => {
       const taskId = await ruleTask('rules_reject');
       await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
