@@ -1,0 +1,4 @@
+export { startConsole, ConsoleOptions, RunningConsole } from './server';
+export { openConsoleDb } from './db';
+export { createUser } from './user-store';
+export { ROLES, Role } from './roles';
