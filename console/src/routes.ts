@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { StageRecord, Task } from '@trace/chaincode';
+import type { Violation } from '@trace/chaincode/dist/src/rules/cross-validation';
 import type { Logger } from 'pino';
 import { Access, PAGES, pagesFor } from './access';
 import { chainError, OrgChain } from './chain';
@@ -9,7 +10,7 @@ import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
 import { dummyHash, verifyPassword } from './passwords';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
-import { fieldsOfChainError, fieldsOfFlags, stageForm, waitingStages } from './stage-entry';
+import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, waitingStages } from './stage-entry';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 
 export interface Deps {
@@ -38,9 +39,10 @@ export interface ConsoleRoute {
   handle(call: Call): Promise<unknown> | unknown;
 }
 
+/** The indexer's task detail: the task as on chain, its records as indexed rows (every version, in event order). */
 interface IndexedTask {
   task: Task;
-  records: (StageRecord & { stage: string })[];
+  records: { stage: string; version: number; event_time: string; location: string | null; data: Record<string, unknown>; flags: Violation[] }[];
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -78,8 +80,9 @@ async function login(call: Call): Promise<unknown> {
   const found = findUser(deps.db, username);
   const ok = await verifyPassword(password, found?.passwordHash ?? (await dummyHash()));
   if (!found || !ok || found.disabled) {
-    deps.throttle.fail(keys);
-    deps.log.info({ evt: 'console.login', username, ip: ctx.ip, outcome: 'refused' });
+    // only wrong passwords count towards the throttle: a disabled user's right one is refused the same way
+    if (!found || !ok) deps.throttle.fail(keys);
+    deps.log.info({ evt: 'console.login', username, ip: ctx.ip, outcome: found?.disabled && ok ? 'disabled' : 'refused' });
     throw new ConsoleError(401, 'ERR_LOGIN', 'wrong username or password, or the user is disabled');
   }
   deps.throttle.succeed(keys[0]);
@@ -110,8 +113,9 @@ async function taskAndTemplate(call: Call) {
   const stage = id(call.params.stage, 'stage');
   const { task, records } = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
   const template = await call.deps.chain.template(task.template, task.version);
-  const versions = records.filter((r) => r.stage === stage);
-  return { task, template, stage, current: versions[versions.length - 1] };
+  const last = records.filter((r) => r.stage === stage).sort((a, b) => a.version - b.version).pop();
+  const current: CurrentRecord | undefined = last && { version: last.version, eventTime: last.event_time, location: last.location ?? undefined, data: last.data, flags: last.flags };
+  return { task, template, stage, current };
 }
 
 async function getStageForm(call: Call): Promise<unknown> {

@@ -1,4 +1,4 @@
-import type { DataItem, StageRecord, Task, Template } from '@trace/chaincode';
+import type { DataItem, Task, Template } from '@trace/chaincode';
 import { parseRef, ruleRefs } from '@trace/chaincode/dist/src/rules/cross-validation';
 import type { Violation } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { ConsoleError } from './errors';
@@ -12,7 +12,15 @@ export interface StageForm {
   /** rules touching this stage, with the fields of this stage each one reads (reject blocks, flag warns) */
   rules: { id: string; kind: string; severity: string; message?: string; fields: string[] }[];
   /** the current record when the stage was recorded: the page then amends it (with a reason) */
-  current?: { version: number; eventTime: string; location?: string; data: Record<string, unknown>; flags: Violation[] };
+  current?: CurrentRecord;
+}
+
+export interface CurrentRecord {
+  version: number;
+  eventTime: string;
+  location?: string;
+  data: Record<string, unknown>;
+  flags: Violation[];
 }
 
 export function templateStage(template: Template, stage: string) {
@@ -31,7 +39,7 @@ function fieldsOf(rule: Template['rules'][number], stage: string): string[] {
     .map((r) => r.item);
 }
 
-export function stageForm(task: Task, template: Template, stage: string, current?: StageRecord): StageForm {
+export function stageForm(task: Task, template: Template, stage: string, current?: CurrentRecord): StageForm {
   const node = templateStage(template, stage);
   return {
     taskId: task.taskId,
@@ -41,7 +49,7 @@ export function stageForm(task: Task, template: Template, stage: string, current
     rules: template.rules
       .map((r) => ({ id: r.id, kind: r.kind, severity: r.severity, message: r.message, fields: fieldsOf(r, stage) }))
       .filter((r) => r.fields.length > 0),
-    current: current && { version: current.version, eventTime: current.eventTime, location: current.location, data: current.data, flags: current.flags },
+    current,
   };
 }
 
