@@ -5,7 +5,8 @@ import { createUser, listUsers, setDisabled } from './user-store';
 
 const USAGE = `usage: node console/dist/src/users.js create  --db console.sqlite --user <name> --roles admin[,data_entry,…]   (password from CONSOLE_PASSWORD or stdin)
        node console/dist/src/users.js list    --db console.sqlite
-       node console/dist/src/users.js disable --db console.sqlite --user <name>`;
+       node console/dist/src/users.js disable --db console.sqlite --user <name>
+       node console/dist/src/users.js enable  --db console.sqlite --user <name>`;
 
 async function readPassword(): Promise<string> {
   if (process.env.CONSOLE_PASSWORD) return process.env.CONSOLE_PASSWORD;
@@ -18,7 +19,7 @@ async function readPassword(): Promise<string> {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { db: { type: 'string' }, user: { type: 'string' }, roles: { type: 'string' } } });
   const [command] = positionals;
-  if (!values.db || !['create', 'list', 'disable'].includes(command)) {
+  if (!values.db || !['create', 'list', 'disable', 'enable'].includes(command)) {
     console.error(USAGE);
     process.exit(2);
   }
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
       const u = await createUser(db, { username: values.user, password: await readPassword(), roles: (values.roles ?? '').split(',').filter(Boolean) }, 'cli');
       console.log(`created ${u.username} (${u.roles.join(', ')})`);
     } else {
-      console.log(`disabled ${setDisabled(db, values.user ?? '', true).username}`);
+      const disabled = command === 'disable';
+      console.log(`${disabled ? 'disabled' : 'enabled'} ${setDisabled(db, values.user ?? '', disabled).username}`);
     }
   } finally {
     db.close();
