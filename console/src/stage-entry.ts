@@ -53,9 +53,12 @@ export function stageForm(task: Task, template: Template, stage: string, current
   };
 }
 
+/** The record's own fields next to the items: the DTO's messages start with the property's name too. */
+const META_FIELDS = ['eventTime', 'location', 'reason'];
+
 /**
  * Which fields a chain refusal concerns: ERR_CROSS_VALIDATION names its rule (`rule 'id': message`),
- * whose references in this stage are the fields; ERR_VALIDATION lists `item problem; item problem`.
+ * whose references in this stage are the fields; ERR_VALIDATION lists `item problem; item problem` (or the DTO's `location must …`).
  */
 export function fieldsOfChainError(template: Template, stage: string, code: string, message: string): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -64,7 +67,7 @@ export function fieldsOfChainError(template: Template, stage: string, code: stri
     const rule = m && template.rules.find((r) => r.id === m[1]);
     if (m && rule) for (const f of fieldsOf(rule, stage)) fields[f] = m[2];
   } else if (code === 'ERR_VALIDATION' || code === 'ERR_STAGE_ORDER') {
-    const ids = new Set(templateStage(template, stage).items.map((i) => i.id));
+    const ids = new Set([...META_FIELDS, ...templateStage(template, stage).items.map((i) => i.id)]);
     const body = message.replace(/^stage '[^']+': /, '');
     for (const problem of body.split('; ')) {
       const id = /^([A-Za-z0-9_-]+)/.exec(problem)?.[1];

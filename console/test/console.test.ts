@@ -171,6 +171,8 @@ describe('member console: the farm org through the devnet, the indexer and headl
     const { context, page } = await signIn('admin');
     await page.click('[data-nav=users]');
     await page.locator('[data-testid=users]').waitFor();
+    await page.locator('[data-testid=audit-log]', { hasText: 'ERR_CROSS_VALIDATION' }).waitFor();
+    expect(await page.locator('[data-testid=audit-log] tbody tr', { hasText: 'trace:amendStage' }).count()).to.equal(1);
     await page.fill('input[name=new-username]', 'qa1');
     await page.fill('input[name=new-password]', PASSWORD);
     await page.click('[data-role=qa]');

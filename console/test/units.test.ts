@@ -28,6 +28,7 @@ describe('console units: chain refusals mapped to fields, the login throttle, pa
       tea_stored_cakes: 'tea_stored_cakes must be an integer',
     });
     expect(fieldsOfChainError(template, 'tea_warehousing', 'ERR_CROSS_VALIDATION', "rule 'no_such_rule': x"), 'unknown rule: no field').to.deep.equal({});
+    expect(fieldsOfChainError(template, 'tea_warehousing', 'ERR_VALIDATION', 'location must match /^\\d{13}$/ regular expression')).to.deep.equal({ location: 'location must match /^\\d{13}$/ regular expression' });
     expect(fieldsOfFlags(template, 'tea_warehousing', [{ ruleId: 'storage_temp', severity: 'flag', message: 'Pu’er ages at 10–30 °C' }])).to.deep.equal({ storage_temp_c: 'Pu’er ages at 10–30 °C' });
   });
 
