@@ -49,7 +49,12 @@ export class LoginThrottle {
     return b;
   }
 
+  /** Drops refilled buckets, then the oldest ones: memory stays bounded however many names are tried. */
   private prune(now: number): void {
     for (const k of [...this.buckets.keys()]) this.refill(k, now);
+    for (const k of this.buckets.keys()) {
+      if (this.buckets.size <= this.maxKeys) break;
+      this.buckets.delete(k);
+    }
   }
 }

@@ -70,6 +70,7 @@ function audit(call: Call, action: string, subject: string, outcome: string, txI
 async function login(call: Call): Promise<unknown> {
   const { ctx, deps } = call;
   const username = str(call.body, 'username') as string;
+  if (username.length > 64) throw new ConsoleError(400, 'ERR_VALIDATION', 'username is at most 64 characters', { username: 'too long' });
   const password = str(call.body, 'password') as string;
   const keys = [`user:${username}`, `ip:${ctx.ip}`];
   const wait = deps.throttle.wait(keys);

@@ -45,6 +45,9 @@ describe('console units: chain refusals mapped to fields, the login throttle, pa
     t.succeed('user:a');
     expect(t.wait(['user:a'], 60_000)).to.equal(0);
     expect(t.wait(['ip:1'], 60_000)).to.equal(60);
+    const small = new LoginThrottle(1, 60, 2);
+    for (const k of ['a', 'b', 'c']) small.fail([k], 0);
+    expect(['a', 'b', 'c'].map((k) => small.wait([k], 0) === 0), 'the oldest dropped beyond maxKeys').to.deep.equal([true, false, false]);
   });
 
   it('hashes passwords with a per-user salt and verifies only the right one', async () => {
