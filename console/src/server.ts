@@ -1,0 +1,84 @@
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import pino, { Logger } from 'pino';
+import { ledgerFromConfig, readConfigFile, resolveConnection, TraceChainClient } from '@trace/client';
+import { createConsoleApp } from './app';
+import { OrgChain } from './chain';
+import { openConsoleDb } from './db';
+import { IndexerClient } from './indexer-client';
+import { LoginThrottle } from './login-throttle';
+
+export interface ConsoleOptions {
+  /** the org's Fabric common connection profile or TBaaS client file */
+  connection: string;
+  /** the org (MSP id) and identity in a connection profile; a TBaaS file needs msp */
+  msp?: string;
+  user?: string;
+  /** the console's SQLite file (users, sessions, audit log) */
+  db: string;
+  indexerUrl: string;
+  /** a member-scoped indexer API key of this org */
+  indexerKey: string;
+  port?: number;
+  host?: string;
+  /** behind a reverse proxy: trust X-Forwarded-For / -Proto (Secure cookies over TLS) */
+  proxy?: boolean;
+  log?: Logger;
+}
+
+export interface RunningConsole {
+  url: string;
+  org: string;
+  stop(): Promise<void>;
+}
+
+function orgOf(opts: ConsoleOptions): string {
+  if ((readConfigFile(opts.connection) as { type?: string } | null)?.type === 'tbaas') {
+    if (!opts.msp) throw new Error('a TBaaS client file needs --msp (the org this console serves)');
+    return opts.msp;
+  }
+  return resolveConnection(opts.connection, { msp: opts.msp, user: opts.user }).mspId;
+}
+
+/** One org's console: its chain identity stays in this process; browsers get only a session. */
+export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole> {
+  const log = opts.log ?? pino({ base: { svc: 'console' } }, pino.destination(2));
+  const org = orgOf(opts);
+  const ledger = ledgerFromConfig(opts.connection, { msp: opts.msp, user: opts.user, log });
+  const db = openConsoleDb(opts.db);
+  const app = createConsoleApp({ db, chain: new OrgChain(new TraceChainClient(ledger), org), indexer: new IndexerClient(opts.indexerUrl, opts.indexerKey), throttle: new LoginThrottle(), log }, { proxy: opts.proxy });
+  const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
+  await new Promise<void>((r, j) => server.once('listening', r).once('error', j));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  log.info({ evt: 'console.started', org, url });
+  return {
+    url,
+    org,
+    stop: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      ledger.close();
+      db.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, db: { type: 'string' }, indexer: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, proxy: { type: 'boolean' } },
+  });
+  const key = process.env.CONSOLE_INDEXER_KEY;
+  if (!values.connection || !values.db || !values.indexer || !key) {
+    console.error('usage: CONSOLE_INDEXER_KEY=<member key> node console/dist/src/server.js --connection <profile|tbaas.json> --db console.sqlite --indexer http://127.0.0.1:3000 [--msp Org1MSP] [--user User1] [--port 4000] [--host 127.0.0.1] [--proxy]');
+    process.exit(2);
+  }
+  const c = await startConsole({ connection: values.connection, msp: values.msp, user: values.user, db: values.db, indexerUrl: values.indexer, indexerKey: key, port: Number(values.port ?? 4000), host: values.host, proxy: values.proxy });
+  console.log(`console of ${c.org}: ${c.url}`);
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    console.error(`console: ${e.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,230 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { createApiKey, openDb, startIndexer } from '@trace/indexer';
+import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
+import { ARTIFACTS, launchChromium, VIEWPORTS } from './support/browser';
+import { TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
+
+const CHAINCODE = resolve(__dirname, '../../../chaincode');
+const PASSWORD = 'correct horse battery';
+const STAGE = 'tea_warehousing';
+const STAGE_API = `/api/tasks/${TASK}/stages/${STAGE}`;
+
+describe('member console: the farm org through the devnet, the indexer and headless Chromium', function () {
+  this.timeout(300_000);
+  let devnet: RunningDevnet;
+  const ledgers: Ledger[] = [];
+  let farm: TraceChainClient;
+  let indexer: Awaited<ReturnType<typeof startIndexer>>;
+  let indexerKey: string;
+  let app: RunningConsole;
+  let browser: Browser;
+  const dir = mkdtempSync(join(tmpdir(), 'console-'));
+  const consoleDb = join(dir, 'console.sqlite');
+  const readDb = <T>(sql: string, ...args: unknown[]) => {
+    const db = new Database(consoleDb, { readonly: true });
+    try {
+      return db.prepare(sql).all(...args) as T[];
+    } finally {
+      db.close();
+    }
+  };
+  const warehousing = async () => (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.record;
+  const indexed = async () => {
+    const res = await fetch(`http://127.0.0.1:${indexer.port}/api/tasks/${TASK}`, { headers: { authorization: `Bearer ${indexerKey}` } });
+    return res.ok ? ((await res.json()) as { records: { stage: string; version: number }[] }).records : [];
+  };
+  const until = async (what: string, ok: () => Promise<boolean>) => {
+    for (let i = 0; i < 300; i++) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  async function signIn(username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/login`);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await page.click('[data-testid=login-submit]');
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    return { context, page };
+  }
+
+  /** Each page at desktop and phone width. */
+  async function shoot(page: Page, name: string): Promise<void> {
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      await page.setViewportSize(viewport);
+      await page.screenshot({ path: join(ARTIFACTS, `console-${name}-${size}.png`), fullPage: true });
+    }
+    await page.setViewportSize(VIEWPORTS.desktop);
+  }
+
+  async function fillNumber(page: Page, field: string, value: string): Promise<void> {
+    const input = page.locator(`[data-field="${field}"] input`);
+    await input.fill(value);
+    await input.blur();
+  }
+
+  before(async () => {
+    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
+    const [brandLedger, farmLedger] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
+    ledgers.push(brandLedger, farmLedger);
+    farm = new TraceChainClient(farmLedger);
+    await teaLotAwaitingWarehousing(new TraceChainClient(brandLedger), farm);
+    const indexerDb = join(dir, 'indexer.sqlite');
+    const idb = openDb(indexerDb);
+    indexerKey = createApiKey(idb, { org: 'Org2MSP', scope: 'member', label: 'console' }).key;
+    idb.close();
+    indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0 });
+    await until('the indexer to hold the packed lot', async () => (await indexed()).some((r) => r.stage === 'tea_packing'));
+    const db = openConsoleDb(consoleDb);
+    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
+    await createUser(db, { username: 'clerk', password: PASSWORD, roles: ['data_entry'] });
+    db.close();
+    app = await startConsole({ connection: devnet.connection, msp: 'Org2MSP', db: consoleDb, indexerUrl: `http://127.0.0.1:${indexer.port}`, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+    await indexer?.stop();
+    ledgers.forEach((l) => l.close());
+    await devnet?.stop();
+  });
+
+  it("a farm clerk's count that breaks a cross-validation rule is refused on chain and shown on its field; fixed, it is recorded (with the flag rule's warning); then amended with a reason", async () => {
+    const { context, page } = await signIn('clerk');
+    await page.goto(`${app.url}/login`);
+    await shoot(page, 'login');
+    await page.goto(app.url);
+    const waiting = page.locator(`[data-waiting="${TASK}/${STAGE}"] a`);
+    await waiting.waitFor();
+    await shoot(page, 'workbench');
+    await waiting.click();
+    await page.locator('[data-field="tea_stored_cakes"] input').waitFor();
+    await fillNumber(page, 'tea_stored_cakes', '599');
+    await fillNumber(page, 'storage_temp_c', '35');
+    await fillNumber(page, 'storage_humidity_pct', '65');
+    await page.click('[data-testid=stage-submit]');
+    const fieldError = page.locator('[data-field="tea_stored_cakes"] .el-form-item__error');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).to.contain('the warehouse confirms every packed cake');
+    await shoot(page, 'stage-entry-refused');
+    expect(await warehousing(), 'nothing recorded').to.equal(undefined);
+
+    await fillNumber(page, 'tea_stored_cakes', '600');
+    await page.click('[data-testid=stage-submit]');
+    await page.locator('[data-testid=saved]').waitFor();
+    await fieldError.waitFor({ state: 'detached' });
+    expect(await page.locator('[data-field="storage_temp_c"] [data-testid=field-warning]').textContent()).to.contain('Pu’er ages at 10–30 °C');
+    await shoot(page, 'stage-entry-recorded');
+    const record = await warehousing();
+    expect(record?.data).to.deep.equal({ tea_stored_cakes: 600, storage_temp_c: 35, storage_humidity_pct: 65 });
+    expect(record?.version).to.equal(1);
+    expect(record?.flags.map((f) => f.ruleId)).to.deep.equal(['storage_temp']);
+    // who did it: the console's log until the chain's stage record carries the acting user
+    const log = readDb<{ username: string; action: string; outcome: string; tx_id: string | null }>('SELECT username, action, outcome, tx_id FROM audit_log ORDER BY id');
+    expect(log).to.deep.equal([
+      { username: 'clerk', action: 'trace:recordStage', outcome: 'ERR_CROSS_VALIDATION', tx_id: null },
+      { username: 'clerk', action: 'trace:recordStage', outcome: 'ok', tx_id: record?.txId },
+    ]);
+
+    await until('the indexer to hold the record', async () => (await indexed()).some((r) => r.stage === STAGE));
+    await page.reload();
+    await page.locator('[data-testid=current-version]').waitFor();
+    await fillNumber(page, 'storage_temp_c', '24');
+    await page.fill('[data-field="reason"] textarea', '温度计复核 thermometer re-read');
+    await page.click('[data-testid=stage-submit]');
+    await page.locator('[data-testid=saved]').waitFor();
+    const amended = await warehousing();
+    expect([amended?.version, amended?.reason, amended?.data.storage_temp_c, amended?.flags]).to.deep.equal([2, '温度计复核 thermometer re-read', 24, []]);
+    await context.close();
+  });
+
+  it('a data-entry user cannot open the user admin page, and the API answers 403 to its calls (no user created)', async () => {
+    const { context, page } = await signIn('clerk');
+    expect(await page.locator('[data-nav=users]').count(), 'no menu entry').to.equal(0);
+    await page.goto(`${app.url}/users`);
+    await page.locator('[data-testid=forbidden]').waitFor();
+    await shoot(page, 'forbidden');
+    const list = await context.request.get(`${app.url}/api/users`);
+    expect([list.status(), ((await list.json()) as { error: { code: string } }).error.code]).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    const { csrf } = (await (await context.request.get(`${app.url}/api/session`)).json()) as { csrf: string };
+    const create = await context.request.post(`${app.url}/api/users`, { headers: { 'x-csrf-token': csrf }, data: { username: 'mallory', password: PASSWORD, roles: ['admin'] } });
+    expect([create.status(), ((await create.json()) as { error: { code: string } }).error.code]).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(readDb('SELECT 1 FROM users WHERE username = ?', 'mallory')).to.have.length(0);
+    await context.close();
+  });
+
+  it('an admin creates a user on the users page and disables it: its session ends and it cannot log in', async () => {
+    const { context, page } = await signIn('admin');
+    await page.click('[data-nav=users]');
+    await page.locator('[data-testid=users]').waitFor();
+    await page.locator('[data-testid=audit-log]', { hasText: 'ERR_CROSS_VALIDATION' }).waitFor();
+    expect(await page.locator('[data-testid=audit-log] tbody tr', { hasText: 'trace:amendStage' }).count()).to.equal(1);
+    await page.fill('input[name=new-username]', 'qa1');
+    await page.fill('input[name=new-password]', PASSWORD);
+    await page.click('[data-role=qa]');
+    await page.click('[data-testid=create-user]');
+    await page.locator('[data-toggle=qa1]').waitFor();
+    expect(readDb<{ roles: string; disabled: number }>('SELECT roles, disabled FROM users WHERE username = ?', 'qa1')).to.deep.equal([{ roles: '["qa"]', disabled: 0 }]);
+    const qa = await signIn('qa1');
+    expect((await qa.context.request.get(`${app.url}/api/session`)).status()).to.equal(200);
+
+    await page.click('[data-toggle=qa1]');
+    await until('qa1 to be disabled', async () => readDb<{ disabled: number }>('SELECT disabled FROM users WHERE username = ?', 'qa1')[0].disabled === 1);
+    expect((await qa.context.request.get(`${app.url}/api/session`)).status(), 'session ended').to.equal(401);
+    const again = await qa.context.request.post(`${app.url}/api/login`, { data: { username: 'qa1', password: PASSWORD } });
+    expect([again.status(), ((await again.json()) as { error: { code: string } }).error.code]).to.deep.equal([401, 'ERR_LOGIN']);
+    await page.click('[data-testid=lang]');
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await shoot(page, 'users');
+    await page.click('[data-testid=lang]');
+    await Promise.all([context.close(), qa.context.close()]);
+  });
+
+  it('a write without the CSRF token, or with a wrong one, is refused and changes nothing', async () => {
+    const { context } = await signIn('clerk');
+    const before = await warehousing();
+    const body = { eventTime: new Date().toISOString(), data: { tea_stored_cakes: 600, storage_temp_c: 20, storage_humidity_pct: 60 }, reason: 'forged' };
+    const attempts: Record<string, string>[] = [{}, { 'x-csrf-token': 'not-the-token' }];
+    for (const headers of attempts) {
+      const res = await context.request.post(`${app.url}${STAGE_API}`, { headers, data: body });
+      expect([res.status(), ((await res.json()) as { error: { code: string } }).error.code]).to.deep.equal([403, 'ERR_CSRF']);
+    }
+    expect((await warehousing())?.version).to.equal(before?.version);
+    await context.close();
+  });
+
+  // last: the five wrong passwords also throttle this client address
+  it('five wrong passwords throttle the user: the sixth try answers 429 with Retry-After, even with the right password', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/login`);
+    await page.fill('input[name=username]', 'clerk');
+    for (let i = 0; i < 5; i++) {
+      await page.fill('input[name=password]', `wrong password ${i}`);
+      await page.click('[data-testid=login-submit]');
+      await page.locator('[data-testid=login-error]', { hasText: 'ERR_LOGIN' }).waitFor();
+    }
+    const res = await context.request.post(`${app.url}/api/login`, { data: { username: 'clerk', password: PASSWORD } });
+    expect([res.status(), ((await res.json()) as { error: { code: string } }).error.code]).to.deep.equal([429, 'ERR_THROTTLED']);
+    expect(Number(res.headers()['retry-after'])).to.be.within(1, 60);
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('[data-testid=login-submit]');
+    await page.locator('[data-testid=login-error]', { hasText: 'ERR_THROTTLED' }).waitFor();
+    await shoot(page, 'login-throttled');
+    await context.close();
+  });
+});

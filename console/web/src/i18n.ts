@@ -1,0 +1,41 @@
+import { createI18n } from 'vue-i18n';
+
+/** Chinese first; English for partners abroad. Keys by page. */
+const messages = {
+  zh: {
+    app: { title: '成员控制台', logout: '退出', lang: 'English', forbidden: '无权访问：您的角色不能打开此页面', home: '返回工作台' },
+    nav: { workbench: '工作台', stageEntry: '环节录入', users: '用户管理' },
+    roles: { admin: '管理员', data_entry: '数据录入', qa: '质检/审核', code_manager: '赋码管理', asset_manager: '资产管理' },
+    login: { title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
+    workbench: { tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
+    stage: {
+      title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
+      saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '加密数据项将在后续版本支持', required: '必填',
+      pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
+    },
+    users: { title: '用户管理', create: '新建用户', username: '用户名', password: '初始密码（至少10位）', roles: '角色', status: '状态', active: '启用', disabled: '停用', disable: '停用', enable: '启用', created: '用户已创建', createdAt: '创建时间', auditLog: '操作记录（链上记录操作人之前的本地日志）', at: '时间', action: '操作', subject: '对象', outcome: '结果' },
+  },
+  en: {
+    app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
+    nav: { workbench: 'Workbench', stageEntry: 'Stage entry', users: 'Users' },
+    roles: { admin: 'Admin', data_entry: 'Data entry', qa: 'QA / auditor', code_manager: 'Code manager', asset_manager: 'Asset manager' },
+    login: { title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
+    workbench: { tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
+    stage: {
+      title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
+      saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted items come in a later version', required: 'required',
+      pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
+    },
+    users: { title: 'Users', create: 'New user', username: 'Username', password: 'Initial password (10+ characters)', roles: 'Roles', status: 'Status', active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', created: 'User created', createdAt: 'Created', auditLog: 'Who did what (kept here until the chain records the acting user)', at: 'Time', action: 'Action', subject: 'Subject', outcome: 'Outcome' },
+  },
+};
+
+export type Lang = keyof typeof messages;
+
+export const i18n = createI18n({ legacy: false, locale: (localStorage.getItem('console.lang') as Lang | null) ?? 'zh', fallbackLocale: 'zh', messages });
+
+export function setLang(lang: Lang): void {
+  i18n.global.locale.value = lang;
+  localStorage.setItem('console.lang', lang);
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}

@@ -1,0 +1,28 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import { loadSession } from './session';
+import Login from './pages/Login.vue';
+import Workbench from './pages/Workbench.vue';
+import StageEntry from './pages/StageEntry.vue';
+import Users from './pages/Users.vue';
+import Forbidden from './pages/Forbidden.vue';
+
+/** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', component: Login, meta: { public: true } },
+    { path: '/', component: Workbench, meta: { page: 'workbench' } },
+    { path: '/tasks/:taskId/stages/:stage', component: StageEntry, meta: { page: 'stageEntry' }, props: true },
+    { path: '/users', component: Users, meta: { page: 'users' } },
+    { path: '/forbidden', component: Forbidden },
+    { path: '/:rest(.*)', redirect: '/' },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true;
+  const s = await loadSession();
+  if (!s) return { path: '/login', query: { next: to.fullPath } };
+  if (typeof to.meta.page === 'string' && !s.pages.includes(to.meta.page)) return { path: '/forbidden' };
+  return true;
+});
