@@ -34,7 +34,8 @@ export class OrgChain {
     return t;
   }
 
-  async record(dto: { taskId: string; stage: string; eventTime: string; location?: string; data: Record<string, unknown>; reason?: string }): Promise<StageRecord> {
+  /** actor: the console user, whom the record names on chain beside the org */
+  async record(dto: { taskId: string; stage: string; eventTime: string; location?: string; data: Record<string, unknown>; reason?: string; actor: string }): Promise<StageRecord> {
     const { reason, ...rest } = dto;
     return reason === undefined ? this.client.trace.recordStage(rest) : this.client.trace.amendStage({ ...rest, reason });
   }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-/** The console's own state: its users, their sessions, and who did which write (until the chain records it). */
+/** The console's own state: its users, their sessions, and who tried which write (refusals too; the chain records the accepted ones' user). */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
   id INTEGER PRIMARY KEY,

@@ -1,10 +1,12 @@
+import { TokenBucket } from '@trace/token-bucket';
+
 /**
- * Wrong passwords per key (a username, a client address): a token bucket of `capacity` failures that
- * refills one every `refillSeconds`. With the bucket empty, logins under that key wait (HTTP 429,
- * Retry-After). Kept to take()/wait() so it can sit on the shared @trace/token-bucket once merged.
+ * Wrong passwords per key (a username, a client address): each key a token bucket of `capacity`
+ * failures that refills one every `refillSeconds`. With the bucket empty, logins under that key wait
+ * (HTTP 429, Retry-After).
  */
 export class LoginThrottle {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(
     private readonly capacity = 5,
@@ -14,20 +16,22 @@ export class LoginThrottle {
 
   /** Seconds until a login under any of keys may be tried again; 0 if it may be now. */
   wait(keys: string[], now = Date.now()): number {
-    let wait = 0;
+    let ms = 0;
     for (const k of keys) {
-      const b = this.refill(k, now);
-      if (b && b.tokens < 1) wait = Math.max(wait, Math.ceil((1 - b.tokens) * this.refillSeconds));
+      const b = this.buckets.get(k);
+      if (!b) continue;
+      if (b.isFull(now)) this.buckets.delete(k);
+      else ms = Math.max(ms, b.msUntilToken(now));
     }
-    return wait;
+    return Math.ceil(ms / 1000);
   }
 
   /** Counts one wrong password against every key. */
   fail(keys: string[], now = Date.now()): void {
     for (const k of keys) {
-      const b = this.refill(k, now) ?? { tokens: this.capacity, at: now };
-      b.tokens = Math.max(0, b.tokens - 1);
-      this.buckets.set(k, b);
+      let b = this.buckets.get(k);
+      if (!b) this.buckets.set(k, (b = new TokenBucket(1 / this.refillSeconds, this.capacity, now)));
+      b.tryTake(now);
     }
     if (this.buckets.size > this.maxKeys) this.prune(now);
   }
@@ -37,21 +41,9 @@ export class LoginThrottle {
     this.buckets.delete(key);
   }
 
-  private refill(key: string, now: number): { tokens: number; at: number } | undefined {
-    const b = this.buckets.get(key);
-    if (!b) return undefined;
-    b.tokens = Math.min(this.capacity, b.tokens + (now - b.at) / (this.refillSeconds * 1000));
-    b.at = now;
-    if (b.tokens >= this.capacity) {
-      this.buckets.delete(key);
-      return undefined;
-    }
-    return b;
-  }
-
   /** Drops refilled buckets, then the oldest ones: memory stays bounded however many names are tried. */
   private prune(now: number): void {
-    for (const k of [...this.buckets.keys()]) this.refill(k, now);
+    for (const [k, b] of this.buckets) if (b.isFull(now)) this.buckets.delete(k);
     for (const k of this.buckets.keys()) {
       if (this.buckets.size <= this.maxKeys) break;
       this.buckets.delete(k);

@@ -139,7 +139,7 @@ async function submitStage(call: Call): Promise<unknown> {
   const { chain, log } = call.deps;
   let record: StageRecord;
   try {
-    record = await chain.record({ taskId: task.taskId, stage, eventTime, location, data: data as Record<string, unknown>, reason });
+    record = await chain.record({ taskId: task.taskId, stage, eventTime, location, data: data as Record<string, unknown>, reason, actor: user(call).username });
   } catch (e) {
     const err = chainError(e, (code, message) => fieldsOfChainError(template, stage, code, message));
     audit(call, action, subject, err.code);
@@ -188,7 +188,7 @@ export const ROUTES: ConsoleRoute[] = [
     },
   },
   {
-    method: 'get', path: '/api/audit-log', access: PAGES.users, summary: 'Who did which write, newest first (kept until stage records carry the acting user on chain)',
+    method: 'get', path: '/api/audit-log', access: PAGES.users, summary: 'Who did which write, newest first, refusals included (the chain names the user of each accepted record too)',
     handle: (c) => c.deps.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT 200').all(),
   },
 ];

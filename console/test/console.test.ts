@@ -133,7 +133,8 @@ describe('member console: the farm org through the devnet, the indexer and headl
     expect(record?.data).to.deep.equal({ tea_stored_cakes: 600, storage_temp_c: 35, storage_humidity_pct: 65 });
     expect(record?.version).to.equal(1);
     expect(record?.flags.map((f) => f.ruleId)).to.deep.equal(['storage_temp']);
-    // who did it: the console's log until the chain's stage record carries the acting user
+    // who did it: the chain names the console user beside the org; the console's log also holds the refusal
+    expect([record?.actor, record?.recordedBy]).to.deep.equal(['clerk', 'Org2MSP']);
     const log = readDb<{ username: string; action: string; outcome: string; tx_id: string | null }>('SELECT username, action, outcome, tx_id FROM audit_log ORDER BY id');
     expect(log).to.deep.equal([
       { username: 'clerk', action: 'trace:recordStage', outcome: 'ERR_CROSS_VALIDATION', tx_id: null },
