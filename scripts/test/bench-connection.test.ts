@@ -28,6 +28,8 @@ describe('benchmarks against an existing network (--connection)', function () {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(out).to.include({ bench: 'trace', tasks: 10, failures: 0, cpu_ms_per_tx: null, rss_mb: null });
     expect(out.tps).to.be.a('number').greaterThan(0);
+    // percentiles in order: p50 ≤ p95 ≤ p99
+    expect(out.p95_ms).to.be.a('number').within(out.p50_ms as number, out.p99_ms as number);
   });
 
   it('refuses profiles that name fewer than two orgs, before any transaction', () => {

@@ -30,9 +30,13 @@ describe('test-network/fabric/network.sh (no Fabric binaries)', function () {
     expect(network.orgs[2].adminMsp).to.equal(join(dir, 'organizations/peerOrganizations/org3.example.com/users/Admin@org3.example.com/msp'));
     const configtx = readFileSync(join(dir, 'configtx.yaml'), 'utf8');
     expect(configtx).to.include('OrdererType: etcdraft');
+    expect(configtx).to.include('BatchSize: {MaxMessageCount: 10,');
     expect(configtx).to.include('Application: &ApplicationCapabilities {V2_5: true}');
     expect(configtx.match(/AnchorPeers: \[\{Host: 127\.0\.0\.1, Port: 80\d1\}\]/g)).to.have.length(3);
     expect(configtx).to.include('Organizations: [*Org1,*Org2,*Org3]');
+    // the orderer signs blocks as role orderer: its org's Writers must admit members, or peers reject every block
+    expect(configtx).to.match(/Name: OrdererMSP[\s\S]*?Writers: \{Type: Signature, Rule: "OR\('OrdererMSP\.member'\)"\}/);
+    expect(configtx).to.include(`Writers: {Type: Signature, Rule: "OR('Org1MSP.admin', 'Org1MSP.client')"}`);
     expect(readFileSync(join(dir, 'crypto-config.yaml'), 'utf8').match(/Domain: org\d\.example\.com/g)).to.have.length(3);
   });
 

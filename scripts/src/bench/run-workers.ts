@@ -9,6 +9,7 @@ export interface PhaseResult {
   seconds: number;
   tps: number;
   p50: number;
+  p95: number;
   p99: number;
   failures: number;
   /** failures by cause (error code / commit validation code), over all workers */
@@ -51,6 +52,7 @@ export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], c
     seconds,
     tps: latencies.length / seconds,
     p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     failures: results.reduce((n, r) => n + r.failures, 0),
     failureCauses: results.reduce<Record<string, number>>((all, r) => {

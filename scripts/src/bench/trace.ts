@@ -16,7 +16,7 @@ function stageData(prefix: string, seed: number): Record<string, number> {
 }
 
 function print(label: string, r: PhaseResult): void {
-  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
+  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p95 ${round(r.p95, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
   if (r.firstError) console.log(`    first failure: ${r.firstError}`);
 }
 
@@ -78,6 +78,7 @@ runProductBench(async ({ target, client: c, args }) => {
       concurrency,
       tps: round(recordB.tps),
       p50_ms: round(recordB.p50, 1),
+      p95_ms: round(recordB.p95, 1),
       p99_ms: round(recordB.p99, 1),
       tps_first_stage: round(recordA.tps),
       cpu_ms_per_tx: round(recordB.devnetCpuMsPerTx, 2),
