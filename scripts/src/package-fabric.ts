@@ -138,11 +138,9 @@ function main(): void {
   mkdirSync(code, { recursive: true });
   cpSync(join(ROOT, 'chaincode', 'dist', 'src'), join(code, 'dist'), { recursive: true, filter: (src) => !/\.(d\.ts|map)$/.test(src) });
   for (const file of ['package.json', 'package-lock.json', 'Dockerfile']) copyFileSync(join(PACKAGING, file), join(code, file));
-  const codeEntries = ['package.json', 'package-lock.json', 'dist'];
-  if (values.founder) {
-    writeFileSync(join(code, 'deployment.json'), JSON.stringify({ founderMsp: values.founder }) + '\n');
-    codeEntries.push('deployment.json');
-  }
+  // The server image takes deployment.json always ({} without a founder: then TRACE_FOUNDER_MSP decides); the Node package only with one.
+  writeFileSync(join(code, 'deployment.json'), JSON.stringify(values.founder ? { founderMsp: values.founder } : {}) + '\n');
+  const codeEntries = ['package.json', 'package-lock.json', 'dist', ...(values.founder ? ['deployment.json'] : [])];
 
   const nodePkg = join(out, 'trace-node.tar.gz');
   lifecyclePackage(out, nodePkg, { type: 'node', label }, (codeTarGz) => tarGz(codeTarGz, code, codeEntries, 'src/'));

@@ -73,10 +73,13 @@ describe('package:fabric', function () {
     expect(existsSync(join(a, 'chaincode', 'Dockerfile')) && existsSync(join(a, 'chaincode', 'dist', 'server.js'))).to.equal(true);
 
     expect(files).to.not.include('src/deployment.json');
+    // the server image's context always has one, for the Dockerfile's COPY: empty without a founder
+    expect(JSON.parse(readFileSync(join(a, 'chaincode', 'deployment.json'), 'utf8'))).to.deep.equal({});
     // The founding org travels in the package every org approves.
     const founded = mkdtempSync(join(tmpdir(), 'fabric-founder-'));
     expect(packageFabric(['--out', founded, '--founder', 'Org2MSP']).status).to.equal(0);
     expect(JSON.parse(lifecyclePackage(join(founded, 'trace-node.tar.gz')).code['src/deployment.json'].toString())).to.deep.equal({ founderMsp: 'Org2MSP' });
+    expect(JSON.parse(readFileSync(join(founded, 'chaincode', 'deployment.json'), 'utf8'))).to.deep.equal({ founderMsp: 'Org2MSP' });
 
     // The package ID is the label and the hash of these bytes: the same source gives the same ID.
     for (const name of ['trace-node.tar.gz', 'trace-ccaas.tar.gz']) expect(readFileSync(join(a, name)).equals(readFileSync(join(b, name))), name).to.equal(true);
