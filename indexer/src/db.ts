@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { backfill, V3_TABLES, V6_TABLES } from './projections';
 
@@ -151,8 +153,10 @@ function cacheStatements(db: Database.Database): void {
   }) as Database.Database['prepare'];
 }
 
-/** Opens (creating) the database in WAL mode and applies pending migrations. */
+/** Opens (creating it and its folder) the database in WAL mode and applies pending migrations. */
 export function openDb(path: string): Db {
+  // a first run against a network of its own has no data folder yet (the default is the devnet's)
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit is atomic and the checkpoint row commits with its block's rows, so a
