@@ -50,14 +50,22 @@ export function seesTaskInFull(caller: Caller, task: TaskParties | undefined): b
 
 /**
  * Stage data as the caller may see it: in full for the task's own orgs and auditors, otherwise only
- * the items the template's public view lists for the stage (what the consumer page shows).
+ * the items the template's public view lists for the stage (what the consumer page shows). `full`
+ * says which: the users (actor) of the task's orgs are shown only in full too.
  */
-export function stageDataFilter(db: Db, caller: Caller, taskId: string): (stage: string, data: Record<string, unknown>) => Record<string, unknown> {
+export function stageDataFilter(db: Db, caller: Caller, taskId: string): ((stage: string, data: Record<string, unknown>) => Record<string, unknown>) & { full: boolean } {
   const task = db.prepare('SELECT json, template, version FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number } | undefined;
-  if (task && seesTaskInFull(caller, parseJson<TaskParties>(task.json))) return (_stage, data) => data;
+  if (task && seesTaskInFull(caller, parseJson<TaskParties>(task.json))) return Object.assign((_stage: string, data: Record<string, unknown>) => data, { full: true });
   const tpl = task && parseJson<{ publicView: Record<string, string[]> }>(db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').pluck().get(task.template, task.version) as string | undefined);
-  return (stage, data) => publicItems(tpl?.publicView, stage, data);
+  return Object.assign((stage: string, data: Record<string, unknown>) => publicItems(tpl?.publicView, stage, data), { full: false });
 }
+
+/** An object without its actor unless the caller sees its task in full. */
+export const withActorIf = <T extends object>(full: boolean, o: T): T => {
+  if (full || !('actor' in o)) return o;
+  const { actor: _, ...rest } = o as T & { actor?: unknown };
+  return rest as T;
+};
 
 /** The items of a stage's data that the template's public view lists (none without a template). */
 export function publicItems(publicView: Record<string, string[]> | undefined, stage: string, data: Record<string, unknown>): Record<string, unknown> {

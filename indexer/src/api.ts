@@ -10,7 +10,7 @@ import { AlertRow, BlockRow, BoolWord, Code, CodeRow, DateTime, Doc, Gtin, Hash,
 import { handle } from './validation';
 import { openApi } from './openapi';
 import { perClientLimit } from './rate-limit';
-import { callerOf, checkDeclared, enforceScopes, stageDataFilter } from './access';
+import { callerOf, checkDeclared, enforceScopes, stageDataFilter, withActorIf } from './access';
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
@@ -93,8 +93,8 @@ const R = {
       schema: z.object({
         task: Doc,
         audit: Doc.optional(),
-        records: rows({ task_id: z.string(), stage: z.string(), version: Int, event_time: z.string(), data: Doc, recorded_by: z.string(), tx_id: Hash, flags: z.array(Doc) }),
-        audits: rows({ stage: z.string(), verdict: z.string(), auditor: z.string(), at: z.string() }),
+        records: rows({ task_id: z.string(), stage: z.string(), version: Int, event_time: z.string(), data: Doc, recorded_by: z.string(), actor: z.string().nullable().describe("the recording org's user, as the org named it"), tx_id: Hash, flags: z.array(Doc) }),
+        audits: rows({ stage: z.string(), verdict: z.string(), auditor: z.string(), actor: z.string().nullable(), at: z.string() }),
       }),
     },
   }),
@@ -162,12 +162,17 @@ const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, auditRou
 /** Every route, described once: the OpenAPI document, scopes, rate limits and input validation come from this table. */
 export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) => m.routes)];
 
-/** A stage record event's data as the caller may see it; other events carry no stage data. */
+/** A stage record or audit event as the caller may see it (stage data, the acting user); other events carry neither. */
 function visiblePayloadFor(db: Db) {
   return (caller: Caller, payload: Record<string, unknown>): Record<string, unknown> => {
     const record = payload.record as { taskId?: string; stage?: string; data?: Record<string, unknown> } | undefined;
-    if (!record?.taskId || !record.stage || !record.data) return payload;
-    return { ...payload, record: { ...record, data: stageDataFilter(db, caller, record.taskId)(record.stage, record.data) } };
+    const audit = payload.audit as { taskId?: string } | undefined;
+    if (record?.taskId && record.stage && record.data) {
+      const visible = stageDataFilter(db, caller, record.taskId);
+      return { ...payload, record: withActorIf(visible.full, { ...record, data: visible(record.stage, record.data) }) };
+    }
+    if (audit?.taskId) return { ...payload, audit: withActorIf(stageDataFilter(db, caller, audit.taskId).full, audit) };
+    return payload;
   };
 }
 
@@ -309,12 +314,17 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; audit: string | null } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
     const visible = stageDataFilter(db, callerOf(ctx), taskId);
-    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { stage: string; data: string; flags: string }[]).map((r) => ({
+    // who at an org did it is for the task's own orgs and auditors, as the full stage data is
+    const full = visible.full;
+    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { stage: string; data: string; flags: string; actor: string | null }[]).map((r) => ({
       ...r,
       data: visible(r.stage, JSON.parse(r.data) as Record<string, unknown>),
       flags: JSON.parse(r.flags) as unknown,
+      actor: full ? r.actor : null,
     }));
-    ctx.body = { task: parse(task.json), audit: parse(task.audit), records, audits: db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) };
+    const audits = (db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) as { actor: string | null }[]).map((a) => ({ ...a, actor: full ? a.actor : null }));
+    const taskAudit = parse(task.audit) as Record<string, unknown> | undefined;
+    ctx.body = { task: parse(task.json), audit: taskAudit && withActorIf(full, taskAudit), records, audits };
   });
   handle(router, R.code, (ctx, { params: { hash } }) => {
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash);

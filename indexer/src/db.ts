@@ -123,6 +123,9 @@ const MIGRATIONS: Migration[] = [
   // chaincode counts it once (recordScans' batchId)
   `ALTER TABLE scan_queue ADD COLUMN batch_id TEXT;
   CREATE INDEX scan_queue_batch ON scan_queue (batch_id) WHERE batch_id IS NOT NULL;`,
+  // 12: the member's user who recorded or audited (the chaincode's actor), for members and auditors
+  `ALTER TABLE stage_records ADD COLUMN actor TEXT;
+  ALTER TABLE audits ADD COLUMN actor TEXT;`,
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

@@ -48,8 +48,8 @@ function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name:
 function insertRecord(db: Db, e: ChainEventRow): void {
   const r = e.payload.record;
   db.prepare(
-    `INSERT INTO stage_records (task_id, stage, version, biz_step, event_time, location, data, recorded_by, tx_id, flags, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(r.taskId, r.stage, r.version, e.payload.bizStep ?? null, r.eventTime, r.location ?? null, json(r.data), r.recordedBy, r.txId, json(r.flags), r.reason ?? null);
+    `INSERT INTO stage_records (task_id, stage, version, biz_step, event_time, location, data, recorded_by, actor, tx_id, flags, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(r.taskId, r.stage, r.version, e.payload.bizStep ?? null, r.eventTime, r.location ?? null, json(r.data), r.recordedBy, r.actor ?? null, r.txId, json(r.flags), r.reason ?? null);
   for (const a of e.payload.alerts ?? []) insertAlert(db, e, { type: a.type, taskId: r.taskId, ruleId: a.ruleId, message: a.message, at: e.payload.txTime });
 }
 
@@ -115,12 +115,12 @@ export const PROJECTIONS: Record<string, Handler> = {
   'trace.StageAmended': insertRecord,
   'trace.StageAudited': (db, e) => {
     const a = e.payload.audit;
-    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(a.taskId, a.stage, a.verdict, a.comment, a.auditor, a.at, a.recordVersion, a.txId);
+    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(a.taskId, a.stage, a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.recordVersion, a.txId);
   },
   'trace.TaskAudited': (db, e) => {
     const a = e.payload.audit;
     db.prepare('UPDATE tasks SET audit = ? WHERE task_id = ?').run(json(a), a.taskId);
-    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)').run(a.taskId, '*', a.verdict, a.comment, a.auditor, a.at, a.txId);
+    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(a.taskId, '*', a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.txId);
   },
   'codes.Issued': (db, e) => {
     const p = e.payload;

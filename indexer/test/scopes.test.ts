@@ -11,7 +11,7 @@ import type { Scope } from '../src';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const KEYS_CLI = resolve(__dirname, '../src/keys.js');
-/** a private item of the plantation stage (not in the tea template's public view): it must reach only the task's orgs and auditors */
+/** a private item of the plantation stage (not in the tea template's public view), and the org's user who recorded it (actor): they must reach only the task's orgs and auditors */
 const SECRET = 'c0ffee'.repeat(10) + 'beef';
 const RANK: Record<Scope, number> = { public: 0, member: 1, auditor: 2 };
 
@@ -44,7 +44,7 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     await loadTemplatePackage(c, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
     await c.trace.createTask({ taskId: 'sc-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments });
-    recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET } })).txId;
+    recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, actor: SECRET })).txId;
     await c.codes.issueCodes({ taskId: 'sc-1', level: 'item', codeHashes: [codeHash(code)] });
     const db = openDb(dbPath);
     callers[1].key = createApiKey(db, { org: 'Org2MSP', scope: 'member' }).key;
@@ -93,8 +93,10 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     expect([...seen.get("member of the task's org")!].sort()).to.deep.equal(['/api/tasks/{taskId}', '/api/transactions/{txId}']);
     expect([...seen.get('auditor')!].sort()).to.deep.equal(['/api/audit/record/{taskId}/{stage}', '/api/tasks/{taskId}', '/api/transactions/{txId}']);
     // another org's member still sees the task, with the public items of its records
-    const task = (await (await call('/api/tasks/sc-1', callers[1].key)).json()) as { records: { data: Record<string, unknown> }[] };
-    expect(task.records.map((x) => x.data)).to.deep.equal([{ tea_garden: 'Jingmai' }]);
+    const task = (await (await call('/api/tasks/sc-1', callers[1].key)).json()) as { records: { data: Record<string, unknown>; actor: string | null }[] };
+    expect(task.records.map((x) => [x.data, x.actor])).to.deep.equal([[{ tea_garden: 'Jingmai' }, null]]);
+    const own = (await (await call('/api/tasks/sc-1', callers[2].key)).json()) as { records: { actor: string | null }[] };
+    expect(own.records.map((x) => x.actor)).to.deep.equal([SECRET]);
   });
 
   it('documents each route\'s scope as a security requirement in /openapi.json', async () => {

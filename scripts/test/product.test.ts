@@ -215,6 +215,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       for (const t of [...added, 'scan_ids', 'scan_rejects', 'invocations', 'api_keys', 'scan_clients', 'local_secrets', 'dead_letters', 'leases']) old.exec(`DROP TABLE ${t}`);
       old.exec('DROP INDEX scan_queue_batch');
       old.exec('ALTER TABLE scan_queue DROP COLUMN batch_id');
+      old.exec('ALTER TABLE stage_records DROP COLUMN actor');
+      old.exec('ALTER TABLE audits DROP COLUMN actor');
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();

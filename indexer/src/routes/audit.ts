@@ -120,11 +120,11 @@ export const auditRoutes: RouteModule = {
       };
     });
 
-    type RecordRow = { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; tx_id: string; flags: string; reason: string | null };
-    type Comparable = { version: number; eventTime: string; location?: string | null; data: unknown; recordedBy: string; txId: string; flags: unknown; reason?: string | null };
+    type RecordRow = { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; actor: string | null; tx_id: string; flags: string; reason: string | null };
+    type Comparable = { version: number; eventTime: string; location?: string | null; data: unknown; recordedBy: string; actor?: string | null; txId: string; flags: unknown; reason?: string | null };
     const pick = (taskId: string, stage: string, r: Comparable) =>
-      defined({ taskId, stage, version: r.version, eventTime: r.eventTime, location: r.location, data: r.data, recordedBy: r.recordedBy, txId: r.txId, flags: r.flags, reason: r.reason });
-    const fromRow = (r: RecordRow): Comparable => ({ version: r.version, eventTime: r.event_time, location: r.location, data: JSON.parse(r.data), recordedBy: r.recorded_by, txId: r.tx_id, flags: JSON.parse(r.flags), reason: r.reason });
+      defined({ taskId, stage, version: r.version, eventTime: r.eventTime, location: r.location, data: r.data, recordedBy: r.recordedBy, actor: r.actor, txId: r.txId, flags: r.flags, reason: r.reason });
+    const fromRow = (r: RecordRow): Comparable => ({ version: r.version, eventTime: r.event_time, location: r.location, data: JSON.parse(r.data), recordedBy: r.recorded_by, actor: r.actor, txId: r.tx_id, flags: JSON.parse(r.flags), reason: r.reason });
     const currentRows = (taskId: string) =>
       db.prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage)').all(taskId) as RecordRow[];
 
