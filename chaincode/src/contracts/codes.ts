@@ -94,13 +94,13 @@ async function scanCounts(ctx: TraceContext, hash: string): Promise<Map<string, 
   return out;
 }
 
-/** 一物一码: code issuance, lifecycle, packaging hierarchy, scans with clone and diversion alerts. */
 /** scanbatch/<msp>/<batchId>: the transaction that recorded a batch, and the scans it refused (by index) */
 interface RecordedBatch {
   txId: string;
   refused: Record<number, ScanOutcome>;
 }
 
+/** 一物一码: code issuance, lifecycle, packaging hierarchy, scans with clone and diversion alerts. */
 @Info({ title: 'codes', description: 'One item, one code: issuance, aggregation, scans and verification' })
 export class CodesContract extends BaseContract {
   constructor() {
