@@ -121,7 +121,6 @@ async function authorizeHolder(ctx: TraceContext, fn: string, dto: SignedDto, ac
   await putJson(ctx, nonceKey, { txId: ctx.stub.getTxID() });
 }
 
-/** 茶花 / 酒花: asset classes backed by traced lots, confirmed, issued, traded, pledged and redeemed. */
 /** Writes an offer and its copy under its status (listOffers reads that range), moving the copy when the status changes. */
 async function putOffer(ctx: TraceContext, offer: Offer, was?: Offer['status']): Promise<void> {
   await putJson(ctx, key(ctx, KeyType.offer, offer.classId, offer.offerId), offer);
@@ -129,6 +128,7 @@ async function putOffer(ctx: TraceContext, offer: Offer, was?: Offer['status']):
   await putJson(ctx, key(ctx, KeyType.offerByStatus, offer.classId, offer.status, offer.offerId), offer);
 }
 
+/** 茶花 / 酒花: asset classes backed by traced lots, confirmed, issued, traded, pledged and redeemed. */
 @Info({ title: 'assets', description: 'Digital assets backed by traced tea and liquor lots' })
 export class AssetsContract extends BaseContract {
   constructor() {
