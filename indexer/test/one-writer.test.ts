@@ -54,11 +54,20 @@ interface Health {
 const health = async (ix: Indexer) => (await (await fetch(`${ix.base}/healthz`)).json()) as Health;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls until `check` holds; fails with `what` after `ms`. */
+/**
+ * Polls until `check` holds; fails with `what` (and the last error) after `ms`. A poll that fails is
+ * one more "not yet": a process taking a lease over may drop a poll's keep-alive connection.
+ */
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last poll: ${String(last)})` : ''}`);
     await sleep(100);
   }
 }
