@@ -137,12 +137,14 @@ describe('two indexers on one database (devnet)', function () {
     // Traffic: code issuance in three parallel lanes until stopped.
     let traffic = true;
     let issued = 0;
-    const lanes = Array.from({ length: 3 }, async () => {
-      while (traffic) {
-        await c.codes.issueCodes({ taskId: 'lease-1', level: 'item', codeHashes: [generateCode(), generateCode()].map(codeHash) });
-        issued++;
-      }
-    });
+    const startLanes = () =>
+      Array.from({ length: 3 }, async () => {
+        while (traffic) {
+          await c.codes.issueCodes({ taskId: 'lease-1', level: 'item', codeHashes: [generateCode(), generateCode()].map(codeHash) });
+          issued++;
+        }
+      });
+    let lanes = startLanes();
     const verify = (ix: Indexer, hash: string) => fetch(`${ix.base}/api/verify`, { method: 'POST', headers: member, body: JSON.stringify({ codeHash: hash, region: 'CN-53' }) });
     const onChain = async (hash: string) => {
       const v = await c.codes.verifyCode(hash);
@@ -176,6 +178,17 @@ describe('two indexers on one database (devnet)', function () {
     running.push(third.child);
     const secondHolder = (await health(second)).leases.ingestor.holder!;
     await until('traffic after the takeover', async () => issued >= 30);
+    // Stall the leader while it is idle: a process stopped inside a write transaction would keep
+    // SQLite's write lock, which no lease can take back (every other process's writes would wait).
+    traffic = false;
+    await Promise.all(lanes);
+    let seen = -1;
+    await until('the leader to index the last block', async () => {
+      const next = (await health(second)).nextBlock;
+      const idle = next === seen;
+      seen = next;
+      return idle;
+    });
     second.child.kill('SIGSTOP');
     const stalled = Date.now();
     await until('the third to take both duties over once the lease lapses', async () => {
@@ -199,6 +212,8 @@ describe('two indexers on one database (devnet)', function () {
       ['ingestor', 'another process holds the lease'],
       ['scan-sender', 'another process holds the lease'],
     ]);
+    traffic = true;
+    lanes = startLanes();
     await until('traffic after the second takeover', async () => issued >= 45);
     traffic = false;
     await Promise.all(lanes);
