@@ -18,7 +18,8 @@ async function api(path, body) {
   const key = sessionStorage.getItem(KEY_STORE);
   const headers = Object.assign(key ? { Authorization: `Bearer ${key}` } : {}, body === undefined ? {} : { 'Content-Type': 'application/json' });
   const res = await fetch(path, body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) });
-  const json = await res.json();
+  // a proxy's error page is no JSON: the status still tells what happened
+  const json = await res.json().catch(() => ({}));
   if (!res.ok) throw Object.assign(new Error(json.error ? json.error.message : res.statusText), { status: res.status, code: json.error && json.error.code });
   return json;
 }

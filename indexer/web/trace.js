@@ -40,10 +40,19 @@ function productCard(trace, code, scans) {
     ['GTIN', trace.product.gtin],
     ['批次', trace.lot],
     ['工艺模板', trace.template],
-    ['批次审核', trace.audit ? `${trace.audit.verdict === 'approved' ? '已通过' : trace.audit.verdict} · ${fmtTime(trace.audit.at)}` : '进行中'],
+    ['批次审核', trace.audit ? `${AUDIT_TEXT[trace.audit.verdict] || trace.audit.verdict} · ${fmtTime(trace.audit.at)}` : '进行中'],
   ];
   if (code) facts.push(['查询次数', String(scans)], ['编码状态', code.status]);
   return el('section', { class: 'card', id: 'product' }, el('h2', {}, '产品信息'), el('dl', { class: 'facts' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v || '—')])));
+}
+
+const AUDIT_TEXT = { approved: '已通过', rejected: '未通过' };
+
+/** The stage's latest audit: a rejection is shown as plainly as an approval. */
+function auditBadge(audit) {
+  if (!audit) return null;
+  const ok = audit.verdict === 'approved';
+  return el('span', { class: `badge ${ok ? 'ok' : 'bad'}`, 'data-audit': audit.verdict }, ok ? '审核通过' : '审核未通过');
 }
 
 function timeline(trace) {
@@ -51,14 +60,14 @@ function timeline(trace) {
     el(
       'li',
       { 'data-stage': s.stage },
-      el('div', {}, el('span', { class: 'stage-name' }, s.name), s.audit && s.audit.verdict === 'approved' ? el('span', { class: 'badge ok' }, '审核通过') : null, el('span', { class: 'badge wait chain-mark' }, '链上核验中…')),
+      el('div', {}, el('span', { class: 'stage-name' }, s.name), auditBadge(s.audit), el('span', { class: 'badge wait chain-mark' }, '链上核验中…')),
       el('div', { class: 'muted' }, `${fmtTime(s.eventTime)} · ${s.by.name || s.by.mspId}${s.location ? ` · ${s.location.name}` : ''}`),
       el(
         'div',
         { class: 'data' },
         Object.entries(s.data).map(([k, v]) => el('div', {}, `${(s.labels[k] && s.labels[k].name) || k}：${typeof v === 'boolean' ? (v ? '是' : '否') : v}${s.labels[k] && s.labels[k].unit ? ` ${s.labels[k].unit}` : ''}`)),
       ),
-      s.flags.length ? el('div', { class: 'error' }, s.flags.map((f) => `⚠ ${f.message}`).join('；')) : null,
+      s.flags.length ? el('div', { class: 'error', 'data-flags': s.flags.map((f) => f.ruleId).join(' ') }, s.flags.map((f) => `⚠ ${f.message}`).join('；')) : null,
       el('div', { class: 'muted' }, `区块 #${s.block ?? '…'} · 交易 ${shortHash(s.txId)}`),
     ),
   );
@@ -158,6 +167,14 @@ async function showLot(app, gtin, lot) {
   await Promise.all([whereItHasBeen(trace), markOnChain(trace)]);
 }
 
+/** What a shopper can do about a failure, by its kind; the API's own message only where it helps. */
+function failureText(e) {
+  if (!e.status) return '无法连接验证服务，请检查网络后重试。';
+  if (e.status === 429) return '查询过于频繁，请稍后再试。';
+  if (e.status === 400) return `该链接中的编码无效：${e.message}`;
+  return `暂时无法验证，请稍后再试（${e.status}）。`;
+}
+
 (async () => {
   const app = document.getElementById('app');
   const { code, gtin, lot } = app.dataset;
@@ -165,7 +182,7 @@ async function showLot(app, gtin, lot) {
     await (code ? showCode(app, code, gtin, lot) : showLot(app, gtin, lot));
     app.dataset.ready = 'true';
   } catch (e) {
-    app.replaceChildren(e.status === 404 ? verdictCard('unknown', '未找到该批次或编码的记录。') : el('p', { class: 'error', id: 'error' }, `暂时无法验证：${e.message}`));
+    app.replaceChildren(e.status === 404 ? verdictCard('unknown', '未找到该批次或编码的记录。') : el('p', { class: 'error', id: 'error', 'data-status': e.status || 'network' }, failureText(e)));
     app.dataset.ready = 'error';
   }
 })();

@@ -399,6 +399,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect([headers['content-security-policy'], headers['x-content-type-options'], headers['referrer-policy']], path).to.deep.equal([PAGE_CSP, 'nosniff', 'no-referrer']);
       await page.waitForSelector('#app[data-ready]', { timeout: 30_000 });
       await page.screenshot({ path: join(ARTIFACTS, `${shot}.png`), fullPage: true });
+      // a page that gave up (data-ready="error") is a failure here, whatever else it shows
+      expect(await page.getAttribute('#app', 'data-ready'), `${path}: ${await page.textContent('#app')}`).to.equal('true');
       return { page, errors };
     };
 
@@ -441,7 +443,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await eventually(async () => ((await api(`/api/codes/${codeHash(fresh)}`)).status === 200 ? true : undefined), 'code indexed');
       const { page } = await open(`/c/${fresh}?region=CN-53`, 'consumer-fresh');
       await page.reload();
-      await page.waitForSelector('#app[data-ready]');
+      await page.waitForSelector('#app[data-ready="true"]');
       expect(await page.textContent('#verdict')).to.include('第 1 次查询');
       await eventually(async () => ((await api<{ scans: number }>(`/api/codes/${codeHash(fresh)}`)).body.scans === 1 ? true : undefined), 'the scan on chain');
       await page.close();
@@ -471,7 +473,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       expect(await page.locator('#kpis .kpi').count()).to.equal(0);
       await page.fill('#key-form input[name="key"]', product.keys.member);
       await page.click('#key-form button');
-      await page.waitForSelector('#app[data-ready]', { timeout: 30_000 });
+      await page.waitForSelector('#app[data-ready="true"]', { timeout: 30_000 });
       expect([await page.locator('#key-form').isHidden(), await page.locator('#kpis .kpi').count()]).to.deep.equal([true, 11]);
       await page.close();
     });
