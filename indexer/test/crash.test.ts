@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { FabricGatewayLedger, identityFromFiles } from '@trace/client';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { applyBlock, checkpoint, openDb } from '../src';
+import { expectSameProjection } from './projection';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 
@@ -78,10 +79,7 @@ describe('indexer crash safety (devnet)', function () {
       if (block.number + 1n === upTo) break;
     }
     stream.close();
-    for (const table of ['blocks', 'transactions', 'events', 'meta']) {
-      const dump = (db: typeof live) => db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
-      expect(dump(live), table).to.deep.equal(dump(replay));
-    }
+    expectSameProjection(live, replay);
     expect((live.prepare("SELECT count(*) AS n FROM events WHERE name = 'made'").get() as { n: number }).n).to.equal(400);
     live.close();
     replay.close();
