@@ -6,3 +6,4 @@ export { startDevnet, RunningDevnet, findPids } from './devnet/spawn';
 export { TbaasEmulator, EmulatorAccount, EmulatorOptions, AccessAddress, UserCredentials } from './tbaas/emulator';
 export { verifyTc3, tc3Signature } from './tbaas/tc3';
 export { writeClientFile } from './tbaas/client-file';
+export { seededRandom, withSeed } from './seeded-random';

@@ -1,18 +1,7 @@
 import { expect } from 'chai';
 import { allPages, LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { seededRandom, withSeed } from '@trace/test-network';
 import { completeTeaLot, hex64, ORGS, startConsortium, TestConsortium, WAREHOUSE_GLN } from './consortium';
-
-/** Small deterministic PRNG so a failing sequence can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Errors a random operation may legitimately meet; anything else fails the test. */
 const EXPECTED = new Set(['ERR_INSUFFICIENT', 'ERR_STATE', 'ERR_CONFLICT', 'ERR_NOT_FOUND', 'ERR_FORBIDDEN', 'ERR_VALIDATION', 'ERR_COMMIT']);
@@ -145,7 +134,7 @@ describe('assets invariants under random operation sequences (devnet)', function
 
   for (const seed of [11, 22, 33]) {
     it(`seed ${seed}: 40 random sequences of 5 operations each keep balances + locked + offered + redeemed = issued ≤ certified`, async () => {
-      const rnd = mulberry32(seed);
+      const rnd = seededRandom(seed);
       const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
       const q = (max: number) => 1 + Math.floor(rnd() * max);
       const submitters = [c.brand, c.farm, c.factory, c.retail];
@@ -221,12 +210,10 @@ describe('assets invariants under random operation sequences (devnet)', function
   }
 
   it('300 random sequences of two classes proposed over one lot, valued meanwhile, never certify more than the lot recorded', async () => {
-    const seed = Number(process.env.ASSETS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const SEQUENCES = 300;
     const RECORDED = 600;
-    const rnd = mulberry32(seed);
-    const q = () => 1 + Math.floor(rnd() * 6);
-    try {
+    await withSeed('ASSETS_SEED', async (rnd) => {
+      const q = () => 1 + Math.floor(rnd() * 6);
       await c.brand.consortium.updateMember({ mspId: ORGS.retail, roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
       await completeTeaLot(net.clients, 'cert-lot', RECORDED);
       /** the model: every class of the lot that committed, with its certified quantity */
@@ -259,9 +246,6 @@ describe('assets invariants under random operation sequences (devnet)', function
       expect(onLedger).to.equal((await c.brand.assets.getLotCertification('cert-lot')).certified);
       expect(refusedForCapacity, 'the lot filled up and further classes were refused').to.be.greaterThan(0);
       expect(RECORDED - onLedger, 'filled to within one proposal').to.be.below(6);
-    } catch (e) {
-      if (e instanceof Error) e.message = `[replay with ASSETS_SEED=${seed}] ${e.message}`;
-      throw e;
-    }
+    });
   });
 });

@@ -34,7 +34,11 @@ export async function startDevnet(args: string[] = [], dataDir = mkdtempSync(joi
   closeSync(log);
   const ready = await new Promise<{ endpoint: string; peers: Record<string, string>; orderer: string; connection: string; profiles: Record<string, string> }>((res, rej) => {
     let buf = '';
-    const timer = setTimeout(() => rej(new Error(`devnet did not start; see ${dataDir}/devnet.log`)), 60_000);
+    // a devnet that does not come up is stopped, not left running behind the caller's failure
+    const timer = setTimeout(() => {
+      proc.kill('SIGTERM');
+      rej(new Error(`devnet did not start within a minute; see ${dataDir}/devnet.log`));
+    }, 60_000);
     proc.stdout!.on('data', (chunk: Buffer) => {
       buf += chunk.toString();
       for (const line of buf.split('\n')) {
