@@ -253,6 +253,51 @@ describe('TbaasLedger against the TBaaS emulator over a devnet', function () {
     emulator.failNext(0);
   });
 
+  it('a submit that committed but whose block lookup fails is ERR_OUTCOME_UNKNOWN with its transaction id, never a failure to resend', async () => {
+    const own = tbaas({ maxRetries: 1 });
+    emulator.failNext(2, 503, 'DescribeFabricTransaction');
+    const unknown = (await own.submit('put', 'k-lookup', 'v1').then(
+      () => undefined,
+      (e: LedgerError) => e,
+    ))!;
+    emulator.failNext(0);
+    expect(unknown.code).to.equal('ERR_OUTCOME_UNKNOWN');
+    expect(unknown.message).to.match(/committed VALID but its block could not be read/);
+    texts.push(unknown.message);
+    // it did commit, once, under the transaction id the error names
+    const history = JSON.parse(Buffer.from(await ledger.evaluate('history', 'k-lookup')).toString()) as { txId: string; value: string }[];
+    expect(history.map((h) => [h.txId, h.value])).to.deep.equal([[unknown.details.transactionId, 'v1']]);
+    own.close();
+  });
+
+  it('close() while a submit is in flight: ERR_OUTCOME_UNKNOWN at once (it may still commit), not ERR_CLOSED', async () => {
+    const own = tbaas();
+    const before = emulator.requests;
+    const started = Date.now();
+    // a transaction that runs for 3 s in the chaincode, so the close lands while it is in flight
+    const inFlight = failure(own.submit('sleep', '3000'));
+    for (let i = 0; i < 200 && emulator.requests === before; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(emulator.requests, 'the submit reached the cloud API').to.be.greaterThan(before);
+    own.close();
+    const e = await inFlight;
+    expect([e.code, Date.now() - started < 2500]).to.deep.equal(['ERR_OUTCOME_UNKNOWN', true]);
+  });
+
+  it('a throttled submit is retried (the cloud refused it before running it) and commits exactly once', async () => {
+    logs.length = 0;
+    const before = emulator.requests;
+    emulator.throttleNext(3, 'InvokeFabricChaincode');
+    const submitter = tbaas({ rateLimit: false, maxRetries: 8 });
+    const r = await submitter.submit('put', 'k-throttled', 'once');
+    const retries = logs.filter((l) => (l as { action: string }).action === 'InvokeFabricChaincode') as { tencentCode: string }[];
+    expect(retries.map((l) => l.tencentCode)).to.deep.equal(Array(3).fill('RequestLimitExceeded'));
+    // three refusals, the invocation, the block lookup
+    expect(emulator.requests - before).to.equal(5);
+    const history = JSON.parse(Buffer.from(await ledger.evaluate('history', 'k-throttled')).toString()) as { txId: string }[];
+    expect(history.map((h) => h.txId)).to.deep.equal([r.transactionId]);
+    submitter.close();
+  });
+
   it('never puts a credential in an error message or a log line', () => {
     const all = texts.join('\n');
     expect(all.length).to.be.greaterThan(100);

@@ -110,7 +110,8 @@ export class TbaasEmulator {
   private readonly mirror: BlockMirror;
   private readonly log: Logger;
   private follower?: { close(): void };
-  private faults: number[] = [];
+  /** injected faults, in order: an HTTP status, or (status 200) the cloud's throttling answer */
+  private faults: { status: number; action?: string }[] = [];
   private tlsCa?: CertificateAuthority;
   private accessAddress?: AccessAddress & { stop(): void };
   private readonly users = new Map<string, Promise<UserCredentials>>();
@@ -163,9 +164,14 @@ export class TbaasEmulator {
     return join(this.opts.devnet.dataDir, 'crypto', mspId, 'ca', 'ca.pem');
   }
 
-  /** Test hook: the next `count` requests fail with this HTTP status before reaching the API (0 clears). */
-  failNext(count: number, status = 502): void {
-    this.faults = Array<number>(count).fill(status);
+  /** Test hook: the next `count` requests (of `action` only, if named) fail with this HTTP status before reaching the API (0 clears). */
+  failNext(count: number, status = 502, action?: string): void {
+    this.faults = Array.from({ length: count }, () => ({ status, action }));
+  }
+
+  /** Test hook: the next `count` requests (of `action` only, if named) are refused as over the rate limit (RequestLimitExceeded). */
+  throttleNext(count: number, action?: string): void {
+    this.faults = Array.from({ length: count }, () => ({ status: 200, action }));
   }
 
   /**
@@ -243,13 +249,15 @@ export class TbaasEmulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     this.requests++;
-    const fault = this.faults.shift();
-    if (fault) {
-      res.writeHead(fault, { 'content-type': 'text/plain' }).end('Bad Gateway');
+    const fault = this.faults[0];
+    const injected = fault && (fault.action === undefined || fault.action === req.headers['x-tc-action']) ? this.faults.shift() : undefined;
+    if (injected && injected.status !== 200) {
+      res.writeHead(injected.status, { 'content-type': 'text/plain' }).end('Bad Gateway');
       return;
     }
     let answer: object;
     try {
+      if (injected) throw new Failure('RequestLimitExceeded', 'The request rate exceeds the limit of the action.');
       answer = await this.answer(req);
     } catch (e) {
       const f = e instanceof Failure ? e : new Failure('InternalError', 'internal error');
