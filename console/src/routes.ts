@@ -1,4 +1,4 @@
-import { PAGES, pagesFor } from './access';
+import { allows, PAGES, pagesFor } from './access';
 import { ConsoleError } from './errors';
 import { IndexedTask } from './indexer-client';
 import { dummyHash, verifyPassword } from './passwords';
@@ -56,19 +56,22 @@ interface WaitingStage {
   ready: boolean;
 }
 
-/** My org's open tasks and the stages in them assigned to it and not recorded yet: two indexer calls, however many tasks. */
+/** My org's open tasks and the stages in them assigned to it and not recorded yet: two indexer calls (three for QA), however many tasks. */
 async function workbench(call: Call): Promise<unknown> {
   const { indexer, chain } = call.deps;
   const org = encodeURIComponent(chain.org);
-  const [open, waiting] = await Promise.all([
+  // a QA user also sees how many records wait for the org's audit
+  const auditing = allows(PAGES.audit, user(call).roles);
+  const [open, waiting, audits] = await Promise.all([
     indexer.get<OpenTask[]>(`/api/tasks?org=${org}&audited=false&limit=50`),
     indexer.get<WaitingStage[]>(`/api/stages?assignedTo=${org}&status=waiting&limit=500`),
+    auditing ? indexer.get<unknown[]>(`/api/stages?awaitingAuditBy=${org}&limit=500`) : undefined,
   ]);
   const tasks = open.map((t) => ({
     taskId: t.task_id, product: { gtin: t.gtin, name: t.product_name }, lot: t.lot, template: t.template, version: t.version, owner: t.owner, recorded: t.stages_recorded, stages: t.stages_total,
     waiting: waiting.filter((w) => w.task_id === t.task_id).map((w) => ({ stage: w.stage, name: w.name, ready: w.ready })),
   }));
-  return { org: chain.org, tasks };
+  return { org: chain.org, tasks, auditsWaiting: audits?.length };
 }
 
 async function taskAndTemplate(call: Call) {

@@ -39,6 +39,15 @@ describe('member console: production tasks and audits across two orgs (devnet, i
     }
   };
 
+  const indexedRecords = async () => {
+    const idb = openDb(join(dir, 'indexer.sqlite'));
+    try {
+      return (idb.prepare('SELECT count(*) AS n FROM stage_records WHERE task_id = ? AND stage = ?').get(TASK, STAGE) as { n: number }).n;
+    } finally {
+      idb.close();
+    }
+  };
+
   async function consoleOf(msp: string, users: [string, ('qa' | 'data_entry')[]][], key: string): Promise<RunningConsole> {
     const path = join(dir, `console-${msp}.sqlite`);
     const db = openConsoleDb(path);
@@ -85,6 +94,10 @@ describe('member console: production tasks and audits across two orgs (devnet, i
 
   it("the brand's QA rejects the farm's record with a comment, the farm's clerk amends it with a reason, the QA approves the amended version; chain, indexer and timeline show reject → amend → approve", async () => {
     const qa = await signIn(browser, brandConsole.url, 'qa');
+    await until('the indexer to hold the farm record', async () => (await indexedRecords()) === 1);
+    await qa.page.reload();
+    // the farm's plantation, picking and warehousing records wait for the brand's audit
+    expect(await qa.page.locator('[data-testid=audits-waiting]').textContent(), 'the workbench counts them').to.contain('：3 条');
     await qa.page.click('[data-nav=audit]');
     await qa.page.locator(`[data-audit-stage="${TASK}/${STAGE}"]`).waitFor();
     await shoot(qa.page, 'audit-queue');
