@@ -130,6 +130,11 @@ describe('member console: production tasks and audits across two orgs (devnet, i
       const res = await qa.context.request.get(`${brandConsole.url}/api/audits/queue`);
       return ((await res.json()) as { stages: { stage: string; record_version: number }[] }).stages.some((s) => s.stage === STAGE && s.record_version === 2);
     });
+    // an audit of the version reviewed before the amendment is refused, nothing audited
+    const { csrf } = (await (await qa.context.request.get(`${brandConsole.url}/api/session`)).json()) as { csrf: string };
+    const stale = await qa.context.request.post(`${brandConsole.url}/api/audits/${TASK}/${STAGE}`, { headers: { 'x-csrf-token': csrf }, data: { verdict: 'approved', comment: '', version: 1 } });
+    expect(await refusal(stale)).to.deep.equal([409, 'ERR_STALE_RECORD']);
+    expect(await audits(), 'the amendment voided the rejection, and version 2 has no audit').to.deep.equal([]);
     await openAuditOf(qa.page, 2);
     expect(await qa.page.locator('[data-testid=record-reason]').textContent()).to.contain('温度计复核');
     await qa.page.fill('[data-field=comment] textarea', '复核无误');

@@ -55,10 +55,19 @@ export const auditRoutes: ConsoleRoute[] = [
   { method: 'get', path: '/api/audits/queue', access: PAGES.audit, summary: "Stage records and tasks waiting for my org's audit", handle: queue },
   { method: 'get', path: '/api/audits/:taskId/:stage', access: PAGES.audit, summary: 'A stage record to audit, with its items, earlier versions and audits', handle: stageRecord },
   {
-    method: 'post', path: '/api/audits/:taskId/:stage', access: PAGES.audit, summary: "Audit the stage's current record {verdict: approved|rejected, comment} (trace:auditStage)",
+    method: 'post', path: '/api/audits/:taskId/:stage', access: PAGES.audit, summary: "Audit the stage's current record {verdict: approved|rejected, comment, version: the record version reviewed} (trace:auditStage)",
     handle: (c) => {
       const [taskId, stage] = [id(c.params.taskId, 'taskId'), id(c.params.stage, 'stage')];
-      return chainWrite(c, 'trace:auditStage', `${taskId}/${stage}`, () => c.deps.chain.client.trace.auditStage({ taskId, stage, ...verdictOf(c), actor: user(c).username }));
+      const verdict = verdictOf(c);
+      const reviewed = c.body.version;
+      if (typeof reviewed !== 'number' || !Number.isInteger(reviewed) || reviewed < 1) throw new ConsoleError(400, 'ERR_VALIDATION', 'version (the record version reviewed) is required');
+      return chainWrite(c, 'trace:auditStage', `${taskId}/${stage}`, async () => {
+        // the chain audits whatever version is current: refuse when it is no longer the one the user reviewed
+        // (a check, not a guarantee: an amendment can still land between it and the audit; the DTO names no version)
+        const current = (await c.deps.chain.client.trace.getTask(taskId)).stages.find((s) => s.stage === stage)?.version;
+        if (current !== reviewed) throw new ConsoleError(409, 'ERR_STALE_RECORD', `stage '${stage}' of task ${taskId} is at version ${current ?? '(none)'}, not the version ${reviewed} reviewed: review it again`);
+        return c.deps.chain.client.trace.auditStage({ taskId, stage, ...verdict, actor: user(c).username });
+      });
     },
   },
   {
