@@ -77,18 +77,19 @@ async function workbench(call: Call): Promise<unknown> {
 async function taskAndTemplate(call: Call) {
   const taskId = id(call.params.taskId, 'taskId');
   const stage = id(call.params.stage, 'stage');
-  const { task, records } = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
+  const { task, records, audits } = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
   const template = await call.deps.chain.template(task.template, task.version);
   const last = records.filter((r) => r.stage === stage).sort((a, b) => a.version - b.version).pop();
   const current: CurrentRecord | undefined = last && { version: last.version, eventTime: last.event_time, location: last.location ?? undefined, data: last.data, flags: last.flags };
-  return { task, template, stage, current };
+  return { task, template, stage, current, audits: audits.filter((a) => a.stage === stage) };
 }
 
 async function getStageForm(call: Call): Promise<unknown> {
-  const { task, template, stage, current } = await taskAndTemplate(call);
+  const { task, template, stage, current, audits } = await taskAndTemplate(call);
   if (task.assignments[stage] !== call.deps.chain.org) throw new ConsoleError(403, 'ERR_NOT_ASSIGNED', `stage '${stage}' of task ${task.taskId} is assigned to ${task.assignments[stage]}, not ${call.deps.chain.org}`);
   const form = stageForm(task, template, stage, current);
-  return { ...form, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {} };
+  // the audits of the stage tell the clerk why an amendment is needed (a rejection's comment)
+  return { ...form, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
 }
 
 /** Records the stage, or amends it when a reason is given; the chain checks everything, the console maps its refusal to fields. */

@@ -119,8 +119,11 @@ describe('member console: production tasks and audits across two orgs (devnet, i
     await until('the indexer to hold the rejection', async () => (await indexedAudits()).length === 1);
     await clerk.page.goto(`${farmConsole.url}/tasks/${TASK}/stages/${STAGE}`);
     await clerk.page.locator('[data-testid=current-version]').waitFor();
+    expect(await clerk.page.locator('[data-testid=current-record]').textContent()).to.contain('35');
+    expect(await clerk.page.locator('[data-testid=stage-audit]').textContent(), "the rejection's comment").to.contain('请复核温度计');
     await fillNumber(clerk.page, 'storage_temp_c', '22');
     await clerk.page.fill('[data-field="reason"] textarea', '温度计复核：22 °C');
+    await shoot(clerk.page, 'stage-entry-amend');
     await clerk.page.click('[data-testid=stage-submit]');
     await clerk.page.locator('[data-testid=saved]').waitFor();
     const amended = (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.record;
