@@ -214,6 +214,11 @@ describe('member console: production tasks and audits across two orgs (devnet, i
     expect(task.assignments).to.deep.equal(expected);
     expect(task.authorizedRegions).to.deep.equal(tea.template.authorizedRegions);
     await page.locator('[data-testid=timeline] [data-kind=created]').waitFor();
+    await until('the task list to page the new task', async () => {
+      const res = (await (await context.request.get(`${brandConsole.url}/api/tasks?offset=0`)).json()) as { tasks: { task_id: string }[]; more: boolean };
+      return res.tasks.map((t) => t.task_id).join() === `${NEW_TASK},${TASK}` && !res.more;
+    });
+    expect(await refusal(await context.request.get(`${brandConsole.url}/api/tasks?offset=-1`))).to.deep.equal([400, 'ERR_VALIDATION']);
 
     // the farm's workbench: one indexer call lists the new task's first stage, ready to record
     const clerk = await signIn(browser, farmConsole.url, 'clerk');
