@@ -8,6 +8,9 @@ export const PAGES = {
   workbench: 'user',
   stageEntry: ['data_entry'],
   users: ['admin'],
+  tasks: 'user',
+  taskCreate: ['admin', 'data_entry'],
+  audit: ['qa'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -12,6 +12,8 @@ const STATUS: Record<string, number> = {
   ERR_STATE: 409,
   ERR_EXISTS: 409,
   ERR_CONFLICT: 409,
+  ERR_LOCKED: 409,
+  ERR_NOT_MEMBER: 422,
 };
 
 /** The org's view of the chain: its client, and template versions (immutable once published, so cached). */

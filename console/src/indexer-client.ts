@@ -1,4 +1,15 @@
+import type { Task, TaskAudit } from '@trace/chaincode';
+import type { Violation } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { ConsoleError } from './errors';
+
+/** The indexer's task detail: the task as on chain, its records as indexed rows (every version, in event order) and its audits. */
+export interface IndexedTask {
+  task: Task;
+  audit?: TaskAudit;
+  records: { stage: string; version: number; event_time: string; location: string | null; data: Record<string, unknown>; flags: Violation[]; recorded_by: string; actor: string | null; reason: string | null; tx_id: string; recorded_at: string | null }[];
+  /** stage '*': an audit of the whole task */
+  audits: { stage: string; verdict: 'approved' | 'rejected'; comment: string; auditor: string; actor: string | null; at: string; record_version: number | null; tx_id: string }[];
+}
 
 /** Reads from the indexer's API with the org's member-scoped key (the key stays on the server). */
 export class IndexerClient {

@@ -1,71 +1,15 @@
-import type { Context } from 'koa';
-import type { StageRecord, Task } from '@trace/chaincode';
-import type { Violation } from '@trace/chaincode/dist/src/rules/cross-validation';
-import type { Logger } from 'pino';
-import { Access, PAGES, pagesFor } from './access';
-import { chainError, OrgChain } from './chain';
-import { Db } from './db';
+import { allows, PAGES, pagesFor } from './access';
 import { ConsoleError } from './errors';
-import { IndexerClient } from './indexer-client';
-import { LoginThrottle } from './login-throttle';
+import { IndexedTask } from './indexer-client';
 import { dummyHash, verifyPassword } from './passwords';
+import { audit, Call, chainWrite, ConsoleRoute, id, str, user } from './route-kit';
+import { auditRoutes } from './routes/audits';
+import { taskRoutes } from './routes/tasks';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
-import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, waitingStages } from './stage-entry';
+import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './stage-entry';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 
-export interface Deps {
-  db: Db;
-  chain: OrgChain;
-  indexer: IndexerClient;
-  throttle: LoginThrottle;
-  log: Logger;
-}
-
-export interface Call {
-  ctx: Context;
-  deps: Deps;
-  /** present on every route but public ones */
-  session?: Session;
-  body: Record<string, unknown>;
-  params: Record<string, string>;
-}
-
-/** One API route: who may call it is declared here and enforced from here (writes also need the CSRF token). */
-export interface ConsoleRoute {
-  method: 'get' | 'post';
-  path: string;
-  access: Access;
-  summary: string;
-  handle(call: Call): Promise<unknown> | unknown;
-}
-
-/** The indexer's task detail: the task as on chain, its records as indexed rows (every version, in event order). */
-interface IndexedTask {
-  task: Task;
-  records: { stage: string; version: number; event_time: string; location: string | null; data: Record<string, unknown>; flags: Violation[] }[];
-}
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-function id(value: string, name: string): string {
-  if (!ID.test(value)) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is not a valid id`);
-  return value;
-}
-
-function str(body: Record<string, unknown>, name: string, optional = false): string | undefined {
-  const v = body[name];
-  if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is required`, { [name]: 'required' });
-  return v;
-}
-
-const user = (call: Call) => call.session?.user as NonNullable<Call['session']>['user'];
-
-function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
-  call.deps.db
-    .prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(new Date().toISOString(), user(call).username, call.deps.chain.org, action, subject, txId ?? null, outcome);
-}
+export { Call, Deps } from './route-kit';
 
 async function login(call: Call): Promise<unknown> {
   const { ctx, deps } = call;
@@ -93,37 +37,59 @@ async function login(call: Call): Promise<unknown> {
   return { user: { username: found.username, roles: found.roles }, org: deps.chain.org, csrf, pages: pagesFor(found.roles) };
 }
 
-/** My org's open tasks (from the indexer) and the stages in them assigned to this org that are not recorded yet. */
+/** An open task of my org (owned or assigned) and a stage of one that waits for my org, as the indexer lists them. */
+interface OpenTask {
+  task_id: string;
+  gtin: string;
+  product_name: string;
+  lot: string;
+  template: string;
+  version: number;
+  owner: string;
+  stages_recorded: number;
+  stages_total: number;
+}
+interface WaitingStage {
+  task_id: string;
+  stage: string;
+  name: string;
+  ready: boolean;
+}
+
+/** My org's open tasks and the stages in them assigned to it and not recorded yet: two indexer calls (three for QA), however many tasks. */
 async function workbench(call: Call): Promise<unknown> {
   const { indexer, chain } = call.deps;
-  const open = await indexer.get<{ task_id: string }[]>('/api/tasks?audited=false&limit=50');
-  const tasks = [];
-  for (const t of open) {
-    const { task, records } = await indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(t.task_id)}`);
-    const mine = task.owner === chain.org || Object.values(task.assignments).includes(chain.org);
-    if (!mine) continue;
-    const template = await chain.template(task.template, task.version);
-    const recorded = new Set(records.map((r) => r.stage));
-    tasks.push({ taskId: task.taskId, product: task.product, lot: task.lot, template: task.template, version: task.version, owner: task.owner, recorded: recorded.size, stages: template.stages.length, waiting: waitingStages(task, template, recorded, chain.org) });
-  }
-  return { org: chain.org, tasks };
+  const org = encodeURIComponent(chain.org);
+  // a QA user also sees how many records wait for the org's audit
+  const auditing = allows(PAGES.audit, user(call).roles);
+  const [open, waiting, audits] = await Promise.all([
+    indexer.get<OpenTask[]>(`/api/tasks?org=${org}&audited=false&limit=50`),
+    indexer.get<WaitingStage[]>(`/api/stages?assignedTo=${org}&status=waiting&limit=500`),
+    auditing ? indexer.get<unknown[]>(`/api/stages?awaitingAuditBy=${org}&limit=500`) : undefined,
+  ]);
+  const tasks = open.map((t) => ({
+    taskId: t.task_id, product: { gtin: t.gtin, name: t.product_name }, lot: t.lot, template: t.template, version: t.version, owner: t.owner, recorded: t.stages_recorded, stages: t.stages_total,
+    waiting: waiting.filter((w) => w.task_id === t.task_id).map((w) => ({ stage: w.stage, name: w.name, ready: w.ready })),
+  }));
+  return { org: chain.org, tasks, auditsWaiting: audits?.length };
 }
 
 async function taskAndTemplate(call: Call) {
   const taskId = id(call.params.taskId, 'taskId');
   const stage = id(call.params.stage, 'stage');
-  const { task, records } = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
+  const { task, records, audits } = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
   const template = await call.deps.chain.template(task.template, task.version);
   const last = records.filter((r) => r.stage === stage).sort((a, b) => a.version - b.version).pop();
   const current: CurrentRecord | undefined = last && { version: last.version, eventTime: last.event_time, location: last.location ?? undefined, data: last.data, flags: last.flags };
-  return { task, template, stage, current };
+  return { task, template, stage, current, audits: audits.filter((a) => a.stage === stage) };
 }
 
 async function getStageForm(call: Call): Promise<unknown> {
-  const { task, template, stage, current } = await taskAndTemplate(call);
+  const { task, template, stage, current, audits } = await taskAndTemplate(call);
   if (task.assignments[stage] !== call.deps.chain.org) throw new ConsoleError(403, 'ERR_NOT_ASSIGNED', `stage '${stage}' of task ${task.taskId} is assigned to ${task.assignments[stage]}, not ${call.deps.chain.org}`);
   const form = stageForm(task, template, stage, current);
-  return { ...form, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {} };
+  // the audits of the stage tell the clerk why an amendment is needed (a rejection's comment)
+  return { ...form, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
 }
 
 /** Records the stage, or amends it when a reason is given; the chain checks everything, the console maps its refusal to fields. */
@@ -135,19 +101,13 @@ async function submitStage(call: Call): Promise<unknown> {
   const data = call.body.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConsoleError(400, 'ERR_VALIDATION', 'data must be an object of item values');
   const action = reason === undefined ? 'trace:recordStage' : 'trace:amendStage';
-  const subject = `${task.taskId}/${stage}`;
-  const { chain, log } = call.deps;
-  let record: StageRecord;
-  try {
-    record = await chain.record({ taskId: task.taskId, stage, eventTime, location, data: data as Record<string, unknown>, reason, actor: user(call).username });
-  } catch (e) {
-    const err = chainError(e, (code, message) => fieldsOfChainError(template, stage, code, message));
-    audit(call, action, subject, err.code);
-    log.info({ evt: 'console.write', user: user(call).username, org: chain.org, action, subject, outcome: err.code });
-    throw err;
-  }
-  audit(call, action, subject, 'ok', record.txId);
-  log.info({ evt: 'console.write', user: user(call).username, org: chain.org, action, subject, outcome: 'ok', txId: record.txId });
+  const record = await chainWrite(
+    call,
+    action,
+    `${task.taskId}/${stage}`,
+    () => call.deps.chain.record({ taskId: task.taskId, stage, eventTime, location, data: data as Record<string, unknown>, reason, actor: user(call).username }),
+    (code, message) => fieldsOfChainError(template, stage, code, message),
+  );
   return { record, warnings: fieldsOfFlags(template, stage, record.flags) };
 }
 
@@ -168,6 +128,8 @@ export const ROUTES: ConsoleRoute[] = [
   { method: 'get', path: '/api/workbench', access: PAGES.workbench, summary: "My org's open tasks and the stages waiting for it", handle: workbench },
   { method: 'get', path: '/api/tasks/:taskId/stages/:stage', access: PAGES.stageEntry, summary: 'The stage form from the on-chain template version, with the current record', handle: getStageForm },
   { method: 'post', path: '/api/tasks/:taskId/stages/:stage', access: PAGES.stageEntry, summary: 'Record the stage {eventTime, location?, data}, or amend it with {reason}', handle: submitStage },
+  ...taskRoutes,
+  ...auditRoutes,
   { method: 'get', path: '/api/users', access: PAGES.users, summary: "The org's console users", handle: (c) => listUsers(c.deps.db) },
   {
     method: 'post', path: '/api/users', access: PAGES.users, summary: 'Create a user {username, password, roles}',

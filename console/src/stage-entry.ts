@@ -87,16 +87,3 @@ export function fieldsOfFlags(template: Template, stage: string, flags: Violatio
   }
   return fields;
 }
-
-/** A stage of an open task that this org must record: ready once every stage it comes after is recorded. */
-export interface WaitingStage {
-  stage: string;
-  name: string;
-  ready: boolean;
-}
-
-export function waitingStages(task: Task, template: Template, recorded: Set<string>, org: string): WaitingStage[] {
-  return template.stages
-    .filter((s) => task.assignments[s.stage] === org && !recorded.has(s.stage))
-    .map((s) => ({ stage: s.stage, name: s.name, ready: s.after.every((a) => recorded.has(a)) }));
-}

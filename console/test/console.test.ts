@@ -9,11 +9,11 @@ import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
-import { ARTIFACTS, launchChromium, VIEWPORTS } from './support/browser';
+import { launchChromium, VIEWPORTS } from './support/browser';
+import { fillNumber, PASSWORD, shoot, signIn as signInAt, until } from './support/pages';
 import { TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
-const PASSWORD = 'correct horse battery';
 const STAGE = 'tea_warehousing';
 const STAGE_API = `/api/tasks/${TASK}/stages/${STAGE}`;
 
@@ -41,39 +41,7 @@ describe('member console: the farm org through the devnet, the indexer and headl
     const res = await fetch(`http://127.0.0.1:${indexer.port}/api/tasks/${TASK}`, { headers: { authorization: `Bearer ${indexerKey}` } });
     return res.ok ? ((await res.json()) as { records: { stage: string; version: number }[] }).records : [];
   };
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    for (let i = 0; i < 300; i++) {
-      if (await ok()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
-  async function signIn(username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'zh-CN' });
-    const page = await context.newPage();
-    await page.goto(`${app.url}/login`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await page.click('[data-testid=login-submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-    return { context, page };
-  }
-
-  /** Each page at desktop and phone width. */
-  async function shoot(page: Page, name: string): Promise<void> {
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      await page.setViewportSize(viewport);
-      await page.screenshot({ path: join(ARTIFACTS, `console-${name}-${size}.png`), fullPage: true });
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-  }
-
-  async function fillNumber(page: Page, field: string, value: string): Promise<void> {
-    const input = page.locator(`[data-field="${field}"] input`);
-    await input.fill(value);
-    await input.blur();
-  }
+  const signIn = (username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> => signInAt(browser, app.url, username, password);
 
   before(async () => {
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);

@@ -15,6 +15,7 @@ import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
 import { statsRoutes } from './routes/stats';
+import { taskStageRoutes } from './routes/task-stages';
 import { webRoutes } from './web';
 import { cors } from './cors';
 import { deadLetterCount } from './dead-letters';
@@ -80,9 +81,13 @@ const R = {
   }),
   members: route({ method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members', response: { description: 'members', schema: rows({ msp_id: z.string(), name: z.string(), roles: z.array(z.string()), status: z.string() }) } }),
   tasks: route({
-    method: 'get', path: '/api/tasks', scope: 'member', summary: 'Tasks (lots), newest first (template, gtin, lot, audited=true|false, limit, offset)',
-    query: z.object({ template: Id.optional(), gtin: Gtin.optional(), lot: Lot.optional(), audited: BoolWord.optional(), ...PAGE }),
-    response: { description: 'tasks', schema: rows({ task_id: z.string(), template: z.string(), version: Int, gtin: z.string(), lot: z.string(), created_at: z.string(), audited: z.boolean(), stages_recorded: Int }) },
+    method: 'get', path: '/api/tasks', scope: 'member',
+    summary: "Tasks (lots), newest first (template, gtin, lot, audited=true|false, complete=true|false: every stage of its template version recorded, org=<MSP>: the tasks it owns or records a stage of; limit, offset)",
+    query: z.object({ template: Id.optional(), gtin: Gtin.optional(), lot: Lot.optional(), audited: BoolWord.optional(), complete: BoolWord.optional(), org: Id.optional(), ...PAGE }),
+    response: {
+      description: 'tasks',
+      schema: rows({ task_id: z.string(), template: z.string(), version: Int, gtin: z.string(), lot: z.string(), product_name: z.string(), owner: z.string(), created_at: z.string(), audited: z.boolean(), stages_recorded: Int, stages_total: Int }),
+    },
   }),
   task: route({
     method: 'get', path: '/api/tasks/{taskId}', scope: 'member', errors: [404],
@@ -93,7 +98,7 @@ const R = {
       schema: z.object({
         task: Doc,
         audit: Doc.optional(),
-        records: rows({ task_id: z.string(), stage: z.string(), version: Int, event_time: z.string(), data: Doc, recorded_by: z.string(), actor: z.string().nullable().describe("the recording org's user, as the org named it"), tx_id: Hash, flags: z.array(Doc) }),
+        records: rows({ task_id: z.string(), stage: z.string(), version: Int, event_time: z.string(), data: Doc, recorded_by: z.string(), actor: z.string().nullable().describe("the recording org's user, as the org named it"), tx_id: Hash, recorded_at: z.string().nullable().describe('when its transaction was written (UTC)'), flags: z.array(Doc) }),
         audits: rows({ stage: z.string(), verdict: z.string(), auditor: z.string(), actor: z.string().nullable(), at: z.string() }),
       }),
     },
@@ -157,7 +162,7 @@ const R = {
   }),
 };
 
-const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, auditRoutes, webRoutes];
+const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, taskStageRoutes, auditRoutes, webRoutes];
 
 /** Every route, described once: the OpenAPI document, scopes, rate limits and input validation come from this table. */
 export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) => m.routes)];
@@ -296,18 +301,25 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   handle(router, R.members, (ctx) => {
     ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
   });
-  handle(router, R.tasks, (ctx, { query: { limit, offset, audited, ...q } }) => {
+  handle(router, R.tasks, (ctx, { query: { limit, offset, audited, complete, ...q } }) => {
     const template = q.template ?? null;
     const gtin = q.gtin?.padStart(14, '0') ?? null;
     const lot = q.lot ?? null;
-    const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audit IS NOT NULL' : 'AND audit IS NULL';
+    const org = q.org ?? null;
+    const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audited' : 'AND NOT audited';
+    const completeFilter = complete === undefined ? '' : complete === 'true' ? 'AND stages_recorded = stages_total' : 'AND stages_recorded < stages_total';
     ctx.body = (
       db
         .prepare(
-          `SELECT t.task_id, t.template, t.version, t.gtin, t.lot, t.created_at, t.audit IS NOT NULL AS audited, (SELECT count(DISTINCT stage) FROM stage_records r WHERE r.task_id = t.task_id) AS stages_recorded
-           FROM tasks t WHERE (? IS NULL OR template = ?) AND (? IS NULL OR gtin = ?) AND (? IS NULL OR lot = ?) ${auditFilter} ORDER BY created_at DESC, task_id LIMIT ? OFFSET ?`,
+          `SELECT * FROM (
+             SELECT t.task_id, t.template, t.version, t.gtin, t.lot, t.json ->> '$.product.name' AS product_name, t.json ->> '$.owner' AS owner, t.created_at,
+               t.audit IS NOT NULL AS audited, (SELECT count(DISTINCT stage) FROM stage_records r WHERE r.task_id = t.task_id) AS stages_recorded,
+               (SELECT json_array_length(tp.json, '$.stages') FROM templates tp WHERE tp.id = t.template AND tp.version = t.version) AS stages_total
+             FROM tasks t WHERE (? IS NULL OR template = ?) AND (? IS NULL OR gtin = ?) AND (? IS NULL OR lot = ?)
+               AND (? IS NULL OR t.json ->> '$.owner' = ? OR EXISTS (SELECT 1 FROM json_each(t.json, '$.assignments') a WHERE a.value = ?))
+           ) WHERE 1 ${auditFilter} ${completeFilter} ORDER BY created_at DESC, task_id LIMIT ? OFFSET ?`,
         )
-        .all(template, template, gtin, gtin, lot, lot, limit, offset) as { audited: number }[]
+        .all(template, template, gtin, gtin, lot, lot, org, org, org, limit, offset) as { audited: number }[]
     ).map((t) => ({ ...t, audited: t.audited === 1 }));
   });
   handle(router, R.task, (ctx, { params: { taskId } }) => {
@@ -316,7 +328,12 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const visible = stageDataFilter(db, callerOf(ctx), taskId);
     // who at an org did it is for the task's own orgs and auditors, as the full stage data is
     const full = visible.full;
-    const records = (db.prepare('SELECT * FROM stage_records WHERE task_id = ? ORDER BY event_time, stage, version').all(taskId) as { stage: string; data: string; flags: string; actor: string | null }[]).map((r) => ({
+    const records = (db
+        .prepare(
+          `SELECT r.*, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', x.timestamp_ms / 1000.0, 'unixepoch') FROM transactions x WHERE x.tx_id = r.tx_id AND x.validation_code = 'VALID' LIMIT 1) AS recorded_at
+           FROM stage_records r WHERE task_id = ? ORDER BY event_time, stage, version`,
+        )
+        .all(taskId) as { stage: string; data: string; flags: string; actor: string | null }[]).map((r) => ({
       ...r,
       data: visible(r.stage, JSON.parse(r.data) as Record<string, unknown>),
       flags: JSON.parse(r.flags) as unknown,

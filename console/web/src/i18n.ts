@@ -14,6 +14,20 @@ const messages = {
       pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
     },
     users: { title: '用户管理', create: '新建用户', username: '用户名', password: '初始密码（至少10位）', roles: '角色', status: '状态', active: '启用', disabled: '停用', disable: '停用', enable: '启用', created: '用户已创建', createdAt: '创建时间', auditLog: '操作记录（含被拒绝的操作；链上记录同时写明操作人）', at: '时间', action: '操作', subject: '对象', outcome: '结果' },
+    // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
+    tasks: {
+      title: '生产任务', create: '新建任务', taskId: '任务编号', product: '产品', lot: '批次', template: '流程模板', version: '版本', owner: '品牌方', createdAt: '创建时间',
+      progress: '进度', audited: '已审核', open: '进行中', prev: '上一页', next: '下一页', none: '暂无任务', plannedQuantity: '计划数量', unit: '单位',
+      assignments: '环节分配', stage: '环节', role: '所需角色', org: '负责组织', regions: '授权销售地区', regionsHint: '如 CN-53，回车添加；留空则用模板的地区',
+      submit: '创建并上链', created: '任务已上链', stages: '环节', timeline: '时间线', assignedTo: '负责', currentVersion: '当前版本', pending: '未录入', requiresAudit: '需审核',
+      kinds: { created: '创建任务', recorded: '录入', amended: '修改', audited: '审核', taskAudited: '流程审核' }, reason: '原因', comment: '意见', by: '操作', eventTime: '发生时间',
+      verdicts: { approved: '通过', rejected: '驳回' },
+    },
+    audit: {
+      title: '审核', stages: '待本组织审核的环节记录', tasks: '待流程审核的任务（全部环节已录入）', none: '暂无待审核', notAuditor: '本组织没有审核角色（inspector / auditor / regulator）',
+      review: '审核', record: '记录', recordedBy: '录入组织', item: '数据项', value: '值', encrypted: '加密数据项（暂不支持解密，已跳过）', earlier: '早先版本', history: '审核记录',
+      comment: '审核意见（驳回时必填）', approve: '通过', reject: '驳回', done: '审核已上链', auditTask: '流程审核', flags: '警告', reason: '修改原因', waiting: '待本组织审核的环节记录：{n} 条',
+    },
   },
   en: {
     app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
@@ -27,6 +41,20 @@ const messages = {
       pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
     },
     users: { title: 'Users', create: 'New user', username: 'Username', password: 'Initial password (10+ characters)', roles: 'Roles', status: 'Status', active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', created: 'User created', createdAt: 'Created', auditLog: 'Who tried what (refusals included; the chain names the user of each accepted record too)', at: 'Time', action: 'Action', subject: 'Subject', outcome: 'Outcome' },
+    // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
+    tasks: {
+      title: 'Production tasks', create: 'New task', taskId: 'Task ID', product: 'Product', lot: 'Lot', template: 'Template', version: 'Version', owner: 'Brand', createdAt: 'Created',
+      progress: 'Progress', audited: 'audited', open: 'open', prev: 'Previous', next: 'Next', none: 'No tasks', plannedQuantity: 'Planned quantity', unit: 'Unit',
+      assignments: 'Stage assignments', stage: 'Stage', role: 'Role needed', org: 'Org', regions: 'Authorised regions', regionsHint: "e.g. CN-53, Enter to add; empty: the template's regions",
+      submit: 'Create on chain', created: 'Task created on chain', stages: 'Stages', timeline: 'Timeline', assignedTo: 'Assigned to', currentVersion: 'Current version', pending: 'not recorded', requiresAudit: 'audit required',
+      kinds: { created: 'Task created', recorded: 'Recorded', amended: 'Amended', audited: 'Audited', taskAudited: 'Task audited' }, reason: 'Reason', comment: 'Comment', by: 'By', eventTime: 'Event time',
+      verdicts: { approved: 'approved', rejected: 'rejected' },
+    },
+    audit: {
+      title: 'Audit', stages: "Stage records waiting for my org's audit", tasks: 'Tasks waiting for a task audit (every stage recorded)', none: 'Nothing to audit', notAuditor: 'My org holds no auditing role (inspector / auditor / regulator)',
+      review: 'Review', record: 'Record', recordedBy: 'Recorded by', item: 'Item', value: 'Value', encrypted: 'Encrypted item (decryption not supported yet: skipped)', earlier: 'Earlier versions', history: 'Audits',
+      comment: 'Comment (required to reject)', approve: 'Approve', reject: 'Reject', done: 'Audit on chain', auditTask: 'Task audit', flags: 'Warnings', reason: 'Reason for the amendment', waiting: "Stage records waiting for my org's audit: {n}",
+    },
   },
 };
 

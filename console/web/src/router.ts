@@ -5,6 +5,11 @@ import Workbench from './pages/Workbench.vue';
 import StageEntry from './pages/StageEntry.vue';
 import Users from './pages/Users.vue';
 import Forbidden from './pages/Forbidden.vue';
+import Tasks from './pages/Tasks.vue';
+import TaskCreate from './pages/TaskCreate.vue';
+import TaskDetail from './pages/TaskDetail.vue';
+import AuditQueue from './pages/AuditQueue.vue';
+import AuditRecord from './pages/AuditRecord.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -14,6 +19,11 @@ export const router = createRouter({
     { path: '/', component: Workbench, meta: { page: 'workbench' } },
     { path: '/tasks/:taskId/stages/:stage', component: StageEntry, meta: { page: 'stageEntry' }, props: true },
     { path: '/users', component: Users, meta: { page: 'users' } },
+    { path: '/tasks', component: Tasks, meta: { page: 'tasks' } },
+    { path: '/tasks/new', component: TaskCreate, meta: { page: 'taskCreate' } },
+    { path: '/tasks/:taskId', component: TaskDetail, meta: { page: 'tasks' }, props: true },
+    { path: '/audit', component: AuditQueue, meta: { page: 'audit' } },
+    { path: '/audit/:taskId/:stage', component: AuditRecord, meta: { page: 'audit' }, props: true },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],

@@ -1,0 +1,81 @@
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { Access } from './access';
+import { chainError, OrgChain } from './chain';
+import { Db } from './db';
+import { ConsoleError } from './errors';
+import { IndexerClient } from './indexer-client';
+import { LoginThrottle } from './login-throttle';
+import { Session } from './sessions';
+import { User } from './user-store';
+
+/** What the API's handlers share: the route shape, the request as a handler sees it, and input and write helpers. */
+export interface Deps {
+  db: Db;
+  chain: OrgChain;
+  indexer: IndexerClient;
+  throttle: LoginThrottle;
+  log: Logger;
+}
+
+export interface Call {
+  ctx: Context;
+  deps: Deps;
+  /** present on every route but public ones */
+  session?: Session;
+  body: Record<string, unknown>;
+  params: Record<string, string>;
+}
+
+/** One API route: who may call it is declared here and enforced from here (writes also need the CSRF token). */
+export interface ConsoleRoute {
+  method: 'get' | 'post';
+  path: string;
+  access: Access;
+  summary: string;
+  handle(call: Call): Promise<unknown> | unknown;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function id(value: string, name: string): string {
+  if (!ID.test(value)) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is not a valid id`);
+  return value;
+}
+
+export function str(body: Record<string, unknown>, name: string, optional = false): string | undefined {
+  const v = body[name];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== 'string' || v.length === 0) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is required`, { [name]: 'required' });
+  return v;
+}
+
+export const user = (call: Call): User => call.session?.user as User;
+
+export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
+  call.deps.db
+    .prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(new Date().toISOString(), user(call).username, call.deps.chain.org, action, subject, txId ?? null, outcome);
+}
+
+/**
+ * A chain write on behalf of the signed-in user: kept in the audit log and the structured log with its outcome,
+ * refusals included; a refusal is answered with the chain's code (and the fields it concerns, when `fields` tells them).
+ */
+export async function chainWrite<T>(call: Call, action: string, subject: string, write: () => Promise<T>, fields?: (code: string, message: string) => Record<string, string>): Promise<T> {
+  const { chain, log } = call.deps;
+  const username = user(call).username;
+  try {
+    const done = await write();
+    // records and audits carry their transaction; a task does not
+    const txId = (done as { txId?: string }).txId;
+    audit(call, action, subject, 'ok', txId);
+    log.info({ evt: 'console.write', user: username, org: chain.org, action, subject, outcome: 'ok', txId });
+    return done;
+  } catch (e) {
+    const err = chainError(e, fields);
+    audit(call, action, subject, err.code);
+    log.info({ evt: 'console.write', user: username, org: chain.org, action, subject, outcome: err.code });
+    throw err;
+  }
+}
