@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { canonicalEpc, eventHashId, hashTime, preHashString } from '../src/epcis/event-hash';
+import { bizStepTerm, codeEpc, codeHashOf, glnOf, lotClass, sensorType, zoneOffset } from '../src/epcis/vocabulary';
 
 const VENDORED = resolve(__dirname, '../../epcis');
 const example = (file: string) => {
@@ -56,5 +57,22 @@ describe('EPCIS event hash (CBV 2.0 event hash id)', () => {
     expect(canonicalEpc('urn:epc:id:sgtin:0614141.107346.2017')).to.equal('https://id.gs1.org/01/10614141073464/21/2017');
     expect(canonicalEpc('urn:epc:id:sgln:0614141.00777.0')).to.equal('https://id.gs1.org/414/0614141007776');
     expect(canonicalEpc('urn:epc:id:sgln:4012345.00011.987')).to.equal('https://id.gs1.org/414/4012345000115/254/987');
+  });
+});
+
+describe('EPCIS vocabulary of the export', () => {
+  it('names lots, locations and codes by URI, keeps CBV steps bare and gives other steps and metrics the project namespace', () => {
+    expect(lotClass('6901234567892', 'JM 2026/03')).to.equal('https://id.gs1.org/01/06901234567892/10/JM%202026%2F03');
+    const hash = 'ab'.repeat(32);
+    expect(codeHashOf(codeEpc(hash))).to.equal(hash);
+    expect(codeHashOf('https://id.gs1.org/01/06901234567892/21/1')).to.equal(undefined);
+    expect(glnOf(canonicalEpc('urn:epc:id:sgln:6901234.00004.0'))).to.equal('6901234000047');
+    expect([bizStepTerm('shipping'), bizStepTerm('transforming')]).to.deep.equal(['shipping', 'https://ns.trace-chain.example/epcis/BizStep-transforming']);
+    expect([sensorType('storage_temp_c'), sensorType('speed_kmh'), sensorType('rfid_read')]).to.deep.equal([
+      { type: 'Temperature', uom: 'CEL' },
+      { type: 'Speed', uom: 'KMH' },
+      { type: 'https://ns.trace-chain.example/epcis/metric/rfid_read' },
+    ]);
+    expect([zoneOffset('2026-10-01T08:00:00+08:00'), zoneOffset('2026-10-01T00:00:00Z'), zoneOffset('2026-10-01T00:00:00.5-05:30')]).to.deep.equal(['+08:00', '+00:00', '-05:30']);
   });
 });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv from 'ajv';
@@ -11,6 +13,7 @@ import { createApiKey, openDb, startIndexer } from '../src';
 import { eventHashId } from '../src/epcis/event-hash';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
+const TRACE_CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
 const SCHEMA = JSON.parse(readFileSync(resolve(__dirname, '../../epcis/EPCIS-JSON-Schema.json'), 'utf8')) as object;
 const NS = { tc: 'https://ns.trace-chain.example/epcis/' };
 /** the organic certificate of the plantation: a hash item outside the tea template's public view */
@@ -145,8 +148,8 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
       bizLocation: { id: `https://id.gs1.org/414/${GLN.factory}` },
     });
     expect(stageEvent(events, 'tea_packing').outputQuantityList).to.deep.equal([{ epcClass: LOT_CLASS, quantity: 600 }, { epcClass: LOT_CLASS, quantity: 214.2, uom: 'KGM' }]);
-    // a stage whose CBV step the template does not map keeps its own, as a URI of the project's vocabulary
-    expect(stageEvent(events, 'shipping')).to.deep.include({ bizStep: 'shipping', disposition: 'in_transit' });
+    // the shared handover stages keep their own CBV steps, with the dispositions their mapping names
+    expect(stageEvent(events, 'shipping')).to.deep.include({ bizStep: 'shipping', disposition: 'in_transit', quantityList: [{ epcClass: LOT_CLASS, quantity: 120 }] });
 
     const byType = (type: string) => events.filter((e) => e.type === type);
     expect(byType('AggregationEvent')).to.have.length(1);
@@ -270,5 +273,25 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
       expect([status, body.error?.code], bad).to.deep.equal([400, 'ERR_VALIDATION']);
     }
     expect((await get(`/epcis/events?perPage=2&EQ_bizStep=inspecting&nextPageToken=${token}`)).status).to.equal(200);
+  });
+
+  it('exports a lot to a file with the trace CLI (trace epcis export --lot), with the key from TRACE_INDEXER_KEY, and fails with the stable code', async () => {
+    const out = join(dir, 'lot.jsonld');
+    const env = { ...process.env, TRACE_INDEXER_KEY: keys.auditor };
+    // run asynchronously: the indexer answering it lives in this process
+    const run = (lot: string, file: string) => promisify(execFile)(process.execPath, [TRACE_CLI, 'epcis', 'export', '--lot', lot, '--indexer', base, '--out', file], { env, encoding: 'utf8' });
+    const printed = JSON.parse((await run(TASK, out)).stdout) as { events: number };
+    const file = JSON.parse(readFileSync(out, 'utf8')) as Doc;
+    expect(validate(file)).to.equal(true);
+    expect(ids(file.epcisBody.eventList!)).to.deep.equal(ids(await exportOf(`/epcis/lots/${TASK}`, keys.auditor)));
+    expect(printed.events).to.equal(file.epcisBody.eventList!.length);
+    expect(JSON.stringify(file)).to.include(SECRET);
+    const missing = join(dir, 'missing.jsonld');
+    const failed = (await run('no-such-lot', missing).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    )) as { code: number; stderr: string };
+    expect([failed.code, failed.stderr.trim()]).to.deep.equal([1, 'trace: [ERR_NOT_FOUND] task no-such-lot is not indexed']);
+    expect(existsSync(missing)).to.equal(false);
   });
 });

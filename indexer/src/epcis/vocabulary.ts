@@ -27,7 +27,10 @@ export const glnUri = (gln: string): string => `${GS1_RESOLVER}/414/${gln}`;
  */
 export const codeEpc = (hash: string): string => `${TC_NAMESPACE}code/${hash}`;
 /** The hash of a code EPC (undefined for any other URI). */
-export const codeHashOf = (epc: string): string | undefined => /^https:\/\/ns\.trace-chain\.example\/epcis\/code\/([0-9a-f]{64})$/.exec(epc)?.[1];
+export const codeHashOf = (epc: string): string | undefined => (epc.startsWith(`${TC_NAMESPACE}code/`) ? /^[0-9a-f]{64}$/.exec(epc.slice(TC_NAMESPACE.length + 5))?.[0] : undefined);
+
+/** The GLN of a location Digital Link (undefined for any other URI). */
+export const glnOf = (uri: string): string | undefined => /^https:\/\/id\.gs1\.org\/414\/(\d{13})$/.exec(uri)?.[1];
 
 /** A signing device (sensor, RFID gate) as a URI. */
 export const deviceUri = (deviceId: string): string => `${TC_NAMESPACE}device/${encodeURIComponent(deviceId)}`;

@@ -5,10 +5,10 @@ import { callerOf, stageDataFilter } from '../access';
 import { ApiError, route, RouteModule } from '../http';
 import { Hash, Id } from '../schemas';
 import { handle } from '../validation';
-import type { EpcisEvent } from '../epcis/event-hash';
+import { canonicalEpc, EpcisEvent } from '../epcis/event-hash';
 import { lotEvents } from '../epcis/lot-events';
 import { codesNamed, epcisDocument, EventsQuery, matches, pageStart, pageToken, queryDocument } from '../epcis/query';
-import { codeEpc } from '../epcis/vocabulary';
+import { codeEpc, glnOf } from '../epcis/vocabulary';
 
 const Document = z.looseObject({ '@context': z.array(z.unknown()), type: z.string(), schemaVersion: z.string(), creationDate: z.string(), epcisBody: z.looseObject({}) });
 const SCOPES = "Anonymous callers get the template's public view of stage data (the consumer page's); the task's own orgs' member keys and auditor keys get it in full.";
@@ -42,10 +42,13 @@ function versionHeaders(ctx: Context): void {
 
 const eventsOf = (db: Db, ctx: Context, taskId: string): EpcisEvent[] => lotEvents(db, taskId, stageDataFilter(db, callerOf(ctx), taskId));
 
-/** The lots a query may concern: those of the codes it names, those recorded at the locations it names, else all. */
+/** The lots a query may concern: those of the codes it names, those recorded at the locations it names, else all (each lot's events are built per query). */
 function candidateLots(db: Db, q: EventsQuery): string[] {
   const codes = codesNamed(q);
   if (codes) return db.prepare(`SELECT DISTINCT task_id FROM codes WHERE hash IN (${codes.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...codes) as string[];
+  // only stage records have a bizLocation: the lots recorded there
+  const glns = q.EQ_bizLocation?.map((l) => glnOf(canonicalEpc(l)) ?? '');
+  if (glns) return db.prepare(`SELECT DISTINCT task_id FROM stage_records WHERE location IN (${glns.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...glns) as string[];
   return db.prepare('SELECT task_id FROM tasks ORDER BY created_at, task_id').pluck().all() as string[];
 }
 
