@@ -42,7 +42,7 @@ interface Built {
   idx: number;
 }
 
-const at = (p: ChainPos) => ({ 'tc:txId': p.tx_id, ...(p.block !== null ? { 'tc:block': p.block } : {}) });
+const chainRef = (p: ChainPos) => ({ 'tc:txId': p.tx_id, ...(p.block !== null ? { 'tc:block': p.block } : {}) });
 const recordTime = (p: ChainPos) => (p.timestamp_ms !== null ? { recordTime: new Date(p.timestamp_ms).toISOString() } : {});
 const when = (time: string) => ({ eventTime: time, eventTimeZoneOffset: zoneOffset(time) });
 const built = (event: EpcisEvent, p: ChainPos): Built => ({ event, block: p.block ?? Number.MAX_SAFE_INTEGER, idx: p.idx ?? 0 });
@@ -89,7 +89,7 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
       bizStep: m.bizStep ?? bizStepTerm(def?.bizStep ?? 'other'),
       ...(m.disposition ? { disposition: m.disposition } : {}),
       ...where,
-      ...at(r),
+      ...chainRef(r),
       'tc:taskId': taskId,
       'tc:stage': r.stage,
       'tc:version': r.version,
@@ -122,7 +122,7 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
           action: 'OBSERVE',
           bizStep: 'inspecting',
           disposition: a.verdict === 'approved' ? 'conformant' : 'non_conformant',
-          ...at(a),
+          ...chainRef(a),
           'tc:taskId': taskId,
           'tc:auditor': a.auditor,
           'tc:verdict': a.verdict,
@@ -148,12 +148,12 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
     const p = JSON.parse(e.payload) as { txTime: string; codeHashes?: string[]; level?: string; parent?: string; children?: string[] };
     const base = { ...when(p.txTime), ...recordTime(e) };
     if (e.name === 'codes.Issued') {
-      out.push(built({ type: 'ObjectEvent', ...base, epcList: p.codeHashes!.map(codeEpc), action: 'ADD', bizStep: 'commissioning', disposition: 'active', ...at(e), 'tc:taskId': taskId, 'tc:level': p.level }, e));
+      out.push(built({ type: 'ObjectEvent', ...base, epcList: p.codeHashes!.map(codeEpc), action: 'ADD', bizStep: 'commissioning', disposition: 'active', ...chainRef(e), 'tc:taskId': taskId, 'tc:level': p.level }, e));
     } else {
       const packing = e.name === 'codes.Aggregated';
       out.push(
         built(
-          { type: 'AggregationEvent', ...base, parentID: codeEpc(p.parent!), childEPCs: p.children!.map(codeEpc), action: packing ? 'ADD' : 'DELETE', bizStep: packing ? 'packing' : 'unpacking', ...at(e), 'tc:taskId': taskId },
+          { type: 'AggregationEvent', ...base, parentID: codeEpc(p.parent!), childEPCs: p.children!.map(codeEpc), action: packing ? 'ADD' : 'DELETE', bizStep: packing ? 'packing' : 'unpacking', ...chainRef(e), 'tc:taskId': taskId },
           e,
         ),
       );
@@ -165,14 +165,14 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
     .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM scans x JOIN codes c ON c.hash = x.code_hash ${CHAIN} WHERE c.task_id = ? ORDER BY t.block, t.idx, x.idx`)
     .all(taskId) as (ChainPos & { code_hash: string; channel: string; region: string | null; at: string })[];
   for (const s of scans) {
-    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...at(s), 'tc:channel': s.channel, ...(s.region ? { 'tc:region': s.region } : {}) }, s));
+    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...chainRef(s), 'tc:channel': s.channel, ...(s.region ? { 'tc:region': s.region } : {}) }, s));
   }
   const sightings = db
     .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM code_sightings x ${CHAIN} WHERE x.code_hash IN (SELECT hash FROM codes WHERE task_id = ?) ORDER BY t.block, t.idx, x.idx`)
     .all(taskId) as (ChainPos & { code_hash: string; device_id: string; at: string; lat: number | null; lon: number | null })[];
   for (const s of sightings) {
     const geo = s.lat !== null && s.lon !== null ? { 'tc:geo': { 'tc:lat': s.lat, 'tc:lon': s.lon } } : {};
-    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...at(s), 'tc:device': deviceUri(s.device_id), ...geo }, s));
+    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...chainRef(s), 'tc:device': deviceUri(s.device_id), ...geo }, s));
   }
 
   // device readings of the lot: one sensor element per signed batch, a report per metric
@@ -195,7 +195,7 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
           action: 'OBSERVE',
           bizStep: 'sensor_reporting',
           sensorElementList: [{ sensorMetadata: { deviceID: deviceUri(batch.deviceId) }, sensorReport: reports }],
-          ...at(b),
+          ...chainRef(b),
           'tc:taskId': taskId,
           'tc:seq': batch.seq,
           'tc:digest': batch.digest,
