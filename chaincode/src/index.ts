@@ -29,3 +29,5 @@ export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, 
 export { checkRuleReferences, checkRuleShape } from './rules/cross-validation';
 export { checkItemDefinition } from './rules/items';
 export { checkStageGraph } from './rules/stage-order';
+export { checkEpcisMapping } from './rules/epcis-mapping';
+export type { EpcisMapping, EpcisQuantity, EpcisStageMapping } from './rules/epcis-mapping';

@@ -9,12 +9,14 @@ import { issueCodesResumable } from './issue-codes';
 import { simulateDevice } from './devices';
 import { Wallet } from './wallet';
 import { LedgerError } from './errors';
+import { exportLotEpcis, IndexerError } from './epcis-export';
 
 const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
        trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
        trace wallet create --out alice.key      |  trace wallet account --wallet alice.key
        trace submit|evaluate CONTRACT:TRANSACTION [--json '{...}'] [--wallet alice.key]
          e.g. trace submit consortium:bootstrap --msp Org1MSP --user Admin --json '{"consortium":"Tea","name":"Brand","roles":["brand"]}'
+       trace epcis export --lot TASK [--indexer http://127.0.0.1:3000] [--out lot.jsonld]
        trace assets TRANSACTION --json '{...}' [--wallet alice.key]
          e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
               trace assets getHoldings --json '{"account":"<account>"}'
@@ -26,6 +28,8 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
     issues their hashes on chain in batches. Run the same command again after an interruption: it resumes.
   assets: submits (or, for get*/list* queries, evaluates) an assets transaction; with --wallet the request is
     signed as that holder (nonce, expiry, public key, signature added).
+  epcis export: the lot's GS1 EPCIS 2.0 document from the indexer, to --out or stdout; with an indexer key in
+    TRACE_INDEXER_KEY (a member key of the lot's orgs, or an auditor's) every item, without one the public view.
   device simulate: holds a device key, registers the device, signs and submits readings (cellar climate with
     one heat excursion, or a GPS track), and prints the alarms the chain raised.`;
 
@@ -95,6 +99,18 @@ async function call(name: string, evaluateOnly: boolean, values: { json?: string
   }
 }
 
+async function epcisExport(values: { lot?: string; indexer?: string; out?: string }): Promise<void> {
+  if (!values.lot) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
+  const out = values.out ? resolve(values.out) : undefined;
+  const { events, text } = await exportLotEpcis({ url: values.indexer ?? 'http://127.0.0.1:3000', key: process.env.TRACE_INDEXER_KEY || undefined }, values.lot, out);
+  if (out) console.log(JSON.stringify({ lot: values.lot, events, out }));
+  else console.log(text);
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -115,10 +131,13 @@ async function main(): Promise<void> {
       readings: { type: 'string' },
       json: { type: 'string' },
       wallet: { type: 'string' },
+      lot: { type: 'string' },
+      indexer: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
   if (command === 'device simulate') return simulate(values);
+  if (command === 'epcis export') return epcisExport(values);
   if (positionals[0] === 'wallet') return wallet(positionals[1], values);
   if (positionals[0] === 'assets' && positionals.length === 2) return call(`assets:${positionals[1]}`, /^(get|list)/.test(positionals[1]), values);
   if ((positionals[0] === 'submit' || positionals[0] === 'evaluate') && positionals.length === 2) return call(positionals[1], positionals[0] === 'evaluate', values);
@@ -150,6 +169,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  console.error(`trace: ${e instanceof LedgerError ? `[${e.code}] ` : ''}${e.message}`);
+  console.error(`trace: ${e instanceof LedgerError || e instanceof IndexerError ? `[${e.code}] ` : ''}${e.message}`);
   process.exit(1);
 });

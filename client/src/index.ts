@@ -19,3 +19,4 @@ export { signReadings, signPayload, deviceKey, simulateDevice, simulatedReadings
 export { Wallet, HolderSignature } from './wallet';
 export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
+export { exportLotEpcis, IndexerError } from './epcis-export';

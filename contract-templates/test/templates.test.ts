@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkItemDefinition, checkRuleReferences, checkRuleShape, checkStageGraph, DataItem, Rule } from '@trace/chaincode';
+import { checkEpcisMapping, checkItemDefinition, checkRuleReferences, checkRuleShape, checkStageGraph, DataItem, Rule } from '@trace/chaincode';
 import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { spawnSync } from 'node:child_process';
@@ -35,6 +35,10 @@ describe('industry templates', () => {
       const shipping = pkg.template.stages.filter((n) => pkg.stages.find((s) => s.id === n.stage)!.bizStep === 'shipping');
       expect(shipping, 'a shipping stage').to.have.length.at.least(1);
       for (const n of shipping) expect(byStage[n.stage].filter((id) => pkg.items.find((i) => i.id === id)!.destinationRegion), `${n.stage}: one destination region item`).to.have.length(1);
+      // the EPCIS mapping names quantities of each stage and inputs of earlier ones, with CBV terms
+      const resolved = pkg.template.stages.map((n) => ({ stage: n.stage, after: n.after, items: byStage[n.stage].map((id) => pkg.items.find((i) => i.id === id) as DataItem) }));
+      expect(checkEpcisMapping(pkg.template.epcis, resolved)).to.deep.equal([]);
+      expect(Object.values(pkg.template.epcis ?? {}).filter((m) => m.inputs), 'at least one transformation').to.have.length.at.least(1);
     });
   }
 

@@ -14,6 +14,7 @@ import { callerOf, checkDeclared, enforceScopes, stageDataFilter, withActorIf } 
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
 import { deviceRoutes } from './routes/devices';
+import { epcisRoutes } from './routes/epcis';
 import { statsRoutes } from './routes/stats';
 import { taskStageRoutes } from './routes/task-stages';
 import { webRoutes } from './web';
@@ -162,7 +163,7 @@ const R = {
   }),
 };
 
-const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, taskStageRoutes, auditRoutes, webRoutes];
+const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, taskStageRoutes, auditRoutes, epcisRoutes, webRoutes];
 
 /** Every route, described once: the OpenAPI document, scopes, rate limits and input validation come from this table. */
 export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) => m.routes)];

@@ -90,8 +90,9 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     }
     // the private item leaks to no one else, and the routes that should carry it do carry it
     expect([...seen.keys()].sort()).to.deep.equal(['auditor', "member of the task's org"]);
-    expect([...seen.get("member of the task's org")!].sort()).to.deep.equal(['/api/tasks/{taskId}', '/api/transactions/{txId}']);
-    expect([...seen.get('auditor')!].sort()).to.deep.equal(['/api/audit/record/{taskId}/{stage}', '/api/tasks/{taskId}', '/api/transactions/{txId}']);
+    const epcis = ['/epcis/codes/{hash}', '/epcis/events', '/epcis/lots/{taskId}'];
+    expect([...seen.get("member of the task's org")!].sort()).to.deep.equal(['/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
+    expect([...seen.get('auditor')!].sort()).to.deep.equal(['/api/audit/record/{taskId}/{stage}', '/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
     // another org's member still sees the task, with the public items of its records
     const task = (await (await call('/api/tasks/sc-1', callers[1].key)).json()) as { records: { data: Record<string, unknown>; actor: string | null }[] };
     expect(task.records.map((x) => [x.data, x.actor])).to.deep.equal([[{ tea_garden: 'Jingmai' }, null]]);

@@ -9,6 +9,7 @@ import { firstJson, getJson, pageJson, putJson } from '../ledger/state';
 import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, RetireTemplateDto, StageDefinition, Template, TemplateRefDto, TemplateRetirement, TemplateStage } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { checkRuleReferences, checkRuleShape, parseRef, ruleRefs } from '../rules/cross-validation';
+import { checkEpcisMapping } from '../rules/epcis-mapping';
 import { checkItemDefinition, DataItem } from '../rules/items';
 import { checkStageGraph } from '../rules/stage-order';
 import { BaseContract } from './base';
@@ -131,6 +132,7 @@ export class ProcessContract extends BaseContract {
       const def = itemsOf(stage).find((i) => i.id === item);
       if (!def || (def.type !== 'integer' && def.type !== 'number') || def.privacy !== 'plain') refProblems.push(`assetQuantity ${dto.assetQuantity} is not a plain numeric item of the template`);
     }
+    if (dto.epcis) refProblems.push(...checkEpcisMapping(dto.epcis, stages));
     if (refProblems.length > 0) fail('ERR_VALIDATION', refProblems.join('; '));
 
     const template: Template = {
@@ -144,6 +146,7 @@ export class ProcessContract extends BaseContract {
       publicView: dto.publicView,
       authorizedRegions: dto.authorizedRegions ?? [],
       assetQuantity: dto.assetQuantity,
+      epcis: dto.epcis,
       publishedBy: ctx.callerMsp,
       publishedAt: ctx.txTime,
     };

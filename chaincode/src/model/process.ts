@@ -22,6 +22,7 @@ import { DataItem, ITEM_TYPES, ItemType, Privacy, PRIVACY } from '../rules/items
 import { Rule } from '../rules/cross-validation';
 import { NAME_MAX, Role, ROLES } from './consortium';
 import { REGION } from './catalog';
+import { EpcisMapping } from '../rules/epcis-mapping';
 
 export { ID } from './validators';
 
@@ -69,6 +70,8 @@ export interface Template {
   authorizedRegions: string[];
   /** the numeric item (stage.item) that counts a lot: the most units all its asset classes may certify */
   assetQuantity?: string;
+  /** how its stage records read as GS1 EPCIS 2.0 events (rules/epcis-mapping.ts) */
+  epcis?: EpcisMapping;
   publishedBy: string;
   publishedAt: string;
 }
@@ -121,6 +124,8 @@ export class DefineTemplateDto {
   @IsObject() publicView!: Record<string, string[]>;
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) assetQuantity?: string;
+  /** checked by checkEpcisMapping against the resolved stages */
+  @IsOptional() @IsObject() epcis?: EpcisMapping;
 }
 
 export class RetireTemplateDto {

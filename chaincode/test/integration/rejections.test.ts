@@ -254,6 +254,16 @@ describe('trace rejections: every rule answers with its error code and changes n
       await rejectsWith(brand.process.defineTemplate({ ...base, id: 'bad_cycle', stages: [{ stage: 'rt_a', after: ['rt_b'] }, { stage: 'rt_b', after: ['rt_a'] }], rules: [] }), 'ERR_VALIDATION', /cycle/);
       await rejectsWith(brand.process.getTemplate('bad_ref', 1), 'ERR_NOT_FOUND');
     });
+
+    it('refuses an EPCIS mapping naming a non-CBV disposition or an input that is not of an earlier stage, publishes nothing, then accepts a sound one', async () => {
+      const base = { version: 1, name: 'epcis', category: 'test', scanAlertThreshold: 1, publicView: {}, rules: [], stages: [{ stage: 'rt_a', after: [] }, { stage: 'rt_b', after: ['rt_a'] }] };
+      await rejectsWith(brand.process.defineTemplate({ ...base, id: 'epcis_bad', epcis: { rt_a: { disposition: 'fresh' } } }), 'ERR_VALIDATION', /epcis.rt_a.disposition must be a CBV 2.0 disposition/);
+      await rejectsWith(brand.process.defineTemplate({ ...base, id: 'epcis_bad', epcis: { rt_a: { inputs: [{ item: 'rt_b.b_n1', uom: 'KGM' }] } } }), 'ERR_VALIDATION', /not an item of an earlier stage/);
+      await rejectsWith(brand.process.getTemplate('epcis_bad', 1), 'ERR_NOT_FOUND');
+      const epcis = { rt_b: { bizStep: 'commissioning', inputs: [{ item: 'rt_a.a_n1', uom: 'KGM' }], quantities: [{ item: 'b_n1', uom: 'KGM' }] } };
+      await brand.process.defineTemplate({ ...base, id: 'epcis_bad', epcis });
+      expect((await brand.process.getTemplate('epcis_bad', 1)).epcis).to.deep.equal(epcis);
+    });
   });
 
   describe('definitions and catalog', () => {

@@ -1,5 +1,5 @@
 import { TemplatePackage } from '../template-package';
-import { sharedForms, sharedItems, sharedStages } from './shared';
+import { sharedEpcis, sharedForms, sharedItems, sharedStages } from './shared';
 
 /**
  * 白酒 baijiu: grain intake → fermentation → distillation → aging/cellaring → inspection →
@@ -84,5 +84,13 @@ export const liquor: TemplatePackage = {
       receiving: ['store_name'],
     },
     authorizedRegions: ['CN-52', 'CN-51', 'CN-31'],
+    /** GS1 EPCIS 2.0: distillation turns sorghum into base liquor, bottling aged liquor into bottles */
+    epcis: {
+      ...sharedEpcis,
+      liq_grain_intake: { disposition: 'in_progress', quantities: [{ item: 'liq_sorghum_kg', uom: 'KGM' }, { item: 'liq_wheat_kg', uom: 'KGM' }] },
+      liq_distillation: { bizStep: 'commissioning', disposition: 'in_progress', inputs: [{ item: 'liq_grain_intake.liq_sorghum_kg', uom: 'KGM' }], quantities: [{ item: 'liq_base_liquor_l', uom: 'LTR' }] },
+      liq_aging: { disposition: 'in_progress', quantities: [{ item: 'liq_aged_l', uom: 'LTR' }] },
+      liq_bottling: { disposition: 'in_progress', inputs: [{ item: 'liq_aging.liq_aged_l', uom: 'LTR' }], quantities: [{ item: 'liq_bottles' }, { item: 'liq_bottled_l', uom: 'LTR' }] },
+    },
   },
 };

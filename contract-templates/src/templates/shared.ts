@@ -1,4 +1,4 @@
-import type { DefineFormDto, DefineItemDto, DefineStageDto } from '@trace/chaincode';
+import type { DefineFormDto, DefineItemDto, DefineStageDto, EpcisMapping } from '@trace/chaincode';
 import type { Input } from '@trace/client';
 
 /** Handover stages every product line shares: the carrier ships, the retailer confirms receipt. */
@@ -24,3 +24,9 @@ export const sharedStages: Input<DefineStageDto>[] = [
   { id: 'shipping', name: '物流发运 shipping', forms: ['shipping_form'], role: 'logistics', requiresAudit: false, bizStep: 'shipping' },
   { id: 'receiving', name: '门店收货 retail receiving', forms: ['receiving_form'], role: 'retailer', requiresAudit: false, bizStep: 'receiving' },
 ];
+
+/** The handover stages as EPCIS events: units shipped (in transit), units received (on the shelf). */
+export const sharedEpcis: EpcisMapping = {
+  shipping: { disposition: 'in_transit', quantities: [{ item: 'shipped_units' }] },
+  receiving: { disposition: 'sellable_accessible', quantities: [{ item: 'received_units' }] },
+};

@@ -1,5 +1,5 @@
 import { TemplatePackage } from '../template-package';
-import { sharedForms, sharedItems, sharedStages } from './shared';
+import { sharedEpcis, sharedForms, sharedItems, sharedStages } from './shared';
 
 /**
  * 普洱茶 Pu'er tea: plantation → picking → withering → rolling → drying → inspection →
@@ -95,5 +95,15 @@ export const tea: TemplatePackage = {
       receiving: ['store_name'],
     },
     authorizedRegions: ['CN-53', 'CN-44', 'CN-11'],
+    /** GS1 EPCIS 2.0: each processing step turns the previous weight into the next (a transformation) */
+    epcis: {
+      ...sharedEpcis,
+      tea_picking: { bizStep: 'commissioning', disposition: 'active', quantities: [{ item: 'tea_fresh_leaf_kg', uom: 'KGM' }] },
+      tea_withering: { bizStep: 'commissioning', disposition: 'in_progress', inputs: [{ item: 'tea_picking.tea_fresh_leaf_kg', uom: 'KGM' }], quantities: [{ item: 'tea_withered_kg', uom: 'KGM' }] },
+      tea_rolling: { bizStep: 'commissioning', disposition: 'in_progress', inputs: [{ item: 'tea_withering.tea_withered_kg', uom: 'KGM' }], quantities: [{ item: 'tea_rolled_kg', uom: 'KGM' }] },
+      tea_drying: { bizStep: 'commissioning', disposition: 'in_progress', inputs: [{ item: 'tea_rolling.tea_rolled_kg', uom: 'KGM' }], quantities: [{ item: 'tea_dried_kg', uom: 'KGM' }] },
+      tea_packing: { disposition: 'in_progress', inputs: [{ item: 'tea_drying.tea_dried_kg', uom: 'KGM' }], quantities: [{ item: 'tea_cakes' }, { item: 'tea_packed_kg', uom: 'KGM' }] },
+      tea_warehousing: { disposition: 'sellable_not_accessible', quantities: [{ item: 'tea_stored_cakes' }] },
+    },
   },
 };
