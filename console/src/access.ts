@@ -8,6 +8,7 @@ export const PAGES = {
   workbench: 'user',
   stageEntry: ['data_entry'],
   users: ['admin'],
+  codes: ['code_manager'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -4,7 +4,7 @@ import type { Violation } from '@trace/chaincode/dist/src/rules/cross-validation
 import type { Logger } from 'pino';
 import { Access, PAGES, pagesFor } from './access';
 import { chainError, OrgChain } from './chain';
-import { Db } from './db';
+import { Db, logWrite } from './db';
 import { ConsoleError } from './errors';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
@@ -12,6 +12,8 @@ import { dummyHash, verifyPassword } from './passwords';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
 import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, waitingStages } from './stage-entry';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
+import { CodeJobs } from './code-jobs';
+import { CODE_ROUTES } from './routes/codes';
 
 export interface Deps {
   db: Db;
@@ -19,6 +21,7 @@ export interface Deps {
   indexer: IndexerClient;
   throttle: LoginThrottle;
   log: Logger;
+  codeJobs: CodeJobs;
 }
 
 export interface Call {
@@ -47,24 +50,22 @@ interface IndexedTask {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-function id(value: string, name: string): string {
+export function id(value: string, name: string): string {
   if (!ID.test(value)) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is not a valid id`);
   return value;
 }
 
-function str(body: Record<string, unknown>, name: string, optional = false): string | undefined {
+export function str(body: Record<string, unknown>, name: string, optional = false): string | undefined {
   const v = body[name];
   if (v === undefined && optional) return undefined;
   if (typeof v !== 'string' || v.length === 0) throw new ConsoleError(400, 'ERR_VALIDATION', `${name} is required`, { [name]: 'required' });
   return v;
 }
 
-const user = (call: Call) => call.session?.user as NonNullable<Call['session']>['user'];
+export const user = (call: Call) => call.session?.user as NonNullable<Call['session']>['user'];
 
-function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
-  call.deps.db
-    .prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(new Date().toISOString(), user(call).username, call.deps.chain.org, action, subject, txId ?? null, outcome);
+export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
+  logWrite(call.deps.db, { username: user(call).username, org: call.deps.chain.org, action, subject, outcome, txId });
 }
 
 async function login(call: Call): Promise<unknown> {
@@ -191,4 +192,5 @@ export const ROUTES: ConsoleRoute[] = [
     method: 'get', path: '/api/audit-log', access: PAGES.users, summary: 'Who did which write, newest first, refusals included (the chain names the user of each accepted record too)',
     handle: (c) => c.deps.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT 200').all(),
   },
+  ...CODE_ROUTES,
 ];

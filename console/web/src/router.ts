@@ -5,6 +5,7 @@ import Workbench from './pages/Workbench.vue';
 import StageEntry from './pages/StageEntry.vue';
 import Users from './pages/Users.vue';
 import Forbidden from './pages/Forbidden.vue';
+import Codes from './pages/Codes.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -14,6 +15,7 @@ export const router = createRouter({
     { path: '/', component: Workbench, meta: { page: 'workbench' } },
     { path: '/tasks/:taskId/stages/:stage', component: StageEntry, meta: { page: 'stageEntry' }, props: true },
     { path: '/users', component: Users, meta: { page: 'users' } },
+    { path: '/codes', component: Codes, meta: { page: 'codes' } },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
