@@ -9,6 +9,7 @@ export const PAGES = {
   stageEntry: ['data_entry'],
   users: ['admin'],
   codes: ['code_manager'],
+  devices: ['admin', 'data_entry'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -14,6 +14,7 @@ import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, waitingSta
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 import { CodeJobs } from './code-jobs';
 import { CODE_ROUTES } from './routes/codes';
+import { DEVICE_ROUTES } from './routes/devices';
 
 export interface Deps {
   db: Db;
@@ -193,4 +194,5 @@ export const ROUTES: ConsoleRoute[] = [
     handle: (c) => c.deps.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT 200').all(),
   },
   ...CODE_ROUTES,
+  ...DEVICE_ROUTES,
 ];

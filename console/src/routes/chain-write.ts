@@ -3,9 +3,9 @@ import { audit, Call, user } from '../routes';
 
 /**
  * One write to the chain as the org on behalf of the signed-in user: audited and logged either way, a refusal answered
- * with the chain's stable code.
+ * with the chain's stable code (and, through `fields`, on the form fields it concerns).
  */
-export async function chainWrite<T extends object>(call: Call, action: string, subject: string, write: () => Promise<T>): Promise<T> {
+export async function chainWrite<T extends object>(call: Call, action: string, subject: string, write: () => Promise<T>, fields?: (code: string, message: string) => Record<string, string>): Promise<T> {
   const { chain, log } = call.deps;
   const entry = { evt: 'console.write', user: user(call).username, org: chain.org, action, subject };
   try {
@@ -15,7 +15,7 @@ export async function chainWrite<T extends object>(call: Call, action: string, s
     log.info({ ...entry, outcome: 'ok', txId });
     return result;
   } catch (e) {
-    const err = chainError(e);
+    const err = chainError(e, fields);
     audit(call, action, subject, err.code);
     log.info({ ...entry, outcome: err.code });
     throw err;

@@ -6,6 +6,7 @@ import StageEntry from './pages/StageEntry.vue';
 import Users from './pages/Users.vue';
 import Forbidden from './pages/Forbidden.vue';
 import Codes from './pages/Codes.vue';
+import Devices from './pages/Devices.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -16,6 +17,7 @@ export const router = createRouter({
     { path: '/tasks/:taskId/stages/:stage', component: StageEntry, meta: { page: 'stageEntry' }, props: true },
     { path: '/users', component: Users, meta: { page: 'users' } },
     { path: '/codes', component: Codes, meta: { page: 'codes' } },
+    { path: '/devices', component: Devices, meta: { page: 'devices' } },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],

@@ -1,10 +1,11 @@
 import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { codeHash, generateCode, isValidCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, isValidCode, Ledger, LedgerError, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
@@ -44,6 +45,11 @@ describe("member console: the brand's code manager and device admin through the 
     if (!v.genuine) throw new Error(`code ${hash} is not on chain`);
     return v.code;
   };
+  const p256 = () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+  };
+  const chainCode = async (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
   const errorOf = async (res: { status(): number; json(): Promise<unknown> }) => [res.status(), ((await res.json()) as { error: { code: string } }).error.code];
 
   async function signIn(username: string): Promise<{ context: BrowserContext; page: Page; csrf: string }> {
@@ -88,6 +94,7 @@ describe("member console: the brand's code manager and device admin through the 
     const db = openConsoleDb(consoleDb);
     await createUser(db, { username: 'codes', password: PASSWORD, roles: ['code_manager'] });
     await createUser(db, { username: 'clerk', password: PASSWORD, roles: ['data_entry'] });
+    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
     db.close();
     app = await startConsole({ connection: devnet.connection, msp: 'Org1MSP', db: consoleDb, indexerUrl, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
     browser = await launchChromium();
@@ -212,5 +219,63 @@ describe("member console: the brand's code manager and device admin through the 
     const jobs = (await (await manager.context.request.get(`${app.url}/api/codes/jobs`)).json()) as { count: number }[];
     expect(jobs.map((j) => j.count), 'only the 200-code job').to.deep.equal([CODES]);
     await manager.context.close();
+  });
+  it('an admin registers a device, acknowledges its alarm, rotates its key and disables it in the browser; a data-entry user sees the devices but may not register one', async () => {
+    const DEVICE = 'cellar-1';
+    const first = p256();
+    const { context, page, csrf } = await signIn('admin');
+    await page.click('[data-nav=devices]');
+    await page.locator('[data-testid=register-device]').waitFor();
+    // a key that is not PEM is refused on its field, and nothing is registered
+    const bad = await context.request.post(`${app.url}/api/devices`, { headers: { 'x-csrf-token': csrf }, data: { deviceId: 'cellar-x', type: 'temperature', publicKeyPem: 'not a key' } });
+    expect(await errorOf(bad)).to.deep.equal([400, 'ERR_VALIDATION']);
+    expect(await chainCode(brand.devices.getDevice('cellar-x'))).to.equal('ERR_NOT_FOUND');
+
+    await page.fill('input[name=device-id]', DEVICE);
+    await page.fill('textarea[name=device-key]', first.pem);
+    await page.fill('input[name=device-thresholds]', '{"temp_c": {"min": 10, "max": 30}}');
+    await page.click('[data-testid=register-device]');
+    await page.locator(`[data-status="${DEVICE}"]`, { hasText: '启用' }).waitFor();
+    expect(await brand.devices.getDevice(DEVICE)).to.include({ ownerMsp: 'Org1MSP', status: 'active', keyVersion: 1 });
+
+    // the cellar reports 35 °C: an alarm, acknowledged with a comment
+    await brand.devices.submitReadings(signReadings(first.privateKey, { deviceId: DEVICE, seq: 1, readings: [{ at: new Date().toISOString(), metric: 'temp_c', value: 35, unit: 'C' }] }));
+    await until('the indexer to hold the alarm', async () => ((await (await indexed(`/api/devices/${DEVICE}`)).json()) as { alarms?: unknown[] }).alarms?.length === 1);
+    await page.reload();
+    await page.locator('[data-ack]').click();
+    await page.fill('textarea[name=ack-comment]', '空调已修复 AC repaired');
+    await page.click('[data-testid=ack-submit]');
+    await page.locator('[data-testid=alarms]', { hasText: 'Org1MSP' }).waitFor();
+    expect((await brand.devices.listAlarms(DEVICE)).items.map((a) => a.acked?.comment)).to.deep.equal(['空调已修复 AC repaired']);
+
+    const second = p256();
+    await page.click(`[data-rotate="${DEVICE}"]`);
+    await page.fill('textarea[name=rotate-key]', second.pem);
+    await page.click('[data-testid=rotate-submit]');
+    await page.locator('[data-testid=devices] td', { hasText: /^2$/ }).waitFor();
+    expect((await brand.devices.getDevice(DEVICE)).keyVersion).to.equal(2);
+    const oldKey = signReadings(first.privateKey, { deviceId: DEVICE, seq: 2, readings: [{ at: new Date().toISOString(), metric: 'temp_c', value: 20, unit: 'C' }] });
+    expect(await chainCode(brand.devices.submitReadings(oldKey)), 'the old key no longer signs').to.equal('ERR_SIGNATURE');
+
+    await page.click(`[data-toggle="${DEVICE}"]`);
+    await page.locator(`[data-status="${DEVICE}"]`, { hasText: '停用' }).waitFor();
+    expect((await brand.devices.getDevice(DEVICE)).status).to.equal('disabled');
+    const newKey = signReadings(second.privateKey, { deviceId: DEVICE, seq: 2, readings: [{ at: new Date().toISOString(), metric: 'temp_c', value: 20, unit: 'C' }] });
+    expect(await chainCode(brand.devices.submitReadings(newKey)), 'a disabled device submits nothing').to.equal('ERR_STATE');
+    await shoot(page, 'devices');
+    await context.close();
+
+    const clerk = await signIn('clerk');
+    await clerk.page.click('[data-nav=devices]');
+    await clerk.page.locator(`[data-status="${DEVICE}"]`).waitFor();
+    expect(await clerk.page.locator('[data-testid=register-device]').count(), 'no register form').to.equal(0);
+    const other = p256();
+    const attempt = await clerk.context.request.post(`${app.url}/api/devices`, { headers: { 'x-csrf-token': clerk.csrf }, data: { deviceId: 'cellar-2', type: 'temperature', publicKeyPem: other.pem } });
+    expect(await errorOf(attempt)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    const enable = await clerk.context.request.post(`${app.url}/api/devices/${DEVICE}/status`, { headers: { 'x-csrf-token': clerk.csrf }, data: { status: 'active' } });
+    expect(await errorOf(enable)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(await chainCode(brand.devices.getDevice('cellar-2'))).to.equal('ERR_NOT_FOUND');
+    expect((await brand.devices.getDevice(DEVICE)).status).to.equal('disabled');
+    await clerk.context.close();
   });
 });
