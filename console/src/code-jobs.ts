@@ -43,6 +43,9 @@ interface JobRow {
   created_at: string;
 }
 
+/** Thrown between batches when the console stops: the job stays running in the database, so it reads interrupted on the next start. */
+class Stopping extends Error {}
+
 const toJob = (r: JobRow): CodeJob => ({ id: r.id, taskId: r.task_id, gtin: r.gtin, lot: r.lot, level: r.level, count: r.count, issued: r.issued, state: r.state, error: r.error, createdBy: r.created_by, createdAt: r.created_at });
 
 /**
@@ -51,6 +54,9 @@ const toJob = (r: JobRow): CodeJob => ({ id: r.id, taskId: r.task_id, gtin: r.gt
  * issued twice, even across a restart (the job reads as interrupted until someone resumes it).
  */
 export class CodeJobs {
+  private readonly running = new Set<Promise<void>>();
+  private stopping = false;
+
   constructor(
     private readonly db: Db,
     private readonly chain: OrgChain,
@@ -69,7 +75,7 @@ export class CodeJobs {
     this.db
       .prepare("INSERT INTO code_jobs (id, task_id, gtin, lot, level, count, state, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)")
       .run(id, job.taskId, job.gtin, job.lot, job.level, job.count, job.user, new Date().toISOString());
-    void this.run(id);
+    this.launch(id);
     return this.get(id);
   }
 
@@ -77,7 +83,7 @@ export class CodeJobs {
     const job = this.get(id);
     if (job.state !== 'interrupted' && job.state !== 'failed') throw new ConsoleError(409, 'ERR_STATE', `job ${id} is ${job.state}`);
     this.db.prepare("UPDATE code_jobs SET state = 'running', error = NULL WHERE id = ?").run(id);
-    void this.run(id);
+    this.launch(id);
     return this.get(id);
   }
 
@@ -100,6 +106,17 @@ export class CodeJobs {
     return readFileSync(path, 'utf8');
   }
 
+  /** Ends the running jobs after their current batch (before the console closes its ledger and database). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.running]);
+  }
+
+  private launch(id: string): void {
+    const run = this.run(id).finally(() => this.running.delete(run));
+    this.running.add(run);
+  }
+
   private csvPath(id: string): string {
     return join(this.dir, `${id}.csv`);
   }
@@ -112,12 +129,19 @@ export class CodeJobs {
       await issueCodesResumable(
         this.chain.client,
         { taskId: job.taskId, level: job.level, count: job.count, batchSize: CODE_BATCH, csvPath: this.csvPath(id), domain: this.domain, gtin: job.gtin, lot: job.lot },
-        (p) => setIssued.run(p.issued, id),
+        (p) => {
+          setIssued.run(p.issued, id);
+          if (this.stopping) throw new Stopping();
+        },
       );
       this.db.prepare("UPDATE code_jobs SET state = 'done', issued = count WHERE id = ?").run(id);
       audit('ok');
       this.log.info({ evt: 'console.codes_issued', job: id, taskId: job.taskId, count: job.count, user: job.createdBy });
     } catch (e) {
+      if (e instanceof Stopping) {
+        this.log.info({ evt: 'console.codes_interrupted', job: id, taskId: job.taskId, user: job.createdBy });
+        return;
+      }
       const error = e instanceof LedgerError ? `${e.code}: ${e.message}` : (e as Error).message;
       audit(e instanceof LedgerError ? e.code : 'ERR_LEDGER');
       this.db.prepare("UPDATE code_jobs SET state = 'failed', error = ? WHERE id = ?").run(error, id);

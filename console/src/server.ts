@@ -64,6 +64,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     org,
     stop: async () => {
       await new Promise<void>((r) => server.close(() => r()));
+      await codeJobs.stop();
       ledger.close();
       db.close();
     },

@@ -26,6 +26,7 @@ describe("member console: the brand's code manager and device admin through the 
   let indexerUrl: string;
   let indexerKey: string;
   let app: RunningConsole;
+  let consoleOptions: Parameters<typeof startConsole>[0];
   let browser: Browser;
   /** the 200 codes the browser issued, as its CSV lists them */
   let issued: string[] = [];
@@ -96,7 +97,8 @@ describe("member console: the brand's code manager and device admin through the 
     await createUser(db, { username: 'clerk', password: PASSWORD, roles: ['data_entry'] });
     await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
     db.close();
-    app = await startConsole({ connection: devnet.connection, msp: 'Org1MSP', db: consoleDb, indexerUrl, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+    consoleOptions = { connection: devnet.connection, msp: 'Org1MSP', db: consoleDb, indexerUrl, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) };
+    app = await startConsole(consoleOptions);
     browser = await launchChromium();
   });
 
@@ -277,5 +279,30 @@ describe("member console: the brand's code manager and device admin through the 
     expect(await chainCode(brand.devices.getDevice('cellar-2'))).to.equal('ERR_NOT_FOUND');
     expect((await brand.devices.getDevice(DEVICE)).status).to.equal('disabled');
     await clerk.context.close();
+  });
+  it('a job the console stopped in reads interrupted on the next start and, resumed, issues every code once', async () => {
+    const COUNT = 150;
+    const { context, csrf } = await signIn('codes');
+    const job = async (id: string) => (await (await context.request.get(`${app.url}/api/codes/jobs/${id}`)).json()) as { state: string; issued: number };
+    const started = (await (await context.request.post(`${app.url}/api/codes/jobs`, { headers: { 'x-csrf-token': csrf }, data: { taskId: TASK, level: 'item', count: COUNT } })).json()) as { id: string };
+    await until('the first batch', async () => (await job(started.id)).issued > 0);
+    await app.stop();
+    app = await startConsole(consoleOptions);
+    const interrupted = await job(started.id);
+    expect(interrupted.state).to.equal('interrupted');
+    expect(interrupted.issued).to.be.within(1, COUNT - 1);
+    const early = await context.request.get(`${app.url}/api/codes/jobs/${started.id}/codes.csv`);
+    expect(await errorOf(early), 'no print file before every code is on chain').to.deep.equal([409, 'ERR_STATE']);
+
+    const resumed = await context.request.post(`${app.url}/api/codes/jobs/${started.id}/resume`, { headers: { 'x-csrf-token': csrf }, data: {} });
+    expect(resumed.status()).to.equal(200);
+    await until('the resumed job', async () => (await job(started.id)).state === 'done');
+    const codes = (await (await context.request.get(`${app.url}/api/codes/jobs/${started.id}/codes.csv`)).text()).trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+    expect(new Set(codes).size).to.equal(COUNT);
+    const onChain = await Promise.all(codes.map((c) => brand.codes.verifyCode(codeHash(c))));
+    expect(onChain.every((v) => v.genuine && v.taskId === TASK)).to.equal(true);
+    const again = await context.request.post(`${app.url}/api/codes/jobs/${started.id}/resume`, { headers: { 'x-csrf-token': csrf }, data: {} });
+    expect(await errorOf(again), 'a finished job is not run again').to.deep.equal([409, 'ERR_STATE']);
+    await context.close();
   });
 });
