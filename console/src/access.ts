@@ -11,6 +11,8 @@ export const PAGES = {
   tasks: 'user',
   taskCreate: ['admin', 'data_entry'],
   audit: ['qa'],
+  codes: ['code_manager'],
+  devices: ['admin', 'data_entry'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -30,6 +30,20 @@ CREATE TABLE IF NOT EXISTS audit_log (
   tx_id TEXT,
   outcome TEXT NOT NULL
 );
+-- code issuing jobs (一物一码): the printed codes are in each job's print file, not here
+CREATE TABLE IF NOT EXISTS code_jobs (
+  id TEXT PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  gtin TEXT NOT NULL,
+  lot TEXT NOT NULL,
+  level TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  issued INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  error TEXT,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
 `;
 
 export function openConsoleDb(path: string): Db {
@@ -38,4 +52,9 @@ export function openConsoleDb(path: string): Db {
   db.pragma('foreign_keys = ON');
   db.exec(SCHEMA);
   return db;
+}
+
+/** One line of the audit log: who tried which write as the org, and how it ended (a chain error code, or ok). */
+export function logWrite(db: Db, entry: { username: string; org: string; action: string; subject: string; outcome: string; txId?: string }): void {
+  db.prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)').run(new Date().toISOString(), entry.username, entry.org, entry.action, entry.subject, entry.txId ?? null, entry.outcome);
 }

@@ -2,7 +2,8 @@ import type { Context } from 'koa';
 import type { Logger } from 'pino';
 import { Access } from './access';
 import { chainError, OrgChain } from './chain';
-import { Db } from './db';
+import { CodeJobs } from './code-jobs';
+import { Db, logWrite } from './db';
 import { ConsoleError } from './errors';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
@@ -16,6 +17,7 @@ export interface Deps {
   indexer: IndexerClient;
   throttle: LoginThrottle;
   log: Logger;
+  codeJobs: CodeJobs;
 }
 
 export interface Call {
@@ -53,9 +55,7 @@ export function str(body: Record<string, unknown>, name: string, optional = fals
 export const user = (call: Call): User => call.session?.user as User;
 
 export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
-  call.deps.db
-    .prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(new Date().toISOString(), user(call).username, call.deps.chain.org, action, subject, txId ?? null, outcome);
+  logWrite(call.deps.db, { username: user(call).username, org: call.deps.chain.org, action, subject, outcome, txId });
 }
 
 /**
@@ -68,7 +68,8 @@ export async function chainWrite<T>(call: Call, action: string, subject: string,
   try {
     const done = await write();
     // records and audits carry their transaction; a task does not
-    const txId = (done as { txId?: string }).txId;
+    const carried = (done as { txId?: unknown } | undefined)?.txId;
+    const txId = typeof carried === 'string' ? carried : undefined;
     audit(call, action, subject, 'ok', txId);
     log.info({ evt: 'console.write', user: username, org: chain.org, action, subject, outcome: 'ok', txId });
     return done;

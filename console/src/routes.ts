@@ -8,6 +8,8 @@ import { taskRoutes } from './routes/tasks';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
 import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './stage-entry';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
+import { CODE_ROUTES } from './routes/codes';
+import { DEVICE_ROUTES } from './routes/devices';
 
 export { Call, Deps } from './route-kit';
 
@@ -153,4 +155,6 @@ export const ROUTES: ConsoleRoute[] = [
     method: 'get', path: '/api/audit-log', access: PAGES.users, summary: 'Who did which write, newest first, refusals included (the chain names the user of each accepted record too)',
     handle: (c) => c.deps.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT 200').all(),
   },
+  ...CODE_ROUTES,
+  ...DEVICE_ROUTES,
 ];

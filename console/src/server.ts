@@ -1,8 +1,10 @@
 import type { AddressInfo } from 'node:net';
+import { basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { Logger } from 'pino';
 import { ledgerFromConfig, readConfigFile, resolveConnection, TraceChainClient } from '@trace/client';
 import { createConsoleApp } from './app';
+import { CodeJobs } from './code-jobs';
 import { OrgChain } from './chain';
 import { openConsoleDb } from './db';
 import { IndexerClient } from './indexer-client';
@@ -23,6 +25,8 @@ export interface ConsoleOptions {
   host?: string;
   /** behind a reverse proxy: trust X-Forwarded-For / -Proto (Secure cookies over TLS) */
   proxy?: boolean;
+  /** the resolver domain of the GS1 Digital Links printed on issued codes (default id.example.com, as the CLI's) */
+  linkDomain?: string;
   log?: Logger;
 }
 
@@ -46,7 +50,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const org = orgOf(opts);
   const ledger = ledgerFromConfig(opts.connection, { msp: opts.msp, user: opts.user, log });
   const db = openConsoleDb(opts.db);
-  const app = createConsoleApp({ db, chain: new OrgChain(new TraceChainClient(ledger), org), indexer: new IndexerClient(opts.indexerUrl, opts.indexerKey), throttle: new LoginThrottle(), log }, { proxy: opts.proxy });
+  const chain = new OrgChain(new TraceChainClient(ledger), org);
+  // each issuing job's print file sits next to the console's database
+  const codeJobs = new CodeJobs(db, chain, join(dirname(opts.db), `${basename(opts.db, extname(opts.db))}-codes`), opts.linkDomain ?? 'id.example.com', log);
+  const app = createConsoleApp({ db, chain, indexer: new IndexerClient(opts.indexerUrl, opts.indexerKey), throttle: new LoginThrottle(), log, codeJobs }, { proxy: opts.proxy });
   const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   await new Promise<void>((r, j) => server.once('listening', r).once('error', j));
   const { port } = server.address() as AddressInfo;
@@ -57,6 +64,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     org,
     stop: async () => {
       await new Promise<void>((r) => server.close(() => r()));
+      await codeJobs.stop();
       ledger.close();
       db.close();
     },
@@ -65,14 +73,14 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, db: { type: 'string' }, indexer: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, proxy: { type: 'boolean' } },
+    options: { connection: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, db: { type: 'string' }, indexer: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, proxy: { type: 'boolean' }, 'link-domain': { type: 'string' } },
   });
   const key = process.env.CONSOLE_INDEXER_KEY;
   if (!values.connection || !values.db || !values.indexer || !key) {
-    console.error('usage: CONSOLE_INDEXER_KEY=<member key> node console/dist/src/server.js --connection <profile|tbaas.json> --db console.sqlite --indexer http://127.0.0.1:3000 [--msp Org1MSP] [--user User1] [--port 4000] [--host 127.0.0.1] [--proxy]');
+    console.error('usage: CONSOLE_INDEXER_KEY=<member key> node console/dist/src/server.js --connection <profile|tbaas.json> --db console.sqlite --indexer http://127.0.0.1:3000 [--msp Org1MSP] [--user User1] [--port 4000] [--host 127.0.0.1] [--proxy] [--link-domain id.example.com]');
     process.exit(2);
   }
-  const c = await startConsole({ connection: values.connection, msp: values.msp, user: values.user, db: values.db, indexerUrl: values.indexer, indexerKey: key, port: Number(values.port ?? 4000), host: values.host, proxy: values.proxy });
+  const c = await startConsole({ connection: values.connection, msp: values.msp, user: values.user, db: values.db, indexerUrl: values.indexer, indexerKey: key, port: Number(values.port ?? 4000), host: values.host, proxy: values.proxy, linkDomain: values['link-domain'] });
   console.log(`console of ${c.org}: ${c.url}`);
 }
 

@@ -10,6 +10,8 @@ import TaskCreate from './pages/TaskCreate.vue';
 import TaskDetail from './pages/TaskDetail.vue';
 import AuditQueue from './pages/AuditQueue.vue';
 import AuditRecord from './pages/AuditRecord.vue';
+import Codes from './pages/Codes.vue';
+import Devices from './pages/Devices.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -24,6 +26,8 @@ export const router = createRouter({
     { path: '/tasks/:taskId', component: TaskDetail, meta: { page: 'tasks' }, props: true },
     { path: '/audit', component: AuditQueue, meta: { page: 'audit' } },
     { path: '/audit/:taskId/:stage', component: AuditRecord, meta: { page: 'audit' }, props: true },
+    { path: '/codes', component: Codes, meta: { page: 'codes' } },
+    { path: '/devices', component: Devices, meta: { page: 'devices' } },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
