@@ -4,17 +4,17 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { Browser, BrowserContext, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { codeHash, generateCode, isValidCode, Ledger, LedgerError, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
-import { ARTIFACTS, launchChromium, VIEWPORTS } from './support/browser';
+import { launchChromium } from './support/browser';
+import { PASSWORD, refusal, shoot, signIn as signInAt } from './support/pages';
 import { pdfStrings } from './support/pdf-text';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
-const PASSWORD = 'correct horse battery';
 const CODES = 200;
 
 describe("member console: the brand's code manager and device admin through the devnet, the indexer and headless Chromium", function () {
@@ -51,27 +51,8 @@ describe("member console: the brand's code manager and device admin through the 
     return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
   };
   const chainCode = async (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
-  const errorOf = async (res: { status(): number; json(): Promise<unknown> }) => [res.status(), ((await res.json()) as { error: { code: string } }).error.code];
-
-  async function signIn(username: string): Promise<{ context: BrowserContext; page: Page; csrf: string }> {
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'zh-CN', acceptDownloads: true });
-    const page = await context.newPage();
-    await page.goto(`${app.url}/login`);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', PASSWORD);
-    await page.click('[data-testid=login-submit]');
-    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-    const { csrf } = (await (await context.request.get(`${app.url}/api/session`)).json()) as { csrf: string };
-    return { context, page, csrf };
-  }
-
-  async function shoot(page: Page, name: string): Promise<void> {
-    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
-      await page.setViewportSize(viewport);
-      await page.screenshot({ path: join(ARTIFACTS, `console-${name}-${size}.png`), fullPage: true });
-    }
-    await page.setViewportSize(VIEWPORTS.desktop);
-  }
+  
+  const signIn = (username: string) => signInAt(browser, app.url, username);
 
   async function download(page: Page, testid: string): Promise<Buffer> {
     const [file] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
@@ -189,9 +170,9 @@ describe("member console: the brand's code manager and device admin through the 
 
     const { context, page, csrf } = await signIn('codes');
     const refused = await context.request.post(`${app.url}/api/codes/alerts/clear`, { headers: { 'x-csrf-token': csrf }, data: { codeHash: hash, type: 'clone', reason: '  ' } });
-    expect(await errorOf(refused)).to.deep.equal([400, 'ERR_VALIDATION']);
+    expect(await refusal(refused)).to.deep.equal([400, 'ERR_VALIDATION']);
     const diversion = await context.request.post(`${app.url}/api/codes/alerts/clear`, { headers: { 'x-csrf-token': csrf }, data: { codeHash: hash, type: 'diversion', reason: 'no such alert' } });
-    expect(await errorOf(diversion), 'the chain refuses a diversion alert the code does not have').to.deep.equal([409, 'ERR_STATE']);
+    expect(await refusal(diversion), 'the chain refuses a diversion alert the code does not have').to.deep.equal([409, 'ERR_STATE']);
     expect((await onChainCode(hash)).suspectSince).to.be.a('string');
 
     await page.goto(`${app.url}/codes`);
@@ -213,9 +194,9 @@ describe("member console: the brand's code manager and device admin through the 
     expect(await page.locator('[data-nav=codes]').count(), 'no menu entry').to.equal(0);
     await page.goto(`${app.url}/codes`);
     await page.locator('[data-testid=forbidden]').waitFor();
-    expect(await errorOf(await context.request.get(`${app.url}/api/codes/jobs`))).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(await refusal(await context.request.get(`${app.url}/api/codes/jobs`))).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
     const start = await context.request.post(`${app.url}/api/codes/jobs`, { headers: { 'x-csrf-token': csrf }, data: { taskId: TASK, level: 'item', count: 5 } });
-    expect(await errorOf(start)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(await refusal(start)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
     await context.close();
     const manager = await signIn('codes');
     const jobs = (await (await manager.context.request.get(`${app.url}/api/codes/jobs`)).json()) as { count: number }[];
@@ -230,7 +211,7 @@ describe("member console: the brand's code manager and device admin through the 
     await page.locator('[data-testid=register-device]').waitFor();
     // a key that is not PEM is refused on its field, and nothing is registered
     const bad = await context.request.post(`${app.url}/api/devices`, { headers: { 'x-csrf-token': csrf }, data: { deviceId: 'cellar-x', type: 'temperature', publicKeyPem: 'not a key' } });
-    expect(await errorOf(bad)).to.deep.equal([400, 'ERR_VALIDATION']);
+    expect(await refusal(bad)).to.deep.equal([400, 'ERR_VALIDATION']);
     expect(await chainCode(brand.devices.getDevice('cellar-x'))).to.equal('ERR_NOT_FOUND');
 
     await page.fill('input[name=device-id]', DEVICE);
@@ -273,9 +254,9 @@ describe("member console: the brand's code manager and device admin through the 
     expect(await clerk.page.locator('[data-testid=register-device]').count(), 'no register form').to.equal(0);
     const other = p256();
     const attempt = await clerk.context.request.post(`${app.url}/api/devices`, { headers: { 'x-csrf-token': clerk.csrf }, data: { deviceId: 'cellar-2', type: 'temperature', publicKeyPem: other.pem } });
-    expect(await errorOf(attempt)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(await refusal(attempt)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
     const enable = await clerk.context.request.post(`${app.url}/api/devices/${DEVICE}/status`, { headers: { 'x-csrf-token': clerk.csrf }, data: { status: 'active' } });
-    expect(await errorOf(enable)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
+    expect(await refusal(enable)).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
     expect(await chainCode(brand.devices.getDevice('cellar-2'))).to.equal('ERR_NOT_FOUND');
     expect((await brand.devices.getDevice(DEVICE)).status).to.equal('disabled');
     await clerk.context.close();
@@ -292,7 +273,7 @@ describe("member console: the brand's code manager and device admin through the 
     expect(interrupted.state).to.equal('interrupted');
     expect(interrupted.issued).to.be.within(1, COUNT - 1);
     const early = await context.request.get(`${app.url}/api/codes/jobs/${started.id}/codes.csv`);
-    expect(await errorOf(early), 'no print file before every code is on chain').to.deep.equal([409, 'ERR_STATE']);
+    expect(await refusal(early), 'no print file before every code is on chain').to.deep.equal([409, 'ERR_STATE']);
 
     const resumed = await context.request.post(`${app.url}/api/codes/jobs/${started.id}/resume`, { headers: { 'x-csrf-token': csrf }, data: {} });
     expect(resumed.status()).to.equal(200);
@@ -302,7 +283,7 @@ describe("member console: the brand's code manager and device admin through the 
     const onChain = await Promise.all(codes.map((c) => brand.codes.verifyCode(codeHash(c))));
     expect(onChain.every((v) => v.genuine && v.taskId === TASK)).to.equal(true);
     const again = await context.request.post(`${app.url}/api/codes/jobs/${started.id}/resume`, { headers: { 'x-csrf-token': csrf }, data: {} });
-    expect(await errorOf(again), 'a finished job is not run again').to.deep.equal([409, 'ERR_STATE']);
+    expect(await refusal(again), 'a finished job is not run again').to.deep.equal([409, 'ERR_STATE']);
     await context.close();
   });
 });

@@ -4,16 +4,17 @@ import { ARTIFACTS, VIEWPORTS } from './browser';
 
 export const PASSWORD = 'correct horse battery';
 
-/** A new browser context signed in to the console at baseUrl (desktop width, Chinese). */
-export async function signIn(browser: Browser, baseUrl: string, username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'zh-CN' });
+/** A new browser context signed in to the console at baseUrl (desktop width, Chinese), with its session's CSRF token. */
+export async function signIn(browser: Browser, baseUrl: string, username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page; csrf: string }> {
+  const context = await browser.newContext({ viewport: VIEWPORTS.desktop, locale: 'zh-CN', acceptDownloads: true });
   const page = await context.newPage();
   await page.goto(`${baseUrl}/login`);
   await page.fill('input[name=username]', username);
   await page.fill('input[name=password]', password);
   await page.click('[data-testid=login-submit]');
   await page.waitForURL((u) => !u.pathname.startsWith('/login'));
-  return { context, page };
+  const { csrf } = (await (await context.request.get(`${baseUrl}/api/session`)).json()) as { csrf: string };
+  return { context, page, csrf };
 }
 
 /** The page at desktop and phone width, into test-artifacts/console-<name>-<size>.png. */
