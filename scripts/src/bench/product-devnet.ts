@@ -19,16 +19,17 @@ export interface ProductBench {
  * Runs a benchmark body against a fresh devnet with the product chaincode (default policy), removed
  * afterwards, or with `--connection <profile>` (repeatable) against an existing network whose
  * chaincode was freshly deployed (the setup founds a consortium); there the chaincode's CPU is
- * measured only from `--chaincode-pids 123,456 --endorsements 2`. A failure exits with code 1.
+ * measured only from `--chaincode-pids 123,456 --endorsements 2`. `--chaincode-path DIR` runs the
+ * devnet with another build of the chaincode (to compare two commits). A failure exits with code 1.
  */
 export function runProductBench(body: (b: ProductBench) => Promise<void>): void {
   (async () => {
     const { values, positionals } = parseArgs({
-      options: { connection: { type: 'string', multiple: true }, 'chaincode-pids': { type: 'string' }, endorsements: { type: 'string' } },
+      options: { connection: { type: 'string', multiple: true }, 'chaincode-pids': { type: 'string' }, endorsements: { type: 'string' }, 'chaincode-path': { type: 'string' } },
       allowPositionals: true,
     });
     const chaincode = networkChaincode(values['chaincode-pids'], values.endorsements);
-    const devnet = values.connection ? undefined : await startDevnet(['--chaincode-path', resolve(__dirname, '../../../../chaincode'), '--chaincode-name', 'trace']);
+    const devnet = values.connection ? undefined : await startDevnet(['--chaincode-path', resolve(values['chaincode-path'] ?? resolve(__dirname, '../../../../chaincode')), '--chaincode-name', 'trace']);
     const target = devnet ? devnetTarget(devnet) : networkTarget(values.connection!, chaincode);
     console.log(devnet ? `devnet on ${devnet.endpoint}` : `existing network: ${target.orgs.map((o) => `${o} through ${target.profileFor(o)}`).join(', ')}; ${measuredText(target)}`);
     const [ledger, partnerLedger] = target.orgs.map((msp) => ledgerFromConfig(target.profileFor(msp), { msp, user: 'User1' }));
