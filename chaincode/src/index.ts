@@ -1,5 +1,6 @@
 import { dropLogRecordsBelowLevel } from './ledger/shim-logging';
 import { rememberParsedCertificates } from './ledger/shim-certificates';
+import { skipAlwaysTrueStringChecks } from './ledger/shim-parameters';
 import { rememberValidationMetadata } from './ledger/validation-metadata';
 import { AssetsContract } from './contracts/assets';
 import { CatalogContract } from './contracts/catalog';
@@ -27,6 +28,7 @@ export { DataItem, ItemValue } from './rules/items';
 // Cheaper per-transaction plumbing in the shim and class-validator; behaviour unchanged (see each module).
 dropLogRecordsBelowLevel();
 rememberParsedCertificates();
+skipAlwaysTrueStringChecks();
 rememberValidationMetadata();
 
 /** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace, codes, devices, assets. */

@@ -10,6 +10,7 @@ import { RecordStageDto } from '../../src';
 import { parseDto } from '../../src/ledger/dto';
 import { ChaincodeError } from '../../src/ledger/errors';
 import { rememberParsedCertificates } from '../../src/ledger/shim-certificates';
+import { skipAlwaysTrueStringChecks } from '../../src/ledger/shim-parameters';
 import { getImmutableJson } from '../../src/ledger/state';
 
 interface Cert {
@@ -26,6 +27,17 @@ const X509S = {
   workspace: require.resolve('@fidm/x509', { paths: [dirname(require.resolve('fabric-shim'))] }),
   tbaas: resolve(__dirname, '../../../../build/tbaas/node_modules/@fidm/x509'),
 };
+
+/** The shim's and contract API's directories in the workspace (shim 2.5) and in the TBaaS package (2.3). */
+const SHIMS = {
+  workspace: { shim: dirname(require.resolve('fabric-shim')), api: dirname(require.resolve('fabric-contract-api')) },
+  tbaas: { shim: resolve(__dirname, '../../../../build/tbaas/node_modules/fabric-shim'), api: resolve(__dirname, '../../../../build/tbaas/node_modules/fabric-contract-api') },
+};
+
+interface Marshall {
+  ajv: { compile(schema: object): unknown };
+  handleParameters(fn: object, parameters: Buffer[], prefix: string): unknown[];
+}
 
 describe('per-transaction caches: the same answers as without them', () => {
   let dir: string;
@@ -55,6 +67,39 @@ describe('per-transaction caches: the same answers as without them', () => {
     const bad = pem.replace(/[A-Za-z]{8}\n/, 'AAAAAAAA\n');
     expect(() => x509.Certificate.fromPEM(bad)).to.throw();
     expect(() => x509.Certificate.fromPEM(bad)).to.throw();
+  });
+
+  for (const [name, dirs] of Object.entries(SHIMS)) it(`reads string arguments as the shim does, without compiling their always-true check (${name} shim)`, () => {
+    if (!existsSync(dirs.shim)) throw new Error(`${dirs.shim} is missing: run \`node scripts/dist/src/package-tbaas.js --install\` (npm test does)`);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const DataMarshall = require(join(dirs.shim, 'lib/contract-spi/datamarshall.js'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const serializer = require(join(dirs.api, 'lib/jsontransactionserializer.js'));
+    const marshall = (): Marshall => new DataMarshall('json', { json: serializer }, {});
+    const fn = { name: 'recordStage', parameters: [{ name: 'json', schema: { type: 'string' } }] };
+    const args = [Buffer.from('{"taskId":"茶-1","data":{"a":1}}')];
+    const before = marshall().handleParameters(fn, args, '[p]');
+    const wrongCount = (() => {
+      try {
+        marshall().handleParameters(fn, [...args, Buffer.from('x')], '[p]');
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    skipAlwaysTrueStringChecks(DataMarshall);
+    skipAlwaysTrueStringChecks(DataMarshall); // idempotent
+    const m = marshall();
+    let compiled = 0;
+    const compile = m.ajv.compile.bind(m.ajv);
+    m.ajv.compile = (schema: object) => (compiled++, compile(schema));
+    expect(m.handleParameters(fn, args, '[p]')).to.deep.equal(before).and.deep.equal(['{"taskId":"茶-1","data":{"a":1}}']);
+    expect(compiled).to.equal(0);
+    // Anything else is the shim's own path: its count error, its checks of other schemas.
+    expect(() => m.handleParameters(fn, [...args, Buffer.from('x')], '[p]')).to.throw(wrongCount);
+    expect(wrongCount).to.match(/Expected 1 parameters, but 2/);
+    const numberFn = { name: 'n', parameters: [{ name: 'n', schema: { type: 'number', minimum: 5 } }] };
+    expect(() => m.handleParameters(numberFn, [Buffer.from('3')], '[p]')).to.throw(/Unable to validate parameter/);
+    expect(compiled).to.be.greaterThan(0);
   });
 
   it('validates with metadata added after a class was first validated (no stale lookups)', () => {
