@@ -1,4 +1,7 @@
 import { dropLogRecordsBelowLevel } from './ledger/shim-logging';
+import { rememberParsedCertificates } from './ledger/shim-certificates';
+import { skipAlwaysTrueStringChecks } from './ledger/shim-parameters';
+import { rememberValidationMetadata } from './ledger/validation-metadata';
 import { AssetsContract } from './contracts/assets';
 import { CatalogContract } from './contracts/catalog';
 import { CodesContract } from './contracts/codes';
@@ -22,7 +25,11 @@ export { ERROR_CODES, ErrorCode } from './ledger/errors';
 export { Rule, Violation } from './rules/cross-validation';
 export { DataItem, ItemValue } from './rules/items';
 
+// Cheaper per-transaction plumbing in the shim and class-validator; behaviour unchanged (see each module).
 dropLogRecordsBelowLevel();
+rememberParsedCertificates();
+skipAlwaysTrueStringChecks();
+rememberValidationMetadata();
 
 /** The contracts fabric-chaincode-node serves, by name: consortium, catalog, process, trace, codes, devices, assets. */
 export const contracts = [ConsortiumContract, CatalogContract, ProcessContract, TraceContract, CodesContract, DevicesContract, AssetsContract];

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { connect, Contract, Gateway, hash, Network } from '@hyperledger/fabric-gateway';
+import { connect, Contract, Gateway, hash, Network, Status } from '@hyperledger/fabric-gateway';
+import { CommitWatcher } from './commit-watcher';
 import { parseBlock } from './blocks';
 import { LedgerError, toLedgerError } from './errors';
 import { codeName } from './blocks';
@@ -80,6 +81,8 @@ interface PeerConnection {
   gateway: Gateway;
   network: Network;
   contract: Contract;
+  /** commit outcomes from the connection's filtered-block stream */
+  commits: CommitWatcher;
   ownClient?: grpc.Client;
 }
 
@@ -134,7 +137,7 @@ export class FabricGatewayLedger implements Ledger {
     });
     const network = gateway.getNetwork(opts.channel);
     const contract = network.getContract(opts.chaincode, opts.contract);
-    return { peer, gateway, network, contract, ownClient };
+    return { peer, gateway, network, contract, commits: new CommitWatcher(network), ownClient };
   }
 
   /**
@@ -165,9 +168,11 @@ export class FabricGatewayLedger implements Ledger {
       const proposal = c.contract.newProposal(transaction, { arguments: args, endorsingOrganizations: this.opts.endorsingOrganizations });
       return { conn: c, tx: await proposal.endorse() };
     });
+    const transactionId = tx.getTransactionId();
+    const watched = conn.commits.expect(transactionId);
     try {
       const commit = await tx.submit();
-      const status = await commit.getStatus();
+      const status = (await this.watchedStatus(watched)) ?? (await commit.getStatus());
       if (!status.successful) {
         const name = codeName(status.code);
         throw new LedgerError('ERR_COMMIT', `transaction ${status.transactionId} failed to commit with status ${name}`, {
@@ -178,6 +183,20 @@ export class FabricGatewayLedger implements Ledger {
       return { transactionId: tx.getTransactionId(), blockNumber: status.blockNumber, result: tx.getResult() };
     } catch (e) {
       throw connectionError(toLedgerError(e), conn.peer, this.tlsClient !== undefined);
+    } finally {
+      conn.commits.forget(transactionId);
+    }
+  }
+
+  /** The outcome from the block stream within the commit-status deadline; undefined: ask with CommitStatus. */
+  private async watchedStatus(watched: Promise<Status | undefined> | undefined): Promise<Status | undefined> {
+    if (!watched) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.opts.timeouts?.commitStatus ?? 60_000)));
+    try {
+      return await Promise.race([watched, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -204,6 +223,7 @@ export class FabricGatewayLedger implements Ledger {
   }
 
   close(): void {
+    this.conn.commits.close();
     this.conn.gateway.close();
     this.conn.ownClient?.close();
   }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { startDevnet, RunningDevnet } from '@trace/test-network';
-import { Checkpoint, ChainEvent, FabricGatewayLedger, identityFromFiles, LedgerError } from '../src';
+import * as grpc from '@grpc/grpc-js';
+import { Checkpoint, ChainEvent, FabricGatewayLedger, grpcClient, identityFromFiles, LedgerError } from '../src';
 
 describe('FabricGatewayLedger against the devnet', () => {
   let devnet: RunningDevnet;
@@ -93,5 +94,59 @@ describe('FabricGatewayLedger against the devnet', () => {
     expect(seen[1].previousHash).to.equal(seen[0].hash);
     expect(seen[1].transactions[0]).to.include({ validationCode: 'VALID', creatorMspId: 'Org1MSP', chaincodeName: devnet.chaincode });
     expect(seen[1].transactions[0].event?.name).to.equal('made');
+  });
+
+  it('once its block stream is live, learns commits from it: no CommitStatus call, the same outcomes', async () => {
+    const user = devnet.user('Org1MSP', 'User1');
+    const identity = identityFromFiles('Org1MSP', user.certPath, user.keyPath);
+    // Counts the gateway's unary calls by method on connections of the test's own.
+    const calls: string[] = [];
+    const counted = () => {
+      const client = grpcClient(devnet.endpoint);
+      const unary = client.makeUnaryRequest.bind(client) as (...args: unknown[]) => grpc.ClientUnaryCall;
+      client.makeUnaryRequest = ((method: string, ...rest: unknown[]) => (calls.push(method), unary(method, ...rest))) as typeof client.makeUnaryRequest;
+      return client;
+    };
+    const statusCalls = () => calls.filter((m) => m.endsWith('/CommitStatus')).length;
+    const opts = { endpoint: devnet.endpoint, channel: devnet.channel, chaincode: devnet.chaincode, identity };
+    const watched = FabricGatewayLedger.connect({ ...opts, client: counted() });
+    const lonely = FabricGatewayLedger.connect({ ...opts, client: counted(), endorsingOrganizations: ['Org1MSP'] });
+    try {
+      // The first submits ask with CommitStatus while the stream starts; later ones must not.
+      let before = -1;
+      for (let i = 0; i < 10 && before !== statusCalls(); i++) {
+        before = statusCalls();
+        await watched.submit('put', `w${i}`, 'x');
+      }
+      expect(statusCalls(), 'a submit without CommitStatus').to.equal(before);
+      let last = 0n;
+      for (let i = 0; i < 3; i++) {
+        const r = await watched.submit('readWrite', `watched${i}`, `v${i}`);
+        expect(r.blockNumber > last).to.equal(true);
+        last = r.blockNumber;
+        expect(Buffer.from(await watched.evaluate('get', `watched${i}`)).toString()).to.equal(`v${i}`);
+      }
+      expect(statusCalls()).to.equal(before);
+      expect(calls.filter((m) => m.endsWith('/Submit')).length).to.be.greaterThan(3);
+
+      // A transaction the committer marks invalid: ERR_COMMIT with its code, from the stream too.
+      const first = (await lonely.submit('put', 'lonely2', 'x').catch((e: unknown) => e)) as LedgerError;
+      expect(first.details.validationCode).to.equal('ENDORSEMENT_POLICY_FAILURE');
+      await watched.submit('put', 'another block', 'x');
+      let err: LedgerError | undefined;
+      let fromStream = false;
+      for (let i = 0; i < 5 && !fromStream; i++) {
+        const n = statusCalls();
+        err = (await lonely.submit('put', 'lonely2', 'x').catch((e: unknown) => e)) as LedgerError;
+        fromStream = statusCalls() === n;
+      }
+      expect(fromStream, 'a failed commit learnt without CommitStatus').to.equal(true);
+      expect(err!.code).to.equal('ERR_COMMIT');
+      expect(err!.details.validationCode).to.equal('ENDORSEMENT_POLICY_FAILURE');
+      expect(Buffer.from(await watched.evaluate('get', 'lonely2')).toString()).to.equal('');
+    } finally {
+      watched.close();
+      lonely.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
 import { KeyType, key, pad } from '../ledger/keys';
 import { PageDto } from '../model/page';
-import { firstJson, getJson, pageJson, putJson } from '../ledger/state';
+import { firstJson, getImmutableJson, getJson, pageJson, putJson } from '../ledger/state';
 import { DefineFormDto, DefineItemDto, DefineStageDto, DefineTemplateDto, Form, IdRefDto, RetireTemplateDto, StageDefinition, Template, TemplateRefDto, TemplateRetirement, TemplateStage } from '../model/process';
 import { canonicalJson } from '../rules/canonical-json';
 import { checkRuleReferences, checkRuleShape, parseRef, ruleRefs } from '../rules/cross-validation';
@@ -16,8 +16,9 @@ import { BaseContract } from './base';
 
 const DEFINERS = ['operator', 'brand'] as const;
 
+/** A published template version (immutable: parsed once per process, deep-frozen, see getImmutableJson). */
 export async function getTemplate(ctx: TraceContext, id: string, version: number): Promise<Template | undefined> {
-  return getJson<Template>(ctx, key(ctx, KeyType.template, id, pad(version, 4)));
+  return getImmutableJson<Template>(ctx, key(ctx, KeyType.template, id, pad(version, 4)));
 }
 
 export function getRetirement(ctx: TraceContext, id: string): Promise<TemplateRetirement | undefined> {

@@ -10,7 +10,7 @@ import { Template, TemplateStage } from '../model/process';
 import { AmendStageDto, AuditStageDto, AuditTaskDto, CreateTaskDto, RecordStageDto, StageAudit, StageRecord, Task, TaskAudit, TaskRefDto } from '../model/trace';
 import { auditRefusal, standingAudit } from '../rules/audits';
 import { mayCreateTask } from '../rules/authority';
-import { canonicalJson } from '../rules/canonical-json';
+import { canonical, CanonicalJson, canonicalJson } from '../rules/canonical-json';
 import { evaluateRules, parseRef, ruleRefs, RuleReferenceError, StageValues, Value, Violation } from '../rules/cross-validation';
 import { checkStageData, ItemValue } from '../rules/items';
 import { checkStageOrder, RecordedStage } from '../rules/stage-order';
@@ -92,8 +92,15 @@ function checkData(node: TemplateStage, data: Record<string, unknown>): Record<s
   return data as Record<string, ItemValue>;
 }
 
-/** Writes a stage record version as current and into the version history. */
-async function saveRecord(ctx: TraceContext, dto: RecordStageDto, data: Record<string, ItemValue>, flags: Violation[], version: number, reason?: string): Promise<StageRecord> {
+/** Writes a stage record version as current and into the version history; answers it serialised once, for the event and the answer. */
+async function saveRecord(
+  ctx: TraceContext,
+  dto: RecordStageDto,
+  data: Record<string, ItemValue>,
+  flags: Violation[],
+  version: number,
+  reason?: string,
+): Promise<CanonicalJson> {
   const record: StageRecord = {
     taskId: dto.taskId,
     stage: dto.stage,
@@ -108,9 +115,10 @@ async function saveRecord(ctx: TraceContext, dto: RecordStageDto, data: Record<s
     flags,
     reason,
   };
-  await putJson(ctx, key(ctx, KeyType.record, record.taskId, record.stage), record);
-  await putJson(ctx, key(ctx, KeyType.recordVersion, record.taskId, record.stage, pad(record.version)), record);
-  return record;
+  const json = canonical(record);
+  await putJson(ctx, key(ctx, KeyType.record, record.taskId, record.stage), json);
+  await putJson(ctx, key(ctx, KeyType.recordVersion, record.taskId, record.stage, pad(record.version)), json);
+  return json;
 }
 
 /** The task, its template and the stage node, once the caller may write that stage of an open task. */
@@ -199,9 +207,9 @@ export class TraceContract extends BaseContract {
     await checkLocation(ctx, dto.location);
     const data = checkData(node, dto.data);
     const flags = await crossValidate(ctx, template, task.taskId, dto.stage, { eventTime: dto.eventTime, data: data as Record<string, Value> });
-    const record = await saveRecord(ctx, dto, data, flags, 1);
-    ctx.emit('trace.StageRecorded', { task: taskRef(task), record, bizStep: node.bizStep, alerts: alerts(flags) });
-    return canonicalJson(record);
+    const saved = await saveRecord(ctx, dto, data, flags, 1);
+    ctx.emit('trace.StageRecorded', { task: taskRef(task), record: saved, bizStep: node.bizStep, alerts: alerts(flags) });
+    return saved.text;
   }
 
   /** A new version of a recorded stage, validated again; its audit no longer applies. */
@@ -226,9 +234,9 @@ export class TraceContract extends BaseContract {
     const data = checkData(node, dto.data);
     const flags = await crossValidate(ctx, template, task.taskId, dto.stage, { eventTime: dto.eventTime, data: data as Record<string, Value> });
     const voided = await effectiveAudit(ctx, current);
-    const record = await saveRecord(ctx, dto, data, flags, current.version + 1, dto.reason);
-    ctx.emit('trace.StageAmended', { task: taskRef(task), record, previousVersion: current.version, auditVoided: voided !== undefined, bizStep: node.bizStep, alerts: alerts(flags) });
-    return canonicalJson(record);
+    const saved = await saveRecord(ctx, dto, data, flags, current.version + 1, dto.reason);
+    ctx.emit('trace.StageAmended', { task: taskRef(task), record: saved, previousVersion: current.version, auditVoided: voided !== undefined, bizStep: node.bizStep, alerts: alerts(flags) });
+    return saved.text;
   }
 
   @Transaction()

@@ -8,15 +8,22 @@ import { fail } from './errors';
  */
 export class TraceContext extends Context {
   private eventName?: string;
+  /** one context per transaction: its time is read from the proposal once */
+  private timeMs?: number;
+  private time?: string;
 
   get txTimeMs(): number {
-    // getTxTimestamp exists on shim 2.3 and 2.5 (getDateTimestamp only on 2.5).
-    const ts = this.stub.getTxTimestamp();
-    return Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6);
+    if (this.timeMs === undefined) {
+      // getTxTimestamp exists on shim 2.3 and 2.5 (getDateTimestamp only on 2.5).
+      const ts = this.stub.getTxTimestamp();
+      this.timeMs = Number(ts.seconds) * 1000 + Math.floor(ts.nanos / 1e6);
+    }
+    return this.timeMs;
   }
 
   get txTime(): string {
-    return new Date(this.txTimeMs).toISOString();
+    if (this.time === undefined) this.time = new Date(this.txTimeMs).toISOString();
+    return this.time;
   }
 
   get callerMsp(): string {

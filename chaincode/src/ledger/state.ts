@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Context } from 'fabric-contract-api';
 import { DEFAULT_PAGE_SIZE, Page, PageDto } from '../model/page';
 import { canonicalJson } from '../rules/canonical-json';
@@ -14,6 +15,39 @@ export async function getJson<T>(ctx: Context, key: string): Promise<T | undefin
   const bytes = await ctx.stub.getState(key);
   if (!bytes || bytes.length === 0) return undefined;
   return parse<T>(bytes);
+}
+
+/** Distinct immutable objects kept parsed; the map starts over when full. */
+export const MAX_PARSED_IMMUTABLE = 256;
+const parsedImmutable = new Map<string, unknown>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Reads a state object that is never rewritten once committed (a published template version:
+ * ~10 KB parsed by every stage record), parsed once per process. The state is still read, so the
+ * read set is the same; the parsed object is remembered under the SHA-256 of the bytes read, so it
+ * is always the parse of what the ledger holds now, never a stale copy, and every peer gets what a
+ * fresh parse would give: this per-process state cannot make endorsers disagree. The object is
+ * deep-frozen and shared: a transaction that tried to change it would fail, not leak into the next.
+ */
+export async function getImmutableJson<T>(ctx: Context, key: string): Promise<T | undefined> {
+  const bytes = await ctx.stub.getState(key);
+  if (!bytes || bytes.length === 0) return undefined;
+  const hash = createHash('sha256').update(bytes).digest('base64');
+  let value = parsedImmutable.get(hash);
+  if (value === undefined) {
+    value = deepFreeze(parse<T>(bytes));
+    if (parsedImmutable.size >= MAX_PARSED_IMMUTABLE) parsedImmutable.clear();
+    parsedImmutable.set(hash, value);
+  }
+  return value as T;
 }
 
 /** Writes a state object as canonical JSON, so every endorser writes identical bytes. */

@@ -11,7 +11,7 @@ const WINSTONS = {
 };
 
 describe('shim logging', () => {
-  for (const [name, path] of Object.entries(WINSTONS)) it(`formats and writes records at or above the level, and never formats the ones below (${name} winston)`, () => {
+  for (const [name, path] of Object.entries(WINSTONS)) it(`formats and writes records at or above the level, and never formats the ones below (${name} winston)`, async () => {
     if (!existsSync(path)) throw new Error(`${path} is missing: run \`node scripts/dist/src/package-tbaas.js --install\` (npm test does)`);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const winston = require(path);
@@ -28,11 +28,24 @@ describe('shim logging', () => {
       format: winston.format.combine(counting(), winston.format.printf((i: { level: string; message: string }) => `${i.level} ${i.message}`)),
       transports: [new winston.transports.Stream({ stream: new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk).trim()), cb()) }) })],
     });
+    // Records below the level do not even enter the logger's stream.
+    const transform = logger._transform;
+    let transformed = 0;
+    logger._transform = function (...args: unknown[]) {
+      transformed++;
+      return transform.apply(this, args);
+    };
+    let written = false;
+    logger.write({ level: 'debug', message: 'with a callback' }, () => (written = true));
     logger.debug('per-message detail');
     logger.info('per-transaction detail');
     logger.warn('something to look at');
     logger.error('a failure');
     expect(formatted).to.equal(2);
+    expect(transformed).to.equal(2);
+    expect(written, 'a dropped write still calls back, after returning').to.equal(false);
+    await new Promise((r) => process.nextTick(r));
+    expect(written).to.equal(true);
     expect(lines).to.deep.equal(['warn something to look at', 'error a failure']);
   });
 });

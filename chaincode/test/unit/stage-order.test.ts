@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalJson } from '../../src/rules/canonical-json';
+import { canonical, canonicalJson } from '../../src/rules/canonical-json';
 import { checkStageGraph, checkStageOrder, StageNode } from '../../src/rules/stage-order';
 
 const nodes: StageNode[] = [
@@ -43,5 +43,13 @@ describe('canonical JSON', () => {
   it('sorts keys at every depth and drops undefined members', () => {
     expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: null }], c: 'é' } })).to.equal('{"a":{"c":"é","d":[3,{"x":null,"z":1}]},"b":1}');
     expect(() => canonicalJson({ n: Infinity })).to.throw(/non-finite/);
+    expect(canonicalJson({ a: undefined, b: [undefined, ''], c: {} })).to.equal('{"b":[null,""],"c":{}}');
+  });
+
+  it('writes a value serialised once as the same bytes as the value itself', () => {
+    const record = { z: [1, { y: 'é', x: undefined }], a: null };
+    const event = { txId: 't', record, alerts: [] };
+    expect(canonicalJson({ ...event, record: canonical(record) })).to.equal(canonicalJson(event));
+    expect(canonicalJson([canonical(record)])).to.equal(`[${canonicalJson(record)}]`);
   });
 });

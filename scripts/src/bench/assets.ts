@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Wallet } from '@trace/client';
 import { runProductBench } from './product-devnet';
 import { PhaseResult, runCalls } from './run-workers';
-import { round, rssMb } from './stats';
+import { nullable, round, rssMb } from './stats';
 import { cpuText } from './target';
 
 /**
@@ -54,7 +54,7 @@ runProductBench(async ({ target, client: c, partner, args }) => {
     return calls;
   };
   const report = (label: string, r: PhaseResult) => {
-    console.log(`  ${label}: ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures} (${causes(r)})`);
+    console.log(`  ${label}: ${round(r.tps)} tx/s  p50 ${round(r.p50, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  chaincode ${cpuText(r.chaincodeCpuMsPerExec)} CPU-ms/exec  client ${cpuText(r.clientCpuMsPerTx)} CPU-ms/tx  failures ${r.failures} (${causes(r)})`);
     if (r.firstError) console.log(`    first failure: ${r.firstError}`);
   };
 
@@ -80,7 +80,9 @@ runProductBench(async ({ target, client: c, partner, args }) => {
       tps: round(alone.tps),
       p50_ms: round(alone.p50, 1),
       p99_ms: round(alone.p99, 1),
-      cpu_ms_per_tx: round(alone.devnetCpuMsPerTx, 2),
+      cpu_ms_per_tx: nullable(alone.devnetCpuMsPerTx),
+      chaincode_cpu_ms_per_exec: nullable(alone.chaincodeCpuMsPerExec),
+      client_cpu_ms_per_tx: nullable(alone.clientCpuMsPerTx),
       failures: alone.failures,
       failure_causes: alone.failureCauses,
       with_issuance_and_valuation: { transfers: phase(during), issuance: phase(issuance), valuation: phase(valuation) },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { runProductBench } from './product-devnet';
 import { runCalls } from './run-workers';
-import { round, rssMb } from './stats';
+import { nullable, round, rssMb } from './stats';
 
 /**
  * bench:codes — issues code hashes in calls of 1,000 through the devnet (product chaincode,
@@ -69,6 +69,9 @@ runProductBench(async ({ target, client: c, args }) => {
     scans: perOrg.length * 2 * SCANS_PER_CALL,
     scans_per_s: round(scansPerSecond),
     scan_conflicts: conflicted * SCANS_PER_CALL,
+    // per call of issueCodes (scans run in two overlapping phases, which cannot split the chaincode's CPU)
+    issue_chaincode_cpu_ms_per_exec: nullable(issued.chaincodeCpuMsPerExec),
+    issue_client_cpu_ms_per_call: nullable(issued.clientCpuMsPerTx),
     failures: issued.failures + failures,
     rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
   };

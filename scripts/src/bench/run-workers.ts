@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { cpuMs, percentile } from './stats';
+import { cpuMs, cpuMsOf, percentile } from './stats';
 import type { WorkerJob, WorkerResult } from './submit-worker';
 import { BenchTarget } from './target';
 
@@ -15,8 +15,15 @@ export interface PhaseResult {
   /** failures by cause (error code / commit validation code), over all workers */
   failureCauses: Record<string, number>;
   firstError?: string;
-  /** NaN unless the devnet runs locally */
+  /** NaN unless the devnet runs locally; its chaincode processes are not included */
   devnetCpuMsPerTx: number;
+  /**
+   * The chaincode processes' CPU time per execution (transactions × endorsing orgs), failed ones
+   * included; NaN when the chaincode processes are not known
+   */
+  chaincodeCpuMsPerExec: number;
+  /** the client processes' own CPU time per transaction (submitted, failed ones included) */
+  clientCpuMsPerTx: number;
 }
 
 /**
@@ -25,6 +32,8 @@ export interface PhaseResult {
  */
 export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], concurrency: number, workers: number, mspId = target.orgs[0]): Promise<PhaseResult> {
   const cpu = () => (target.pid === undefined ? NaN : cpuMs(target.pid));
+  const chaincodePids = target.chaincodePids?.() ?? [];
+  const chaincodeCpu0 = cpuMsOf(chaincodePids);
   const cpu0 = cpu();
   const t0 = performance.now();
   const results = await Promise.all(
@@ -47,6 +56,7 @@ export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], c
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const chaincodeCpu = cpuMsOf(chaincodePids) - chaincodeCpu0;
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   return {
     seconds,
@@ -61,5 +71,7 @@ export async function runCalls(target: BenchTarget, calls: WorkerJob['calls'], c
     }, {}),
     firstError: results.find((r) => r.firstError)?.firstError,
     devnetCpuMsPerTx: (cpu() - cpu0) / Math.max(1, latencies.length),
+    chaincodeCpuMsPerExec: target.endorsementsPerTx && chaincodePids.length > 0 ? chaincodeCpu / (Math.max(1, calls.length) * target.endorsementsPerTx) : NaN,
+    clientCpuMsPerTx: results.reduce((n, r) => n + r.cpuMs, 0) / Math.max(1, calls.length),
   };
 }

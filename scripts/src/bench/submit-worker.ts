@@ -15,6 +15,8 @@ export interface WorkerResult {
   /** failures by cause: the error code, with the commit's validation code when there is one */
   failureCauses: Record<string, number>;
   firstError?: string;
+  /** this process's CPU time (user + system) while it submitted, connection setup excluded */
+  cpuMs: number;
 }
 
 function causeOf(e: unknown): string {
@@ -25,7 +27,7 @@ function causeOf(e: unknown): string {
 process.on('message', (job: WorkerJob) => {
   run(job).then(
     (r) => process.send!(r),
-    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, failureCauses: { [causeOf(e)]: job.calls.length }, firstError: e.message }),
+    (e: Error) => process.send!({ latencies: [], failures: job.calls.length, failureCauses: { [causeOf(e)]: job.calls.length }, firstError: e.message, cpuMs: 0 }),
   );
 });
 
@@ -36,6 +38,7 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
   const failureCauses: Record<string, number> = {};
   let firstError: string | undefined;
   let next = 0;
+  const cpu0 = process.cpuUsage();
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
       while (next < job.calls.length) {
@@ -52,6 +55,7 @@ async function run(job: WorkerJob): Promise<WorkerResult> {
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   ledger.close();
-  return { latencies, failures, failureCauses, firstError };
+  return { latencies, failures, failureCauses, firstError, cpuMs: (cpu.user + cpu.system) / 1000 };
 }

@@ -1,12 +1,15 @@
 import { runProductBench } from './product-devnet';
 import { PhaseResult, runCalls } from './run-workers';
-import { round, rssMb } from './stats';
+import { nullable, round, rssMb } from './stats';
 import { cpuText } from './target';
 
 /**
  * bench:trace — recordStage with 20 data items through the devnet (product chaincode, default
  * MAJORITY-of-2 policy) at concurrency 32: first stage A (no predecessor), then stage B, which
- * three cross-validation rules tie to A. Usage: node scripts/dist/src/bench/trace.js [tasks=2000] [--connection profile …]
+ * three cross-validation rules tie to A. Reports stage B's chaincode CPU per execution (the
+ * chaincode processes' CPU over transactions × endorsing orgs; null when they are not known) and
+ * the client processes' CPU per transaction.
+ * Usage: node scripts/dist/src/bench/trace.js [tasks=2000] [--connection profile … [--chaincode-pids 1,2 --endorsements 2]]
  */
 
 const ITEMS = 20;
@@ -16,7 +19,7 @@ function stageData(prefix: string, seed: number): Record<string, number> {
 }
 
 function print(label: string, r: PhaseResult): void {
-  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p95 ${round(r.p95, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
+  console.log(`  ${label.padEnd(34)} ${round(r.tps).toString().padStart(7)} tx/s  p50 ${round(r.p50, 1)} ms  p95 ${round(r.p95, 1)} ms  p99 ${round(r.p99, 1)} ms  devnet ${cpuText(r.devnetCpuMsPerTx)} CPU-ms/tx  chaincode ${cpuText(r.chaincodeCpuMsPerExec)} CPU-ms/exec  client ${cpuText(r.clientCpuMsPerTx)} CPU-ms/tx  failures ${r.failures}`);
   if (r.firstError) console.log(`    first failure: ${r.firstError}`);
 }
 
@@ -81,7 +84,9 @@ runProductBench(async ({ target, client: c, args }) => {
       p95_ms: round(recordB.p95, 1),
       p99_ms: round(recordB.p99, 1),
       tps_first_stage: round(recordA.tps),
-      cpu_ms_per_tx: round(recordB.devnetCpuMsPerTx, 2),
+      cpu_ms_per_tx: nullable(recordB.devnetCpuMsPerTx),
+      chaincode_cpu_ms_per_exec: nullable(recordB.chaincodeCpuMsPerExec),
+      client_cpu_ms_per_tx: nullable(recordB.clientCpuMsPerTx),
       failures: recordA.failures + recordB.failures,
       rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
     }),
