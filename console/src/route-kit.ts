@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Access } from './access';
 import { chainError, OrgChain } from './chain';
 import { Db } from './db';
+import type { CaptureJobs } from './epcis/capture-jobs';
 import { ConsoleError } from './errors';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
@@ -16,13 +17,16 @@ export interface Deps {
   indexer: IndexerClient;
   throttle: LoginThrottle;
   log: Logger;
+  capture: CaptureJobs;
 }
 
 export interface Call {
   ctx: Context;
   deps: Deps;
-  /** present on every route but public ones */
+  /** present on every session route but public ones */
   session?: Session;
+  /** the user of the bearer token, on token routes */
+  tokenUser?: User;
   body: Record<string, unknown>;
   params: Record<string, string>;
 }
@@ -32,6 +36,13 @@ export interface ConsoleRoute {
   method: 'get' | 'post';
   path: string;
   access: Access;
+  /**
+   * 'token': a machine route for members' systems, authenticated by an API token (`Authorization: Bearer`) and never by
+   * the session cookie, so no CSRF token; the token's user's roles still apply. Default: the session.
+   */
+  auth?: 'token';
+  /** bodies larger than the default 64 KiB, and the media types accepted besides application/json */
+  body?: { maxBytes: number; types?: string[] };
   summary: string;
   handle(call: Call): Promise<unknown> | unknown;
 }
@@ -50,12 +61,14 @@ export function str(body: Record<string, unknown>, name: string, optional = fals
   return v;
 }
 
-export const user = (call: Call): User => call.session?.user as User;
+export const user = (call: Call): User => (call.session?.user ?? call.tokenUser) as User;
+
+export function auditEntry(db: Db, username: string, org: string, action: string, subject: string, outcome: string, txId?: string): void {
+  db.prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)').run(new Date().toISOString(), username, org, action, subject, txId ?? null, outcome);
+}
 
 export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
-  call.deps.db
-    .prepare('INSERT INTO audit_log (at, username, org, action, subject, tx_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(new Date().toISOString(), user(call).username, call.deps.chain.org, action, subject, txId ?? null, outcome);
+  auditEntry(call.deps.db, user(call).username, call.deps.chain.org, action, subject, outcome, txId);
 }
 
 /**

@@ -5,6 +5,7 @@ import { ledgerFromConfig, readConfigFile, resolveConnection, TraceChainClient }
 import { createConsoleApp } from './app';
 import { OrgChain } from './chain';
 import { openConsoleDb } from './db';
+import { CaptureJobs } from './epcis/capture-jobs';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
 
@@ -46,7 +47,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const org = orgOf(opts);
   const ledger = ledgerFromConfig(opts.connection, { msp: opts.msp, user: opts.user, log });
   const db = openConsoleDb(opts.db);
-  const app = createConsoleApp({ db, chain: new OrgChain(new TraceChainClient(ledger), org), indexer: new IndexerClient(opts.indexerUrl, opts.indexerKey), throttle: new LoginThrottle(), log }, { proxy: opts.proxy });
+  const chain = new OrgChain(new TraceChainClient(ledger), org);
+  const indexer = new IndexerClient(opts.indexerUrl, opts.indexerKey);
+  const capture = new CaptureJobs({ db, chain, indexer, log });
+  const app = createConsoleApp({ db, chain, indexer, throttle: new LoginThrottle(), log, capture }, { proxy: opts.proxy });
   const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   await new Promise<void>((r, j) => server.once('listening', r).once('error', j));
   const { port } = server.address() as AddressInfo;
@@ -57,6 +61,7 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     org,
     stop: async () => {
       await new Promise<void>((r) => server.close(() => r()));
+      await capture.close();
       ledger.close();
       db.close();
     },
