@@ -60,8 +60,10 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     url,
     org,
     stop: async () => {
+      // no new event is submitted once stopping; the one in flight finishes
+      const captureStopped = capture.close();
       await new Promise<void>((r) => server.close(() => r()));
-      await capture.close();
+      await captureStopped;
       ledger.close();
       db.close();
     },
