@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
@@ -13,6 +14,7 @@ import { PASSWORD, until } from './support/pages';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
+const CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
 const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
 type Event = Record<string, unknown>;
 interface Job {
@@ -192,6 +194,24 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
   });
 
+  it('the CLI posts a file and prints each event\'s outcome: exit 0 when all are recorded, 1 when one is refused', async () => {
+    const run = (doc: unknown) => {
+      const file = join(dir, `capture-${Date.now()}.jsonld`);
+      writeFileSync(file, JSON.stringify(doc));
+      return new Promise<{ code: number | null; out: string }>((done) => {
+        execFile(process.execPath, [CLI, 'epcis', 'capture', file, '--console', app.url], { env: { ...process.env, TRACE_CONSOLE_TOKEN: tokens.erp } }, (err, out) => done({ code: err ? (err.code as number) : 0, out }));
+      });
+    };
+    const [inspection] = forLot('CAP-2', ['tea_inspection']);
+    const ok = await run(documentOf(source.context, [inspection]));
+    expect(ok.code, ok.out).to.equal(0);
+    expect(ok.out).to.match(/^event 0 ObjectEvent: recorded {2}trace:recordStage capture-tea-2\/tea_inspection tx [0-9a-f]{64}$/m);
+    expect(await stagesOnChain('capture-tea-2')).to.include('tea_inspection');
+    const refused = await run(documentOf(source.context, [{ ...inspection, bizStep: 'repairing' }]));
+    expect(refused.code).to.equal(1);
+    expect(refused.out).to.contain("event 0 ObjectEvent: refused  [ERR_EPCIS_BIZSTEP] bizStep 'repairing'");
+  });
+
   it('machine routes: no token 401, a user without the data-entry role 403, a revoked token 401; nothing submitted', async () => {
     const before = await stagesOnChain('capture-tea-3');
     const doc = documentOf(source.context, forLot('CAP-3', ['tea_inspection']));
@@ -223,6 +243,6 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(onChain.includes('tea_inspection')).to.equal(recorded.includes(1));
     // the earlier jobs are still there after the restart
     const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
-    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'failure', 'success']);
+    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'success', 'failure', 'failure', 'success']);
   });
 });
