@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
@@ -15,6 +15,7 @@ import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
+const GS1_EXAMPLES = resolve(__dirname, '../../../indexer/epcis');
 const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
 type Event = Record<string, unknown>;
 interface Job {
@@ -212,6 +213,19 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(refused.out).to.contain("event 0 ObjectEvent: refused  [ERR_EPCIS_BIZSTEP] bizStep 'repairing'");
   });
 
+  it("GS1's example documents that fit no template here are refused event by event with reasons, nothing submitted", async () => {
+    for (const name of ['Example_9.6.2-ObjectEvent.jsonld', 'Example_9.6.2-ObjectEventWithDigitalLink.jsonld', 'Example_9.6.3-AggregationEventWithDigitalLink.jsonld']) {
+      const done = await captured(JSON.parse(readFileSync(join(GS1_EXAMPLES, name), 'utf8')));
+      expect(done, name).to.include({ running: false, success: false, state: 'failure' });
+      for (const e of done.events) {
+        expect(e.status, name).to.equal('refused');
+        expect(e.error?.code, name).to.equal('ERR_EPCIS_UNMAPPED');
+        // the example's own extension and the source/destination lists have no place on chain
+        expect(e.error?.message, name).to.contain('example:myField');
+      }
+    }
+  });
+
   it('machine routes: no token 401, a user without the data-entry role 403, a revoked token 401; nothing submitted', async () => {
     const before = await stagesOnChain('capture-tea-3');
     const doc = documentOf(source.context, forLot('CAP-3', ['tea_inspection']));
@@ -243,6 +257,6 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(onChain.includes('tea_inspection')).to.equal(recorded.includes(1));
     // the earlier jobs are still there after the restart
     const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
-    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'success', 'failure', 'failure', 'success']);
+    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'failure', 'failure', 'failure', 'success', 'failure', 'failure', 'success']);
   });
 });
