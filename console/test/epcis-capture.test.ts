@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { tea } from '@trace/contract-templates';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
@@ -213,6 +213,29 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(refused.out).to.contain("event 0 ObjectEvent: refused  [ERR_EPCIS_BIZSTEP] bizStep 'repairing'");
   });
 
+  it('codes: a commissioning ObjectEvent issues them (level from tc:level), an AggregationEvent packs them; the export shows the same packing', async () => {
+    const items = [generateCode(), generateCode(), generateCode()];
+    const caseCode = generateCode();
+    const label = (code: string) => `https://brand.example/01/${GTIN}/10/CAP-2/21/${code}`;
+    const hashOf = (code: string) => `https://ns.trace-chain.example/epcis/code/${codeHash(code)}`;
+    const time = { eventTime: new Date().toISOString(), eventTimeZoneOffset: '+00:00' };
+    const commission = (epcList: string[], level?: string, extra: Event = {}) => ({ type: 'ObjectEvent', ...time, epcList, action: 'ADD', bizStep: 'commissioning', disposition: 'active', ...(level ? { 'tc:level': level } : {}), ...extra });
+
+    // without its level, a commissioning is ambiguous: nothing of the document is issued
+    const unsure = await captured(documentOf(source.context, [commission(items.map(label), 'item'), commission([label(caseCode)])]));
+    expect(unsure.events.map((e) => [e.status, e.error?.code])).to.deep.equal([['not_submitted', undefined], ['refused', 'ERR_EPCIS_AMBIGUOUS']]);
+    expect((await brand.codes.verifyCode(codeHash(items[0]))).verdict).to.equal('unknown');
+
+    const packing = { type: 'AggregationEvent', ...time, parentID: hashOf(caseCode), childEPCs: items.map(label), action: 'ADD', bizStep: 'packing' };
+    const done = await captured(documentOf(source.context, [commission(items.map(label), 'item'), commission([hashOf(caseCode)], 'case', { 'tc:taskId': 'capture-tea-2' }), packing]));
+    expect(done.events.map((e) => [e.status, e.transaction])).to.deep.equal([['recorded', 'codes:issueCodes'], ['recorded', 'codes:issueCodes'], ['recorded', 'codes:aggregate']]);
+    expect((await brand.codes.listChildren(codeHash(caseCode))).items).to.have.members(items.map(codeHash));
+    await until('the indexer to export the packing', async () => (await exported('capture-tea-2')).epcisBody.eventList.some((e) => e.type === 'AggregationEvent'));
+    const aggregation = (await exported('capture-tea-2')).epcisBody.eventList.find((e) => e.type === 'AggregationEvent') as Event;
+    expect(aggregation).to.include({ parentID: hashOf(caseCode), action: 'ADD', bizStep: 'packing', 'tc:txId': done.events[2].txId });
+    expect(aggregation.childEPCs).to.have.members(items.map(hashOf));
+  });
+
   it("GS1's example documents that fit no template here are refused event by event with reasons, nothing submitted", async () => {
     for (const name of ['Example_9.6.2-ObjectEvent.jsonld', 'Example_9.6.2-ObjectEventWithDigitalLink.jsonld', 'Example_9.6.3-AggregationEventWithDigitalLink.jsonld']) {
       const done = await captured(JSON.parse(readFileSync(join(GS1_EXAMPLES, name), 'utf8')));
@@ -257,6 +280,6 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(onChain.includes('tea_inspection')).to.equal(recorded.includes(1));
     // the earlier jobs are still there after the restart
     const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
-    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'failure', 'failure', 'failure', 'success', 'failure', 'failure', 'success']);
+    expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'failure', 'failure', 'success', 'failure', 'failure', 'success', 'failure', 'failure', 'success']);
   });
 });

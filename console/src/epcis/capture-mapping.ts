@@ -1,5 +1,5 @@
 import type { EpcisQuantity, Template, TemplateStage } from '@trace/chaincode';
-import { codeHash } from '@trace/client';
+import { codeHash, isValidCode } from '@trace/client';
 import { canonicalEpc } from '@trace/indexer/dist/src/epcis/event-hash';
 import { bizStepTerm, codeHashOf, glnOf, TC_NAMESPACE } from '@trace/indexer/dist/src/epcis/vocabulary';
 
@@ -84,7 +84,12 @@ function codeOf(epc: unknown): { hash: string; lot?: { gtin: string; lot: string
   if (hash) return { hash };
   // the Digital Link a label carries: the serial is the printed code, which the chain knows only by its hash
   const dl = /^https:\/\/id\.gs1\.org\/01\/(\d{14})(?:\/10\/([^/?#]+))?\/21\/([^/?#]+)$/.exec(uri);
-  if (dl) return { hash: codeHash(decodeURIComponent(dl[3])), lot: dl[2] ? { gtin: dl[1], lot: decodeURIComponent(dl[2]) } : undefined };
+  if (dl) {
+    const serial = decodeURIComponent(dl[3]);
+    // a mistyped code would issue the hash of a code no label carries
+    if (!isValidCode(serial)) fail('ERR_EPCIS_UNMAPPED', `the serial of '${String(epc)}' is not a code of this platform (its check character does not match)`);
+    return { hash: codeHash(serial), lot: dl[2] ? { gtin: dl[1], lot: decodeURIComponent(dl[2]) } : undefined };
+  }
   return fail('ERR_EPCIS_UNMAPPED', `'${String(epc)}' is not a code: a code is ${TC_NAMESPACE}code/<sha-256> or a GS1 Digital Link with a serial (/21/)`);
 }
 
