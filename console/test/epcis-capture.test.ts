@@ -104,6 +104,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     const db = openConsoleDb(consoleDb);
     await createUser(db, { username: 'erp', password: PASSWORD, roles: ['data_entry'] });
     await createUser(db, { username: 'qa', password: PASSWORD, roles: ['qa'] });
+    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
     tokenIds = {};
     for (const name of ['erp', 'qa']) {
       const t = createApiToken(db, name, `${name} system`, 'test');
@@ -261,6 +262,34 @@ describe('EPCIS capture through the console: a member system posts documents wit
     db.close();
     expect(await code(await capture(doc, tokens.qa))).to.deep.equal([401, 'ERR_UNAUTHENTICATED']);
     expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
+  });
+
+  it('an admin creates a token for a user (its value answered once, stored hashed), lists and revokes it; tokens open no session route', async () => {
+    const login = await fetch(`${app.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    expect(login.status).to.equal(200);
+    const cookie = (login.headers.get('set-cookie') as string).split(';')[0];
+    const { csrf } = (await login.json()) as { csrf: string };
+    const asAdmin = (path: string, body?: unknown) =>
+      fetch(`${app.url}${path}`, body === undefined ? { headers: { cookie } } : { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const created = (await (await asAdmin('/api/users/erp/api-tokens', { label: 'WMS 2' })).json()) as { id: number; token: string; username: string };
+    expect(created.username).to.equal('erp');
+    expect(created.token).to.match(/^tcc_[\w-]{43}$/);
+    const listed = (await (await asAdmin('/api/api-tokens')).json()) as Record<string, unknown>[];
+    expect(listed.find((t) => t.id === created.id)).to.include({ username: 'erp', label: 'WMS 2', revokedAt: null });
+    expect(JSON.stringify(listed)).to.not.contain(created.token.slice(4));
+    const jobs = (token: string) => fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await jobs(created.token)).status).to.equal(200);
+    // a token is for the machine routes only; the cookie is for the pages' routes only
+    expect((await fetch(`${app.url}/api/session`, { headers: { authorization: `Bearer ${created.token}` } })).status).to.equal(401);
+    expect((await fetch(`${app.url}/epcis/capture`, { headers: { cookie } })).status).to.equal(401);
+    expect((await asAdmin(`/api/api-tokens/${created.id}/revoke`, {})).status).to.equal(200);
+    expect((await jobs(created.token)).status).to.equal(401);
+    expect((await asAdmin(`/api/api-tokens/${created.id}/revoke`, {})).status).to.equal(409);
+    // a label with markup is refused; without the CSRF token nothing is created
+    expect((await asAdmin('/api/users/erp/api-tokens', { label: '<script>' })).status).to.equal(400);
+    const noCsrf = await fetch(`${app.url}/api/users/erp/api-tokens`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x' }) });
+    expect(noCsrf.status).to.equal(403);
+    expect(((await (await asAdmin('/api/api-tokens')).json()) as unknown[]).length).to.equal(listed.length);
   });
 
   it('jobs survive a restart; a job cut by one is reported interrupted, with exactly what went on chain', async () => {
