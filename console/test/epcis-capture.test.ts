@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -310,5 +310,45 @@ describe('EPCIS capture through the console: a member system posts documents wit
     // the earlier jobs are still there after the restart
     const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
     expect(jobs.map((j) => j.state)).to.deep.equal(['interrupted', 'failure', 'failure', 'failure', 'success', 'failure', 'failure', 'success', 'failure', 'failure', 'success']);
+  });
+  it('a console killed during a capture: after its restart the job reads interrupted, what went on chain recorded, the event in flight unknown', async () => {
+    await newLot('capture-tea-4', 'CAP-4');
+    const stages = ['tea_withering', 'tea_rolling', 'tea_drying', 'tea_inspection'];
+    const doc = documentOf(source.context, forLot('CAP-4', stages));
+    // the same console as a process of its own, so that it can be killed mid-job
+    const child = spawn(process.execPath, [resolve(__dirname, '../src/server.js'), '--connection', devnet.connection, '--msp', 'Org1MSP', '--db', consoleDb, '--indexer', `http://127.0.0.1:${indexer.port}`, '--port', '0'], {
+      env: { ...process.env, CONSOLE_INDEXER_KEY: indexerKey },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const url = await new Promise<string>((ok, fail) => {
+        child.stdout.on('data', (d: Buffer) => /(http:\/\/\S+)/.exec(d.toString()) && ok(/(http:\/\/\S+)/.exec(d.toString())![1]));
+        child.once('exit', () => fail(new Error('the console process exited')));
+      });
+      const posted = await fetch(`${url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/ld+json', authorization: `Bearer ${tokens.erp}` }, body: JSON.stringify(doc) });
+      expect(posted.status).to.equal(202);
+      const location = posted.headers.get('location') as string;
+      await until('the first event to be recorded', async () => {
+        const j = (await (await fetch(`${url}${location}`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job;
+        return j.events[0].status === 'recorded';
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      await app.stop();
+      app = await startConsole(consoleOpts());
+      const cut = await job(location);
+      expect(cut).to.include({ running: false, success: false, state: 'interrupted' });
+      const statuses = cut.events.map((e) => e.status).join(' ');
+      expect(statuses).to.match(/^(recorded ?)+(unknown ?)?(not_submitted ?)*$/);
+      const recorded = cut.events.filter((e) => e.status === 'recorded').map((e) => stages[e.index]);
+      const unknown = cut.events.filter((e) => e.status === 'unknown');
+      unknown.forEach((e) => expect(e.error?.code).to.equal('ERR_INTERRUPTED'));
+      // what the job says went on chain did; the event in flight may have; nothing after it was submitted
+      const onChain = (await stagesOnChain('capture-tea-4')).filter((s) => stages.includes(s));
+      expect(onChain.slice(0, recorded.length)).to.deep.equal(recorded);
+      expect(onChain.length - recorded.length).to.be.at.most(unknown.length);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
