@@ -175,6 +175,12 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(error.code).to.equal('ERR_EPCIS_SCHEMA');
     expect(error.fields['/']).to.contain("must have required property 'schemaVersion'");
     expect(error.fields['/epcisBody/eventList/0/eventTime']).to.contain('must match format "date-time"');
+    // a ledger cannot roll back, so a client asking for rollback is told so; more than 500 events are 413
+    const rollback = await fetch(`${app.url}/epcis/capture`, { method: 'POST', headers: { 'content-type': 'application/ld+json', authorization: `Bearer ${tokens.erp}`, 'GS1-Capture-Error-Behaviour': 'rollback' }, body: JSON.stringify(documentOf(source.context, [drying])) });
+    expect([rollback.status, ((await rollback.json()) as { error: { code: string } }).error.code]).to.deep.equal([400, 'ERR_CAPTURE_BEHAVIOUR']);
+    const tooMany = await capture(documentOf(source.context, Array.from({ length: 501 }, () => drying)));
+    expect([tooMany.status, ((await tooMany.json()) as { error: { code: string } }).error.code]).to.deep.equal([413, 'ERR_CAPTURE_LIMIT']);
+    expect(tooMany.headers.get('gs1-epcis-capture-limit')).to.equal('500');
     expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
     const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
     expect(jobs).to.have.length(2);
