@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TraceChainClient } from './contracts';
@@ -10,6 +10,7 @@ import { simulateDevice } from './devices';
 import { Wallet } from './wallet';
 import { LedgerError } from './errors';
 import { exportLotEpcis, IndexerError } from './epcis-export';
+import { CaptureError, captureEpcis } from './epcis-capture';
 
 const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
        trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
@@ -17,6 +18,7 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
        trace submit|evaluate CONTRACT:TRANSACTION [--json '{...}'] [--wallet alice.key]
          e.g. trace submit consortium:bootstrap --msp Org1MSP --user Admin --json '{"consortium":"Tea","name":"Brand","roles":["brand"]}'
        trace epcis export --lot TASK [--indexer http://127.0.0.1:3000] [--out lot.jsonld]
+       trace epcis capture FILE --console http://127.0.0.1:3001      (TRACE_CONSOLE_TOKEN: a console user's API token)
        trace assets TRANSACTION --json '{...}' [--wallet alice.key]
          e.g. trace assets transfer --wallet alice.key --json '{"classId":"jm2026","from":"<account>","to":"<account>","quantity":5}'
               trace assets getHoldings --json '{"account":"<account>"}'
@@ -30,6 +32,8 @@ const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case
     signed as that holder (nonce, expiry, public key, signature added).
   epcis export: the lot's GS1 EPCIS 2.0 document from the indexer, to --out or stdout; with an indexer key in
     TRACE_INDEXER_KEY (a member key of the lot's orgs, or an auditor's) every item, without one the public view.
+  epcis capture: posts an EPCIS 2.0 document to the member console, which records its events on chain as its org
+    and that user, in order; prints each event's outcome and exits 1 if any was refused or not submitted.
   device simulate: holds a device key, registers the device, signs and submits readings (cellar climate with
     one heat excursion, or a GPS track), and prints the alarms the chain raised.`;
 
@@ -111,6 +115,31 @@ async function epcisExport(values: { lot?: string; indexer?: string; out?: strin
   else console.log(text);
 }
 
+async function epcisCapture(file: string | undefined, values: { console?: string }): Promise<void> {
+  const token = process.env.TRACE_CONSOLE_TOKEN;
+  if (!file || !values.console || !token) {
+    console.error(`${USAGE}\n(epcis capture needs FILE, --console and TRACE_CONSOLE_TOKEN)`);
+    process.exitCode = 2;
+    return;
+  }
+  let job;
+  try {
+    job = await captureEpcis({ url: values.console, token }, readFileSync(resolve(file), 'utf8'));
+  } catch (e) {
+    if (!(e instanceof CaptureError) || !e.fields) throw e;
+    console.error(`trace: [${e.code}] ${e.message}`);
+    for (const [at, problem] of Object.entries(e.fields)) console.error(`  ${at}: ${problem}`);
+    process.exitCode = 1;
+    return;
+  }
+  for (const e of job.events) {
+    const detail = e.status === 'recorded' ? `${e.transaction} ${e.subject} tx ${e.txId}` : e.error ? `[${e.error.code}] ${e.error.message}` : '';
+    console.log(`event ${e.index} ${e.type}: ${e.status}${detail ? `  ${detail}` : ''}`);
+  }
+  console.log(JSON.stringify({ captureID: job.captureID, state: job.state, recorded: job.events.filter((e) => e.status === 'recorded').length, events: job.events.length }));
+  if (!job.success) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
@@ -133,11 +162,13 @@ async function main(): Promise<void> {
       wallet: { type: 'string' },
       lot: { type: 'string' },
       indexer: { type: 'string' },
+      console: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
   if (command === 'device simulate') return simulate(values);
   if (command === 'epcis export') return epcisExport(values);
+  if (positionals[0] === 'epcis' && positionals[1] === 'capture' && positionals.length <= 3) return epcisCapture(positionals[2], values);
   if (positionals[0] === 'wallet') return wallet(positionals[1], values);
   if (positionals[0] === 'assets' && positionals.length === 2) return call(`assets:${positionals[1]}`, /^(get|list)/.test(positionals[1]), values);
   if ((positionals[0] === 'submit' || positionals[0] === 'evaluate') && positionals.length === 2) return call(positionals[1], positionals[0] === 'evaluate', values);
@@ -169,6 +200,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: Error) => {
-  console.error(`trace: ${e instanceof LedgerError || e instanceof IndexerError ? `[${e.code}] ` : ''}${e.message}`);
+  console.error(`trace: ${e instanceof LedgerError || e instanceof IndexerError || e instanceof CaptureError ? `[${e.code}] ` : ''}${e.message}`);
   process.exit(1);
 });

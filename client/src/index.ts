@@ -20,3 +20,4 @@ export { Wallet, HolderSignature } from './wallet';
 export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
 export { exportLotEpcis, IndexerError } from './epcis-export';
+export { captureEpcis, CaptureError, CaptureJob, ConsoleTarget } from './epcis-capture';

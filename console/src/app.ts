@@ -6,6 +6,8 @@ import { allows } from './access';
 import { ConsoleError } from './errors';
 import { csrfMatches, findSession, SESSION_COOKIE } from './sessions';
 import { Call, Deps, ROUTES } from './routes';
+import { userOfToken } from './api-tokens';
+import type { ConsoleRoute } from './route-kit';
 
 /** The built front end (vite writes it next to the compiled server). */
 export const WEB_DIR = resolve(__dirname, '../web');
@@ -27,14 +29,16 @@ const TYPES: Record<string, string> = {
 // Element Plus positions popovers with style attributes; scripts only from this origin.
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-async function readJson(ctx: Context): Promise<Record<string, unknown>> {
+async function readJson(ctx: Context, limits: ConsoleRoute['body'] = { maxBytes: MAX_BODY }): Promise<Record<string, unknown>> {
   if (ctx.method === 'GET') return {};
-  if (!ctx.is('application/json')) throw new ConsoleError(415, 'ERR_CONTENT_TYPE', 'send Content-Type: application/json');
+  const types = ['application/json', ...(limits.types ?? [])];
+  if (!ctx.is(types)) throw new ConsoleError(415, 'ERR_CONTENT_TYPE', `send Content-Type: ${types.join(' or ')}`);
+  const max = limits.maxBytes;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY) throw new ConsoleError(413, 'ERR_TOO_LARGE', `bodies are limited to ${MAX_BODY} bytes`);
+    if (size > max) throw new ConsoleError(413, 'ERR_TOO_LARGE', `bodies are limited to ${max} bytes`);
     chunks.push(chunk);
   }
   try {
@@ -66,13 +70,16 @@ export function createConsoleApp(deps: Deps, opts: { proxy?: boolean } = {}): Ko
   const router = new Router();
   for (const route of ROUTES) {
     router[route.method](route.path, async (ctx) => {
-      const session = findSession(deps.db, ctx.cookies.get(SESSION_COOKIE));
+      // machine routes take only an API token: a browser's cookie never authenticates them, so they need no CSRF token
+      const tokenUser = route.auth === 'token' ? userOfToken(deps.db, ctx.get('authorization') || undefined) : undefined;
+      const session = route.auth === 'token' ? undefined : findSession(deps.db, ctx.cookies.get(SESSION_COOKIE));
+      const roles = tokenUser?.roles ?? session?.user.roles;
       if (route.access !== 'public') {
-        if (!session) throw new ConsoleError(401, 'ERR_UNAUTHENTICATED', 'log in first');
-        if (!allows(route.access, session.user.roles)) throw new ConsoleError(403, 'ERR_FORBIDDEN_ROLE', `${ctx.method} ${route.path} needs one of the roles ${[route.access].flat().join(', ')}`);
-        if (route.method === 'post' && !csrfMatches(session, ctx.get('x-csrf-token') || undefined)) throw new ConsoleError(403, 'ERR_CSRF', 'missing or wrong X-CSRF-Token');
+        if (!roles) throw new ConsoleError(401, 'ERR_UNAUTHENTICATED', route.auth === 'token' ? 'send Authorization: Bearer <API token>' : 'log in first');
+        if (!allows(route.access, roles)) throw new ConsoleError(403, 'ERR_FORBIDDEN_ROLE', `${ctx.method} ${route.path} needs one of the roles ${[route.access].flat().join(', ')}`);
+        if (session && route.method === 'post' && !csrfMatches(session, ctx.get('x-csrf-token') || undefined)) throw new ConsoleError(403, 'ERR_CSRF', 'missing or wrong X-CSRF-Token');
       }
-      const call: Call = { ctx, deps, session, body: await readJson(ctx), params: ctx.params as Record<string, string> };
+      const call: Call = { ctx, deps, session, tokenUser, body: await readJson(ctx, route.body), params: ctx.params as Record<string, string> };
       ctx.set('Cache-Control', 'no-store');
       ctx.body = await route.handle(call);
     });
@@ -80,7 +87,7 @@ export function createConsoleApp(deps: Deps, opts: { proxy?: boolean } = {}): Ko
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.use(async (ctx) => {
-    if (ctx.path.startsWith('/api/')) throw new ConsoleError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
+    if (ctx.path.startsWith('/api/') || ctx.path.startsWith('/epcis/')) throw new ConsoleError(404, 'ERR_NOT_FOUND', `no route ${ctx.method} ${ctx.path}`);
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new ConsoleError(405, 'ERR_METHOD', 'only GET');
     serveWeb(ctx);
   });

@@ -2,7 +2,10 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-/** The console's own state: its users, their sessions, and who tried which write (refusals too; the chain records the accepted ones' user). */
+/**
+ * The console's own state: its users, their sessions and machine API tokens, who tried which write (refusals too; the
+ * chain records the accepted ones' user), and EPCIS capture jobs with each event's outcome.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
   id INTEGER PRIMARY KEY,
@@ -43,6 +46,24 @@ CREATE TABLE IF NOT EXISTS code_jobs (
   error TEXT,
   created_by TEXT NOT NULL,
   created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id INTEGER PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  label TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS capture_jobs (
+  id TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  finished_at TEXT,
+  events TEXT NOT NULL
 );
 `;
 

@@ -4,6 +4,7 @@ import { Access } from './access';
 import { chainError, OrgChain } from './chain';
 import { CodeJobs } from './code-jobs';
 import { Db, logWrite } from './db';
+import type { CaptureJobs } from './epcis/capture-jobs';
 import { ConsoleError } from './errors';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
@@ -18,13 +19,16 @@ export interface Deps {
   throttle: LoginThrottle;
   log: Logger;
   codeJobs: CodeJobs;
+  capture: CaptureJobs;
 }
 
 export interface Call {
   ctx: Context;
   deps: Deps;
-  /** present on every route but public ones */
+  /** present on every session route but public ones */
   session?: Session;
+  /** the user of the bearer token, on token routes */
+  tokenUser?: User;
   body: Record<string, unknown>;
   params: Record<string, string>;
 }
@@ -34,6 +38,13 @@ export interface ConsoleRoute {
   method: 'get' | 'post';
   path: string;
   access: Access;
+  /**
+   * 'token': a machine route for members' systems, authenticated by an API token (`Authorization: Bearer`) and never by
+   * the session cookie, so no CSRF token; the token's user's roles still apply. Default: the session.
+   */
+  auth?: 'token';
+  /** bodies larger than the default 64 KiB, and the media types accepted besides application/json */
+  body?: { maxBytes: number; types?: string[] };
   summary: string;
   handle(call: Call): Promise<unknown> | unknown;
 }
@@ -52,7 +63,7 @@ export function str(body: Record<string, unknown>, name: string, optional = fals
   return v;
 }
 
-export const user = (call: Call): User => call.session?.user as User;
+export const user = (call: Call): User => (call.session?.user ?? call.tokenUser) as User;
 
 export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {
   logWrite(call.deps.db, { username: user(call).username, org: call.deps.chain.org, action, subject, outcome, txId });

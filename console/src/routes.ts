@@ -3,7 +3,9 @@ import { ConsoleError } from './errors';
 import { IndexedTask } from './indexer-client';
 import { dummyHash, verifyPassword } from './passwords';
 import { audit, Call, chainWrite, ConsoleRoute, id, str, user } from './route-kit';
+import { apiTokenRoutes } from './routes/api-tokens';
 import { auditRoutes } from './routes/audits';
+import { epcisCaptureRoutes } from './routes/epcis-capture';
 import { taskRoutes } from './routes/tasks';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
 import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './stage-entry';
@@ -132,6 +134,7 @@ export const ROUTES: ConsoleRoute[] = [
   { method: 'post', path: '/api/tasks/:taskId/stages/:stage', access: PAGES.stageEntry, summary: 'Record the stage {eventTime, location?, data}, or amend it with {reason}', handle: submitStage },
   ...taskRoutes,
   ...auditRoutes,
+  ...epcisCaptureRoutes, ...apiTokenRoutes,
   { method: 'get', path: '/api/users', access: PAGES.users, summary: "The org's console users", handle: (c) => listUsers(c.deps.db) },
   {
     method: 'post', path: '/api/users', access: PAGES.users, summary: 'Create a user {username, password, roles}',

@@ -7,6 +7,7 @@ import { createConsoleApp } from './app';
 import { CodeJobs } from './code-jobs';
 import { OrgChain } from './chain';
 import { openConsoleDb } from './db';
+import { CaptureJobs } from './epcis/capture-jobs';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
 
@@ -51,9 +52,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
   const ledger = ledgerFromConfig(opts.connection, { msp: opts.msp, user: opts.user, log });
   const db = openConsoleDb(opts.db);
   const chain = new OrgChain(new TraceChainClient(ledger), org);
+  const indexer = new IndexerClient(opts.indexerUrl, opts.indexerKey);
   // each issuing job's print file sits next to the console's database
   const codeJobs = new CodeJobs(db, chain, join(dirname(opts.db), `${basename(opts.db, extname(opts.db))}-codes`), opts.linkDomain ?? 'id.example.com', log);
-  const app = createConsoleApp({ db, chain, indexer: new IndexerClient(opts.indexerUrl, opts.indexerKey), throttle: new LoginThrottle(), log, codeJobs }, { proxy: opts.proxy });
+  const capture = new CaptureJobs({ db, chain, indexer, log });
+  const app = createConsoleApp({ db, chain, indexer, throttle: new LoginThrottle(), log, codeJobs, capture }, { proxy: opts.proxy });
   const server = app.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
   await new Promise<void>((r, j) => server.once('listening', r).once('error', j));
   const { port } = server.address() as AddressInfo;
@@ -63,8 +66,11 @@ export async function startConsole(opts: ConsoleOptions): Promise<RunningConsole
     url,
     org,
     stop: async () => {
+      // no new event is submitted once stopping; the one in flight finishes
+      const captureStopped = capture.close();
       await new Promise<void>((r) => server.close(() => r()));
       await codeJobs.stop();
+      await captureStopped;
       ledger.close();
       db.close();
     },
