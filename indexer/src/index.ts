@@ -6,7 +6,8 @@ export { applyInvocations, CLOUD_ONLY, InvocationFollower, invocationCheckpoint,
 export { createApp, ROUTES } from './api';
 export { openApi } from './openapi';
 export { ApiError } from './http';
-export { startIndexer } from './server';
+export { IndexerOptions, ServingRole, startIndexer, startIngest } from './server';
+export { indexHeight, TraceCache } from './trace-cache';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
 export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
