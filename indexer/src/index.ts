@@ -8,6 +8,7 @@ export { openApi } from './openapi';
 export { ApiError } from './http';
 export { IndexerOptions, ServingRole, startIndexer, startIngest } from './server';
 export { indexHeight, TraceCache } from './trace-cache';
+export { runServeWorkers } from './serve-workers';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
 export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
