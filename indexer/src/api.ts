@@ -143,7 +143,7 @@ const R = {
   }),
   traceCode: route({
     method: 'get', path: '/api/trace/code/{hash}', scope: 'public', errors: [404],
-    summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents',
+    summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents. With an ETag: If-None-Match naming it answers 304 until a block changes the trace',
     params: z.object({ hash: Hash }),
     response: {
       description: 'the code and the public trace of its lot',
@@ -153,7 +153,7 @@ const R = {
     },
   }),
   traceLot: route({
-    method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot', errors: [404],
+    method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot (with an ETag, as the trace of a code)', errors: [404],
     params: z.object({ gtin: Gtin, lot: Lot }),
     response: { description: 'the public trace', schema: Trace },
   }),

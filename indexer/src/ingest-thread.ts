@@ -37,11 +37,13 @@ function relay(log: Logger, line: string): void {
  * The ingest role of the combined mode in a worker thread of its own, with its own connections to
  * the database and the chain: applying a block of thousands of codes never holds up the event loop
  * that answers requests. The thread reports its status (for /healthz) and forwards its logs; one that
- * dies is started again.
+ * dies is started again. `started`: the first thread runs its duties (its first status came).
  */
-export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: Db, log: Logger): Duties {
+export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: Db, log: Logger): Duties & { started: Promise<void> } {
   const starting = (): IndexerStatus => ({ ready: false, next: checkpoint(db) });
   let status = starting();
+  let onStarted: () => void = () => undefined;
+  const started = new Promise<void>((r) => (onStarted = r));
   let stopping = false;
   let worker: Worker | undefined;
   const spawn = () => {
@@ -50,7 +52,10 @@ export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: 
     worker = w;
     w.on('message', (m: IngestThreadMessage) => {
       if (typeof m === 'object' && 'log' in m) relay(log, m.log);
-      else if (typeof m === 'object') status = m.status;
+      else if (typeof m === 'object') {
+        status = m.status;
+        onStarted();
+      }
     });
     w.on('error', (e) => log.error({ event: 'indexer.ingest_thread_failed', err: e.message }));
     w.on('exit', (code) => {
@@ -63,6 +68,7 @@ export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: 
   };
   spawn();
   return {
+    started,
     status: () => status,
     stop: async () => {
       stopping = true;

@@ -51,10 +51,8 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
   const log = opts.logger ?? defaultLogger();
   const role = opts.role ?? 'combined';
   const db = openDb(opts.db);
-  const duties =
-    role === 'combined'
-      ? startIngestThread({ db: opts.db, connection: opts.connection, msp: opts.msp, user: opts.user, duties: { sendIntervalMs: opts.sendIntervalMs, follower: opts.follower, scanIdTtlMs: opts.scanIdTtlMs, leaseTtlMs: opts.leaseTtlMs } }, db, log)
-      : servingOnly(db);
+  const ingesting = role === 'combined' ? startIngestThread({ db: opts.db, connection: opts.connection, msp: opts.msp, user: opts.user, duties: { sendIntervalMs: opts.sendIntervalMs, follower: opts.follower, scanIdTtlMs: opts.scanIdTtlMs, leaseTtlMs: opts.leaseTtlMs } }, db, log) : undefined;
+  const duties = ingesting ?? servingOnly(db);
   // the audit routes and the chaincode probe read the chain on a connection of this thread's
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const app = createApp(db, () => duties.status(), {
@@ -68,6 +66,8 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
     const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));
   });
   const port = (server.address() as { port: number }).port;
+  // combined, the indexer has started when its ingest thread has (it runs the duties from then on)
+  await ingesting?.started;
   log.info({ event: 'indexer.ready', role, url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
   return {
     server,

@@ -88,7 +88,8 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
     keys.close();
     const args = ['--connection', devnet.connection, '--db', dbPath];
     const ingest = start(['ingest', ...args]);
-    const serves = [start(['serve', ...args, '--port', '0']), start(['serve', ...args, '--port', '0'])];
+    // two serve processes, and a third of two workers sharing one port (serve --workers 2)
+    const serves = [start(['serve', ...args, '--port', '0']), start(['serve', ...args, '--port', '0']), start(['serve', ...args, '--port', '0', '--workers', '2'])];
     children.push(ingest.child, ...serves.map((s) => s.child));
     bases = (await Promise.all(serves.map((s) => s.port))).map((p) => `http://127.0.0.1:${p}`);
     await indexedPast(last);
@@ -100,13 +101,15 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
     await devnet?.stop();
   });
 
-  it('two serve processes and one ingest process answer identically', async () => {
+  it('two serve processes (and serve --workers 2) with one ingest process answer identically', async () => {
     const paths = [`/api/trace/code/${codes[0]}`, `/api/trace/code/${codes[1]}`, '/api/trace/lot/06901234567892/L1', `/api/codes/${codes[0]}`, '/api/tasks', '/api/blocks?limit=500'];
     for (const path of paths) {
-      const [a, b] = await Promise.all(bases.map((base) => get(base, path, member)));
+      const [a, ...others] = await Promise.all(bases.map((base) => get(base, path, member)));
       expect(a.status, path).to.equal(200);
-      expect(b.status, path).to.equal(200);
-      expect(b.text, path).to.equal(a.text);
+      for (const b of others) {
+        expect(b.status, path).to.equal(200);
+        expect(b.text, path).to.equal(a.text);
+      }
     }
     const scans = (await get(bases[0], `/api/trace/code/${codes[0]}`)).body!.code as { scans: number };
     expect(scans.scans).to.equal(5);
@@ -136,13 +139,13 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
     const path = `/api/trace/code/${codes[0]}`;
     const lotPath = '/api/trace/lot/06901234567892/L1';
     // both serve processes have the traces cached (answered twice: the second from the cache)
-    const before = await Promise.all(bases.map((b) => get(b, path)));
-    const lotBefore = await Promise.all(bases.map((b) => get(b, lotPath)));
+    const before = await Promise.all(bases.slice(0, 2).map((b) => get(b, path)));
+    const lotBefore = await Promise.all(bases.slice(0, 2).map((b) => get(b, lotPath)));
     const untouched = await get(bases[0], `/api/trace/code/${codes[1]}`);
     for (const b of bases) expect((await get(b, path, { 'if-none-match': before[0].etag! })).status).to.equal(304);
 
     await indexedPast(await scan(codes[0], 'CN-44'));
-    for (const [i, base] of bases.entries()) {
+    for (const [i, base] of bases.slice(0, 2).entries()) {
       const after = await get(base, path, { 'if-none-match': before[i].etag! });
       expect(after.status).to.equal(200);
       expect(after.etag).to.not.equal(before[i].etag);
@@ -153,7 +156,7 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
 
     const recorded = await ledger.submit('trace:recordStage', JSON.stringify({ taskId: 'roles-1', stage: 'tea_picking', eventTime: at(2), data: { tea_fresh_leaf_kg: 12.5, tea_pick_grade: 'one_bud_two_leaves' } }));
     await indexedPast(recorded.blockNumber);
-    for (const [i, base] of bases.entries()) {
+    for (const [i, base] of bases.slice(0, 2).entries()) {
       const lot = await get(base, lotPath, { 'if-none-match': lotBefore[i].etag! });
       expect(lot.status).to.equal(200);
       expect((lot.body!.stages as { stage: string }[]).map((s) => s.stage)).to.deep.equal(['tea_plantation', 'tea_picking']);
