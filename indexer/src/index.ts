@@ -13,4 +13,4 @@ export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
 export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
 export { PAGE_CSP } from './security-headers';
-export { holderIsGone, Lease, LEASE_TTL_MS, LeaseInfo, LeaseLostError, LeaseName, leaseHolderId, release, takeOver, tryAcquire } from './lease';
+export { holderIsGone, Lease, LEASE_TTL_MS, LeaseInfo, leaseInfo, LeaseLostError, LeaseName, leaseHolderId, release, takeOver, tryAcquire } from './lease';

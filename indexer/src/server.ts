@@ -8,6 +8,7 @@ import { createApp } from './api';
 import { checkpoint, openDb } from './db';
 import { Duties, DutyOptions, runDuties } from './duties';
 import { startIngestThread } from './ingest-thread';
+import { leaseInfo } from './lease';
 import { runServeWorkers } from './serve-workers';
 
 /**
@@ -38,9 +39,15 @@ export interface IndexerOptions extends DutyOptions {
 
 const defaultLogger = () => pino({ base: { svc: 'indexer' } }, pino.destination(2));
 
-/** A serve process ingests nothing: it is ready as soon as it answers, at the checkpoint the ingest process reached. */
+/**
+ * A serve process ingests nothing: it is ready as soon as it answers, at the checkpoint the ingest
+ * process reached, a follower of both leases (and says who holds them).
+ */
 function servingOnly(db: ReturnType<typeof openDb>): Duties {
-  return { status: () => ({ ready: true, next: checkpoint(db) }), stop: async () => undefined };
+  return {
+    status: () => ({ ready: true, next: checkpoint(db), leases: { ingestor: leaseInfo(db, 'ingestor', 'follower', Date.now()), scanSender: leaseInfo(db, 'scan-sender', 'follower', Date.now()) } }),
+    stop: async () => undefined,
+  };
 }
 
 /**

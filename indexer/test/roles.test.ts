@@ -113,9 +113,14 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
     }
     const scans = (await get(bases[0], `/api/trace/code/${codes[0]}`)).body!.code as { scans: number };
     expect(scans.scans).to.equal(5);
-    // serving processes neither ingest nor send scans: every lease is held by the ingest process
-    const health = (await get(bases[1], '/healthz')).body!;
-    expect(health).to.include({ status: 'ok', indexer: true });
+    // serving processes neither ingest nor send scans: both leases are held by the ingest process
+    const health = (await get(bases[1], '/healthz')).body! as { status: string; leases: Record<string, { role: string; holder: string }> };
+    expect(health.status).to.equal('ok');
+    const pid = children[0].pid;
+    for (const lease of Object.values(health.leases)) {
+      expect(lease.role).to.equal('follower');
+      expect(lease.holder).to.contain(`:${pid}:`);
+    }
   });
 
   it('answers 304 to If-None-Match with the trace ETag, and 200 with the body to a stale or foreign tag', async () => {
