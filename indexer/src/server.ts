@@ -121,8 +121,8 @@ if (require.main === module) {
     console.error(`indexer: ${message}`);
     process.exit(1);
   };
-  if (!['combined', 'ingest', 'serve'].includes(role) || positionals.length > 1) fail(`unknown role ${positionals.join(' ')}\n${USAGE}`);
-  if (!Number.isInteger(workers) || workers < 1 || (workers > 1 && role !== 'serve')) fail(`--workers must be a positive integer, and only serve runs several\n${USAGE}`);
+  if (!['combined', 'ingest', 'serve'].includes(role) || positionals.length > 1) fail(`[ERR_USAGE] unknown role ${positionals.join(' ')}\n${USAGE}`);
+  if (!Number.isInteger(workers) || workers < 1 || (workers > 1 && role !== 'serve')) fail(`[ERR_USAGE] --workers must be a positive integer, and only serve runs several\n${USAGE}`);
   const common = {
     connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
