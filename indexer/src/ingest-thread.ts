@@ -37,13 +37,17 @@ function relay(log: Logger, line: string): void {
  * The ingest role of the combined mode in a worker thread of its own, with its own connections to
  * the database and the chain: applying a block of thousands of codes never holds up the event loop
  * that answers requests. The thread reports its status (for /healthz) and forwards its logs; one that
- * dies is started again. `started`: the first thread runs its duties (its first status came).
+ * dies is started again. `started`: the first thread runs its duties (its first status came), or
+ * rejects when it ended before.
  */
 export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: Db, log: Logger): Duties & { started: Promise<void> } {
   const starting = (): IndexerStatus => ({ ready: false, next: checkpoint(db) });
   let status = starting();
-  let onStarted: () => void = () => undefined;
-  const started = new Promise<void>((r) => (onStarted = r));
+  let hasStarted = false;
+  let onStarted: (error?: Error) => void = () => undefined;
+  const started = new Promise<void>((resolve, reject) => (onStarted = (error) => (error ? reject(error) : resolve())));
+  // handled where it is awaited, which may be after the thread has already failed
+  started.catch(() => undefined);
   let stopping = false;
   let worker: Worker | undefined;
   const spawn = () => {
@@ -54,14 +58,25 @@ export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: 
       if (typeof m === 'object' && 'log' in m) relay(log, m.log);
       else if (typeof m === 'object') {
         status = m.status;
+        hasStarted = true;
         onStarted();
       }
     });
-    w.on('error', (e) => log.error({ event: 'indexer.ingest_thread_failed', err: e.message }));
+    let failure: Error | undefined;
+    w.on('error', (e) => {
+      failure = e;
+      log.error({ event: 'indexer.ingest_thread_failed', err: e.message });
+    });
     w.on('exit', (code) => {
       worker = undefined;
       status = starting();
       if (stopping) return;
+      // a thread that never started its duties (a bad connection file, a database it cannot open) would fail again
+      if (!hasStarted) {
+        stopping = true;
+        onStarted(new Error(`the ingest thread did not start: ${failure?.message ?? `exit code ${code}`}`));
+        return;
+      }
       log.error({ event: 'indexer.ingest_thread_exit', code, restartInMs: RESTART_MS });
       setTimeout(spawn, RESTART_MS).unref();
     });

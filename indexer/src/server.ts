@@ -57,11 +57,12 @@ function servingOnly(db: ReturnType<typeof openDb>): Duties {
 export async function startIndexer(opts: IndexerOptions): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
   const log = opts.logger ?? defaultLogger();
   const role = opts.role ?? 'combined';
+  // the audit routes and the chaincode probe read the chain on a connection of this thread's (made
+  // first: a connection file it cannot read fails the start before any thread runs)
+  const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
   const ingesting = role === 'combined' ? startIngestThread({ db: opts.db, connection: opts.connection, msp: opts.msp, user: opts.user, duties: { sendIntervalMs: opts.sendIntervalMs, follower: opts.follower, scanIdTtlMs: opts.scanIdTtlMs, leaseTtlMs: opts.leaseTtlMs } }, db, log) : undefined;
   const duties = ingesting ?? servingOnly(db);
-  // the audit routes and the chaincode probe read the chain on a connection of this thread's
-  const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const app = createApp(db, () => duties.status(), {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
@@ -74,7 +75,14 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
   });
   const port = (server.address() as { port: number }).port;
   // combined, the indexer has started when its ingest thread has (it runs the duties from then on)
-  await ingesting?.started;
+  try {
+    await ingesting?.started;
+  } catch (e) {
+    ledger.close();
+    server.close();
+    db.close();
+    throw e;
+  }
   log.info({ event: 'indexer.ready', role, url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
   return {
     server,
