@@ -23,6 +23,7 @@ import { deadLetterCount } from './dead-letters';
 import { securityHeaders } from './security-headers';
 import { ScanAdmission, ScanAdmissionOptions, scanOrigin } from './scan-admission';
 import type { Caller } from './keys';
+import { sendCached, TraceCache } from './trace-cache';
 
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'] as const;
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */
@@ -142,7 +143,7 @@ const R = {
   }),
   traceCode: route({
     method: 'get', path: '/api/trace/code/{hash}', scope: 'public', errors: [404],
-    summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents',
+    summary: 'The public trace of a code: product, lot, stages with the items the template makes public, who/when/where, audits, flags, alarms, packaging parents. With an ETag: If-None-Match naming it answers 304 until a block changes the trace',
     params: z.object({ hash: Hash }),
     response: {
       description: 'the code and the public trace of its lot',
@@ -152,7 +153,7 @@ const R = {
     },
   }),
   traceLot: route({
-    method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot', errors: [404],
+    method: 'get', path: '/api/trace/lot/{gtin}/{lot}', scope: 'public', summary: 'The public trace of a lot (with an ETag, as the trace of a code)', errors: [404],
     params: z.object({ gtin: Gtin, lot: Lot }),
     response: { description: 'the public trace', schema: Trace },
   }),
@@ -466,7 +467,11 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     return { taskId, template: tpl?.name, product: t.product, lot: t.lot, audit: parse(task.audit), stages, alarms, sensors };
   }
 
-  handle(router, R.traceCode, (ctx, { params: { hash } }) => {
+  // the hottest reads (every consumer scan): cached until the next indexed block, revalidated by ETag
+  const traces = new TraceCache(db);
+  handle(router, R.traceCode, (ctx, { params: { hash } }) => sendCached(ctx, traces.get(`code/${hash}`, () => codeTrace(hash))));
+  handle(router, R.traceLot, (ctx, { params: { gtin, lot } }) => sendCached(ctx, traces.get(`lot/${gtin}/${lot}`, () => lotTrace(gtin, lot))));
+  function codeTrace(hash: string) {
     const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; parent: string | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const parents: string[] = [];
@@ -475,17 +480,17 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(hash);
     const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(hash, ...parents);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
-    ctx.body = {
+    return {
       code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents, scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
       ...publicTrace(code.task_id),
     };
-  });
-  handle(router, R.traceLot, (ctx, { params: { gtin, lot } }) => {
+  }
+  function lotTrace(gtin: string, lot: string) {
     // The chain keeps GTIN-14 (one product whatever length it was given in).
     const task = db.prepare('SELECT task_id FROM tasks WHERE gtin = ? AND lot = ?').get(gtin.padStart(14, '0'), lot) as { task_id: string } | undefined;
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
-    ctx.body = publicTrace(task.task_id);
-  });
+    return publicTrace(task.task_id);
+  }
   handle(router, R.alerts, (ctx, { query: { limit, offset, ...q } }) => {
     const type = q.type ?? null;
     // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps

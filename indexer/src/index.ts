@@ -6,9 +6,11 @@ export { applyInvocations, CLOUD_ONLY, InvocationFollower, invocationCheckpoint,
 export { createApp, ROUTES } from './api';
 export { openApi } from './openapi';
 export { ApiError } from './http';
-export { startIndexer } from './server';
+export { IndexerOptions, ServingRole, startIndexer, startIngest } from './server';
+export { indexHeight, TraceCache } from './trace-cache';
+export { runServeWorkers } from './serve-workers';
 export { PROJECTIONS } from './projections';
 export { ScanSender } from './scan-sender';
 export { createApiKey, listApiKeys, revokeApiKey, Caller, Scope } from './keys';
 export { PAGE_CSP } from './security-headers';
-export { holderIsGone, Lease, LEASE_TTL_MS, LeaseInfo, LeaseLostError, LeaseName, leaseHolderId, release, takeOver, tryAcquire } from './lease';
+export { holderIsGone, Lease, LEASE_TTL_MS, LeaseInfo, leaseInfo, LeaseLostError, LeaseName, leaseHolderId, release, takeOver, tryAcquire } from './lease';

@@ -103,6 +103,13 @@ export interface LeaseInfo {
   expiresAt: string | null;
 }
 
+/** What /healthz says about one lease, for a process in `role`: who holds it while it is live. */
+export function leaseInfo(db: Db, name: LeaseName, role: LeaseRole, now: number): LeaseInfo {
+  const row = leaseRow(db, name);
+  const live = row && row.expires_at > now;
+  return { role, holder: live ? row.holder : null, expiresAt: live ? new Date(row.expires_at).toISOString() : null };
+}
+
 /** The duty a lease guards: started when the lease is taken, stopped when it is lost or released. */
 export interface LeasedWork {
   running: Promise<void>;
@@ -223,9 +230,7 @@ export class Lease {
   }
 
   info(): LeaseInfo {
-    const row = leaseRow(this.db, this.name);
-    const live = row && row.expires_at > this.now();
-    return { role: this.role, holder: live ? row.holder : null, expiresAt: live ? new Date(row.expires_at).toISOString() : null };
+    return leaseInfo(this.db, this.name, this.role, this.now());
   }
 
   /** Stops the work (if leading), releases the lease and ends run(). */

@@ -3,85 +3,67 @@ import { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino, { Logger } from 'pino';
-import { Ledger, ledgerFromConfig, TbaasLedger } from '@trace/client';
-import { createApp, IndexerStatus } from './api';
-import { checkpoint, Db, openDb } from './db';
-import { Ingestor } from './ingest';
-import { GatewaySource } from './source';
-import { CLOUD_ONLY, FollowerOptions, InvocationFollower, TbaasSource } from './tbaas-source';
-import { expireScanIds, SCAN_ID_TTL_MS } from './scan-durability';
-import { ScanSender } from './scan-sender';
-import { Lease, LEASE_TTL_MS, leaseHolderId } from './lease';
+import { ledgerFromConfig } from '@trace/client';
+import { createApp } from './api';
+import { checkpoint, openDb } from './db';
+import { Duties, DutyOptions, runDuties } from './duties';
+import { startIngestThread } from './ingest-thread';
+import { leaseInfo } from './lease';
+import { runServeWorkers } from './serve-workers';
 
 /**
- * What the indexer follows: blocks (gateway, or TBaaS's access address) into every table, or, on
- * TBaaS with only the cloud API configured, the invocation records, reported degraded.
+ * What a process of the indexer does: `combined` (the default, what `npm start` runs) serves the
+ * API and pages and ingests in a worker thread of its own; `serve` only serves, from what an ingest
+ * process writes into the shared database (any number of them).
  */
-function follow(db: Db, ledger: Ledger, log: Logger, follower: FollowerOptions | undefined, fence: () => void): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
-  if (ledger instanceof TbaasLedger && !ledger.hasDirectAccess) {
-    const invocations = new InvocationFollower(db, ledger, log, follower);
-    log.warn({ event: 'indexer.degraded', ...CLOUD_ONLY });
-    return { running: invocations.run(), stop: () => invocations.stop(), status: () => ({ ready: invocations.connected, next: invocations.next, degraded: CLOUD_ONLY }) };
-  }
-  const ingestor = new Ingestor(db, ledger instanceof TbaasLedger ? new TbaasSource(ledger) : new GatewaySource(ledger), log, ledger.chaincodeName, fence);
-  return { running: ingestor.run(), stop: () => ingestor.stop(), status: () => ({ ready: ingestor.connected, next: ingestor.next }) };
-}
+export type ServingRole = 'combined' | 'serve';
 
-/**
- * Runs the indexer: follows the chain from the database's checkpoint and serves the HTTP API.
- * `connection` is a gateway connection file or a TBaaS client file (`"type": "tbaas"`).
- */
-export async function startIndexer(opts: {
+export interface IndexerOptions extends DutyOptions {
+  /** a gateway connection file or a TBaaS client file (`"type": "tbaas"`) */
   connection: string;
   db: string;
+  /** combined (default) or serve */
+  role?: ServingRole;
   host?: string;
   port?: number;
   msp?: string;
   user?: string;
-  sendIntervalMs?: number;
   verifyPerMinute?: number;
   /** web app origins that may call every route (default: INDEXER_APP_ORIGINS, comma-separated) */
   appOrigins?: string[];
   /** trusted reverse proxies in front of the indexer (default: INDEXER_PROXY_HOPS, else 0) */
   proxyHops?: number;
-  /** structured logger (default: pino to stderr) */
+  /** structured logger (default: pino to stderr); the ingest thread's lines are written through it */
   logger?: Logger;
-  /** backoff of the TBaaS cloud-only follower */
-  follower?: FollowerOptions;
-  /** how long a client's scanId is remembered after its scan (default: INDEXER_SCAN_ID_TTL_HOURS, else 7 days) */
-  scanIdTtlMs?: number;
-  /** how long the ingestor's and the scan sender's leases last unrenewed (default: INDEXER_LEASE_TTL_MS, else 15 s) */
-  leaseTtlMs?: number;
-}): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
-  const log = opts.logger ?? pino({ base: { svc: 'indexer' } }, pino.destination(2));
+}
+
+const defaultLogger = () => pino({ base: { svc: 'indexer' } }, pino.destination(2));
+
+/**
+ * A serve process ingests nothing: it is ready as soon as it answers, at the checkpoint the ingest
+ * process reached, a follower of both leases (and says who holds them).
+ */
+function servingOnly(db: ReturnType<typeof openDb>): Duties {
+  return {
+    status: () => ({ ready: true, next: checkpoint(db), leases: { ingestor: leaseInfo(db, 'ingestor', 'follower', Date.now()), scanSender: leaseInfo(db, 'scan-sender', 'follower', Date.now()) } }),
+    stop: async () => undefined,
+  };
+}
+
+/**
+ * Runs the indexer's HTTP API (and, combined, the ingestor beside it): follows the chain from the
+ * database's checkpoint and serves the index.
+ */
+export async function startIndexer(opts: IndexerOptions): Promise<{ server: Server; stop: () => Promise<void>; port: number }> {
+  const log = opts.logger ?? defaultLogger();
+  const role = opts.role ?? 'combined';
+  // the audit routes and the chaincode probe read the chain on a connection of this thread's (made
+  // first: a connection file it cannot read fails the start before any thread runs)
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
   const db = openDb(opts.db);
-  // Several processes may share the database: the one holding a lease does its duty, the others
-  // serve the API from what it writes and take the duty over when the lease lapses.
-  const ttlMs = opts.leaseTtlMs ?? Number(process.env.INDEXER_LEASE_TTL_MS ?? LEASE_TTL_MS);
-  const holder = leaseHolderId();
-  const ingestLease = new Lease(db, 'ingestor', { holder, ttlMs, log });
-  const sendLease = new Lease(db, 'scan-sender', { holder, ttlMs, log });
-  let following: ReturnType<typeof follow> | undefined;
-  const running = ingestLease.run(() => (following = follow(db, ledger, log, opts.follower, () => ingestLease.fence())));
-  const sending = sendLease.run(() => {
-    const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs, undefined, () => sendLease.fresh());
-    return { running: sender.run(), stop: () => sender.stop() };
-  });
-  // a follower serves the index its leader keeps: ready, at the leader's checkpoint
-  const status = (): IndexerStatus => ({
-    ...(ingestLease.role === 'leader' && following ? following.status() : { ready: true, next: checkpoint(db) }),
-    leases: { ingestor: ingestLease.info(), scanSender: sendLease.info() },
-  });
-  const scanIdTtlMs = opts.scanIdTtlMs ?? (process.env.INDEXER_SCAN_ID_TTL_HOURS ? Number(process.env.INDEXER_SCAN_ID_TTL_HOURS) * 3_600_000 : SCAN_ID_TTL_MS);
-  const expire = () => {
-    const expired = expireScanIds(db, scanIdTtlMs, Date.now());
-    if (expired > 0) log.info({ event: 'indexer.scan_ids_expired', count: expired });
-  };
-  expire();
-  const expiry = setInterval(expire, 3_600_000);
-  expiry.unref();
-  const app = createApp(db, status, {
+  const ingesting = role === 'combined' ? startIngestThread({ db: opts.db, connection: opts.connection, msp: opts.msp, user: opts.user, duties: { sendIntervalMs: opts.sendIntervalMs, follower: opts.follower, scanIdTtlMs: opts.scanIdTtlMs, leaseTtlMs: opts.leaseTtlMs } }, db, log) : undefined;
+  const duties = ingesting ?? servingOnly(db);
+  const app = createApp(db, () => duties.status(), {
     ledger,
     perClientPerMinute: { verify: opts.verifyPerMinute ?? 120, audit: 600 },
     appOrigins: opts.appOrigins ?? (process.env.INDEXER_APP_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
@@ -92,19 +74,22 @@ export async function startIndexer(opts: {
     const s = app.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => res(s));
   });
   const port = (server.address() as { port: number }).port;
-  log.info({ event: 'indexer.ready', url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
+  // combined, the indexer has started when its ingest thread has (it runs the duties from then on)
+  try {
+    await ingesting?.started;
+  } catch (e) {
+    ledger.close();
+    server.close();
+    db.close();
+    throw e;
+  }
+  log.info({ event: 'indexer.ready', role, url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
   return {
     server,
     port,
     stop: async () => {
-      // stopping a lease stops its work and releases it, so a follower takes over at its next poll
-      const released = Promise.all([ingestLease.stop(), sendLease.stop()]);
-      clearInterval(expiry);
-      // a batch being submitted gets a few seconds to commit and leave the queue (else it is sent
-      // again after restart); then closing the transport ends whatever is still in flight
-      await Promise.race([released, new Promise((r) => setTimeout(r, 5000))]);
+      await duties.stop();
       ledger.close();
-      await Promise.all([released, running, sending]);
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closed;
@@ -113,29 +98,75 @@ export async function startIndexer(opts: {
   };
 }
 
+/**
+ * The ingest role alone: follows the chain into the database and sends the queued scans (each while
+ * this process holds its lease), serving nothing; `serve` processes answer from what it writes.
+ */
+export function startIngest(opts: Pick<IndexerOptions, 'connection' | 'db' | 'msp' | 'user' | 'logger'> & DutyOptions): Duties {
+  const log = opts.logger ?? defaultLogger();
+  const db = openDb(opts.db);
+  const duties = runDuties(db, ledgerFromConfig(opts.connection, { ...opts, log }), log, opts);
+  log.info({ event: 'indexer.ingesting', db: opts.db });
+  return {
+    status: () => duties.status(),
+    stop: async () => {
+      await duties.stop();
+      db.close();
+    },
+  };
+}
+
+const USAGE = 'usage: indexer [combined|ingest|serve] [--workers N (serve)] --connection <file> --db <file> [--host, --port, --msp, --user, --send-interval, --verify-per-minute, --app-origin, --proxy-hops]';
+
 if (require.main === module) {
-  const { values } = parseArgs({ options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' }, 'app-origin': { type: 'string', multiple: true }, 'proxy-hops': { type: 'string' } } });
-  startIndexer({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { connection: { type: 'string' }, db: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, msp: { type: 'string' }, user: { type: 'string' }, 'send-interval': { type: 'string' }, 'verify-per-minute': { type: 'string' }, 'app-origin': { type: 'string', multiple: true }, 'proxy-hops': { type: 'string' }, workers: { type: 'string' } },
+  });
+  const role = positionals[0] ?? 'combined';
+  const workers = Number(values.workers ?? 1);
+  const fail = (message: string) => {
+    console.error(`indexer: ${message}`);
+    process.exit(1);
+  };
+  if (!['combined', 'ingest', 'serve'].includes(role) || positionals.length > 1) fail(`[ERR_USAGE] unknown role ${positionals.join(' ')}\n${USAGE}`);
+  if (!Number.isInteger(workers) || workers < 1 || (workers > 1 && role !== 'serve')) fail(`[ERR_USAGE] --workers must be a positive integer, and only serve runs several\n${USAGE}`);
+  const common = {
     connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
     db: resolve(values.db ?? '.devnet/indexer.sqlite'),
-    host: values.host,
-    port: Number(values.port ?? process.env.PORT ?? 3000),
     msp: values.msp,
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
-    verifyPerMinute: values['verify-per-minute'] === undefined ? undefined : Number(values['verify-per-minute']),
-    appOrigins: values['app-origin'],
-    proxyHops: values['proxy-hops'] === undefined ? undefined : Number(values['proxy-hops']),
-  }).then(
-    ({ port, stop }) => {
-      console.log(`indexer on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);
-      const quit = () => stop().then(() => process.exit(0));
-      process.on('SIGINT', quit);
-      process.on('SIGTERM', quit);
-    },
-    (e: Error) => {
-      console.error(`indexer: ${e.message}`);
-      process.exit(1);
-    },
-  );
+  };
+  const quitOn = (stop: () => Promise<void>) => {
+    const quit = () => stop().then(() => process.exit(0));
+    process.on('SIGINT', quit);
+    process.on('SIGTERM', quit);
+  };
+  if (role === 'ingest') {
+    try {
+      quitOn(startIngest(common).stop);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  } else {
+    const serve = () =>
+      startIndexer({
+        ...common,
+        role: role as ServingRole,
+        host: values.host,
+        port: Number(values.port ?? process.env.PORT ?? 3000),
+        verifyPerMinute: values['verify-per-minute'] === undefined ? undefined : Number(values['verify-per-minute']),
+        appOrigins: values['app-origin'],
+        proxyHops: values['proxy-hops'] === undefined ? undefined : Number(values['proxy-hops']),
+      }).then(
+        ({ port, stop }) => {
+          console.log(`indexer (${role}) on http://127.0.0.1:${port} (API /api/…, /openapi.json, /healthz)`);
+          quitOn(stop);
+        },
+        (e: Error) => fail(e.message),
+      );
+    if (workers > 1) runServeWorkers(workers, serve, defaultLogger());
+    else void serve();
+  }
 }

@@ -1,14 +1,17 @@
-import { fork } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import type { ChainBlock, ChainTransaction } from '@trace/client';
 import { tea } from '@trace/contract-templates';
 import { applyBlocks, createApiKey, INGEST_BATCH, openDb } from '@trace/indexer';
+import { codeHashOf } from './indexer-codes';
 import { cpuMs, percentile, round, rssAnonMb, rssMb } from './stats';
 
 /**
@@ -16,17 +19,25 @@ import { cpuMs, percentile, round, rssAnonMb, rssMb } from './stats';
  * emits) through the indexer's applyBlocks (as the ingestor catching up: INGEST_BATCH blocks per
  * SQLite transaction) into a fresh SQLite file, then serves that database with
  * the indexer's HTTP API (in a child process, no chain, no scan sender) and measures verify / trace
- * latency with sequential requests and the trace endpoint's throughput under autocannon.
- * Usage: node scripts/dist/src/bench/indexer.js [codes=1000000] [stageRecords=100000]
+ * latency with sequential requests, trace latency again while another thread ingests live blocks of
+ * scans, the trace endpoint's throughput under autocannon over random codes (cache cold), and over a
+ * hot set of codes with the cache warm, on 1 and on N serve workers (node:cluster, as serve --workers N).
+ * Usage: node scripts/dist/src/bench/indexer.js [codes=100000] [stageRecords=10000]
+ *        (the issue's sizes: 1000000 100000)
  * Env: BENCH_DURATION (autocannon seconds, 10), BENCH_CONNECTIONS (10), BENCH_SAMPLES (2000),
+ *      BENCH_WORKERS (serve workers of the second warm run, 2), BENCH_HOT (codes of the warm set, 2000),
+ *      BENCH_BLOCK_MS (a live block every so many ms while ingesting beside the server, 200),
  *      BENCH_PROF=1 (server runs with --cpu-prof into the bench's temp dir, kept).
  */
 
-const CODES = Number(process.argv[2] ?? 1_000_000);
-const RECORDS = Number(process.argv[3] ?? 100_000);
+const CODES = Number(process.argv[2] ?? 100_000);
+const RECORDS = Number(process.argv[3] ?? 10_000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 2000);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
+const HOT = Math.min(CODES, Number(process.env.BENCH_HOT ?? 2000));
+const BLOCK_MS = Number(process.env.BENCH_BLOCK_MS ?? 200);
 const PROF = process.env.BENCH_PROF === '1';
 
 const TXS_PER_BLOCK = 200;
@@ -44,8 +55,6 @@ const GTINS = ['06901234567892', '06901234567908', '06901234567915', '0690123456
 const REGIONS = ['CN-53', 'CN-44', 'CN-11'];
 const T0 = Date.UTC(2026, 0, 1);
 
-/** code hash number i: deterministic, so the latency phase can pick random issued codes without keeping them */
-export const codeHashOf = (i: number): string => createHash('sha256').update(`bench-code-${i}`).digest('hex');
 const hex = () => randomBytes(32).toString('hex');
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -280,11 +289,12 @@ async function main(): Promise<void> {
   console.log(`  ${round(ingestEps)} events/s, ${round(codesPerS)} codes/s; ${JSON.stringify(counts)}; db ${round(dbMb)} MiB`);
 
   // 2. the HTTP API on that database, in its own process
-  const server = fork(join(__dirname, 'indexer-server.js'), [file], { execArgv: PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('message', (m: { port: number }) => resolve(m.port));
-    server.once('exit', (code) => reject(new Error(`indexer server exited with ${code}`)));
-  });
+  let server = await startServer(file, 1, dir);
+  const { port } = server;
+  const traceOne = async (p: number, i: number) => {
+    const r = await call(p, 'GET', `/api/trace/code/${codeHashOf(i)}`);
+    return r.status === 200 && (JSON.parse(r.text) as { stages: unknown[] }).stages.length > 0;
+  };
   try {
     console.log(`latency: ${SAMPLES} sequential requests each over random codes (http://127.0.0.1:${port})`);
     const verify = await latency(port, SAMPLES, async (p, i) => {
@@ -292,10 +302,7 @@ async function main(): Promise<void> {
       return r.status === 200 && (JSON.parse(r.text) as { verdict: string }).verdict !== 'unknown';
     });
     console.log(`  POST /api/verify            p50 ${verify.p50} ms  p99 ${verify.p99} ms  max ${verify.max} ms  unexpected ${verify.bad}`);
-    const trace = await latency(port, SAMPLES, async (p, i) => {
-      const r = await call(p, 'GET', `/api/trace/code/${codeHashOf(i)}`);
-      return r.status === 200 && (JSON.parse(r.text) as { stages: unknown[] }).stages.length > 0;
-    });
+    const trace = await latency(port, SAMPLES, traceOne);
     console.log(`  GET /api/trace/code/{hash}  p50 ${trace.p50} ms  p99 ${trace.p99} ms  max ${trace.max} ms  unexpected ${trace.bad}`);
     const lot = await latency(port, SAMPLES, async (p, i) => {
       const t = Math.floor(i / CODES_PER_TASK);
@@ -304,20 +311,33 @@ async function main(): Promise<void> {
     });
     console.log(`  GET /api/trace/lot/{g}/{l}  p50 ${lot.p50} ms  p99 ${lot.p99} ms  max ${lot.max} ms  unexpected ${lot.bad}`);
 
-    console.log(`throughput: autocannon on GET /api/trace/code/{hash}, ${CONNECTIONS} connections, ${DURATION} s, random codes`);
-    const cpuBefore = cpuMs(server.pid!);
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: CONNECTIONS,
-      duration: DURATION,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/trace/code/${codeHashOf(Math.floor(Math.random() * CODES))}` }) }],
-    });
-    const httpRps = result.requests.average;
-    // server CPU per request: what one core could serve if the load generator and the rest of the machine left it alone
-    const cpuPerReq = (cpuMs(server.pid!) - cpuBefore) / result.requests.total;
-    console.log(`  ${round(httpRps)} req/s (p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms), ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; server CPU ${round(cpuPerReq, 3)} ms per request`);
-    const serverRss = rssMb(server.pid!);
-    const serverAnon = rssAnonMb(server.pid!);
+    // live ingestion beside the server: another thread commits a block of scans every BLOCK_MS (each
+    // commit also moves the index height, so the trace cache is refilled after every block)
+    const writer = new Worker(join(__dirname, 'indexer-writer.js'), { workerData: { file, from: blockCount, codes: counts.codes, blockMs: BLOCK_MS } });
+    const duringIngest = await latency(port, SAMPLES, traceOne);
+    const written = once(writer, 'message') as Promise<[{ events: number; ms: number }]>;
+    writer.postMessage('stop');
+    const [live] = await written;
+    await writer.terminate();
+    const liveEps = live.events / (live.ms / 1000);
+    console.log(`  … while ingesting ${round(liveEps)} events/s: trace p50 ${duringIngest.p50} ms  p99 ${duringIngest.p99} ms  max ${duringIngest.max} ms  unexpected ${duringIngest.bad}`);
+
+    console.log(`throughput: autocannon on GET /api/trace/code/{hash}, ${CONNECTIONS} connections, ${DURATION} s, random codes (cache cold)`);
+    const cold = await throughput(server, () => Math.floor(Math.random() * CODES));
+    console.log(`  ${cold.rps} req/s (p50 ${cold.p50} ms, p99 ${cold.p99} ms), ${cold.failed} failed; server CPU ${cold.cpuPerReq} ms per request`);
+    const hot = () => Math.floor(Math.random() * HOT);
+    console.log(`throughput: the same over ${HOT} hot codes with the cache warm, 1 serve worker`);
+    await warm(server);
+    const warm1 = await throughput(server, hot);
+    console.log(`  ${warm1.rps} req/s (p50 ${warm1.p50} ms, p99 ${warm1.p99} ms), ${warm1.failed} failed; server CPU ${warm1.cpuPerReq} ms per request`);
+    const serverRss = rssMb(server.child.pid!);
+    const serverAnon = rssAnonMb(server.child.pid!);
+    await server.stop();
+    server = await startServer(file, WORKERS, dir);
+    console.log(`throughput: the same with ${WORKERS} serve workers (node:cluster)`);
+    await warm(server);
+    const warmN = await throughput(server, hot);
+    console.log(`  ${warmN.rps} req/s (p50 ${warmN.p50} ms, p99 ${warmN.p99} ms), ${warmN.failed} failed; server CPU ${warmN.cpuPerReq} ms per request`);
     const out = {
       bench: 'indexer',
       ingest_eps: round(ingestEps),
@@ -328,11 +348,22 @@ async function main(): Promise<void> {
       trace_p50_ms: trace.p50,
       trace_p99_ms: trace.p99,
       lot_trace_p99_ms: lot.p99,
-      http_rps: round(httpRps),
-      http_p99_ms: result.latency.p99,
-      http_cpu_ms_per_req: round(cpuPerReq, 3),
-      http_non2xx: result.non2xx + result.errors,
-      unexpected: verify.bad + trace.bad + lot.bad,
+      trace_during_ingest_p50_ms: duringIngest.p50,
+      trace_during_ingest_p99_ms: duringIngest.p99,
+      live_ingest_eps: round(liveEps),
+      http_rps: cold.rps,
+      http_p99_ms: cold.p99,
+      http_cpu_ms_per_req: cold.cpuPerReq,
+      http_warm_rps_1: warm1.rps,
+      http_warm_p99_ms_1: warm1.p99,
+      http_warm_cpu_ms_per_req_1: warm1.cpuPerReq,
+      serve_workers: WORKERS,
+      http_warm_rps_n: warmN.rps,
+      http_warm_p99_ms_n: warmN.p99,
+      http_warm_cpu_ms_per_req_n: warmN.cpuPerReq,
+      hot_codes: HOT,
+      http_non2xx: cold.failed + warm1.failed + warmN.failed,
+      unexpected: verify.bad + trace.bad + lot.bad + duringIngest.bad,
       events,
       codes: counts.codes,
       stage_records: counts.stage_records,
@@ -347,12 +378,62 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(out));
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     agent.destroy();
     if (PROF) console.error(`cpu profile kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface BenchServer {
+  child: ChildProcess;
+  port: number;
+  /** the processes that serve (the cluster's workers, not its primary): their CPU time is the server's */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/** indexer-server.js on the database, with `workers` serving processes. */
+async function startServer(file: string, workers: number, dir: string): Promise<BenchServer> {
+  const child = fork(join(__dirname, 'indexer-server.js'), [file, String(workers)], { execArgv: PROF ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port, pids } = await new Promise<{ port: number; pids: number[] }>((resolve, reject) => {
+    child.once('message', (m: { port: number; pids: number[] }) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`indexer server exited with ${code}`)));
+  });
+  const exited = once(child, 'exit');
+  return {
+    child,
+    port,
+    pids,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** autocannon on the trace route over the codes `pick` chooses: requests/s, latency, and server CPU ms per request. */
+async function throughput(server: BenchServer, pick: () => number, opts: { duration?: number; amount?: number } = {}) {
+  const cpu = () => server.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const before = cpu();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: CONNECTIONS,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration ?? DURATION }),
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/trace/code/${codeHashOf(pick())}` }) }],
+  });
+  // server CPU per request: what one core could serve if the load generator and the rest of the machine left it alone
+  return { rps: round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, cpuPerReq: round((cpu() - before) / result.requests.total, 3), failed: result.non2xx + result.errors + result.timeouts };
+}
+
+/**
+ * Warms every worker's trace cache with the hot codes: node:cluster hands each connection (not each
+ * request) to a worker, so random requests over several connections reach every worker; three per
+ * hot code and worker leave about 95 % of them cached in each.
+ */
+async function warm(server: BenchServer): Promise<void> {
+  await throughput(server, () => Math.floor(Math.random() * HOT), { amount: 3 * HOT * server.pids.length });
 }
 
 main().catch((e: Error) => {
