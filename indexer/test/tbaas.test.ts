@@ -203,7 +203,10 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       const hog = new TbaasLedger({ ...base, ...account('indexer', ORGS.brand), rateLimit: false, maxRetries: 0 });
       for (let i = 0; i < 5; i++) await Promise.allSettled(Array.from({ length: 40 }, () => hog.api.call('DescribeFabricBlock', { ClusterId: base.clusterId, ChannelId: base.channelId, BlockHeight: 0 })));
       hog.close();
-      expect(lines.some((l) => l.event === 'tbaas.retry' && l.tencentCode === 'RequestLimitExceeded')).to.equal(true);
+      // the ingest thread's log lines reach this logger by message: wait for the retry's line, not for a fixed time
+      const throttled = () => lines.some((l) => l.event === 'tbaas.retry' && l.tencentCode === 'RequestLimitExceeded');
+      for (let i = 0; i < 100 && !throttled(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(throttled()).to.equal(true);
       for (let i = 0; i < 1200 && invocationCheckpoint(db) < height; i++) await new Promise((r) => setTimeout(r, 100));
       expect(invocationCheckpoint(db) >= height).to.equal(true);
       const health = (await (await fetch(`http://127.0.0.1:${indexer.port}/healthz`)).json()) as Record<string, unknown>;
