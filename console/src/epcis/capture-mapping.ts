@@ -1,5 +1,6 @@
 import type { EpcisQuantity, Template, TemplateStage } from '@trace/chaincode';
 import { codeHash, isValidCode } from '@trace/client';
+import { CODE_LEVELS } from '../code-jobs';
 import { canonicalEpc } from '@trace/indexer/dist/src/epcis/event-hash';
 import { bizStepTerm, codeHashOf, glnOf, TC_NAMESPACE } from '@trace/indexer/dist/src/epcis/vocabulary';
 
@@ -51,7 +52,6 @@ interface Quantity {
   uom?: unknown;
 }
 
-const CODE_LEVELS = ['item', 'case', 'pallet'];
 /** written by the chain (or the exporting repository), so read-only on capture: ignored */
 const ASSIGNED = ['eventID', 'recordTime', 'tc:txId', 'tc:block', 'tc:version', 'tc:recordedBy'];
 const COMMON = ['type', 'eventTime', 'eventTimeZoneOffset', 'action', 'bizStep', 'tc:taskId', ...ASSIGNED];
@@ -264,7 +264,7 @@ export class CaptureMapper {
     if (disposition !== undefined && disposition !== 'active') fail('ERR_EPCIS_UNMAPPED', `issued codes are active, not '${disposition}'`);
     const codes = list(e.epcList).map(codeOf);
     const level = e['tc:level'];
-    if (typeof level !== 'string' || !CODE_LEVELS.includes(level)) return fail('ERR_EPCIS_AMBIGUOUS', `commissioning codes needs their level in tc:level (${CODE_LEVELS.join(', ')}): the event does not say it`);
+    if (typeof level !== 'string' || !(CODE_LEVELS as readonly string[]).includes(level)) return fail('ERR_EPCIS_AMBIGUOUS', `commissioning codes needs their level in tc:level (${CODE_LEVELS.join(', ')}): the event does not say it`);
     const task = await this.taskOf(e, codes.map((c) => c.lot));
     return { transaction: 'codes:issueCodes', subject: `${task.taskId}/codes`, dto: { taskId: task.taskId, level, codeHashes: codes.map((c) => c.hash) } };
   }
