@@ -1,45 +1,29 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import pino from 'pino';
+import { readFileSync } from 'node:fs';
 import { Browser, Page } from 'playwright-core';
-import { codeHash, generateCode, isValidCode, Ledger, LedgerError, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
-import { createApiKey, openDb, startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
+import { codeHash, generateCode, isValidCode, LedgerError, signReadings, TraceChainClient } from '@trace/client';
+import { RunningConsole, startConsole } from '../src';
 import { launchChromium } from './support/browser';
-import { PASSWORD, refusal, shoot, signIn as signInAt } from './support/pages';
+import { refusal, shoot, signIn as signInAt, until } from './support/pages';
 import { pdfStrings } from './support/pdf-text';
+import { ConsoleStack, startStack } from './support/stack';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
-const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const CODES = 200;
 
 describe("member console: the brand's code manager and device admin through the devnet, the indexer and headless Chromium", function () {
   this.timeout(300_000);
-  let devnet: RunningDevnet;
-  const ledgers: Ledger[] = [];
+  let stack: ConsoleStack;
   let brand: TraceChainClient;
-  let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let indexerUrl: string;
-  let indexerKey: string;
   let app: RunningConsole;
   let consoleOptions: Parameters<typeof startConsole>[0];
   let browser: Browser;
   /** the 200 codes the browser issued, as its CSV lists them */
   let issued: string[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'console-codes-'));
 
-  const until = async (what: string, ok: () => Promise<boolean>) => {
-    for (let i = 0; i < 300; i++) {
-      if (await ok()) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-  const indexed = async (path: string) => fetch(`${indexerUrl}${path}`, { headers: { authorization: `Bearer ${indexerKey}` } });
+  const indexed = (path: string) => stack.indexed(path, 'Org1MSP');
   /** the code's record on chain (every code these tests read is issued) */
   const onChainCode = async (hash: string) => {
     const v = await brand.codes.verifyCode(hash);
@@ -60,25 +44,11 @@ describe("member console: the brand's code manager and device admin through the 
   }
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
-    const [brandLedger, farmLedger] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
-    ledgers.push(brandLedger, farmLedger);
-    brand = new TraceChainClient(brandLedger);
-    await teaLotAwaitingWarehousing(brand, new TraceChainClient(farmLedger));
-    const indexerDb = join(dir, 'indexer.sqlite');
-    const idb = openDb(indexerDb);
-    indexerKey = createApiKey(idb, { org: 'Org1MSP', scope: 'member', label: 'console' }).key;
-    idb.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0, logger: pino({ level: 'warn' }, pino.destination(2)) });
-    indexerUrl = `http://127.0.0.1:${indexer.port}`;
+    stack = await startStack({ seed: (c) => teaLotAwaitingWarehousing(c.Org1MSP, c.Org2MSP) });
+    brand = stack.clients.Org1MSP;
+    indexerUrl = stack.indexerUrl;
     await until('the indexer to hold the task', async () => (await indexed(`/api/tasks/${TASK}`)).ok);
-    const consoleDb = join(dir, 'console.sqlite');
-    const db = openConsoleDb(consoleDb);
-    await createUser(db, { username: 'codes', password: PASSWORD, roles: ['code_manager'] });
-    await createUser(db, { username: 'clerk', password: PASSWORD, roles: ['data_entry'] });
-    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
-    db.close();
-    consoleOptions = { connection: devnet.connection, msp: 'Org1MSP', db: consoleDb, indexerUrl, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) };
+    consoleOptions = await stack.consoleOptions('Org1MSP', [['codes', ['code_manager']], ['clerk', ['data_entry']], ['admin', ['admin']]]);
     app = await startConsole(consoleOptions);
     browser = await launchChromium();
   });
@@ -86,9 +56,7 @@ describe("member console: the brand's code manager and device admin through the 
   after(async () => {
     await browser?.close();
     await app?.stop();
-    await indexer?.stop();
-    ledgers.forEach((l) => l.close());
-    await devnet?.stop();
+    await stack?.stop();
   });
 
   it('a brand code manager issues 200 codes with a progress bar; the CSV and the label PDF hold the same 200 distinct codes, on chain, and a sample verifies on the consumer verify API', async () => {

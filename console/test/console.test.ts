@@ -1,33 +1,24 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pino from 'pino';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
-import { createApiKey, openDb, startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
+import { TraceChainClient } from '@trace/client';
+import { RunningConsole } from '../src';
 import { launchChromium, VIEWPORTS } from './support/browser';
 import { fillNumber, PASSWORD, shoot, signIn as signInAt, until } from './support/pages';
+import { ConsoleStack, startStack } from './support/stack';
 import { TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
-const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const STAGE = 'tea_warehousing';
 const STAGE_API = `/api/tasks/${TASK}/stages/${STAGE}`;
 
 describe('member console: the farm org through the devnet, the indexer and headless Chromium', function () {
   this.timeout(300_000);
-  let devnet: RunningDevnet;
-  const ledgers: Ledger[] = [];
+  let stack: ConsoleStack;
   let farm: TraceChainClient;
-  let indexer: Awaited<ReturnType<typeof startIndexer>>;
-  let indexerKey: string;
   let app: RunningConsole;
   let browser: Browser;
-  const dir = mkdtempSync(join(tmpdir(), 'console-'));
-  const consoleDb = join(dir, 'console.sqlite');
+  let consoleDb: string;
   const readDb = <T>(sql: string, ...args: unknown[]) => {
     const db = new Database(consoleDb, { readonly: true });
     try {
@@ -38,37 +29,23 @@ describe('member console: the farm org through the devnet, the indexer and headl
   };
   const warehousing = async () => (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.record;
   const indexed = async () => {
-    const res = await fetch(`http://127.0.0.1:${indexer.port}/api/tasks/${TASK}`, { headers: { authorization: `Bearer ${indexerKey}` } });
+    const res = await stack.indexed(`/api/tasks/${TASK}`, 'Org2MSP');
     return res.ok ? ((await res.json()) as { records: { stage: string; version: number }[] }).records : [];
   };
   const signIn = (username: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> => signInAt(browser, app.url, username, password);
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
-    const [brandLedger, farmLedger] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
-    ledgers.push(brandLedger, farmLedger);
-    farm = new TraceChainClient(farmLedger);
-    await teaLotAwaitingWarehousing(new TraceChainClient(brandLedger), farm);
-    const indexerDb = join(dir, 'indexer.sqlite');
-    const idb = openDb(indexerDb);
-    indexerKey = createApiKey(idb, { org: 'Org2MSP', scope: 'member', label: 'console' }).key;
-    idb.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0 });
+    stack = await startStack({ seed: (c) => teaLotAwaitingWarehousing(c.Org1MSP, c.Org2MSP) });
+    farm = stack.clients.Org2MSP;
     await until('the indexer to hold the packed lot', async () => (await indexed()).some((r) => r.stage === 'tea_packing'));
-    const db = openConsoleDb(consoleDb);
-    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
-    await createUser(db, { username: 'clerk', password: PASSWORD, roles: ['data_entry'] });
-    db.close();
-    app = await startConsole({ connection: devnet.connection, msp: 'Org2MSP', db: consoleDb, indexerUrl: `http://127.0.0.1:${indexer.port}`, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+    consoleDb = join(stack.dir, 'console.sqlite');
+    app = await stack.startConsole('Org2MSP', [['admin', ['admin']], ['clerk', ['data_entry']]], consoleDb);
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await app?.stop();
-    await indexer?.stop();
-    ledgers.forEach((l) => l.close());
-    await devnet?.stop();
+    await stack?.stop();
   });
 
   it("a farm clerk's count that breaks a cross-validation rule is refused on chain and shown on its field; fixed, it is recorded (with the flag rule's warning); then amended with a reason", async () => {
