@@ -1,19 +1,15 @@
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pino from 'pino';
-import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, TraceChainClient } from '@trace/client';
 import { tea } from '@trace/contract-templates';
-import { createApiKey, openDb, startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
+import { ConsoleOptions, openConsoleDb, RunningConsole, startConsole } from '../src';
 import { createApiToken, revokeApiToken } from '../src/api-tokens';
 import { PASSWORD, until } from './support/pages';
+import { ConsoleStack, startStack } from './support/stack';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
-const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
 const GS1_EXAMPLES = resolve(__dirname, '../../../indexer/epcis');
 const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
@@ -29,21 +25,16 @@ interface Job {
 
 describe('EPCIS capture through the console: a member system posts documents with an API token (devnet + indexer)', function () {
   this.timeout(300_000);
-  let devnet: RunningDevnet;
-  const ledgers: Ledger[] = [];
+  let stack: ConsoleStack;
   let brand: TraceChainClient;
   let farm: TraceChainClient;
-  let indexer: Awaited<ReturnType<typeof startIndexer>>;
-  let indexerKey: string;
   let app: RunningConsole;
   const tokens: Record<string, string> = {};
   let tokenIds: Record<string, number>;
-  const dir = mkdtempSync(join(tmpdir(), 'console-capture-'));
-  const consoleDb = join(dir, 'console.sqlite');
-  const consoleOpts = () => ({ connection: devnet.connection, msp: 'Org1MSP', db: consoleDb, indexerUrl: `http://127.0.0.1:${indexer.port}`, indexerKey, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+  let consoleOpts: ConsoleOptions;
 
   const fromIndexer = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`http://127.0.0.1:${indexer.port}${path}`, { headers: { authorization: `Bearer ${indexerKey}` } });
+    const res = await stack.indexed(path, 'Org1MSP');
     expect(res.status, path).to.equal(200);
     return (await res.json()) as T;
   };
@@ -89,22 +80,12 @@ describe('EPCIS capture through the console: a member system posts documents wit
       });
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
-    const [brandLedger, farmLedger] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
-    ledgers.push(brandLedger, farmLedger);
-    brand = new TraceChainClient(brandLedger);
-    farm = new TraceChainClient(farmLedger);
-    await teaLotAwaitingWarehousing(brand, farm);
-    const indexerDb = join(dir, 'indexer.sqlite');
-    const idb = openDb(indexerDb);
-    indexerKey = createApiKey(idb, { org: 'Org1MSP', scope: 'member', label: 'console' }).key;
-    idb.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0 });
+    stack = await startStack({ seed: (c) => teaLotAwaitingWarehousing(c.Org1MSP, c.Org2MSP) });
+    brand = stack.clients.Org1MSP;
+    farm = stack.clients.Org2MSP;
     await until('the indexer to hold the packed lot', async () => (await exported(TASK).catch(() => ({ epcisBody: { eventList: [] } }))).epcisBody.eventList.some((e) => e['tc:stage'] === 'tea_packing'));
-    const db = openConsoleDb(consoleDb);
-    await createUser(db, { username: 'erp', password: PASSWORD, roles: ['data_entry'] });
-    await createUser(db, { username: 'qa', password: PASSWORD, roles: ['qa'] });
-    await createUser(db, { username: 'admin', password: PASSWORD, roles: ['admin'] });
+    consoleOpts = await stack.consoleOptions('Org1MSP', [['erp', ['data_entry']], ['qa', ['qa']], ['admin', ['admin']]]);
+    const db = openConsoleDb(consoleOpts.db);
     tokenIds = {};
     for (const name of ['erp', 'qa']) {
       const t = createApiToken(db, name, `${name} system`, 'test');
@@ -112,16 +93,14 @@ describe('EPCIS capture through the console: a member system posts documents wit
       tokenIds[name] = t.id;
     }
     db.close();
-    app = await startConsole(consoleOpts());
+    app = await startConsole(consoleOpts);
     const doc = await exported(TASK);
     source = { context: doc['@context'], events: doc.epcisBody.eventList };
   });
 
   after(async () => {
     await app?.stop();
-    await indexer?.stop();
-    ledgers.forEach((l) => l.close());
-    await devnet?.stop();
+    await stack?.stop();
   });
 
   it("round trip: a lot's exported stage records, captured for a second lot, are recorded in order and export with the same event content", async () => {
@@ -204,7 +183,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
 
   it('the CLI posts a file and prints each event\'s outcome: exit 0 when all are recorded, 1 when one is refused', async () => {
     const run = (doc: unknown) => {
-      const file = join(dir, `capture-${Date.now()}.jsonld`);
+      const file = join(stack.dir, `capture-${Date.now()}.jsonld`);
       writeFileSync(file, JSON.stringify(doc));
       return new Promise<{ code: number | null; out: string }>((done) => {
         execFile(process.execPath, [CLI, 'epcis', 'capture', file, '--console', app.url], { env: { ...process.env, TRACE_CONSOLE_TOKEN: tokens.erp } }, (err, out) => done({ code: err ? (err.code as number) : 0, out }));
@@ -263,7 +242,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(await code(await capture(doc, null))).to.deep.equal([401, 'ERR_UNAUTHENTICATED']);
     expect(await code(await capture(doc, tokens.qa))).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
     expect(await code(await capture(doc, tokens.erp, 'text/plain'))).to.deep.equal([415, 'ERR_CONTENT_TYPE']);
-    const db = openConsoleDb(consoleDb);
+    const db = openConsoleDb(consoleOpts.db);
     revokeApiToken(db, tokenIds.qa);
     db.close();
     expect(await code(await capture(doc, tokens.qa))).to.deep.equal([401, 'ERR_UNAUTHENTICATED']);
@@ -305,7 +284,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(res.status).to.equal(202);
     const location = res.headers.get('location') as string;
     await app.stop();
-    app = await startConsole(consoleOpts());
+    app = await startConsole(consoleOpts);
     const cut = await job(location);
     expect(cut).to.include({ running: false, success: false, state: 'interrupted' });
     const recorded = cut.events.filter((e) => e.status === 'recorded').map((e) => e.index);
@@ -322,8 +301,8 @@ describe('EPCIS capture through the console: a member system posts documents wit
     const stages = ['tea_withering', 'tea_rolling', 'tea_drying', 'tea_inspection'];
     const doc = documentOf(source.context, forLot('CAP-4', stages));
     // the same console as a process of its own, so that it can be killed mid-job
-    const child = spawn(process.execPath, [resolve(__dirname, '../src/server.js'), '--connection', devnet.connection, '--msp', 'Org1MSP', '--db', consoleDb, '--indexer', `http://127.0.0.1:${indexer.port}`, '--port', '0'], {
-      env: { ...process.env, CONSOLE_INDEXER_KEY: indexerKey },
+    const child = spawn(process.execPath, [resolve(__dirname, '../src/server.js'), '--connection', stack.devnet.connection, '--msp', 'Org1MSP', '--db', consoleOpts.db, '--indexer', stack.indexerUrl, '--port', '0'], {
+      env: { ...process.env, CONSOLE_INDEXER_KEY: stack.indexerKeys.Org1MSP },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     try {
@@ -341,7 +320,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       await app.stop();
-      app = await startConsole(consoleOpts());
+      app = await startConsole(consoleOpts);
       const cut = await job(location);
       expect(cut).to.include({ running: false, success: false, state: 'interrupted' });
       const statuses = cut.events.map((e) => e.status).join(' ');

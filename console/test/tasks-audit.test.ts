@@ -1,19 +1,14 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import pino from 'pino';
 import { Browser, Page } from 'playwright-core';
-import { Ledger, LedgerError, ledgerFromConfig, TraceChainClient } from '@trace/client';
+import { LedgerError, TraceChainClient } from '@trace/client';
 import { tea } from '@trace/contract-templates';
-import { createApiKey, openDb, startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
+import { openDb } from '@trace/indexer';
+import { RunningConsole } from '../src';
 import { launchChromium } from './support/browser';
 import { fillNumber, refusal, shoot, signIn, until } from './support/pages';
+import { ConsoleStack, startStack } from './support/stack';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
-const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const STAGE = 'tea_warehousing';
 const FARM_STAGES = ['tea_plantation', 'tea_picking', 'tea_warehousing'];
 const NEW_TASK = 'console-tea-2';
@@ -21,17 +16,14 @@ const NEW_TASK = 'console-tea-2';
 /** Two orgs' consoles, as the demo serves them: the brand's QA audits the farm's records; the brand's clerk opens tasks. */
 describe('member console: production tasks and audits across two orgs (devnet, indexer, headless Chromium)', function () {
   this.timeout(300_000);
-  let devnet: RunningDevnet;
-  const ledgers: Ledger[] = [];
+  let stack: ConsoleStack;
   let farm: TraceChainClient;
-  let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let brandConsole: RunningConsole;
   let farmConsole: RunningConsole;
   let browser: Browser;
-  const dir = mkdtempSync(join(tmpdir(), 'console-tasks-'));
   const audits = async () => (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.audits ?? [];
   const indexedAudits = async () => {
-    const idb = openDb(join(dir, 'indexer.sqlite'));
+    const idb = openDb(stack.indexerDb);
     try {
       return idb.prepare('SELECT verdict, record_version, auditor, actor FROM audits WHERE task_id = ? AND stage = ? ORDER BY at').all(TASK, STAGE) as { verdict: string; record_version: number; auditor: string; actor: string }[];
     } finally {
@@ -40,21 +32,13 @@ describe('member console: production tasks and audits across two orgs (devnet, i
   };
 
   const indexedRecords = async () => {
-    const idb = openDb(join(dir, 'indexer.sqlite'));
+    const idb = openDb(stack.indexerDb);
     try {
       return (idb.prepare('SELECT count(*) AS n FROM stage_records WHERE task_id = ? AND stage = ?').get(TASK, STAGE) as { n: number }).n;
     } finally {
       idb.close();
     }
   };
-
-  async function consoleOf(msp: string, users: [string, ('qa' | 'data_entry')[]][], key: string): Promise<RunningConsole> {
-    const path = join(dir, `console-${msp}.sqlite`);
-    const db = openConsoleDb(path);
-    for (const [username, roles] of users) await createUser(db, { username, password: 'correct horse battery', roles });
-    db.close();
-    return startConsole({ connection: devnet.connection, msp, db: path, indexerUrl: `http://127.0.0.1:${indexer.port}`, indexerKey: key, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
-  }
 
   async function openAuditOf(page: Page, version: number): Promise<void> {
     await page.goto(`${brandConsole.url}/audit`);
@@ -65,31 +49,23 @@ describe('member console: production tasks and audits across two orgs (devnet, i
   }
 
   before(async () => {
-    devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
-    const [brandLedger, farmLedger] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
-    ledgers.push(brandLedger, farmLedger);
-    const brand = new TraceChainClient(brandLedger);
-    farm = new TraceChainClient(farmLedger);
-    await teaLotAwaitingWarehousing(brand, farm);
-    // version 2 of the template, for the task the brand's clerk opens in the browser
-    await brand.process.defineTemplate({ ...tea.template, version: 2 });
-    await farm.trace.recordStage({ taskId: TASK, stage: STAGE, eventTime: new Date().toISOString(), data: { tea_stored_cakes: 600, storage_temp_c: 35, storage_humidity_pct: 65 }, actor: 'clerk' });
-    const indexerDb = join(dir, 'indexer.sqlite');
-    const idb = openDb(indexerDb);
-    const keys = ['Org1MSP', 'Org2MSP'].map((org) => createApiKey(idb, { org, scope: 'member', label: 'console' }).key);
-    idb.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0 });
-    brandConsole = await consoleOf('Org1MSP', [['qa', ['qa']], ['clerk', ['data_entry']]], keys[0]);
-    farmConsole = await consoleOf('Org2MSP', [['clerk', ['data_entry']]], keys[1]);
+    stack = await startStack({
+      seed: async ({ Org1MSP: brand, Org2MSP }) => {
+        farm = Org2MSP;
+        await teaLotAwaitingWarehousing(brand, farm);
+        // version 2 of the template, for the task the brand's clerk opens in the browser
+        await brand.process.defineTemplate({ ...tea.template, version: 2 });
+        await farm.trace.recordStage({ taskId: TASK, stage: STAGE, eventTime: new Date().toISOString(), data: { tea_stored_cakes: 600, storage_temp_c: 35, storage_humidity_pct: 65 }, actor: 'clerk' });
+      },
+    });
+    brandConsole = await stack.startConsole('Org1MSP', [['qa', ['qa']], ['clerk', ['data_entry']]]);
+    farmConsole = await stack.startConsole('Org2MSP', [['clerk', ['data_entry']]]);
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await Promise.all([brandConsole?.stop(), farmConsole?.stop()]);
-    await indexer?.stop();
-    ledgers.forEach((l) => l.close());
-    await devnet?.stop();
+    await stack?.stop();
   });
 
   it("the brand's QA rejects the farm's record with a comment, the farm's clerk amends it with a reason, the QA approves the amended version; chain, indexer and timeline show reject → amend → approve", async () => {
