@@ -8,6 +8,8 @@
  * signature by the account it names (signature attacks have tests of their own).
  */
 
+import type { Lock, Offer, Redemption } from '../../src/model/assets';
+
 export type ErrorCode = 'ERR_NOT_MEMBER' | 'ERR_FORBIDDEN' | 'ERR_NOT_FOUND' | 'ERR_STATE' | 'ERR_VALIDATION' | 'ERR_CONFLICT' | 'ERR_INSUFFICIENT';
 export type Verdict = { ok: true } | { ok: false; code: ErrorCode; why: string };
 
@@ -36,34 +38,10 @@ export type AssetOp =
   | { type: 'redeem'; org: string; classId: string; redemptionId: string; account: string; quantity: number }
   | { type: 'confirmRedemption'; org: string; redemptionId: string };
 
-export interface ModelLock {
-  lockId: string;
-  classId: string;
-  account: string;
-  quantity: number;
-  kind: 'pledge' | 'freeze';
-  lender?: string;
-  regulator?: string;
-}
-
-export interface ModelOffer {
-  offerId: string;
-  classId: string;
-  seller: string;
-  /** units still offered */
-  quantity: number;
-  price: number;
-  currencyClass: string;
-  status: 'open' | 'filled' | 'cancelled';
-}
-
-export interface ModelRedemption {
-  redemptionId: string;
-  classId: string;
-  account: string;
-  quantity: number;
-  status: 'open' | 'delivered';
-}
+/** The chain's record shapes without their timestamps: the model judges outcomes, not times. */
+export type ModelLock = Omit<Lock, 'at'>;
+export type ModelOffer = Omit<Offer, 'createdAt' | 'updatedAt'>;
+export type ModelRedemption = Omit<Redemption, 'requestedAt' | 'confirmedBy' | 'confirmedAt'>;
 
 export interface ClassTotals {
   issued: number;
