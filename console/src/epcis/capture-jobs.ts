@@ -5,7 +5,8 @@ import { chainError, OrgChain } from '../chain';
 import { Db, logWrite } from '../db';
 import { ConsoleError } from '../errors';
 import { IndexedTask, IndexerClient } from '../indexer-client';
-import { CaptureLookup, CaptureMapper, CaptureTask, PlannedWrite, Unmapped } from './capture-mapping';
+import type { User } from '../user-store';
+import { CAPTURE_ROLES, CaptureLookup, CaptureMapper, CaptureTask, PlannedWrite, Unmapped } from './capture-mapping';
 
 /**
  * EPCIS capture jobs (the REST binding's `/capture/{captureID}`), kept in the console's SQLite so they survive a
@@ -91,13 +92,14 @@ export class CaptureJobs {
     }
   }
 
-  /** Queues a document's events for capture as the user; the job's id. */
-  start(events: Record<string, unknown>[], context: unknown, username: string): string {
+  /** Queues a document's events for capture as the user (whose roles decide which kinds of event it may capture); the job's id. */
+  start(events: Record<string, unknown>[], context: unknown, user: Pick<User, 'username' | 'roles'>): string {
+    const { username } = user;
     const id = randomBytes(12).toString('base64url');
     const outcomes: EventOutcome[] = events.map((e, index) => ({ index, type: String(e.type), ...(typeof e.eventID === 'string' ? { eventID: e.eventID } : {}), status: 'pending' }));
     this.deps.db.prepare("INSERT INTO capture_jobs (id, username, state, created_at, events) VALUES (?, ?, 'running', ?, ?)").run(id, username, new Date().toISOString(), JSON.stringify(outcomes));
     this.deps.log.info({ evt: 'console.capture_started', captureID: id, user: username, org: this.deps.chain.org, events: events.length });
-    this.queue = this.queue.then(() => this.run(id, events, context, username, outcomes));
+    this.queue = this.queue.then(() => this.run(id, events, context, user, outcomes));
     return id;
   }
 
@@ -121,7 +123,7 @@ export class CaptureJobs {
     this.deps.db.prepare('UPDATE capture_jobs SET events = ?, state = ?, finished_at = ? WHERE id = ?').run(JSON.stringify(events), state, state === 'running' ? null : new Date().toISOString(), id);
   }
 
-  private async run(id: string, events: Record<string, unknown>[], context: unknown, username: string, outcomes: EventOutcome[]): Promise<void> {
+  private async run(id: string, events: Record<string, unknown>[], context: unknown, { username, roles }: Pick<User, 'username' | 'roles'>, outcomes: EventOutcome[]): Promise<void> {
     if (this.stopping) return;
     const { log, chain, db } = this.deps;
     try {
@@ -130,7 +132,10 @@ export class CaptureJobs {
       const planned: (PlannedWrite | undefined)[] = [];
       for (const [i, e] of events.entries()) {
         try {
-          planned.push(await mapper.map(e));
+          const write = await mapper.map(e);
+          const role = CAPTURE_ROLES[write.transaction];
+          if (!roles.includes(role)) throw new ConsoleError(403, 'ERR_FORBIDDEN_ROLE', `this event is a ${write.transaction}: capturing it needs the ${role} role, which ${username} lacks`);
+          planned.push(write);
         } catch (err) {
           if (!(err instanceof Unmapped) && !(err instanceof ConsoleError)) throw err;
           planned.push(undefined);
@@ -189,7 +194,7 @@ export class CaptureJobs {
         });
         const template: Template = await chain.template(found.task.template, found.task.version);
         // records come in event order: the last version of each stage is its current data
-        const current = new Map(found.records.map((r) => [r.stage, r.data]));
+        const current = new Map(found.records.map((r) => [r.stage, { data: r.data, version: r.version }]));
         return { taskId, template, current };
       },
     };

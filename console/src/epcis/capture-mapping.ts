@@ -1,6 +1,7 @@
 import type { EpcisQuantity, Template, TemplateStage } from '@trace/chaincode';
 import { codeHash, isValidCode } from '@trace/client';
 import { CODE_LEVELS } from '../code-jobs';
+import type { Role } from '../roles';
 import { canonicalEpc } from '@trace/indexer/dist/src/epcis/event-hash';
 import { bizStepTerm, codeHashOf, glnOf, TC_NAMESPACE } from '@trace/indexer/dist/src/epcis/vocabulary';
 
@@ -8,12 +9,26 @@ import { bizStepTerm, codeHashOf, glnOf, TC_NAMESPACE } from '@trace/indexer/dis
  * The inverse of the indexer's EPCIS export: each event of a captured document becomes one chain transaction, by the
  * task's template and its EPCIS mapping (chaincode/src/rules/epcis-mapping.ts). Stage records: the lot class
  * (quantityList / outputQuantityList) names the task, the bizStep the stage (`tc:stage` picks one when several stages
- * share a step), the mapped quantities and `tc:data` the items, readPoint/bizLocation the GLN. Codes: a commissioning
- * ObjectEvent of code EPCs issues them (with `tc:level`), an AggregationEvent packs or unpacks them. Anything the
- * mapping cannot place is refused here, before anything is submitted: the chain must not get part of an event.
+ * share a step), the mapped quantities and `tc:data` the items, readPoint/bizLocation the GLN. Audits: an inspecting
+ * ObjectEvent with `tc:verdict` (of `tc:stage`, else of the task). Codes: a commissioning ObjectEvent of code EPCs issues
+ * them (with `tc:level`), an observation with `tc:channel` scans them, an AggregationEvent packs or unpacks them. What a
+ * device signed cannot be captured. Anything the mapping cannot place is refused here, before anything is submitted:
+ * the chain must not get part of an event.
  */
 
-export type CaptureTransaction = 'trace:recordStage' | 'trace:amendStage' | 'codes:issueCodes' | 'codes:aggregate' | 'codes:disaggregate';
+export type CaptureTransaction = 'trace:recordStage' | 'trace:amendStage' | 'trace:auditStage' | 'trace:auditTask' | 'codes:issueCodes' | 'codes:aggregate' | 'codes:disaggregate' | 'codes:recordScans';
+
+/** The console role a user needs to capture each kind of write: the role of the page where a person makes it. */
+export const CAPTURE_ROLES: Record<CaptureTransaction, Role> = {
+  'trace:recordStage': 'data_entry',
+  'trace:amendStage': 'data_entry',
+  'trace:auditStage': 'qa',
+  'trace:auditTask': 'qa',
+  'codes:issueCodes': 'code_manager',
+  'codes:aggregate': 'code_manager',
+  'codes:disaggregate': 'code_manager',
+  'codes:recordScans': 'code_manager',
+};
 
 export interface PlannedWrite {
   transaction: CaptureTransaction;
@@ -25,18 +40,18 @@ export interface PlannedWrite {
 /** An event the mapping cannot turn into a transaction, with a stable code. */
 export class Unmapped extends Error {
   constructor(
-    readonly code: 'ERR_EPCIS_UNMAPPED' | 'ERR_EPCIS_BIZSTEP' | 'ERR_EPCIS_AMBIGUOUS' | 'ERR_EPCIS_TASK' | 'ERR_EPCIS_INPUT',
+    readonly code: 'ERR_EPCIS_UNMAPPED' | 'ERR_EPCIS_BIZSTEP' | 'ERR_EPCIS_AMBIGUOUS' | 'ERR_EPCIS_TASK' | 'ERR_EPCIS_INPUT' | 'ERR_EPCIS_VERSION',
     message: string,
   ) {
     super(message);
   }
 }
 
-/** A task as the mapping needs it: its template version and the current data of each recorded stage. */
+/** A task as the mapping needs it: its template version, the current data and version of each recorded stage. */
 export interface CaptureTask {
   taskId: string;
   template: Template;
-  current: Map<string, Record<string, unknown>>;
+  current: Map<string, { data: Record<string, unknown>; version: number }>;
 }
 
 export interface CaptureLookup {
@@ -52,10 +67,15 @@ interface Quantity {
   uom?: unknown;
 }
 
-/** written by the chain (or the exporting repository), so read-only on capture: ignored */
-const ASSIGNED = ['eventID', 'recordTime', 'tc:txId', 'tc:block', 'tc:version', 'tc:recordedBy'];
+/**
+ * Written by the chain or the exporting repository, so read-only on capture: ignored. An errorDeclaration is made by
+ * a later event (the amendment, or the rejecting audit), which the document carries itself.
+ */
+const ASSIGNED = ['eventID', 'recordTime', 'tc:txId', 'tc:block', 'tc:recordedBy', 'tc:auditor', 'errorDeclaration'];
 const COMMON = ['type', 'eventTime', 'eventTimeZoneOffset', 'action', 'bizStep', 'tc:taskId', ...ASSIGNED];
-const STAGE_FIELDS = [...COMMON, 'disposition', 'readPoint', 'bizLocation', 'quantityList', 'inputQuantityList', 'outputQuantityList', 'epcList', 'tc:stage', 'tc:data', 'tc:reason'];
+const STAGE_FIELDS = [...COMMON, 'disposition', 'readPoint', 'bizLocation', 'quantityList', 'inputQuantityList', 'outputQuantityList', 'epcList', 'tc:stage', 'tc:version', 'tc:data', 'tc:reason'];
+const AUDIT_FIELDS = [...COMMON, 'disposition', 'quantityList', 'tc:stage', 'tc:version', 'tc:verdict', 'tc:comment'];
+const SCAN_FIELDS = [...COMMON, 'epcList', 'tc:channel', 'tc:region'];
 const COMMISSIONING_FIELDS = [...COMMON, 'disposition', 'epcList', 'tc:level'];
 const AGGREGATION_FIELDS = [...COMMON, 'parentID', 'childEPCs'];
 
@@ -118,9 +138,12 @@ export class CaptureMapper {
     const e = this.normalized(raw);
     const epcs = list(e.epcList);
     if (e.type === 'AggregationEvent') return this.aggregation(e);
+    // what a device signed (its readings, its RFID sightings) only the device's key can put on chain
+    if (e.sensorElementList !== undefined || e['tc:device'] !== undefined) fail('ERR_EPCIS_UNMAPPED', "a device's readings and sightings are signed by the device: it submits them through the device API, a capture cannot sign for it");
+    if (e.type === 'ObjectEvent' && e['tc:verdict'] !== undefined) return this.audit(e);
     if (e.type === 'ObjectEvent' && epcs.length > 0) {
       if (list(e.quantityList).length > 0) fail('ERR_EPCIS_AMBIGUOUS', 'an ObjectEvent naming both codes (epcList) and a lot (quantityList) is neither a stage record nor a commissioning of codes alone');
-      return this.commissioning(e);
+      return e.action === 'OBSERVE' ? this.scan(e) : this.commissioning(e);
     }
     if (e.type === 'ObjectEvent' || e.type === 'TransformationEvent') return this.stageRecord(e);
     return fail('ERR_EPCIS_UNMAPPED', `${String(e.type)}s have no transaction on this chain (ObjectEvent, TransformationEvent and AggregationEvent do)`);
@@ -209,7 +232,7 @@ export class CaptureMapper {
     if (transformation) {
       place(inputs, m.inputs, 'inputQuantityList', (def, v, i) => {
         const [from, item] = def.item.split('.');
-        const recorded = task.current.get(from)?.[item];
+        const recorded = task.current.get(from)?.data[item];
         // what went in is the earlier record's, not this stage's: it must say the same, or the event contradicts the chain
         if (recorded !== undefined && recorded !== v) fail('ERR_EPCIS_INPUT', `inputQuantityList[${i}] is ${String(v)} but ${def.item} is recorded as ${String(recorded)}`);
       });
@@ -227,12 +250,52 @@ export class CaptureMapper {
     const reason = e['tc:reason'];
     if (reason !== undefined && typeof reason !== 'string') fail('ERR_EPCIS_UNMAPPED', 'tc:reason must be a string');
     const location = this.location(e);
-    task.current.set(stage.stage, data);
+    const version = (task.current.get(stage.stage)?.version ?? 0) + 1;
+    this.expectVersion(e, task, stage.stage, version);
+    task.current.set(stage.stage, { data, version });
     return {
       transaction: reason === undefined ? 'trace:recordStage' : 'trace:amendStage',
       subject: `${task.taskId}/${stage.stage}`,
       dto: { taskId: task.taskId, stage: stage.stage, eventTime: e.eventTime, ...(location ? { location } : {}), data, ...(reason !== undefined ? { reason } : {}), actor: this.actor },
     };
+  }
+
+  /** `tc:version`, where the event gives it, must be the version the event reads (an audit) or makes (a record). */
+  private expectVersion(e: Event, task: CaptureTask, stage: string, version: number): void {
+    const given = e['tc:version'];
+    if (given !== undefined && given !== version) fail('ERR_EPCIS_VERSION', `tc:version ${String(given)} of stage ${stage} of task ${task.taskId}: here this event ${e['tc:verdict'] === undefined ? 'makes' : 'reads'} version ${version}`);
+  }
+
+  /** An inspection (bizStep inspecting) with `tc:verdict`: the capturing org's audit of a stage (`tc:stage`) or of the whole task. */
+  private async audit(e: Event): Promise<PlannedWrite> {
+    this.only(e, AUDIT_FIELDS, 'an inspection');
+    if (cbvTerm(e.bizStep, 'BizStep') !== 'inspecting') fail('ERR_EPCIS_UNMAPPED', 'an event with tc:verdict is an audit: its bizStep is inspecting');
+    const verdict = e['tc:verdict'];
+    if (verdict !== 'approved' && verdict !== 'rejected') fail('ERR_EPCIS_UNMAPPED', `tc:verdict is approved or rejected, not '${String(verdict)}'`);
+    const disposition = cbvTerm(e.disposition, 'Disp');
+    const expected = verdict === 'approved' ? 'conformant' : 'non_conformant';
+    if (disposition !== undefined && disposition !== expected) fail('ERR_EPCIS_UNMAPPED', `a ${String(verdict)} audit's disposition is ${expected}, not '${disposition}'`);
+    const comment = e['tc:comment'] ?? '';
+    if (typeof comment !== 'string') fail('ERR_EPCIS_UNMAPPED', 'tc:comment must be a string');
+    const lots = list(e.quantityList).map((q) => lotOf(q.epcClass));
+    const task = await this.taskOf(e, lots);
+    const common = { taskId: task.taskId, verdict, comment, actor: this.actor };
+    const stage = e['tc:stage'];
+    if (stage === undefined) return { transaction: 'trace:auditTask', subject: task.taskId, dto: common };
+    if (typeof stage !== 'string' || !task.template.stages.some((s) => s.stage === stage)) return fail('ERR_EPCIS_UNMAPPED', `tc:stage '${String(stage)}' is not a stage of template ${task.template.id} v${task.template.version}`);
+    this.expectVersion(e, task, stage, task.current.get(stage)?.version ?? 0);
+    return { transaction: 'trace:auditStage', subject: `${task.taskId}/${stage}`, dto: { ...common, stage } };
+  }
+
+  /** An observation (OBSERVE) of codes with the scanning channel: the capturing org's scans, one per code. */
+  private scan(e: Event): PlannedWrite {
+    this.only(e, SCAN_FIELDS, 'an observation of codes');
+    const channel = e['tc:channel'];
+    if (typeof channel !== 'string') fail('ERR_EPCIS_UNMAPPED', "an observation of codes is a scan: tc:channel names who scanned (consumer, retailer, logistics, regulator)");
+    const region = e['tc:region'];
+    if (region !== undefined && typeof region !== 'string') fail('ERR_EPCIS_UNMAPPED', 'tc:region must be a string (e.g. CN-53)');
+    const scans = list(e.epcList).map((epc) => ({ codeHash: codeOf(epc).hash, channel, ...(region !== undefined ? { region } : {}), at: e.eventTime }));
+    return { transaction: 'codes:recordScans', subject: scans.length === 1 ? scans[0].codeHash : `${scans.length} codes`, dto: { scans } };
   }
 
   /** bizStep → the template's stage (its EPCIS mapping's step, else its own); tc:stage picks one of several. */

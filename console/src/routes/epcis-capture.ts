@@ -4,7 +4,8 @@ import { ConsoleRoute, user } from '../route-kit';
 
 /**
  * GS1 EPCIS 2.0 capture (the REST binding's capture interface) for the org's ERP, MES or WMS: machine routes
- * authenticated by a console user's API token; capturing needs the data-entry role, and every write names that user.
+ * authenticated by a console user's API token; each event needs the role of the page where a person would make it
+ * (a stage record data entry, an audit qa, codes and scans code manager: CAPTURE_ROLES), and every write names that user.
  */
 
 /** events per document (GS1-EPCIS-Capture-Limit) and bytes per body (GS1-EPCIS-Capture-File-Size-Limit) */
@@ -21,7 +22,7 @@ function eventsOf(doc: Record<string, unknown>): Record<string, unknown>[] {
 
 export const epcisCaptureRoutes: ConsoleRoute[] = [
   {
-    method: 'post', path: '/epcis/capture', access: ['data_entry'], auth: 'token', body: { maxBytes: CAPTURE_MAX_BYTES, types: ['application/ld+json'] },
+    method: 'post', path: '/epcis/capture', access: ['data_entry', 'qa', 'code_manager'], auth: 'token', body: { maxBytes: CAPTURE_MAX_BYTES, types: ['application/ld+json'] },
     summary: "Capture an EPCISDocument (or EPCISQueryDocument): 400 with the schema's messages, else 202 and the job's Location",
     handle: (c) => {
       c.ctx.set(BINDING_HEADERS);
@@ -40,7 +41,7 @@ export const epcisCaptureRoutes: ConsoleRoute[] = [
       const events = eventsOf(c.body);
       if (events.length === 0) throw new ConsoleError(400, 'ERR_VALIDATION', 'the document has no events');
       if (events.length > CAPTURE_LIMIT) throw new ConsoleError(413, 'ERR_CAPTURE_LIMIT', `at most ${CAPTURE_LIMIT} events per capture (GS1-EPCIS-Capture-Limit); split the document`);
-      const captureID = c.deps.capture.start(events, c.body['@context'], user(c).username);
+      const captureID = c.deps.capture.start(events, c.body['@context'], user(c));
       c.ctx.status = 202;
       c.ctx.set('Location', `/epcis/capture/${captureID}`);
       return { captureID, location: `/epcis/capture/${captureID}` };
