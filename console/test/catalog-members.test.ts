@@ -133,7 +133,7 @@ describe('member console: 产品与地点 and 成员与角色 (the operator susp
     await clerk.page.click('[data-testid=stage-submit]');
     const refused = clerk.page.locator('[data-testid=form-error]');
     await refused.waitFor();
-    expect(await refused.textContent()).to.contain('ERR_NOT_MEMBER').and.to.contain('Org2MSP is suspended');
+    expect(await refused.textContent()).to.contain('已被运营方暂停').and.to.contain('ERR_NOT_MEMBER').and.to.contain('Org2MSP is suspended');
     await shoot(clerk.page, 'stage-entry-suspended');
     expect(await warehousing(), 'nothing recorded').to.equal(undefined);
 
