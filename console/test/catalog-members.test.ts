@@ -184,6 +184,7 @@ describe('member console: 产品与地点 and 成员与角色 (the operator susp
     await page.click('.el-dialog__title'); // closes the dropdown, not the dialog
     await page.click('[data-testid=save-roles]');
     await page.locator('[data-field=edit-roles] .el-form-item__error', { hasText: 'own operator role' }).waitFor();
+    expect(await page.locator('[data-testid=member-form] .el-form-item__error').count(), 'only on the dialog').to.equal(0);
     expect((await brand.consortium.getMember('Org1MSP')).roles).to.deep.equal(before);
     await shoot(page, 'members-roles');
     await context.close();
