@@ -13,7 +13,7 @@ const messages = {
       title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
       saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '加密数据项将在后续版本支持', required: '必填',
       pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
-      notMember: '本组织当前不是联盟的正常成员（已被运营方暂停），链上拒绝了这次提交，未记录任何数据；请联系联盟运营方。',
+      notMember: '本组织当前不是联盟的有效成员（未加入，或已被运营方暂停），链上拒绝了这次提交，未记录任何数据；请联系联盟运营方。',
     },
     users: { title: '用户管理', create: '新建用户', username: '用户名', password: '初始密码（至少10位）', roles: '角色', status: '状态', active: '启用', disabled: '停用', disable: '停用', enable: '启用', created: '用户已创建', createdAt: '创建时间', auditLog: '操作记录（含被拒绝的操作；链上记录同时写明操作人）', at: '时间', action: '操作', subject: '对象', outcome: '结果' },
     // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
@@ -70,7 +70,7 @@ const messages = {
       title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
       saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted items come in a later version', required: 'required',
       pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
-      notMember: 'My org is not an active consortium member now (the operator suspended it): the chain refused this submit and recorded nothing; contact the consortium operator.',
+      notMember: 'My org is not an active consortium member now (not admitted, or suspended by the operator): the chain refused this submit and recorded nothing; contact the consortium operator.',
     },
     users: { title: 'Users', create: 'New user', username: 'Username', password: 'Initial password (10+ characters)', roles: 'Roles', status: 'Status', active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', created: 'User created', createdAt: 'Created', auditLog: 'Who tried what (refusals included; the chain names the user of each accepted record too)', at: 'Time', action: 'Action', subject: 'Subject', outcome: 'Outcome' },
     // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
