@@ -13,6 +13,9 @@ export const PAGES = {
   audit: ['qa'],
   codes: ['code_manager'],
   devices: ['admin', 'data_entry'],
+  // 产品与地点 and 成员与角色: an org's admin; the chain decides which member changes it accepts
+  catalog: ['admin'],
+  members: ['admin'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -63,6 +63,17 @@ export function str(body: Record<string, unknown>, name: string, optional = fals
   return v;
 }
 
+/** Rows per page of the console's tables. */
+export const PAGE_SIZE = 20;
+
+/** One page of an indexer listing at the request's `offset`: asking one row more tells whether another page follows. */
+export async function indexerPage<T>(call: Call, path: string): Promise<{ rows: T[]; offset: number; pageSize: number; more: boolean }> {
+  const offset = Number(call.ctx.query.offset ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000) throw new ConsoleError(400, 'ERR_VALIDATION', 'offset must be a non-negative integer');
+  const rows = await call.deps.indexer.get<T[]>(`${path}${path.includes('?') ? '&' : '?'}limit=${PAGE_SIZE + 1}&offset=${offset}`);
+  return { rows: rows.slice(0, PAGE_SIZE), offset, pageSize: PAGE_SIZE, more: rows.length > PAGE_SIZE };
+}
+
 export const user = (call: Call): User => (call.session?.user ?? call.tokenUser) as User;
 
 export function audit(call: Call, action: string, subject: string, outcome: string, txId?: string): void {

@@ -12,6 +12,8 @@ import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './s
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 import { CODE_ROUTES } from './routes/codes';
 import { DEVICE_ROUTES } from './routes/devices';
+import { CATALOG_ROUTES } from './routes/catalog';
+import { MEMBER_ROUTES } from './routes/members';
 
 export { Call, Deps } from './route-kit';
 
@@ -160,4 +162,6 @@ export const ROUTES: ConsoleRoute[] = [
   },
   ...CODE_ROUTES,
   ...DEVICE_ROUTES,
+  ...CATALOG_ROUTES,
+  ...MEMBER_ROUTES,
 ];

@@ -13,6 +13,7 @@ import { perClientLimit } from './rate-limit';
 import { callerOf, checkDeclared, enforceScopes, stageDataFilter, withActorIf } from './access';
 import { assetRoutes } from './routes/assets';
 import { auditRoutes } from './routes/audit';
+import { catalogRoutes } from './routes/catalog';
 import { deviceRoutes } from './routes/devices';
 import { epcisRoutes } from './routes/epcis';
 import { statsRoutes } from './routes/stats';
@@ -81,7 +82,7 @@ const R = {
     params: z.object({ txId: Hash }),
     response: { description: 'the transaction', schema: TransactionRow.extend({ event: z.object({ name: z.string(), payload: Doc }).optional() }) },
   }),
-  members: route({ method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members', response: { description: 'members', schema: rows({ msp_id: z.string(), name: z.string(), roles: z.array(z.string()), status: z.string() }) } }),
+  members: route({ method: 'get', path: '/api/members', scope: 'member', summary: 'Consortium members by MSP id (limit, offset)', query: Page, response: { description: 'members', schema: rows({ msp_id: z.string(), name: z.string(), roles: z.array(z.string()), status: z.string() }) } }),
   tasks: route({
     method: 'get', path: '/api/tasks', scope: 'member',
     summary: "Tasks (lots), newest first (template, gtin, lot, audited=true|false, complete=true|false: every stage of its template version recorded, org=<MSP>: the tasks it owns or records a stage of; limit, offset)",
@@ -164,7 +165,7 @@ const R = {
   }),
 };
 
-const MODULES: RouteModule[] = [deviceRoutes, assetRoutes, statsRoutes, taskStageRoutes, auditRoutes, epcisRoutes, webRoutes];
+const MODULES: RouteModule[] = [deviceRoutes, catalogRoutes, assetRoutes, statsRoutes, taskStageRoutes, auditRoutes, epcisRoutes, webRoutes];
 
 /** Every route, described once: the OpenAPI document, scopes, rate limits and input validation come from this table. */
 export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) => m.routes)];
@@ -300,8 +301,8 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const ev = db.prepare('SELECT name, payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { name: string; payload: string } | undefined;
     ctx.body = { ...tx, event: ev && { name: ev.name, payload: visiblePayload(callerOf(ctx), JSON.parse(ev.payload) as Record<string, unknown>) } };
   });
-  handle(router, R.members, (ctx) => {
-    ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id').all() as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
+  handle(router, R.members, (ctx, { query: { limit, offset } }) => {
+    ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id LIMIT ? OFFSET ?').all(limit, offset) as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
   });
   handle(router, R.tasks, (ctx, { query: { limit, offset, audited, complete, ...q } }) => {
     const template = q.template ?? null;

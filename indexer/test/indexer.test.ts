@@ -102,6 +102,11 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
   it('projects members, tasks with records, codes with scans, and alerts', async () => {
     const members = (await get('/api/members')).body as { msp_id: string; roles: string[] }[];
     expect(members.map((m) => m.msp_id)).to.deep.equal(['Org1MSP', 'Org2MSP']);
+    expect(((await get('/api/members?limit=1&offset=1')).body as { msp_id: string }[]).map((m) => m.msp_id), 'paged').to.deep.equal(['Org2MSP']);
+    const products = (await get('/api/products?owner=Org1MSP&status=active')).body as { gtin: string; owner_msp: string; spec: object; delegates: string[] }[];
+    expect(products.map((p) => [p.gtin, p.owner_msp, p.spec, p.delegates])).to.deep.equal([['06901234567892', 'Org1MSP', {}, []]]);
+    expect((await get('/api/products?owner=Org2MSP')).body, "another org's").to.deep.equal([]);
+    expect((await get('/api/products?status=retired')).body).to.deep.equal([]);
     const task = (await get('/api/tasks/idx-1')).body as unknown as { task: { lot: string }; records: { stage: string; data: Record<string, unknown> }[] };
     expect(task.task.lot).to.equal('L1');
     expect(task.records.map((r) => [r.stage, r.data.tea_garden])).to.deep.equal([['tea_plantation', 'Jingmai']]);

@@ -3,17 +3,13 @@ import { allPages } from '@trace/client';
 import { PAGES } from '../access';
 import { ConsoleError } from '../errors';
 import { IndexedTask } from '../indexer-client';
-import { Call, chainWrite, ConsoleRoute, id } from '../route-kit';
+import { Call, chainWrite, ConsoleRoute, id, indexerPage } from '../route-kit';
 import { taskTimeline } from '../task-timeline';
 
-const PAGE_SIZE = 20;
-
-/** A page of my org's tasks (owned, or with a stage assigned to it), newest first: the indexer pages, one more row tells whether another page follows. */
+/** A page of my org's tasks (owned, or with a stage assigned to it), newest first. */
 async function listTasks(call: Call): Promise<unknown> {
-  const offset = Number(call.ctx.query.offset ?? 0);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 1_000_000) throw new ConsoleError(400, 'ERR_VALIDATION', 'offset must be a non-negative integer');
-  const rows = await call.deps.indexer.get<unknown[]>(`/api/tasks?org=${encodeURIComponent(call.deps.chain.org)}&limit=${PAGE_SIZE + 1}&offset=${offset}`);
-  return { tasks: rows.slice(0, PAGE_SIZE), offset, pageSize: PAGE_SIZE, more: rows.length > PAGE_SIZE };
+  const { rows, ...page } = await indexerPage(call, `/api/tasks?org=${encodeURIComponent(call.deps.chain.org)}`);
+  return { tasks: rows, ...page };
 }
 
 /** The task, its stages (assigned org, current version) and its timeline. */

@@ -1,10 +1,11 @@
 import { createI18n } from 'vue-i18n';
+import type { LocationType, Role as ChainRole } from '@trace/chaincode';
 
 /** Chinese first; English for partners abroad. Keys by page. */
 const messages = {
   zh: {
     app: { title: '成员控制台', logout: '退出', lang: 'English', forbidden: '无权访问：您的角色不能打开此页面', home: '返回工作台' },
-    nav: { workbench: '工作台', stageEntry: '环节录入', users: '用户管理', codes: '一物一码', devices: '设备' },
+    nav: { workbench: '工作台', stageEntry: '环节录入', users: '用户管理', codes: '一物一码', devices: '设备', catalog: '产品与地点', members: '成员与角色' },
     roles: { admin: '管理员', data_entry: '数据录入', qa: '质检/审核', code_manager: '赋码管理', asset_manager: '资产管理' },
     login: { title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
     workbench: { tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
@@ -12,6 +13,7 @@ const messages = {
       title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
       saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '加密数据项将在后续版本支持', required: '必填',
       pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
+      notMember: '本组织当前不是联盟的有效成员（未加入，或已被运营方暂停），链上拒绝了这次提交，未记录任何数据；请联系联盟运营方。',
     },
     users: { title: '用户管理', create: '新建用户', username: '用户名', password: '初始密码（至少10位）', roles: '角色', status: '状态', active: '启用', disabled: '停用', disable: '停用', enable: '启用', created: '用户已创建', createdAt: '创建时间', auditLog: '操作记录（含被拒绝的操作；链上记录同时写明操作人）', at: '时间', action: '操作', subject: '对象', outcome: '结果' },
     // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
@@ -41,10 +43,26 @@ const messages = {
       active: '启用', disabled: '停用', disable: '停用', enable: '启用', rotate: '更换密钥', newKey: '新公钥 (PEM)', registered: '设备已登记', rotated: '密钥已更换',
       alarms: '告警', metric: '指标', value: '数值', at: '时间', acked: '已确认', ack: '确认', comment: '备注', readOnly: '仅管理员可登记、停用设备或更换密钥', none: '暂无',
     },
+    // 产品与地点 and 成员与角色 pages
+    catalog: {
+      products: '产品', locations: '地点', gtin: 'GTIN（商品条码）', name: '名称', category: '品类', brand: '品牌', spec: '规格（每行 名称=值）', status: '状态', owner: '所属组织',
+      active: '启用', retired: '已停用', retire: '停用', reactivate: '重新启用', defineProduct: '新建产品', defineLocation: '新建地点', gln: 'GLN（位置码）', type: '类型', lat: '纬度', lon: '经度',
+      region: '地区（如 CN-53）', types: { farm: '农场/茶园', factory: '工厂', warehouse: '仓库', cellar: '酒窖', store: '门店', port: '口岸' } satisfies Record<LocationType, string>, defined: '已上链', none: '暂无', prev: '上一页', next: '下一页',
+      source: '列表来自索引服务，写入经本组织的链上身份；校验位、重复等由链码判定',
+    },
+    members: {
+      title: '成员与角色', mspId: 'MSP ID', name: '名称', roles: '链上角色', status: '状态', joinedAt: '加入时间', active: '正常', suspended: '已暂停', suspend: '暂停', reactivate: '恢复',
+      editRoles: '修改角色', save: '保存上链', add: '新增成员', added: '成员已上链', updated: '已上链', operator: '本组织是联盟运营方：可新增成员、修改角色、暂停或恢复成员',
+      readOnly: '只有联盟运营方可以修改成员（由链码判定）；本组织可查看成员列表', confirmSuspend: '暂停 {msp} 后，该组织的所有上链写入都会被拒绝，确定？', prev: '上一页', next: '下一页',
+    },
+    chainRoles: {
+      operator: '运营方', brand: '品牌方', producer: '生产者', processor: '加工方', logistics: '物流', warehouse: '仓储', retailer: '零售', scanner: '扫码服务',
+      inspector: '检测机构', regulator: '监管', auditor: '审核方', issuer: '发行方', exchange: '交易所', appraiser: '评估方',
+    } satisfies Record<ChainRole, string>,
   },
   en: {
     app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
-    nav: { workbench: 'Workbench', stageEntry: 'Stage entry', users: 'Users', codes: 'Item codes', devices: 'Devices' },
+    nav: { workbench: 'Workbench', stageEntry: 'Stage entry', users: 'Users', codes: 'Item codes', devices: 'Devices', catalog: 'Products & locations', members: 'Members & roles' },
     roles: { admin: 'Admin', data_entry: 'Data entry', qa: 'QA / auditor', code_manager: 'Code manager', asset_manager: 'Asset manager' },
     login: { title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
     workbench: { tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
@@ -52,6 +70,7 @@ const messages = {
       title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
       saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted items come in a later version', required: 'required',
       pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
+      notMember: 'My org is not an active consortium member now (not admitted, or suspended by the operator): the chain refused this submit and recorded nothing; contact the consortium operator.',
     },
     users: { title: 'Users', create: 'New user', username: 'Username', password: 'Initial password (10+ characters)', roles: 'Roles', status: 'Status', active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', created: 'User created', createdAt: 'Created', auditLog: 'Who tried what (refusals included; the chain names the user of each accepted record too)', at: 'Time', action: 'Action', subject: 'Subject', outcome: 'Outcome' },
     // 生产任务 and 审核 (tasks, task detail, new task, audit queue and record)
@@ -81,6 +100,22 @@ const messages = {
       active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', rotate: 'Rotate key', newKey: 'New public key (PEM)', registered: 'Device registered', rotated: 'Key rotated',
       alarms: 'Alarms', metric: 'Metric', value: 'Value', at: 'Time', acked: 'Acknowledged', ack: 'Acknowledge', comment: 'Comment', readOnly: 'Only admins register, disable or re-key devices', none: 'None',
     },
+    // 产品与地点 and 成员与角色 pages
+    catalog: {
+      products: 'Products', locations: 'Locations', gtin: 'GTIN', name: 'Name', category: 'Category', brand: 'Brand', spec: 'Specification (name=value a line)', status: 'Status', owner: 'Owner',
+      active: 'active', retired: 'retired', retire: 'Retire', reactivate: 'Reactivate', defineProduct: 'New product', defineLocation: 'New location', gln: 'GLN', type: 'Type', lat: 'Latitude', lon: 'Longitude',
+      region: 'Region (e.g. CN-53)', types: { farm: 'farm / garden', factory: 'factory', warehouse: 'warehouse', cellar: 'cellar', store: 'store', port: 'port' } satisfies Record<LocationType, string>, defined: 'On chain', none: 'None', prev: 'Previous', next: 'Next',
+      source: "Lists come from the indexer; writes go through the org's chain identity, and the chaincode judges check digits and duplicates",
+    },
+    members: {
+      title: 'Members and roles', mspId: 'MSP ID', name: 'Name', roles: 'Chain roles', status: 'Status', joinedAt: 'Joined', active: 'active', suspended: 'suspended', suspend: 'Suspend', reactivate: 'Reactivate',
+      editRoles: 'Change roles', save: 'Save on chain', add: 'Add a member', added: 'Member on chain', updated: 'On chain', operator: 'My org is the consortium operator: it adds members, changes roles, suspends and reactivates',
+      readOnly: 'Only the consortium operator changes members (the chaincode decides); my org sees the list', confirmSuspend: 'Once {msp} is suspended, every chain write of that org is refused. Go ahead?', prev: 'Previous', next: 'Next',
+    },
+    chainRoles: {
+      operator: 'operator', brand: 'brand', producer: 'producer', processor: 'processor', logistics: 'logistics', warehouse: 'warehouse', retailer: 'retailer', scanner: 'scan service',
+      inspector: 'inspector', regulator: 'regulator', auditor: 'auditor', issuer: 'issuer', exchange: 'exchange', appraiser: 'appraiser',
+    } satisfies Record<ChainRole, string>,
   },
 };
 

@@ -12,6 +12,8 @@ import AuditQueue from './pages/AuditQueue.vue';
 import AuditRecord from './pages/AuditRecord.vue';
 import Codes from './pages/Codes.vue';
 import Devices from './pages/Devices.vue';
+import Catalog from './pages/Catalog.vue';
+import Members from './pages/Members.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -28,6 +30,8 @@ export const router = createRouter({
     { path: '/audit/:taskId/:stage', component: AuditRecord, meta: { page: 'audit' }, props: true },
     { path: '/codes', component: Codes, meta: { page: 'codes' } },
     { path: '/devices', component: Devices, meta: { page: 'devices' } },
+    { path: '/catalog', component: Catalog, meta: { page: 'catalog' } },
+    { path: '/members', component: Members, meta: { page: 'members' } },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
