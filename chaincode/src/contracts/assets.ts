@@ -299,6 +299,7 @@ export class AssetsContract extends BaseContract {
     const c = await classStatus(ctx, dto.classId);
     if (dto.kind === 'pledge') {
       if (!dto.lender) fail('ERR_VALIDATION', 'a pledge names its lender account');
+      if (dto.actor !== undefined) fail('ERR_VALIDATION', "a pledge is the holder's signed request: it names no org user (actor)");
       if (c.status !== 'active') fail('ERR_STATE', `asset class ${dto.classId} is not active yet`);
       await authorizeHolder(ctx, 'lock', signed(dto), dto.account);
     } else {
@@ -311,7 +312,7 @@ export class AssetsContract extends BaseContract {
     const lock: Lock =
       dto.kind === 'pledge'
         ? { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'pledge', lender: dto.lender, at: ctx.txTime }
-        : { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, at: ctx.txTime };
+        : { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime };
     await putJson(ctx, k, lock);
     ctx.emit('assets.Locked', { lock });
     return canonicalJson(lock);
@@ -327,11 +328,12 @@ export class AssetsContract extends BaseContract {
     const lock = (await getJson<Lock>(ctx, k)) ?? fail('ERR_NOT_FOUND', `lock ${dto.lockId} does not exist`);
     if (lock.kind === 'pledge') {
       if (!dto.lender || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
+      if (dto.actor !== undefined) fail('ERR_VALIDATION', "a pledge is released by its lender's signed request: it names no org user (actor)");
       await authorizeHolder(ctx, 'unlock', signed(dto), lock.lender!);
     } else if (!member.roles.includes('regulator') || lock.regulator !== ctx.callerMsp) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze by ${lock.regulator}; only that regulator releases it`);
     await ctx.stub.deleteState(k);
     await credit(ctx, lock.account, lock.classId, lock.quantity);
-    ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp });
+    ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp, ...actorOf(dto) });
     return canonicalJson({ ...lock, released: true });
   }
 

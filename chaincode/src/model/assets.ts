@@ -81,8 +81,9 @@ export interface Lock {
   kind: 'pledge' | 'freeze';
   /** pledge: the lender account that alone may release it */
   lender?: string;
-  /** freeze: the regulator org */
+  /** freeze: the regulator org, and its user as the org named it */
   regulator?: string;
+  actor?: string;
   at: string;
 }
 
@@ -185,6 +186,8 @@ export class LockDto {
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
+  /** a freeze only (a pledge is the holder's signed request): the regulator's user */
+  @IsActor() actor?: string;
 }
 
 /** unlock: a pledge needs the lender's signature (lender + signed fields); a freeze needs a regulator. */
@@ -197,6 +200,8 @@ export class UnlockDto {
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
+  /** releasing a freeze only (a pledge is released by its lender's signature): the regulator's user */
+  @IsActor() actor?: string;
 }
 
 export class CreateOfferDto extends SignedDto {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { codeHash, generateCode, signReadings, TraceChainClient, Wallet } from '@trace/client';
+import { allPages, codeHash, generateCode, signReadings, TraceChainClient, Wallet } from '@trace/client';
 import { gs1CheckDigitValid } from '@trace/chaincode/dist/src/rules/gs1';
 import { at, completeTeaLot, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
@@ -66,6 +66,12 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
   const classRecordActor = async () => {
     const k = await c.brand.assets.getClass(ACTIVE_CLASS);
     return { actor: k.actor, issued: k.issued, reserve: k.reserve };
+  };
+  const lockOf = async (lockId: unknown) => (await allPages((p) => c.brand.assets.listLocks(ACTIVE_CLASS, p))).find((l) => l.lockId === lockId) ?? null;
+  /** a fresh freeze request of one unit issued to alice for it */
+  const freeze = async () => {
+    await c.brand.assets.issue({ classId: ACTIVE_CLASS, to: alice.account, quantity: 1 });
+    return { lockId: `act-f${++n}`, classId: ACTIVE_CLASS, account: alice.account, quantity: 1, kind: 'freeze' as const };
   };
   const register = async (thresholds = {}) => {
     const deviceId = `act-dev-${++n}`;
@@ -201,6 +207,17 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
       },
       read: classRecordActor, stored: (k) => k.actor, inEvent: (p) => p.redemption.actor,
     },
+    { tx: 'assets:lock', by: () => c.retail, prepare: freeze, read: (d) => lockOf(d.lockId), stored: (l) => l?.actor, inEvent: (p) => p.lock.actor },
+    {
+      // the released lock is deleted: the event is its record
+      tx: 'assets:unlock', by: () => c.retail,
+      prepare: async () => {
+        const f = await freeze();
+        await c.retail.assets.lock(f);
+        return { classId: ACTIVE_CLASS, lockId: f.lockId };
+      },
+      read: (d) => lockOf(d.lockId), inEvent: (p) => p.actor,
+    },
   ];
 
   before(async () => {
@@ -250,6 +267,16 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
       });
     });
   }
+
+  it("a pledge is the holder's signed request: an actor on it is ERR_VALIDATION and nothing is locked", async () => {
+    const lender = Wallet.generate();
+    await c.brand.assets.issue({ classId: ACTIVE_CLASS, to: alice.account, quantity: 1 });
+    const before = (await c.brand.assets.getBalance(ACTIVE_CLASS, alice.account)).amount;
+    const pledge = { lockId: `act-p${++n}`, classId: ACTIVE_CLASS, account: alice.account, quantity: 1, kind: 'pledge' as const, lender: lender.account };
+    await rejectsWith(c.farm.assets.lock(alice.sign(c.farm.holderScope('assets:lock'), { ...pledge, actor: ACTOR })), 'ERR_VALIDATION', /names no org user/);
+    expect([(await c.brand.assets.getBalance(ACTIVE_CLASS, alice.account)).amount, await lockOf(pledge.lockId)]).to.deep.equal([before, null]);
+    expect((await c.farm.assets.lock(alice.sign(c.farm.holderScope('assets:lock'), pledge))).kind).to.equal('pledge');
+  });
 
   it('a write no org user makes over a record one wrote names no user: a scan marking a code diverted', async () => {
     const hash = await issued('item');
