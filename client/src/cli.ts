@@ -12,7 +12,7 @@ import { LedgerError } from './errors';
 import { exportLotEpcis, IndexerError } from './epcis-export';
 import { CaptureError, captureEpcis } from './epcis-capture';
 
-const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com]
+const USAGE = `usage: trace codes issue --task TASK --count N [--level item|case|pallet] [--out codes.csv] [--batch 1000] [--domain id.example.com] [--actor USER]
        trace device simulate --device ID [--scenario cellar|gps] [--task TASK] [--key ID.key] [--batches 3] [--readings 12]
        trace wallet create --out alice.key      |  trace wallet account --wallet alice.key
        trace submit|evaluate CONTRACT:TRANSACTION [--json '{...}'] [--wallet alice.key]
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       lot: { type: 'string' },
       indexer: { type: 'string' },
       console: { type: 'string' },
+      actor: { type: 'string' },
     },
   });
   const command = positionals.join(' ');
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const result = await issueCodesResumable(
       client,
-      { taskId: task.taskId, level, count, batchSize: Number(values.batch ?? 1000), csvPath: resolve(values.out ?? `${task.taskId}-codes.csv`), domain: values.domain ?? 'id.example.com', gtin: task.product.gtin, lot: task.lot },
+      { taskId: task.taskId, level, count, batchSize: Number(values.batch ?? 1000), csvPath: resolve(values.out ?? `${task.taskId}-codes.csv`), domain: values.domain ?? 'id.example.com', gtin: task.product.gtin, lot: task.lot, actor: values.actor },
       (p) => {
         const rate = p.issued / Math.max(0.001, (Date.now() - started) / 1000);
         process.stderr.write(`\r${bar(p.issued, p.count)} codes  ${Math.round(rate)}/s${p.resumed ? '  (resumed batch)' : ''}   `);

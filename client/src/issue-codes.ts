@@ -19,6 +19,8 @@ export interface IssueJob {
   domain: string;
   gtin: string;
   lot: string;
+  /** the org's user issuing them, named on chain in each code and each batch's event */
+  actor?: string;
 }
 
 interface Journal {
@@ -78,7 +80,7 @@ export async function issueCodesResumable(client: TraceChainClient, job: IssueJo
   let issued = journal.batches.filter((b) => b.state === 'issued').reduce((n, b) => n + b.size, 0);
   let resumedBatches = 0;
   const submit = async (index: number, hashes: string[], resumed: boolean) => {
-    await client.codes.issueCodes({ taskId: job.taskId, level: job.level, codeHashes: hashes });
+    await client.codes.issueCodes({ taskId: job.taskId, level: job.level, codeHashes: hashes, actor: job.actor });
     journal.batches.find((b) => b.index === index)!.state = 'issued';
     saveJournal(journalPath, journal);
     issued += hashes.length;

@@ -128,7 +128,7 @@ export class CodeJobs {
     try {
       await issueCodesResumable(
         this.chain.client,
-        { taskId: job.taskId, level: job.level, count: job.count, batchSize: CODE_BATCH, csvPath: this.csvPath(id), domain: this.domain, gtin: job.gtin, lot: job.lot },
+        { taskId: job.taskId, level: job.level, count: job.count, batchSize: CODE_BATCH, csvPath: this.csvPath(id), domain: this.domain, gtin: job.gtin, lot: job.lot, actor: job.createdBy },
         (p) => {
           setIssued.run(p.issued, id);
           if (this.stopping) throw new Stopping();

@@ -29,7 +29,7 @@ const ORDER: Record<TimelineEntry['kind'], number> = { created: 0, recorded: 1, 
 export function taskTimeline(detail: IndexedTask, template: Template): TimelineEntry[] {
   const { task } = detail;
   const name = (stage: string) => template.stages.find((s) => s.stage === stage)?.name ?? stage;
-  const entries: TimelineEntry[] = [{ kind: 'created', at: task.createdAt, org: task.createdBy }];
+  const entries: TimelineEntry[] = [{ kind: 'created', at: task.createdAt, org: task.createdBy, actor: task.actor }];
   for (const r of detail.records) {
     entries.push({
       kind: r.version === 1 ? 'recorded' : 'amended', at: r.recorded_at ?? r.event_time, org: r.recorded_by, actor: r.actor ?? undefined, stage: r.stage, stageName: name(r.stage),

@@ -88,6 +88,8 @@ describe("member console: the brand's code manager and device admin through the 
     // every code is on chain for the task; a sample verifies as genuine where consumers check it
     const onChain = await Promise.all(issued.map((c) => brand.codes.verifyCode(codeHash(c))));
     expect(onChain.every((v) => v.genuine && v.taskId === TASK)).to.equal(true);
+    // the chain names the console user who issued them, not only the org
+    expect([...new Set(onChain.map((v) => v.genuine && [v.code.issuedBy, v.code.actor].join(' / ')))]).to.deep.equal(['Org1MSP / codes']);
     await until('the indexer to hold the codes', async () => (await indexed(`/api/codes/${codeHash(issued[CODES - 1])}`)).ok);
     for (const code of issued.filter((_, i) => i % 20 === 0)) {
       const res = await fetch(`${indexerUrl}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
@@ -108,6 +110,7 @@ describe("member console: the brand's code manager and device admin through the 
     await page.locator('[data-testid=pack-result]', { hasText: '3' }).waitFor();
     const parentOf = async (code: string) => (await onChainCode(codeHash(code))).parent;
     expect(await Promise.all(issued.slice(1, 4).map(parentOf))).to.deep.equal(Array(3).fill(codeHash(caseCode)));
+    expect((await onChainCode(codeHash(issued[1]))).actor, 'the packing user, on chain').to.equal('codes');
     await page.fill('textarea[name=pack-children]', issued[3]);
     await page.click('[data-testid=disaggregate]');
     await page.locator('[data-testid=pack-result]', { hasText: '1' }).waitFor();
@@ -153,7 +156,7 @@ describe("member console: the brand's code manager and device admin through the 
     await shoot(page, 'codes-alerts');
     const code = await onChainCode(hash);
     expect(code.suspectSince).to.equal(undefined);
-    expect(code.clearedAlerts?.map((c) => [c.type, c.reason, c.clearedBy])).to.deep.equal([['clone', '门店扫码枪重复上传 the till re-sent its scans', 'Org1MSP']]);
+    expect(code.clearedAlerts?.map((c) => [c.type, c.reason, c.clearedBy, c.actor])).to.deep.equal([['clone', '门店扫码枪重复上传 the till re-sent its scans', 'Org1MSP', 'codes']]);
     await context.close();
   });
 
@@ -187,7 +190,7 @@ describe("member console: the brand's code manager and device admin through the 
     await page.fill('input[name=device-thresholds]', '{"temp_c": {"min": 10, "max": 30}}');
     await page.click('[data-testid=register-device]');
     await page.locator(`[data-status="${DEVICE}"]`, { hasText: '启用' }).waitFor();
-    expect(await brand.devices.getDevice(DEVICE)).to.include({ ownerMsp: 'Org1MSP', status: 'active', keyVersion: 1 });
+    expect(await brand.devices.getDevice(DEVICE)).to.include({ ownerMsp: 'Org1MSP', status: 'active', keyVersion: 1, actor: 'admin' });
 
     // the cellar reports 35 °C: an alarm, acknowledged with a comment
     await brand.devices.submitReadings(signReadings(first.privateKey, { deviceId: DEVICE, seq: 1, readings: [{ at: new Date().toISOString(), metric: 'temp_c', value: 35, unit: 'C' }] }));
@@ -197,7 +200,7 @@ describe("member console: the brand's code manager and device admin through the 
     await page.fill('textarea[name=ack-comment]', '空调已修复 AC repaired');
     await page.click('[data-testid=ack-submit]');
     await page.locator('[data-testid=alarms]', { hasText: 'Org1MSP' }).waitFor();
-    expect((await brand.devices.listAlarms(DEVICE)).items.map((a) => a.acked?.comment)).to.deep.equal(['空调已修复 AC repaired']);
+    expect((await brand.devices.listAlarms(DEVICE)).items.map((a) => [a.acked?.comment, a.acked?.actor])).to.deep.equal([['空调已修复 AC repaired', 'admin']]);
 
     const second = p256();
     await page.click(`[data-rotate="${DEVICE}"]`);

@@ -21,7 +21,7 @@ describe('console units: createTask refusals on their fields, the task timeline 
     const at = (s: number) => new Date(Date.UTC(2026, 10, 30, 12, 0, s)).toISOString();
     const record = (version: number, recordedAt: string) => ({ stage: 's1', version, event_time: at(0), location: null, data: {}, flags: [], recorded_by: 'Org2MSP', actor: 'clerk', reason: version > 1 ? 'fixed' : null, tx_id: `r${version}`, recorded_at: recordedAt });
     const detail = {
-      task: { taskId: 't-1', createdAt: at(1), createdBy: 'Org1MSP' },
+      task: { taskId: 't-1', createdAt: at(1), createdBy: 'Org1MSP', actor: 'admin' },
       records: [record(2, at(30)), record(1, at(10))],
       audits: [
         { stage: '*', verdict: 'approved', comment: '', auditor: 'Org1MSP', actor: 'qa', at: at(40), record_version: null, tx_id: 'a3' },
@@ -30,6 +30,7 @@ describe('console units: createTask refusals on their fields, the task timeline 
       ],
     } as unknown as IndexedTask;
     const template = { stages: [{ stage: 's1', name: 'Storage' }] } as unknown as Template;
+    expect(taskTimeline(detail, template).map((e) => [e.kind, e.actor])).to.deep.include.members([['created', 'admin'], ['recorded', 'clerk'], ['taskAudited', 'qa']]);
     expect(taskTimeline(detail, template).map((e) => [e.kind, e.stageName ?? '', e.version ?? 0, e.verdict ?? e.reason ?? ''])).to.deep.equal([
       ['created', '', 0, ''],
       ['recorded', 'Storage', 1, ''],

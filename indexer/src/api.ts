@@ -180,6 +180,10 @@ function visiblePayloadFor(db: Db) {
       return { ...payload, record: withActorIf(visible.full, { ...record, data: visible(record.stage, record.data) }) };
     }
     if (audit?.taskId) return { ...payload, audit: withActorIf(stageDataFilter(db, caller, audit.taskId).full, audit) };
+    const task = payload.task as { taskId?: string } | undefined;
+    if (task?.taskId) return { ...payload, task: withActorIf(stageDataFilter(db, caller, task.taskId).full, task) };
+    // codes.Issued, codes.AlertCleared: the user who issued or cleared a task's codes
+    if (typeof payload.taskId === 'string') return withActorIf(stageDataFilter(db, caller, payload.taskId).full, payload);
     return payload;
   };
 }
@@ -344,13 +348,14 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     }));
     const audits = (db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) as { actor: string | null }[]).map((a) => ({ ...a, actor: full ? a.actor : null }));
     const taskAudit = parse(task.audit) as Record<string, unknown> | undefined;
-    ctx.body = { task: parse(task.json), audit: taskAudit && withActorIf(full, taskAudit), records, audits };
+    ctx.body = { task: withActorIf(full, parse(task.json) as object), audit: taskAudit && withActorIf(full, taskAudit), records, audits };
   });
   handle(router, R.code, (ctx, { params: { hash } }) => {
-    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash);
+    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; issued_actor: string | null } | undefined;
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
-    ctx.body = { ...code, scans };
+    // who issued it is for the task's own orgs and auditors, as who recorded its stages
+    ctx.body = { ...code, issued_actor: stageDataFilter(db, callerOf(ctx), code.task_id).full ? code.issued_actor : null, scans };
   });
   handle(router, R.verify, async (ctx, { body }) => {
     if (body.codeHash !== undefined && !keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { backfill, V3_TABLES, V6_TABLES } from './projections';
+import { backfill, V13_COLUMNS, V3_TABLES, V6_TABLES } from './projections';
 
 export type Db = Database.Database;
 
@@ -126,6 +126,12 @@ const MIGRATIONS: Migration[] = [
   // 12: the member's user who recorded or audited (the chaincode's actor), for members and auditors
   `ALTER TABLE stage_records ADD COLUMN actor TEXT;
   ALTER TABLE audits ADD COLUMN actor TEXT;`,
+  {
+    // 13: the member's user who issued a code, and who acknowledged an alarm (the chaincode's actor)
+    sql: `ALTER TABLE codes ADD COLUMN issued_actor TEXT;
+  ALTER TABLE alarms ADD COLUMN acked_actor TEXT;`,
+    backfill: V13_COLUMNS,
+  },
 ];
 
 /** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */

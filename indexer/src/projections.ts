@@ -124,8 +124,8 @@ export const PROJECTIONS: Record<string, Handler> = {
   },
   'codes.Issued': (db, e) => {
     const p = e.payload;
-    const insert = db.prepare('INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const h of p.codeHashes as string[]) insert.run(h, p.taskId, p.gtin, p.lot, p.level, 'issued', p.issuedBy, p.txTime);
+    const insert = db.prepare('INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (const h of p.codeHashes as string[]) insert.run(h, p.taskId, p.gtin, p.lot, p.level, 'issued', p.issuedBy, p.actor ?? null, p.txTime);
   },
   'codes.StatusChanged': (db, e) => {
     const update = db.prepare('UPDATE codes SET status = ? WHERE hash = ?');
@@ -172,7 +172,7 @@ export const PROJECTIONS: Record<string, Handler> = {
   },
   'devices.AlarmAcked': (db, e) => {
     const a = e.payload.alarm;
-    db.prepare('UPDATE alarms SET acked_by = ?, acked_at = ? WHERE alarm_id = ?').run(a.acked.by, a.acked.at, a.alarmId);
+    db.prepare('UPDATE alarms SET acked_by = ?, acked_actor = ?, acked_at = ? WHERE alarm_id = ?').run(a.acked.by, a.acked.actor ?? null, a.acked.at, a.alarmId);
   },
   'assets.ClassProposed': (db, e) => {
     const c = e.payload.assetClass;
@@ -181,7 +181,7 @@ export const PROJECTIONS: Record<string, Handler> = {
   'assets.CurrencyCreated': (db, e) => PROJECTIONS['assets.ClassProposed'](db, e),
   'assets.ClassConfirmed': (db, e) =>
     patchClass(db, e.payload.classId, (c) => {
-      (c.confirmations as Record<string, unknown>)[e.payload.role] = { mspId: e.payload.by, at: e.payload.txTime };
+      (c.confirmations as Record<string, unknown>)[e.payload.role] = { mspId: e.payload.by, actor: e.payload.actor, at: e.payload.txTime };
       if (e.payload.activated) c.status = 'active';
     }),
   'assets.Issued': (db, e) => {
@@ -265,6 +265,15 @@ export const V3_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
   'process.ItemDefined': PROJECTIONS['process.ItemDefined'],
   'devices.ReadingsSubmitted': insertSightings,
   ...Object.fromEntries(Object.keys(PROJECTIONS).filter((n) => n.startsWith('assets.')).map((n) => [n, recordAssetEvent])),
+};
+
+/** What schema version 13 added (the users who issued codes and acknowledged alarms), for backfill. */
+export const V13_COLUMNS: Record<string, (db: Db, e: ChainEventRow) => void> = {
+  'codes.Issued': (db, e) => {
+    const update = db.prepare('UPDATE codes SET issued_actor = ? WHERE hash = ?');
+    for (const h of e.payload.codeHashes as string[]) update.run(e.payload.actor ?? null, h);
+  },
+  'devices.AlarmAcked': (db, e) => db.prepare('UPDATE alarms SET acked_actor = ? WHERE alarm_id = ?').run(e.payload.alarm.acked.actor ?? null, e.payload.alarm.alarmId),
 };
 
 /** What schema version 6 added (form and stage definitions), for backfill. */

@@ -42,8 +42,8 @@ const OptStr = z.string().nullable();
 /** rows several routes return */
 export const BlockRow = row({ number: Int, hash: Str, previous_hash: Str, data_hash: Str, tx_count: Int, first_tx_ms: Int.nullable() });
 export const TransactionRow = row({ block: Int, idx: Int, tx_id: Hash, validation_code: Str, creator_msp: Str, timestamp_ms: Int, chaincode: OptStr, event_name: OptStr });
-export const CodeRow = row({ hash: Hash, task_id: Str, gtin: Str, lot: Str, level: Str, status: Str, parent: Hash.nullable(), suspect_since: OptStr, diverted_since: OptStr, issued_by: Str, issued_at: Str });
+export const CodeRow = row({ hash: Hash, task_id: Str, gtin: Str, lot: Str, level: Str, status: Str, parent: Hash.nullable(), suspect_since: OptStr, diverted_since: OptStr, issued_by: Str, issued_at: Str, issued_actor: OptStr.describe("the issuing org's user (for the task's orgs and auditors)") });
 export const AlertRow = row({ id: Int, type: Str, code_hash: OptStr, task_id: OptStr, device_id: OptStr, rule_id: OptStr, message: OptStr, region: OptStr, at: Str, tx_id: Str });
-export const AlarmRow = row({ alarm_id: Str, device_id: Str, task_id: OptStr, metric: Str, value: z.number(), bounds: Doc, source: Str, at: Str, acked_by: OptStr, acked_at: OptStr });
+export const AlarmRow = row({ alarm_id: Str, device_id: Str, task_id: OptStr, metric: Str, value: z.number(), bounds: Doc, source: Str, at: Str, acked_by: OptStr, acked_at: OptStr, acked_actor: OptStr.describe("the acknowledging org's user (for that org and auditors)") });
 export const DeviceRow = row({ device_id: Str, type: Str, owner_msp: Str, status: Str, key_version: Int, last_seq: Int, thresholds: Doc });
 export const ReadingRow = row({ device_id: Str, seq: Int, task_id: OptStr, digest: Str, count: Int, stats: Doc, submitted_at: Str });

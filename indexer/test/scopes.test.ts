@@ -43,9 +43,9 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     await c.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
     await loadTemplatePackage(c, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
-    await c.trace.createTask({ taskId: 'sc-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments });
+    await c.trace.createTask({ taskId: 'sc-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments, actor: SECRET });
     recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, actor: SECRET })).txId;
-    await c.codes.issueCodes({ taskId: 'sc-1', level: 'item', codeHashes: [codeHash(code)] });
+    await c.codes.issueCodes({ taskId: 'sc-1', level: 'item', codeHashes: [codeHash(code)], actor: SECRET });
     const db = openDb(dbPath);
     callers[1].key = createApiKey(db, { org: 'Org2MSP', scope: 'member' }).key;
     callers[2].key = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
@@ -91,8 +91,8 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     // the private item leaks to no one else, and the routes that should carry it do carry it
     expect([...seen.keys()].sort()).to.deep.equal(['auditor', "member of the task's org"]);
     const epcis = ['/epcis/codes/{hash}', '/epcis/events', '/epcis/lots/{taskId}'];
-    expect([...seen.get("member of the task's org")!].sort()).to.deep.equal(['/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
-    expect([...seen.get('auditor')!].sort()).to.deep.equal(['/api/audit/record/{taskId}/{stage}', '/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
+    expect([...seen.get("member of the task's org")!].sort()).to.deep.equal(['/api/codes/{hash}', '/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
+    expect([...seen.get('auditor')!].sort()).to.deep.equal(['/api/audit/record/{taskId}/{stage}', '/api/codes/{hash}', '/api/tasks/{taskId}', '/api/transactions/{txId}', ...epcis]);
     // another org's member still sees the task, with the public items of its records
     const task = (await (await call('/api/tasks/sc-1', callers[1].key)).json()) as { records: { data: Record<string, unknown>; actor: string | null }[] };
     expect(task.records.map((x) => [x.data, x.actor])).to.deep.equal([[{ tea_garden: 'Jingmai' }, null]]);

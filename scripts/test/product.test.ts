@@ -105,13 +105,13 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await brand.process.retireTemplate({ id: 'old_ship', reason: '并入新流程' });
       await farm.catalog.defineLocation({ id: '6901234000078', name: '旧仓', type: 'warehouse', geo: { lat: 22, lon: 100.5 }, region: 'CN-53' });
       await farm.catalog.setLocationStatus({ id: '6901234000078', status: 'retired' });
-      await brand.trace.createTask({ taskId: 'extra-tea', template: 'puer_tea', version: 1, product: { gtin: demo.gtin.tea, name: '景迈古树普洱 357g' }, lot: 'JM-EXTRA', plannedQuantity: 10, unit: 'cake', assignments: { tea_plantation: DEMO_ORGS.farm, tea_picking: DEMO_ORGS.farm, tea_withering: DEMO_ORGS.factory, tea_rolling: DEMO_ORGS.factory, tea_drying: DEMO_ORGS.factory, tea_inspection: DEMO_ORGS.retail, tea_packing: DEMO_ORGS.factory, tea_warehousing: DEMO_ORGS.farm, shipping: DEMO_ORGS.factory, receiving: DEMO_ORGS.retail } });
+      await brand.trace.createTask({ taskId: 'extra-tea', template: 'puer_tea', version: 1, product: { gtin: demo.gtin.tea, name: '景迈古树普洱 357g' }, lot: 'JM-EXTRA', plannedQuantity: 10, unit: 'cake', assignments: { tea_plantation: DEMO_ORGS.farm, tea_picking: DEMO_ORGS.farm, tea_withering: DEMO_ORGS.factory, tea_rolling: DEMO_ORGS.factory, tea_drying: DEMO_ORGS.factory, tea_inspection: DEMO_ORGS.retail, tea_packing: DEMO_ORGS.factory, tea_warehousing: DEMO_ORGS.farm, shipping: DEMO_ORGS.factory, receiving: DEMO_ORGS.retail }, actor: 'admin' });
       const yesterday = new Date(Date.now() - 86_400_000).toISOString();
       await farm.trace.recordStage({ taskId: 'extra-tea', stage: 'tea_plantation', eventTime: yesterday, data: { tea_garden: '景迈' } });
       await farm.trace.amendStage({ taskId: 'extra-tea', stage: 'tea_plantation', eventTime: yesterday, data: { tea_garden: '景迈山' }, reason: '更正茶园名称' });
       const [item, box] = [codeHash(generateCode()), codeHash(generateCode())];
       await brand.codes.issueCodes({ taskId: 'extra-tea', level: 'item', codeHashes: [item] });
-      await brand.codes.issueCodes({ taskId: 'extra-tea', level: 'case', codeHashes: [box] });
+      await brand.codes.issueCodes({ taskId: 'extra-tea', level: 'case', codeHashes: [box], actor: 'codes' });
       await factory.codes.aggregate({ parent: box, children: [item] });
       await factory.codes.disaggregate({ parent: box });
       await brand.codes.setCodeStatus({ codeHashes: [item], status: 'active' });
@@ -120,7 +120,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       await factory.devices.setDeviceStatus({ deviceId: 'truck-07', status: 'disabled' });
       const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       await factory.devices.rotateDeviceKey({ deviceId: 'truck-07', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() });
-      await farm.devices.ackAlarm({ alarmId: ((await farm.devices.listAlarms('cellar-01')).items)[0].alarmId, comment: '空调已修复' });
+      await farm.devices.ackAlarm({ alarmId: ((await farm.devices.listAlarms('cellar-01')).items)[0].alarmId, comment: '空调已修复', actor: 'admin' });
       const a = alice();
       await retail.assets.lock({ lockId: 'court-1', classId: DEMO_CLASS, account: a.account, quantity: 5, kind: 'freeze' });
       await retail.assets.unlock({ classId: DEMO_CLASS, lockId: 'court-1' });
@@ -155,7 +155,10 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
         const { retired, ...row } = JSON.parse(one<Row>('SELECT json FROM templates WHERE id = ? AND version = ?', p.template.id, p.template.version).json as string) as Record<string, unknown>;
         expect([row, (retired as { id?: string } | undefined)?.id]).to.deep.equal([p.template, 'old_ship']);
       },
-      'trace.TaskCreated': (p) => expect(one<Row>('SELECT gtin, lot FROM tasks WHERE task_id = ?', p.task.taskId)).to.deep.equal({ gtin: p.task.product.gtin, lot: p.task.lot }),
+      'trace.TaskCreated': (p) => {
+        expect(one<Row>('SELECT gtin, lot FROM tasks WHERE task_id = ?', p.task.taskId)).to.deep.equal({ gtin: p.task.product.gtin, lot: p.task.lot });
+        expect([p.task.actor, JSON.parse(one<Row>('SELECT json FROM tasks WHERE task_id = ?', p.task.taskId).json as string).actor]).to.deep.equal(['admin', 'admin']);
+      },
       'trace.StageRecorded': (p) => expect(JSON.parse(one<Row>('SELECT data FROM stage_records WHERE task_id = ? AND stage = ? AND version = ?', p.record.taskId, p.record.stage, p.record.version).data as string)).to.deep.equal(p.record.data),
       'trace.StageAmended': (p) => {
         expect(one<Row>('SELECT reason, data FROM stage_records WHERE task_id = ? AND stage = ? AND version = 2', p.record.taskId, p.record.stage)).to.deep.equal({ reason: '更正茶园名称', data: JSON.stringify({ tea_garden: '景迈山' }) });
@@ -163,7 +166,12 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       },
       'trace.StageAudited': (p) => expect(one<Row>('SELECT verdict FROM audits WHERE task_id = ? AND stage = ? AND tx_id = ?', p.audit.taskId, p.audit.stage, p.audit.txId).verdict).to.equal(p.audit.verdict),
       'trace.TaskAudited': (p) => expect(JSON.parse(one<Row>('SELECT audit FROM tasks WHERE task_id = ?', p.audit.taskId).audit as string).verdict).to.equal('approved'),
-      'codes.Issued': (p) => expect(one<Row>(`SELECT count(*) AS n FROM codes WHERE task_id = ? AND level = ? AND hash IN (${p.codeHashes.map(() => '?').join(',')})`, p.taskId, p.level, ...p.codeHashes).n).to.equal(p.codeHashes.length),
+      'codes.Issued': (p) => {
+        const inList = `hash IN (${p.codeHashes.map(() => '?').join(',')})`;
+        expect(one<Row>(`SELECT count(*) AS n FROM codes WHERE task_id = ? AND level = ? AND ${inList}`, p.taskId, p.level, ...p.codeHashes).n).to.equal(p.codeHashes.length);
+        // the issuing org's user, as the event names it
+        expect([p.actor, one<Row>(`SELECT group_concat(DISTINCT issued_actor) AS a FROM codes WHERE ${inList}`, ...p.codeHashes).a]).to.deep.equal(['codes', 'codes']);
+      },
       'codes.StatusChanged': (p) => expect(one<Row>('SELECT status FROM codes WHERE hash = ?', p.codeHashes[0]).status).to.equal('active'),
       // the first aggregation (the demo's case of 12 cakes) still stands; the later one was undone
       'codes.Aggregated': (p) => expect(one<Row>('SELECT count(*) AS n FROM codes WHERE parent = ?', p.parent).n).to.equal(p.children.length).and.to.equal(12),
@@ -177,7 +185,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
         expect(one<Row>('SELECT digest, count FROM readings WHERE device_id = ? AND seq = ?', p.batch.deviceId, p.batch.seq)).to.deep.equal({ digest: p.batch.digest, count: p.batch.count });
         expect(one<Row>('SELECT count(*) AS n FROM code_sightings WHERE tx_id = ?', p.txId).n).to.equal(p.codeLinks.length);
       },
-      'devices.AlarmAcked': (p) => expect(one<Row>('SELECT acked_by FROM alarms WHERE alarm_id = ?', p.alarm.alarmId).acked_by).to.equal(DEMO_ORGS.farm),
+      'devices.AlarmAcked': (p) => expect(one<Row>('SELECT acked_by, acked_actor FROM alarms WHERE alarm_id = ?', p.alarm.alarmId)).to.deep.equal({ acked_by: DEMO_ORGS.farm, acked_actor: 'admin' }),
       'assets.ClassProposed': (p) => expect(one<Row>('SELECT symbol, kind FROM asset_classes WHERE class_id = ?', p.assetClass.classId)).to.deep.equal({ symbol: 'JMTEA', kind: 'tea' }),
       'assets.ClassConfirmed': (p) => expect(JSON.parse(one<Row>('SELECT json FROM asset_classes WHERE class_id = ?', p.classId).json as string).confirmations[p.role].mspId).to.equal(p.by),
       'assets.CurrencyCreated': (p) => expect(one<Row>('SELECT kind FROM asset_classes WHERE class_id = ?', p.assetClass.classId).kind).to.equal('currency'),
@@ -208,6 +216,10 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const added = ['items', 'code_sightings', 'asset_events', 'definitions'];
       const dump = (d: Database.Database) => Object.fromEntries(added.map((t) => [t, d.prepare(`SELECT * FROM ${t} ORDER BY 1, 2, 3`).all()]));
       const expected = dump(db);
+      // the columns schema version 13 added, filled from the events too
+      const actors = (d: Database.Database) => [d.prepare('SELECT hash, issued_actor FROM codes ORDER BY hash').all(), d.prepare('SELECT alarm_id, acked_actor FROM alarms ORDER BY alarm_id').all()];
+      const expectedActors = actors(db);
+      expect(expectedActors.flat().filter((r) => Object.values(r as Row)[1] !== null)).to.have.length.greaterThan(12);
       expect(expected.code_sightings).to.have.length(1);
       expect(expected.asset_events.length).to.be.greaterThan(10);
       const old = new Database(copy);
@@ -217,11 +229,14 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       old.exec('ALTER TABLE scan_queue DROP COLUMN batch_id');
       old.exec('ALTER TABLE stage_records DROP COLUMN actor');
       old.exec('ALTER TABLE audits DROP COLUMN actor');
+      old.exec('ALTER TABLE codes DROP COLUMN issued_actor');
+      old.exec('ALTER TABLE alarms DROP COLUMN acked_actor');
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
       const upgraded = openDb(copy);
       expect(dump(upgraded)).to.deep.equal(expected);
+      expect(actors(upgraded)).to.deep.equal(expectedActors);
       upgraded.close();
     });
 

@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { getMember, requireMember } from '../ledger/access';
+import { actorOf, NO_ACTOR } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -183,6 +184,7 @@ export class AssetsContract extends BaseContract {
       reserve: dto.certifiedQuantity,
       proposedBy: ctx.callerMsp,
       createdAt: ctx.txTime,
+      ...actorOf(dto),
       updatedAt: ctx.txTime,
     };
     const status: ClassStatus = { classId: c.classId, kind: c.kind, status: 'proposed' };
@@ -211,13 +213,13 @@ export class AssetsContract extends BaseContract {
     const given = Object.entries(c.confirmations).find(([, v]) => v?.mspId === ctx.callerMsp);
     if (given) fail('ERR_FORBIDDEN', `${ctx.callerMsp} already confirmed ${c.classId} as ${given[0]}; each confirmation comes from another org`);
     if (dto.role === 'warehouse' && c.storage?.warehouse !== ctx.callerMsp) fail('ERR_FORBIDDEN', `the goods of ${c.classId} are stored by ${c.storage?.warehouse}; only that warehouse confirms them`);
-    const confirmations = { ...c.confirmations, [dto.role]: { mspId: ctx.callerMsp, at: ctx.txTime } };
+    const confirmations = { ...c.confirmations, [dto.role]: { mspId: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime } };
     const activated = c.confirmationsRequired.every((r) => confirmations[r]);
-    const updated: ClassRecord = { ...c, confirmations };
+    const updated: ClassRecord = { ...c, confirmations, ...actorOf(dto) };
     const status: ClassStatus = { classId: c.classId, kind: c.kind, status: activated ? 'active' : 'proposed' };
     await saveClass(ctx, updated);
     if (activated) await saveStatus(ctx, status);
-    ctx.emit('assets.ClassConfirmed', { classId: c.classId, role: dto.role, by: ctx.callerMsp, activated });
+    ctx.emit('assets.ClassConfirmed', { classId: c.classId, role: dto.role, by: ctx.callerMsp, ...actorOf(dto), activated });
     return canonicalJson(await classView(ctx, updated, status));
   }
 
@@ -243,6 +245,7 @@ export class AssetsContract extends BaseContract {
       reserve: 0,
       proposedBy: ctx.callerMsp,
       createdAt: ctx.txTime,
+      ...actorOf(dto),
       updatedAt: ctx.txTime,
     };
     await saveClass(ctx, c);
@@ -265,8 +268,8 @@ export class AssetsContract extends BaseContract {
     } else await requireMember(ctx, ['issuer']);
     if (!canIssue(c.issued, c.certifiedQuantity, dto.quantity)) fail('ERR_INSUFFICIENT', `issuing ${dto.quantity} would exceed the certified ${c.certifiedQuantity} (issued ${c.issued})`);
     await credit(ctx, dto.to, c.classId, dto.quantity);
-    await saveClass(ctx, { ...c, issued: c.issued + dto.quantity });
-    ctx.emit('assets.Issued', { classId: c.classId, to: dto.to, quantity: dto.quantity, issued: c.issued + dto.quantity, by: ctx.callerMsp });
+    await saveClass(ctx, { ...c, issued: c.issued + dto.quantity, ...actorOf(dto) });
+    ctx.emit('assets.Issued', { classId: c.classId, to: dto.to, quantity: dto.quantity, issued: c.issued + dto.quantity, by: ctx.callerMsp, ...actorOf(dto) });
     return canonicalJson({ classId: c.classId, to: dto.to, quantity: dto.quantity, issued: c.issued + dto.quantity });
   }
 
@@ -296,6 +299,7 @@ export class AssetsContract extends BaseContract {
     const c = await classStatus(ctx, dto.classId);
     if (dto.kind === 'pledge') {
       if (!dto.lender) fail('ERR_VALIDATION', 'a pledge names its lender account');
+      if (dto.actor !== undefined) fail('ERR_VALIDATION', "a pledge is the holder's signed request: it names no org user (actor)");
       if (c.status !== 'active') fail('ERR_STATE', `asset class ${dto.classId} is not active yet`);
       await authorizeHolder(ctx, 'lock', signed(dto), dto.account);
     } else {
@@ -308,7 +312,7 @@ export class AssetsContract extends BaseContract {
     const lock: Lock =
       dto.kind === 'pledge'
         ? { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'pledge', lender: dto.lender, at: ctx.txTime }
-        : { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, at: ctx.txTime };
+        : { lockId: dto.lockId, classId: dto.classId, account: dto.account, quantity: dto.quantity, kind: 'freeze', regulator: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime };
     await putJson(ctx, k, lock);
     ctx.emit('assets.Locked', { lock });
     return canonicalJson(lock);
@@ -324,11 +328,12 @@ export class AssetsContract extends BaseContract {
     const lock = (await getJson<Lock>(ctx, k)) ?? fail('ERR_NOT_FOUND', `lock ${dto.lockId} does not exist`);
     if (lock.kind === 'pledge') {
       if (!dto.lender || lock.lender !== dto.lender) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a pledge; only its lender releases it`);
+      if (dto.actor !== undefined) fail('ERR_VALIDATION', "a pledge is released by its lender's signed request: it names no org user (actor)");
       await authorizeHolder(ctx, 'unlock', signed(dto), lock.lender!);
     } else if (!member.roles.includes('regulator') || lock.regulator !== ctx.callerMsp) fail('ERR_FORBIDDEN', `lock ${dto.lockId} is a freeze by ${lock.regulator}; only that regulator releases it`);
     await ctx.stub.deleteState(k);
     await credit(ctx, lock.account, lock.classId, lock.quantity);
-    ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp });
+    ctx.emit('assets.Unlocked', { lock, by: lock.kind === 'pledge' ? lock.lender : ctx.callerMsp, ...actorOf(dto) });
     return canonicalJson({ ...lock, released: true });
   }
 
@@ -409,7 +414,7 @@ export class AssetsContract extends BaseContract {
     const redemption: Redemption = { redemptionId: dto.redemptionId, classId: dto.classId, account: dto.account, quantity: dto.quantity, status: 'open', requestedAt: ctx.txTime };
     await putJson(ctx, k, redemption);
     const c = await loadClass(ctx, dto.classId);
-    await saveClass(ctx, { ...c, redeemed: c.redeemed + dto.quantity });
+    await saveClass(ctx, { ...c, redeemed: c.redeemed + dto.quantity, ...NO_ACTOR });
     ctx.emit('assets.Redeemed', { redemption, redeemed: c.redeemed + dto.quantity });
     return canonicalJson(redemption);
   }
@@ -424,9 +429,9 @@ export class AssetsContract extends BaseContract {
     const c = await loadClass(ctx, r.classId);
     if (c.storage?.warehouse !== ctx.callerMsp) fail('ERR_FORBIDDEN', `the goods of ${c.classId} are kept by ${c.storage?.warehouse}`);
     if (r.status !== 'open') fail('ERR_STATE', `redemption ${r.redemptionId} is already ${r.status}`);
-    const done: Redemption = { ...r, status: 'delivered', confirmedBy: ctx.callerMsp, confirmedAt: ctx.txTime };
+    const done: Redemption = { ...r, status: 'delivered', confirmedBy: ctx.callerMsp, ...actorOf(dto), confirmedAt: ctx.txTime };
     await putJson(ctx, k, done);
-    await saveClass(ctx, { ...c, reserve: c.reserve - r.quantity });
+    await saveClass(ctx, { ...c, reserve: c.reserve - r.quantity, ...actorOf(dto) });
     ctx.emit('assets.RedemptionConfirmed', { redemption: done, reserve: c.reserve - r.quantity });
     return canonicalJson(done);
   }
@@ -438,7 +443,7 @@ export class AssetsContract extends BaseContract {
     const dto = parseDto(SetValuationDto, json);
     await requireMember(ctx, ['appraiser']);
     if ((await classStatus(ctx, dto.classId)).kind === 'currency') fail('ERR_VALIDATION', 'currencies are not appraised');
-    const valuation = { pricePerUnit: dto.pricePerUnit, currency: dto.currency, date: dto.date, by: ctx.callerMsp };
+    const valuation = { pricePerUnit: dto.pricePerUnit, currency: dto.currency, date: dto.date, by: ctx.callerMsp, ...actorOf(dto) };
     await putJson(ctx, key(ctx, KeyType.assetValuation, dto.classId), valuation);
     ctx.emit('assets.ValuationSet', { classId: dto.classId, valuation });
     return canonicalJson(valuation);

@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { getMember, requireMember } from '../ledger/access';
+import { actorOf } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -41,7 +42,7 @@ export class CatalogContract extends BaseContract {
       fail('ERR_VALIDATION', `spec holds at most ${SPEC_MAX_KEYS} string attributes (keys ≤ 64, values ≤ 256 characters)`);
     }
     if (await getProduct(ctx, dto.gtin)) fail('ERR_CONFLICT', `product ${toGtin14(dto.gtin)} is already defined`);
-    const product: Product = { ...dto, gtin: toGtin14(dto.gtin), spec, ownerMsp: ctx.callerMsp, status: 'active', createdAt: ctx.txTime, updatedAt: ctx.txTime };
+    const product: Product = { ...dto, gtin: toGtin14(dto.gtin), spec, ownerMsp: ctx.callerMsp, status: 'active', createdAt: ctx.txTime, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductDefined', { product });
     return canonicalJson(product);
@@ -55,7 +56,7 @@ export class CatalogContract extends BaseContract {
     const current = (await getProduct(ctx, dto.gtin)) ?? fail('ERR_NOT_FOUND', `product ${dto.gtin} is not defined`);
     if (current.ownerMsp !== ctx.callerMsp && !member.roles.includes('operator')) fail('ERR_FORBIDDEN', `product ${dto.gtin} belongs to ${current.ownerMsp}`);
     if (current.status === dto.status) fail('ERR_STATE', `product ${dto.gtin} is already ${dto.status}`);
-    const product: Product = { ...current, status: dto.status, updatedAt: ctx.txTime };
+    const product: Product = { ...current, status: dto.status, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductStatusChanged', { product });
     return canonicalJson(product);
@@ -73,7 +74,7 @@ export class CatalogContract extends BaseContract {
       if (mspId === current.ownerMsp) fail('ERR_VALIDATION', `${mspId} owns product ${dto.gtin}; an owner is no delegate`);
       if (!(await getMember(ctx, mspId))) fail('ERR_NOT_MEMBER', `${mspId} is not a consortium member`);
     }
-    const product: Product = { ...current, delegates: dto.delegates, updatedAt: ctx.txTime };
+    const product: Product = { ...current, delegates: dto.delegates, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.product, product.gtin), product);
     ctx.emit('catalog.ProductDelegated', { product });
     return canonicalJson(product);
@@ -100,6 +101,7 @@ export class CatalogContract extends BaseContract {
       ownerMsp,
       status: 'active',
       createdAt: ctx.txTime,
+      ...actorOf(dto),
       updatedAt: ctx.txTime,
     };
     await putJson(ctx, key(ctx, KeyType.location, dto.id), location);
@@ -115,7 +117,7 @@ export class CatalogContract extends BaseContract {
     const current = (await getLocation(ctx, dto.id)) ?? fail('ERR_NOT_FOUND', `location ${dto.id} is not defined`);
     if (current.ownerMsp !== ctx.callerMsp && !member.roles.includes('operator')) fail('ERR_FORBIDDEN', `location ${dto.id} belongs to ${current.ownerMsp}`);
     if (current.status === dto.status) fail('ERR_STATE', `location ${dto.id} is already ${dto.status}`);
-    const location: Location = { ...current, status: dto.status, updatedAt: ctx.txTime };
+    const location: Location = { ...current, status: dto.status, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.location, dto.id), location);
     ctx.emit('catalog.LocationStatusChanged', { location });
     return canonicalJson(location);

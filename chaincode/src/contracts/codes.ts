@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember } from '../ledger/access';
+import { actorOf, NO_ACTOR } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -122,10 +123,10 @@ export class CodesContract extends BaseContract {
       if (existing) fail('ERR_CONFLICT', `code ${hash} is already issued (task ${existing.taskId})`);
     }
     for (const hash of dto.codeHashes) {
-      const code: CodeRecord = { hash, taskId: task.taskId, gtin: task.product.gtin, lot: task.lot, level: dto.level, status: 'issued', issuedBy: ctx.callerMsp, issuedAt: ctx.txTime, updatedAt: ctx.txTime };
+      const code: CodeRecord = { hash, taskId: task.taskId, gtin: task.product.gtin, lot: task.lot, level: dto.level, status: 'issued', issuedBy: ctx.callerMsp, issuedAt: ctx.txTime, ...actorOf(dto), updatedAt: ctx.txTime };
       await putJson(ctx, key(ctx, KeyType.code, hash), code);
     }
-    ctx.emit('codes.Issued', { taskId: task.taskId, gtin: task.product.gtin, lot: task.lot, level: dto.level, codeHashes: dto.codeHashes, issuedBy: ctx.callerMsp });
+    ctx.emit('codes.Issued', { taskId: task.taskId, gtin: task.product.gtin, lot: task.lot, level: dto.level, codeHashes: dto.codeHashes, issuedBy: ctx.callerMsp, ...actorOf(dto) });
     return canonicalJson({ taskId: task.taskId, level: dto.level, issued: dto.codeHashes.length });
   }
 
@@ -142,10 +143,10 @@ export class CodesContract extends BaseContract {
       const { task, stages } = await tasks(code.taskId);
       if (!mayChangeCodeStatus(task, stages, ctx.callerMsp, dto.status)) fail('ERR_FORBIDDEN', `org ${ctx.callerMsp} may not set code ${hash} of task ${task.taskId} to ${dto.status}`);
       if (!canTransition(code.status, dto.status)) fail('ERR_STATE', `code ${hash} cannot go from ${code.status} to ${dto.status}`);
-      updated.push({ ...code, status: dto.status, updatedAt: ctx.txTime });
+      updated.push({ ...code, status: dto.status, ...actorOf(dto), updatedAt: ctx.txTime });
     }
     for (const code of updated) await putJson(ctx, key(ctx, KeyType.code, code.hash), code);
-    ctx.emit('codes.StatusChanged', { codeHashes: dto.codeHashes, status: dto.status });
+    ctx.emit('codes.StatusChanged', { codeHashes: dto.codeHashes, status: dto.status, ...actorOf(dto) });
     return canonicalJson({ status: dto.status, updated: updated.length });
   }
 
@@ -167,13 +168,13 @@ export class CodesContract extends BaseContract {
       if (!canContain(parent.level, child.level)) fail('ERR_VALIDATION', `a ${parent.level} cannot contain a ${child.level} (${hash})`);
       if (child.parent) fail('ERR_CONFLICT', `code ${hash} is already packed in ${child.parent}`);
       if (child.status === 'void') fail('ERR_STATE', `code ${hash} is void`);
-      children.push({ ...child, parent: parent.hash, updatedAt: ctx.txTime });
+      children.push({ ...child, parent: parent.hash, ...actorOf(dto), updatedAt: ctx.txTime });
     }
     for (const child of children) {
       await putJson(ctx, key(ctx, KeyType.code, child.hash), child);
       await putJson(ctx, key(ctx, KeyType.codeChild, parent.hash, child.hash), { parent: parent.hash, child: child.hash });
     }
-    ctx.emit('codes.Aggregated', { parent: parent.hash, parentLevel: parent.level, children: dto.children });
+    ctx.emit('codes.Aggregated', { parent: parent.hash, parentLevel: parent.level, children: dto.children, ...actorOf(dto) });
     return canonicalJson({ parent: parent.hash, children: dto.children.length });
   }
 
@@ -191,10 +192,10 @@ export class CodesContract extends BaseContract {
       await mayPackCode(child);
       if (child.parent !== dto.parent) fail('ERR_STATE', `code ${hash} is not packed in ${dto.parent}`);
       const { parent: _, ...rest } = child;
-      await putJson(ctx, key(ctx, KeyType.code, hash), { ...rest, updatedAt: ctx.txTime });
+      await putJson(ctx, key(ctx, KeyType.code, hash), { ...rest, ...actorOf(dto), updatedAt: ctx.txTime });
       await ctx.stub.deleteState(key(ctx, KeyType.codeChild, dto.parent, hash));
     }
-    ctx.emit('codes.Disaggregated', { parent: dto.parent, children: hashes });
+    ctx.emit('codes.Disaggregated', { parent: dto.parent, children: hashes, ...actorOf(dto) });
     return canonicalJson({ parent: dto.parent, children: hashes.length });
   }
 
@@ -276,7 +277,7 @@ export class CodesContract extends BaseContract {
         alerts.push({ type: 'clone', codeHash: hash, taskId: code.taskId, count, threshold, scannedBy: ctx.callerMsp });
         updated = { ...updated, suspectSince: ctx.txTime };
       }
-      if (updated !== code) await putJson(ctx, key(ctx, KeyType.code, hash), { ...updated, updatedAt: ctx.txTime });
+      if (updated !== code) await putJson(ctx, key(ctx, KeyType.code, hash), { ...updated, ...NO_ACTOR, updatedAt: ctx.txTime });
     }
     if (batchKey) {
       const refused: RecordedBatch['refused'] = {};
@@ -303,8 +304,8 @@ export class CodesContract extends BaseContract {
     const { suspectSince, divertedSince, ...rest } = code;
     const since = dto.type === 'clone' ? suspectSince : divertedSince;
     if (!since) fail('ERR_STATE', `code ${code.hash} has no open ${dto.type} alert`);
-    const cleared = { type: dto.type, since: since!, reason: dto.reason, clearedBy: ctx.callerMsp, clearedAt: ctx.txTime, txId: ctx.stub.getTxID() };
-    const updated: CodeRecord = { ...rest, clearedAlerts: [...(code.clearedAlerts ?? []), cleared], updatedAt: ctx.txTime };
+    const cleared = { type: dto.type, since: since!, reason: dto.reason, clearedBy: ctx.callerMsp, ...actorOf(dto), clearedAt: ctx.txTime, txId: ctx.stub.getTxID() };
+    const updated: CodeRecord = { ...rest, clearedAlerts: [...(code.clearedAlerts ?? []), cleared], ...actorOf(dto), updatedAt: ctx.txTime };
     if (dto.type === 'clone') {
       if (divertedSince) updated.divertedSince = divertedSince;
       let counted = 0;

@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember, getMember } from '../ledger/access';
+import { actorOf } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { deployment } from '../ledger/deployment';
 import { parseDto } from '../ledger/dto';
@@ -32,7 +33,7 @@ export class ConsortiumContract extends BaseContract {
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', 'the consortium is already bootstrapped');
     const consortium: Consortium = { name: dto.consortium, operatorMsp: ctx.callerMsp, createdAt: ctx.txTime };
     const roles = [...new Set<Role>(['operator', ...(dto.roles ?? [])])];
-    const member: Member = { mspId: ctx.callerMsp, name: dto.name, roles, status: 'active', joinedAt: ctx.txTime, updatedAt: ctx.txTime };
+    const member: Member = { mspId: ctx.callerMsp, name: dto.name, roles, status: 'active', joinedAt: ctx.txTime, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, k, consortium);
     await putJson(ctx, key(ctx, KeyType.member, member.mspId), member);
     ctx.emit('consortium.Bootstrapped', { consortium, member });
@@ -45,7 +46,7 @@ export class ConsortiumContract extends BaseContract {
     const dto = parseDto(AddMemberDto, json);
     await requireMember(ctx, ['operator']);
     if (await getMember(ctx, dto.mspId)) fail('ERR_CONFLICT', `org ${dto.mspId} is already a member`);
-    const member: Member = { mspId: dto.mspId, name: dto.name, roles: dto.roles, status: 'active', joinedAt: ctx.txTime, updatedAt: ctx.txTime };
+    const member: Member = { mspId: dto.mspId, name: dto.name, roles: dto.roles, status: 'active', joinedAt: ctx.txTime, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.member, member.mspId), member);
     ctx.emit('consortium.MemberAdded', { member });
     return canonicalJson(member);
@@ -60,7 +61,7 @@ export class ConsortiumContract extends BaseContract {
     if (dto.mspId === ctx.callerMsp && dto.roles && !dto.roles.includes('operator')) {
       fail('ERR_STATE', 'the operator cannot remove its own operator role');
     }
-    const member: Member = { ...current, name: dto.name ?? current.name, roles: dto.roles ?? current.roles, updatedAt: ctx.txTime };
+    const member: Member = { ...current, name: dto.name ?? current.name, roles: dto.roles ?? current.roles, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.member, member.mspId), member);
     ctx.emit('consortium.MemberUpdated', { member });
     return canonicalJson(member);
@@ -74,7 +75,7 @@ export class ConsortiumContract extends BaseContract {
     const current = (await getMember(ctx, dto.mspId)) ?? fail('ERR_NOT_FOUND', `org ${dto.mspId} is not a member`);
     if (dto.mspId === ctx.callerMsp) fail('ERR_STATE', 'the operator cannot change its own status');
     if (current.status === dto.status) fail('ERR_STATE', `org ${dto.mspId} is already ${dto.status}`);
-    const member: Member = { ...current, status: dto.status, updatedAt: ctx.txTime };
+    const member: Member = { ...current, status: dto.status, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.member, member.mspId), member);
     ctx.emit('consortium.MemberStatusChanged', { member });
     return canonicalJson(member);

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember } from '../ledger/access';
+import { actorOf, NO_ACTOR } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -47,7 +48,7 @@ export class DevicesContract extends BaseContract {
     if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
     const k = key(ctx, KeyType.device, dto.deviceId);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `device ${dto.deviceId} is already registered`);
-    const device: Device = { deviceId: dto.deviceId, type: dto.type, ownerMsp: ctx.callerMsp, publicKeyPem: dto.publicKeyPem, keyVersion: 1, thresholds: dto.thresholds, status: 'active', lastSeq: 0, registeredAt: ctx.txTime, updatedAt: ctx.txTime };
+    const device: Device = { deviceId: dto.deviceId, type: dto.type, ownerMsp: ctx.callerMsp, publicKeyPem: dto.publicKeyPem, keyVersion: 1, thresholds: dto.thresholds, status: 'active', lastSeq: 0, registeredAt: ctx.txTime, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, k, device);
     ctx.emit('devices.Registered', { device });
     return canonicalJson(device);
@@ -62,9 +63,9 @@ export class DevicesContract extends BaseContract {
     const current = await loadDevice(ctx, dto.deviceId);
     if (current.ownerMsp !== ctx.callerMsp && !member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${current.ownerMsp}`);
     if (current.status === dto.status) fail('ERR_STATE', `device ${dto.deviceId} is already ${dto.status}`);
-    const device: Device = { ...current, status: dto.status, updatedAt: ctx.txTime };
+    const device: Device = { ...current, status: dto.status, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.device, dto.deviceId), device);
-    ctx.emit('devices.StatusChanged', { deviceId: device.deviceId, status: device.status });
+    ctx.emit('devices.StatusChanged', { deviceId: device.deviceId, status: device.status, ...actorOf(dto) });
     return canonicalJson(device);
   }
 
@@ -78,9 +79,9 @@ export class DevicesContract extends BaseContract {
     if (current.ownerMsp !== ctx.callerMsp) fail('ERR_FORBIDDEN', `device ${dto.deviceId} belongs to ${current.ownerMsp}`);
     p256Key(dto.publicKeyPem);
     if (dto.publicKeyPem.trim() === current.publicKeyPem.trim()) fail('ERR_STATE', 'the new key is the current key');
-    const device: Device = { ...current, publicKeyPem: dto.publicKeyPem, keyVersion: current.keyVersion + 1, updatedAt: ctx.txTime };
+    const device: Device = { ...current, publicKeyPem: dto.publicKeyPem, keyVersion: current.keyVersion + 1, ...actorOf(dto), updatedAt: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.device, dto.deviceId), device);
-    ctx.emit('devices.KeyRotated', { deviceId: device.deviceId, keyVersion: device.keyVersion });
+    ctx.emit('devices.KeyRotated', { deviceId: device.deviceId, keyVersion: device.keyVersion, ...actorOf(dto) });
     return canonicalJson(device);
   }
 
@@ -135,7 +136,7 @@ export class DevicesContract extends BaseContract {
       submittedAt: ctx.txTime,
       txId,
     };
-    await putJson(ctx, key(ctx, KeyType.device, device.deviceId), { ...device, lastSeq: dto.seq, updatedAt: ctx.txTime });
+    await putJson(ctx, key(ctx, KeyType.device, device.deviceId), { ...device, lastSeq: dto.seq, ...NO_ACTOR, updatedAt: ctx.txTime });
     await putJson(ctx, key(ctx, KeyType.reading, device.deviceId, pad(dto.seq, 16)), batch);
     for (const a of alarms) await putJson(ctx, key(ctx, KeyType.alarm, a.deviceId, pad(a.seq, 16), pad(a.index, 4)), a);
     for (const [i, link] of codeLinks.entries()) {
@@ -157,7 +158,7 @@ export class DevicesContract extends BaseContract {
     const device = await loadDevice(ctx, deviceId);
     if (device.ownerMsp !== ctx.callerMsp && !member.roles.includes('regulator')) fail('ERR_FORBIDDEN', `alarm ${dto.alarmId} belongs to ${device.ownerMsp}`);
     if (alarm.acked) fail('ERR_STATE', `alarm ${dto.alarmId} was acknowledged by ${alarm.acked.by}`);
-    const acked: Alarm = { ...alarm, acked: { by: ctx.callerMsp, at: ctx.txTime, comment: dto.comment } };
+    const acked: Alarm = { ...alarm, acked: { by: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime, comment: dto.comment } };
     await putJson(ctx, k, acked);
     ctx.emit('devices.AlarmAcked', { alarm: acked });
     return canonicalJson(acked);

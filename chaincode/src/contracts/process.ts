@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { requireMember } from '../ledger/access';
+import { actorOf } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -42,13 +43,14 @@ export class ProcessContract extends BaseContract {
   async defineItem(ctx: TraceContext, json: string): Promise<string> {
     const dto = parseDto(DefineItemDto, json);
     await requireMember(ctx, DEFINERS);
-    const item: DataItem = { ...dto };
+    // an item has no metadata (who defined it is in its event): its record is the definition alone
+    const { actor: _, ...item }: DataItem & { actor?: string } = dto;
     const problems = checkItemDefinition(item);
     if (problems.length > 0) fail('ERR_VALIDATION', problems.join('; '));
     const k = key(ctx, KeyType.item, dto.id);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `item ${dto.id} is already defined; items are immutable, define a new id`);
     await putJson(ctx, k, item);
-    ctx.emit('process.ItemDefined', { item, definedBy: ctx.callerMsp });
+    ctx.emit('process.ItemDefined', { item, definedBy: ctx.callerMsp, ...actorOf(dto) });
     return canonicalJson(item);
   }
 
@@ -60,7 +62,7 @@ export class ProcessContract extends BaseContract {
     for (const id of dto.items) if (!(await getJson(ctx, key(ctx, KeyType.item, id)))) fail('ERR_NOT_FOUND', `item ${id} is not defined`);
     const k = key(ctx, KeyType.form, dto.id);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `form ${dto.id} is already defined; forms are immutable, define a new id`);
-    const form: Form = { ...dto, definedBy: ctx.callerMsp, definedAt: ctx.txTime };
+    const form: Form = { ...dto, definedBy: ctx.callerMsp, ...actorOf(dto), definedAt: ctx.txTime };
     await putJson(ctx, k, form);
     ctx.emit('process.FormDefined', { form });
     return canonicalJson(form);
@@ -74,7 +76,7 @@ export class ProcessContract extends BaseContract {
     for (const id of dto.forms) if (!(await getJson(ctx, key(ctx, KeyType.form, id)))) fail('ERR_NOT_FOUND', `form ${id} is not defined`);
     const k = key(ctx, KeyType.stage, dto.id);
     if (await getJson(ctx, k)) fail('ERR_CONFLICT', `stage ${dto.id} is already defined; stages are immutable, define a new id`);
-    const stage: StageDefinition = { ...dto, definedBy: ctx.callerMsp, definedAt: ctx.txTime };
+    const stage: StageDefinition = { ...dto, definedBy: ctx.callerMsp, ...actorOf(dto), definedAt: ctx.txTime };
     await putJson(ctx, k, stage);
     ctx.emit('process.StageDefined', { stage });
     return canonicalJson(stage);
@@ -149,6 +151,7 @@ export class ProcessContract extends BaseContract {
       assetQuantity: dto.assetQuantity,
       epcis: dto.epcis,
       publishedBy: ctx.callerMsp,
+      ...actorOf(dto),
       publishedAt: ctx.txTime,
     };
     await putJson(ctx, key(ctx, KeyType.template, dto.id, pad(dto.version, 4)), template);
@@ -165,7 +168,7 @@ export class ProcessContract extends BaseContract {
     const owner = (await templateOwner(ctx, dto.id)) ?? fail('ERR_NOT_FOUND', `template ${dto.id} is not published`);
     if (owner !== ctx.callerMsp) fail('ERR_FORBIDDEN', `template ${dto.id} belongs to ${owner}; only it retires the template`);
     if (await getRetirement(ctx, dto.id)) fail('ERR_STATE', `template ${dto.id} is already retired`);
-    const retirement: TemplateRetirement = { id: dto.id, reason: dto.reason, by: ctx.callerMsp, at: ctx.txTime };
+    const retirement: TemplateRetirement = { id: dto.id, reason: dto.reason, by: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime };
     await putJson(ctx, key(ctx, KeyType.templateRetired, dto.id), retirement);
     ctx.emit('process.TemplateRetired', { retirement });
     return canonicalJson(retirement);

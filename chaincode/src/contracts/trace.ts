@@ -1,5 +1,6 @@
 import { Info, Returns, Transaction } from 'fabric-contract-api';
 import { getMember, requireMember } from '../ledger/access';
+import { actorOf } from '../ledger/actor';
 import { TraceContext } from '../ledger/context';
 import { parseDto } from '../ledger/dto';
 import { fail } from '../ledger/errors';
@@ -109,7 +110,7 @@ async function saveRecord(
     location: dto.location,
     data,
     recordedBy: ctx.callerMsp,
-    actor: dto.actor,
+    ...actorOf(dto),
     recordedAt: ctx.txTime,
     txId: ctx.stub.getTxID(),
     flags,
@@ -183,6 +184,7 @@ export class TraceContract extends BaseContract {
       authorizedRegions: dto.authorizedRegions ?? template.authorizedRegions,
       owner: product.ownerMsp,
       createdBy: ctx.callerMsp,
+      ...actorOf(dto),
       createdAt: ctx.txTime,
     };
     await putJson(ctx, key(ctx, KeyType.task, task.taskId), task);
@@ -257,7 +259,7 @@ export class TraceContract extends BaseContract {
       verdict: dto.verdict,
       comment: dto.comment,
       auditor: ctx.callerMsp,
-      actor: dto.actor,
+      ...actorOf(dto),
       at: ctx.txTime,
       recordVersion: record.version,
       txId: ctx.stub.getTxID(),
@@ -283,7 +285,7 @@ export class TraceContract extends BaseContract {
       if (audit?.verdict === 'rejected') fail('ERR_STATE', `stage '${node.stage}' was rejected by its audit`);
       if (node.requiresAudit && audit?.verdict !== 'approved') fail('ERR_STATE', `stage '${node.stage}' needs an approved audit`);
     }
-    const audit: TaskAudit = { taskId: task.taskId, verdict: dto.verdict, comment: dto.comment, auditor: ctx.callerMsp, actor: dto.actor, at: ctx.txTime, txId: ctx.stub.getTxID() };
+    const audit: TaskAudit = { taskId: task.taskId, verdict: dto.verdict, comment: dto.comment, auditor: ctx.callerMsp, ...actorOf(dto), at: ctx.txTime, txId: ctx.stub.getTxID() };
     await putJson(ctx, key(ctx, KeyType.taskAudit, task.taskId), audit);
     ctx.emit('trace.TaskAudited', { task: taskRef(task), audit });
     return canonicalJson(audit);

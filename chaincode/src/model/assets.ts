@@ -1,7 +1,7 @@
 import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { IsId, IsRfc3339 } from './validators';
+import { IsActor, IsId, IsRfc3339 } from './validators';
 import { Role, ROLES } from './consortium';
 import { HASH } from './codes';
 
@@ -28,7 +28,8 @@ export interface AssetClass {
   storage?: { warehouse: string; location: string; since: string };
   evidence: string[];
   confirmationsRequired: Role[];
-  confirmations: Partial<Record<Role, { mspId: string; at: string }>>;
+  /** actor: the confirming org's user, as the org named it */
+  confirmations: Partial<Record<Role, { mspId: string; actor?: string; at: string }>>;
   status: 'proposed' | 'active';
   /** the org whose issuer (or, for currencies, exchange) members may issue */
   issuerMsp?: string;
@@ -36,9 +37,11 @@ export interface AssetClass {
   redeemed: number;
   /** units still held by the warehouse: certified minus confirmed redemptions */
   reserve: number;
-  valuation?: { pricePerUnit: number; currency: string; date: string; by: string };
+  valuation?: { pricePerUnit: number; currency: string; date: string; by: string; actor?: string };
   proposedBy: string;
   createdAt: string;
+  /** the org's user who made this version of the class record (proposed, confirmed, issued…); a holder-signed write names none */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -78,8 +81,9 @@ export interface Lock {
   kind: 'pledge' | 'freeze';
   /** pledge: the lender account that alone may release it */
   lender?: string;
-  /** freeze: the regulator org */
+  /** freeze: the regulator org, and its user as the org named it */
   regulator?: string;
+  actor?: string;
   at: string;
 }
 
@@ -105,6 +109,8 @@ export interface Redemption {
   status: 'open' | 'delivered';
   requestedAt: string;
   confirmedBy?: string;
+  /** the confirming warehouse's user, as the org named it */
+  actor?: string;
   confirmedAt?: string;
 }
 
@@ -125,6 +131,7 @@ export class ProposeClassDto {
   @ValidateNested() @Type(() => StorageDto) storage!: StorageDto;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(8) @ArrayUnique() @IsIn(ROLES, { each: true }) confirmations!: Role[];
   @IsArray() @ArrayMaxSize(32) @Matches(HASH, { each: true }) evidence!: string[];
+  @IsActor() actor?: string;
 }
 
 export class ClassRefDto {
@@ -135,12 +142,14 @@ export class CreateCurrencyDto {
   @IsId() classId!: string;
   @IsString() @Matches(/^[A-Z0-9]{2,12}$/) symbol!: string;
   @IsString() @Length(1, 16) unit!: string;
+  @IsActor() actor?: string;
 }
 
 export class IssueDto {
   @IsId() classId!: string;
   @IsString() @Matches(ACCOUNT) to!: string;
   @IsInt() @Min(1) @Max(MAX_UNITS) quantity!: number;
+  @IsActor() actor?: string;
 }
 
 /** Fields every holder-signed request carries. */
@@ -177,6 +186,8 @@ export class LockDto {
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
+  /** a freeze only (a pledge is the holder's signed request): the regulator's user */
+  @IsActor() actor?: string;
 }
 
 /** unlock: a pledge needs the lender's signature (lender + signed fields); a freeze needs a regulator. */
@@ -189,6 +200,8 @@ export class UnlockDto {
   @IsOptional() @IsRfc3339() expiresAt?: string;
   @IsOptional() @IsString() @Length(100, 400) publicKeyPem?: string;
   @IsOptional() @IsString() @Length(8, 200) signature?: string;
+  /** releasing a freeze only (a pledge is released by its lender's signature): the regulator's user */
+  @IsActor() actor?: string;
 }
 
 export class CreateOfferDto extends SignedDto {
@@ -222,6 +235,7 @@ export class RedeemDto extends SignedDto {
 
 export class ConfirmRedemptionDto {
   @IsId() redemptionId!: string;
+  @IsActor() actor?: string;
 }
 
 export class SetValuationDto {
@@ -229,6 +243,7 @@ export class SetValuationDto {
   @IsInt() @Min(0) @Max(MAX_UNITS) pricePerUnit!: number;
   @IsString() @Matches(/^[A-Z]{3}$/) currency!: string;
   @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) date!: string;
+  @IsActor() actor?: string;
 }
 
 export class BalanceRefDto {
@@ -243,6 +258,7 @@ export class AccountRefDto {
 export class ConfirmClassDto {
   @IsId() classId!: string;
   @IsIn(ROLES) role!: Role;
+  @IsActor() actor?: string;
 }
 
 export class OfferPageDto extends PageDto {

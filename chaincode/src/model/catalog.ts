@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { MSP_ID, NAME_MAX } from './consortium';
+import { IsActor } from './validators';
 
 export const LOCATION_TYPES = ['farm', 'factory', 'warehouse', 'cellar', 'store', 'port'] as const;
 export type LocationType = (typeof LOCATION_TYPES)[number];
@@ -17,6 +18,8 @@ export interface Product {
   delegates?: string[];
   status: CatalogStatus;
   createdAt: string;
+  /** the writing org's user who made this version */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -29,6 +32,8 @@ export interface Location {
   ownerMsp: string;
   status: CatalogStatus;
   createdAt: string;
+  /** the writing org's user who made this version */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -47,6 +52,7 @@ export class DefineProductDto {
   @IsString() @Length(1, NAME_MAX) brand!: string;
   /** short specification attributes, e.g. {"net": "357 g", "grade": "一级"} */
   @IsOptional() @IsObject() spec?: Record<string, string>;
+  @IsActor() actor?: string;
 }
 
 export class DefineLocationDto {
@@ -57,22 +63,26 @@ export class DefineLocationDto {
   @IsString() @Matches(REGION) region!: string;
   /** defaults to the caller's org; only the operator registers locations for others */
   @IsOptional() @IsString() @Matches(MSP_ID) ownerMsp?: string;
+  @IsActor() actor?: string;
 }
 
 export class SetProductStatusDto {
   @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
   @IsIn(['active', 'retired']) status!: CatalogStatus;
+  @IsActor() actor?: string;
 }
 
 export class SetProductDelegatesDto {
   @IsString() @Matches(/^\d{8,14}$/) gtin!: string;
   /** the whole list: it replaces the previous one (empty revokes every delegation) */
   @IsArray() @ArrayMaxSize(16) @ArrayUnique() @IsString({ each: true }) @Matches(MSP_ID, { each: true }) delegates!: string[];
+  @IsActor() actor?: string;
 }
 
 export class SetLocationStatusDto {
   @IsString() @Matches(/^\d{13}$/) id!: string;
   @IsIn(['active', 'retired']) status!: CatalogStatus;
+  @IsActor() actor?: string;
 }
 
 export class ProductRefDto {

@@ -1,7 +1,7 @@
 import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { IsId, IsRfc3339 } from './validators';
+import { IsActor, IsId, IsRfc3339 } from './validators';
 import { CODE_LEVELS, CODE_STATUSES, CodeLevel, CodeStatus } from '../rules/codes';
 import { REGION } from './catalog';
 
@@ -29,6 +29,8 @@ export interface CodeRecord {
   clearedAlerts?: ClearedAlert[];
   issuedBy: string;
   issuedAt: string;
+  /** the org's user who made this version (issued, packed, unpacked, cleared it…); a scan names none */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -51,6 +53,8 @@ export interface ClearedAlert {
   since: string;
   reason: string;
   clearedBy: string;
+  /** the clearing org's user, as the org named it */
+  actor?: string;
   clearedAt: string;
   txId: string;
 }
@@ -84,22 +88,26 @@ export class IssueCodesDto {
   @IsIn(CODE_LEVELS) level!: CodeLevel;
   /** duplicates within the call are reported by the contract, with the offending hash */
   @apply(hashes()) codeHashes!: string[];
+  @IsActor() actor?: string;
 }
 
 export class SetCodeStatusDto {
   @apply(hashes()) @ArrayUnique() codeHashes!: string[];
   @IsIn(CODE_STATUSES) status!: CodeStatus;
+  @IsActor() actor?: string;
 }
 
 export class AggregateDto {
   @IsString() @Matches(HASH) parent!: string;
   @apply(hashes()) @ArrayUnique() children!: string[];
+  @IsActor() actor?: string;
 }
 
 export class DisaggregateDto {
   @IsString() @Matches(HASH) parent!: string;
   /** all children when absent */
   @IsOptional() @apply(hashes()) @ArrayUnique() children?: string[];
+  @IsActor() actor?: string;
 }
 
 export class ScanDto {
@@ -126,6 +134,7 @@ export class ClearAlertDto {
   @IsIn(CLEARABLE_ALERTS) type!: ClearableAlert;
   /** why the owner judges the alert unfounded, kept in the code's history */
   @IsString() @Length(1, 512) reason!: string;
+  @IsActor() actor?: string;
 }
 
 export class CodeRefDto {

@@ -1,4 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsActor } from './validators';
 
 export const ROLES = [
   'operator',
@@ -26,6 +27,8 @@ export interface Member {
   roles: Role[];
   status: MemberStatus;
   joinedAt: string;
+  /** the writing org's user (the founder's or the operator's) who made this version */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -43,23 +46,27 @@ export class BootstrapDto {
   @IsString() @Length(1, NAME_MAX) name!: string;
   /** roles of the bootstrapping org besides operator */
   @IsOptional() @IsArray() @ArrayMaxSize(ROLES.length) @ArrayUnique() @IsIn(ROLES, { each: true }) roles?: Role[];
+  @IsActor() actor?: string;
 }
 
 export class AddMemberDto {
   @IsString() @Matches(MSP_ID) mspId!: string;
   @IsString() @Length(1, NAME_MAX) name!: string;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ROLES.length) @ArrayUnique() @IsIn(ROLES, { each: true }) roles!: Role[];
+  @IsActor() actor?: string;
 }
 
 export class UpdateMemberDto {
   @IsString() @Matches(MSP_ID) mspId!: string;
   @IsOptional() @IsString() @Length(1, NAME_MAX) name?: string;
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ROLES.length) @ArrayUnique() @IsIn(ROLES, { each: true }) roles?: Role[];
+  @IsActor() actor?: string;
 }
 
 export class SetMemberStatusDto {
   @IsString() @Matches(MSP_ID) mspId!: string;
   @IsIn(['active', 'suspended']) status!: MemberStatus;
+  @IsActor() actor?: string;
 }
 
 export class MemberRefDto {

@@ -1,7 +1,7 @@
 import { PageDto } from './page';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsIn, IsInt, IsNotIn, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { IsId, IsRfc3339, RESERVED_KEYS } from './validators';
+import { IsActor, IsId, IsRfc3339, RESERVED_KEYS } from './validators';
 import { HASH } from './codes';
 
 export const DEVICE_TYPES = ['gps', 'rfid', 'temperature', 'humidity', 'multi'] as const;
@@ -27,6 +27,8 @@ export interface Device {
   /** highest batch sequence accepted: a batch must carry a larger one */
   lastSeq: number;
   registeredAt: string;
+  /** the owner's user who made this version (registered, enabled, disabled, re-keyed it); readings name none */
+  actor?: string;
   updatedAt: string;
 }
 
@@ -63,7 +65,8 @@ export interface Alarm {
   source: string;
   at: string;
   raisedAt: string;
-  acked?: { by: string; at: string; comment: string };
+  /** actor: the acknowledging org's user, as the org named it */
+  acked?: { by: string; actor?: string; at: string; comment: string };
 }
 
 export class BoundsDto {
@@ -77,16 +80,19 @@ export class RegisterDeviceDto {
   @IsString() @Length(100, 1024) publicKeyPem!: string;
   /** metric → bounds; checked by the contract */
   @IsObject() thresholds!: Record<string, Bounds>;
+  @IsActor() actor?: string;
 }
 
 export class SetDeviceStatusDto {
   @IsId() deviceId!: string;
   @IsIn(['active', 'disabled']) status!: DeviceStatus;
+  @IsActor() actor?: string;
 }
 
 export class RotateDeviceKeyDto {
   @IsId() deviceId!: string;
   @IsString() @Length(100, 1024) publicKeyPem!: string;
+  @IsActor() actor?: string;
 }
 
 export class ReadingDto {
@@ -119,6 +125,7 @@ export class SubmitReadingsDto {
 export class AckAlarmDto {
   @IsString() @Matches(/^[A-Za-z0-9_-]{1,64}\/\d{1,16}\/\d{1,4}$/) alarmId!: string;
   @IsString() @Length(0, 512) comment!: string;
+  @IsActor() actor?: string;
 }
 
 export class DeviceRefDto {

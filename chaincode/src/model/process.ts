@@ -17,7 +17,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsId } from './validators';
+import { IsActor, IsId } from './validators';
 import { DataItem, ITEM_TYPES, ItemType, Privacy, PRIVACY } from '../rules/items';
 import { Rule } from '../rules/cross-validation';
 import { NAME_MAX, Role, ROLES } from './consortium';
@@ -31,6 +31,8 @@ export interface Form {
   name: string;
   items: string[];
   definedBy: string;
+  /** the defining org's user, as the org named it */
+  actor?: string;
   definedAt: string;
 }
 
@@ -43,6 +45,8 @@ export interface StageDefinition {
   /** GS1 CBV business step, e.g. commissioning, packing, shipping, receiving */
   bizStep: string;
   definedBy: string;
+  /** the defining org's user, as the org named it */
+  actor?: string;
   definedAt: string;
 }
 
@@ -73,6 +77,8 @@ export interface Template {
   /** how its stage records read as GS1 EPCIS 2.0 events (rules/epcis-mapping.ts) */
   epcis?: EpcisMapping;
   publishedBy: string;
+  /** the publishing org's user, as the org named it */
+  actor?: string;
   publishedAt: string;
 }
 
@@ -89,12 +95,14 @@ export class DefineItemDto {
   @IsOptional() @IsInt() @Min(1) @Max(4096) maxLength?: number;
   @IsOptional() @IsBoolean() destinationRegion?: boolean;
   @IsIn(PRIVACY) privacy!: Privacy;
+  @IsActor() actor?: string;
 }
 
 export class DefineFormDto {
   @IsId() id!: string;
   @IsString() @Length(1, NAME_MAX) name!: string;
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @ArrayUnique() @IsId({ each: true }) items!: string[];
+  @IsActor() actor?: string;
 }
 
 export class DefineStageDto {
@@ -104,6 +112,7 @@ export class DefineStageDto {
   @IsIn(ROLES) role!: Role;
   @IsBoolean() requiresAudit!: boolean;
   @IsString() @Matches(/^[a-z_]{3,40}$/) bizStep!: string;
+  @IsActor() actor?: string;
 }
 
 export class StageNodeDto {
@@ -126,11 +135,13 @@ export class DefineTemplateDto {
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/) assetQuantity?: string;
   /** checked by checkEpcisMapping against the resolved stages */
   @IsOptional() @IsObject() epcis?: EpcisMapping;
+  @IsActor() actor?: string;
 }
 
 export class RetireTemplateDto {
   @IsId() id!: string;
   @IsString() @Length(1, 256) reason!: string;
+  @IsActor() actor?: string;
 }
 
 /** A template retired by its owner: no new task may use any of its versions; history stays. */
@@ -138,6 +149,8 @@ export interface TemplateRetirement {
   id: string;
   reason: string;
   by: string;
+  /** the retiring org's user, as the org named it */
+  actor?: string;
   at: string;
 }
 

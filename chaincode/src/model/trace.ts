@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { IsId, IsRfc3339 } from './validators';
+import { IsActor, IsId, IsRfc3339 } from './validators';
 import { Violation } from '../rules/cross-validation';
 import { ItemValue } from '../rules/items';
 import { REGION } from './catalog';
@@ -22,6 +22,8 @@ export interface Task {
   /** the product's owner when the task was opened: the brand whose goods these are */
   owner: string;
   createdBy: string;
+  /** the creating org's user, as the org named it */
+  actor?: string;
   createdAt: string;
 }
 
@@ -85,13 +87,8 @@ export class CreateTaskDto {
   @IsString() @Length(1, 16) unit!: string;
   @IsObject() assignments!: Record<string, string>;
   @IsOptional() @IsArray() @ArrayMaxSize(64) @ArrayUnique() @Matches(REGION, { each: true }) authorizedRegions?: string[];
+  @IsActor() actor?: string;
 }
-
-/**
- * The member's own user who did it (a console login, a system account): the org vouches for it, as
- * for everything its identity signs; kept in the record so the chain says who, not only which org.
- */
-const ACTOR = /^[A-Za-z0-9_.@-]{1,64}$/;
 
 export class RecordStageDto {
   @IsId() taskId!: string;
@@ -99,7 +96,7 @@ export class RecordStageDto {
   @IsRfc3339() eventTime!: string;
   @IsOptional() @IsString() @Matches(/^\d{13}$/) location?: string;
   @IsObject() data!: Record<string, unknown>;
-  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
+  @IsActor() actor?: string;
 }
 
 export class AmendStageDto extends RecordStageDto {
@@ -111,14 +108,14 @@ export class AuditStageDto {
   @IsId() stage!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
-  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
+  @IsActor() actor?: string;
 }
 
 export class AuditTaskDto {
   @IsId() taskId!: string;
   @IsIn(['approved', 'rejected']) verdict!: Verdict;
   @IsString() @Length(0, 1024) comment!: string;
-  @IsOptional() @IsString() @Matches(ACTOR) actor?: string;
+  @IsActor() actor?: string;
 }
 
 export class TaskRefDto {

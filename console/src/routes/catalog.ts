@@ -3,7 +3,7 @@ import type { Input } from '@trace/client';
 import { PAGES } from '../access';
 import { ConsoleError } from '../errors';
 import { fieldsOfRefusal } from '../refusal-fields';
-import { Call, chainWrite, ConsoleRoute, id, indexerPage, str } from '../route-kit';
+import { Call, chainWrite, ConsoleRoute, id, indexerPage, str, user } from '../route-kit';
 
 /** A product as the page shows it: the chain's shape, without times the indexer does not keep. */
 export type ProductRow = Omit<Product, 'createdAt' | 'updatedAt'>;
@@ -48,12 +48,13 @@ function spec(call: Call): Record<string, string> | undefined {
  * (GS1 check digits, duplicates, lengths, regions) and its refusal is shown on the field it concerns.
  */
 const bodies = {
-  defineProduct: (c: Call): Input<DefineProductDto> => ({ gtin: str(c.body, 'gtin') as string, name: str(c.body, 'name') as string, category: str(c.body, 'category') as string, brand: str(c.body, 'brand') as string, spec: spec(c) }),
-  setProductStatus: (c: Call): Input<SetProductStatusDto> => ({ gtin: id(c.params.gtin, 'gtin'), status: status(c) }),
+  defineProduct: (c: Call): Input<DefineProductDto> => ({ gtin: str(c.body, 'gtin') as string, name: str(c.body, 'name') as string, category: str(c.body, 'category') as string, brand: str(c.body, 'brand') as string, spec: spec(c), actor: user(c).username }),
+  setProductStatus: (c: Call): Input<SetProductStatusDto> => ({ gtin: id(c.params.gtin, 'gtin'), status: status(c), actor: user(c).username }),
   defineLocation: (c: Call): Input<DefineLocationDto> => ({
     id: str(c.body, 'id') as string, name: str(c.body, 'name') as string, type: str(c.body, 'type') as LocationType, geo: { lat: num(c, 'lat'), lon: num(c, 'lon') }, region: str(c.body, 'region') as string,
+    actor: user(c).username,
   }),
-  setLocationStatus: (c: Call): Input<SetLocationStatusDto> => ({ id: id(c.params.id, 'id'), status: status(c) }),
+  setLocationStatus: (c: Call): Input<SetLocationStatusDto> => ({ id: id(c.params.id, 'id'), status: status(c), actor: user(c).username }),
 };
 
 /** 产品与地点: the org's products (GTIN) and locations (GLN), listed from the indexer, written through the org's Ledger. */

@@ -126,7 +126,7 @@ async function clearAlert(call: Call): Promise<unknown> {
   if (!(CLEARABLE as readonly unknown[]).includes(type)) throw new ConsoleError(400, 'ERR_VALIDATION', 'type must be clone or diversion', { type: 'clone or diversion' });
   const reason = (str(call.body, 'reason') as string).trim();
   if (reason.length === 0 || reason.length > 512) throw new ConsoleError(400, 'ERR_VALIDATION', 'a reason of 1 to 512 characters is required', { reason: '1 – 512 characters' });
-  const cleared = await chainWrite(call, 'codes:clearAlert', `${codeHash} ${type as string}`, () => call.deps.chain.client.codes.clearAlert({ codeHash, type: type as (typeof CLEARABLE)[number], reason }));
+  const cleared = await chainWrite(call, 'codes:clearAlert', `${codeHash} ${type as string}`, () => call.deps.chain.client.codes.clearAlert({ codeHash, type: type as (typeof CLEARABLE)[number], reason, actor: user(call).username }));
   return { codeHash, type, cleared: cleared.clearedAlerts?.at(-1) };
 }
 
@@ -161,7 +161,7 @@ export const CODE_ROUTES: ConsoleRoute[] = [
     handle: (c) => {
       const parent = hashOf(c.body.parent, 'parent');
       const children = childrenOf(c, false) as string[];
-      return chainWrite(c, 'codes:aggregate', `${parent} ${children.length}`, () => c.deps.chain.client.codes.aggregate({ parent, children }));
+      return chainWrite(c, 'codes:aggregate', `${parent} ${children.length}`, () => c.deps.chain.client.codes.aggregate({ parent, children, actor: user(c).username }));
     },
   },
   {
@@ -169,7 +169,7 @@ export const CODE_ROUTES: ConsoleRoute[] = [
     handle: (c) => {
       const parent = hashOf(c.body.parent, 'parent');
       const children = childrenOf(c, true);
-      return chainWrite(c, 'codes:disaggregate', `${parent} ${children?.length ?? 'all'}`, () => c.deps.chain.client.codes.disaggregate({ parent, children }));
+      return chainWrite(c, 'codes:disaggregate', `${parent} ${children?.length ?? 'all'}`, () => c.deps.chain.client.codes.disaggregate({ parent, children, actor: user(c).username }));
     },
   },
   { method: 'get', path: '/api/codes/lookup/:code', access, summary: 'A code (printed, or its hash): its indexed state and its trace', handle: lookup },

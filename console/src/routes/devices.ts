@@ -1,7 +1,7 @@
 import type { Device } from '@trace/chaincode';
 import { PAGES } from '../access';
 import { ConsoleError } from '../errors';
-import { Call, chainWrite, ConsoleRoute, id, str } from '../route-kit';
+import { Call, chainWrite, ConsoleRoute, id, str, user } from '../route-kit';
 
 /** Registering, disabling and re-keying a device decide whose readings the chain accepts: admins only. */
 const DEVICE_ADMIN = ['admin'] as const;
@@ -40,7 +40,7 @@ async function register(call: Call): Promise<Device> {
   const publicKeyPem = pem(call);
   const thresholds = call.body.thresholds ?? {};
   if (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds)) throw new ConsoleError(400, 'ERR_VALIDATION', 'thresholds must be an object of metric → {min?, max?}', { thresholds: 'metric → {min?, max?}' });
-  return chainWrite(call, 'devices:registerDevice', deviceId, () => call.deps.chain.client.devices.registerDevice({ deviceId, type: type as Device['type'], publicKeyPem, thresholds: thresholds as Device['thresholds'] }), deviceFields);
+  return chainWrite(call, 'devices:registerDevice', deviceId, () => call.deps.chain.client.devices.registerDevice({ deviceId, type: type as Device['type'], publicKeyPem, thresholds: thresholds as Device['thresholds'], actor: user(call).username }), deviceFields);
 }
 
 /** 设备: the org's devices, their keys and status, and their alarms. */
@@ -53,7 +53,7 @@ export const DEVICE_ROUTES: ConsoleRoute[] = [
       const deviceId = id(c.params.deviceId, 'deviceId');
       const status = c.body.status;
       if (status !== 'active' && status !== 'disabled') throw new ConsoleError(400, 'ERR_VALIDATION', 'status must be active or disabled', { status: 'active or disabled' });
-      return chainWrite(c, status === 'disabled' ? 'devices:disable' : 'devices:enable', deviceId, () => c.deps.chain.client.devices.setDeviceStatus({ deviceId, status }));
+      return chainWrite(c, status === 'disabled' ? 'devices:disable' : 'devices:enable', deviceId, () => c.deps.chain.client.devices.setDeviceStatus({ deviceId, status, actor: user(c).username }));
     },
   },
   {
@@ -61,7 +61,7 @@ export const DEVICE_ROUTES: ConsoleRoute[] = [
     handle: (c) => {
       const deviceId = id(c.params.deviceId, 'deviceId');
       const publicKeyPem = pem(c);
-      return chainWrite(c, 'devices:rotateDeviceKey', deviceId, () => c.deps.chain.client.devices.rotateDeviceKey({ deviceId, publicKeyPem }), deviceFields);
+      return chainWrite(c, 'devices:rotateDeviceKey', deviceId, () => c.deps.chain.client.devices.rotateDeviceKey({ deviceId, publicKeyPem, actor: user(c).username }), deviceFields);
     },
   },
   {
@@ -71,7 +71,7 @@ export const DEVICE_ROUTES: ConsoleRoute[] = [
       if (!ALARM_ID.test(alarmId)) throw new ConsoleError(400, 'ERR_VALIDATION', 'alarmId is not an alarm id (deviceId/seq/index)', { alarmId: 'deviceId/seq/index' });
       const comment = c.body.comment ?? '';
       if (typeof comment !== 'string' || comment.length > 512) throw new ConsoleError(400, 'ERR_VALIDATION', 'comment is text of at most 512 characters', { comment: 'at most 512 characters' });
-      return chainWrite(c, 'devices:ackAlarm', alarmId, () => c.deps.chain.client.devices.ackAlarm({ alarmId, comment }));
+      return chainWrite(c, 'devices:ackAlarm', alarmId, () => c.deps.chain.client.devices.ackAlarm({ alarmId, comment, actor: user(c).username }));
     },
   },
 ];

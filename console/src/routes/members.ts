@@ -3,7 +3,7 @@ import { Input, LedgerError } from '@trace/client';
 import { PAGES } from '../access';
 import { ConsoleError } from '../errors';
 import { fieldsOfRefusal } from '../refusal-fields';
-import { Call, chainWrite, ConsoleRoute, id, indexerPage, str } from '../route-kit';
+import { Call, chainWrite, ConsoleRoute, id, indexerPage, str, user } from '../route-kit';
 
 const memberFields = fieldsOfRefusal(['mspId', 'name', 'roles'], 'mspId');
 /** updateMember's own-role refusal (ERR_STATE) concerns the roles too */
@@ -23,9 +23,9 @@ function status(call: Call): MemberStatus {
 
 /** The chain call bodies of this page, each built here only; the chain decides whether this org may make them. */
 const bodies = {
-  addMember: (c: Call): Input<AddMemberDto> => ({ mspId: str(c.body, 'mspId') as string, name: str(c.body, 'name') as string, roles: roles(c) }),
-  updateMember: (c: Call): Input<UpdateMemberDto> => ({ mspId: id(c.params.mspId, 'mspId'), name: str(c.body, 'name', true), roles: roles(c) }),
-  setMemberStatus: (c: Call): Input<SetMemberStatusDto> => ({ mspId: id(c.params.mspId, 'mspId'), status: status(c) }),
+  addMember: (c: Call): Input<AddMemberDto> => ({ mspId: str(c.body, 'mspId') as string, name: str(c.body, 'name') as string, roles: roles(c), actor: user(c).username }),
+  updateMember: (c: Call): Input<UpdateMemberDto> => ({ mspId: id(c.params.mspId, 'mspId'), name: str(c.body, 'name', true), roles: roles(c), actor: user(c).username }),
+  setMemberStatus: (c: Call): Input<SetMemberStatusDto> => ({ mspId: id(c.params.mspId, 'mspId'), status: status(c), actor: user(c).username }),
 };
 
 interface IndexedMember {

@@ -3,7 +3,7 @@ import { allPages } from '@trace/client';
 import { PAGES } from '../access';
 import { ConsoleError } from '../errors';
 import { IndexedTask } from '../indexer-client';
-import { Call, chainWrite, ConsoleRoute, id, indexerPage } from '../route-kit';
+import { Call, chainWrite, ConsoleRoute, id, indexerPage, user } from '../route-kit';
 import { taskTimeline } from '../task-timeline';
 
 /** A page of my org's tasks (owned, or with a stage assigned to it), newest first. */
@@ -73,7 +73,7 @@ async function createTask(call: Call): Promise<unknown> {
   if (typeof product !== 'object' || product === null) throw new ConsoleError(400, 'ERR_VALIDATION', 'product {gtin, name} is required', { product: 'required' });
   const dto = {
     taskId: b.taskId, template: b.template, version: b.version, product: { gtin: product.gtin, name: product.name }, lot: b.lot,
-    plannedQuantity: b.plannedQuantity, unit: b.unit, assignments: b.assignments, authorizedRegions: b.authorizedRegions,
+    plannedQuantity: b.plannedQuantity, unit: b.unit, assignments: b.assignments, authorizedRegions: b.authorizedRegions, actor: user(call).username,
   } as Parameters<typeof call.deps.chain.client.trace.createTask>[0];
   return chainWrite(call, 'trace:createTask', String(b.taskId), () => call.deps.chain.client.trace.createTask(dto), fieldsOfTaskError);
 }

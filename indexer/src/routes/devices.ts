@@ -1,12 +1,17 @@
 import { z } from 'zod';
+import { callerOf } from '../access';
 import { ApiError, parseJson, route, RouteModule } from '../http';
+import { Caller } from '../keys';
 import { AlarmRow, BoolWord, DeviceRow, Id, Int, PAGE, ReadingRow } from '../schemas';
 import { handle } from '../validation';
 
 interface StoredAlarm {
   bounds: string;
+  acked_by: string | null;
+  acked_actor: string | null;
 }
-const alarm = (a: StoredAlarm) => ({ ...a, bounds: JSON.parse(a.bounds) as object });
+/** An alarm as the caller sees it: the acknowledging org's user only for that org and auditors. */
+const alarm = (caller: Caller, a: StoredAlarm) => ({ ...a, bounds: JSON.parse(a.bounds) as object, acked_actor: caller.scope === 'auditor' || caller.org === a.acked_by ? a.acked_actor : null });
 
 const R = {
   devices: route({
@@ -46,13 +51,13 @@ export const deviceRoutes: RouteModule = {
       const device = db.prepare('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as { thresholds: string } | undefined;
       if (!device) throw new ApiError(404, 'ERR_NOT_FOUND', `device ${deviceId} is not indexed`);
       const readings = (db.prepare('SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 100').all(deviceId) as { stats: string }[]).map((r) => ({ ...r, stats: JSON.parse(r.stats) as object }));
-      const alarms = (db.prepare('SELECT * FROM alarms WHERE device_id = ? ORDER BY at DESC LIMIT 100').all(deviceId) as StoredAlarm[]).map(alarm);
+      const alarms = (db.prepare('SELECT * FROM alarms WHERE device_id = ? ORDER BY at DESC LIMIT 100').all(deviceId) as StoredAlarm[]).map((a) => alarm(callerOf(ctx), a));
       ctx.body = { ...device, thresholds: parseJson(device.thresholds), readings, alarms };
     });
     handle(router, R.alarms, (ctx, { query: { limit, offset, acked, ...q } }) => {
       const taskId = q.taskId ?? null;
       const ackedFilter = acked === undefined ? '' : acked === 'true' ? 'AND acked_by IS NOT NULL' : 'AND acked_by IS NULL';
-      ctx.body = (db.prepare(`SELECT * FROM alarms WHERE (? IS NULL OR task_id = ?) ${ackedFilter} ORDER BY at DESC, alarm_id LIMIT ? OFFSET ?`).all(taskId, taskId, limit, offset) as StoredAlarm[]).map(alarm);
+      ctx.body = (db.prepare(`SELECT * FROM alarms WHERE (? IS NULL OR task_id = ?) ${ackedFilter} ORDER BY at DESC, alarm_id LIMIT ? OFFSET ?`).all(taskId, taskId, limit, offset) as StoredAlarm[]).map((a) => alarm(callerOf(ctx), a));
     });
   },
 };

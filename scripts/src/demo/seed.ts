@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeHash, deviceKey, generateCode, signReadings, simulateDevice, TraceChainClient, Wallet } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
+import { DEMO_USERS, Role } from '@trace/console';
 
 /** The four members of the demo consortium, one devnet org each (another network maps the roles to its MSPs: see roles.ts). */
 export const DEMO_ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
@@ -31,6 +32,10 @@ export type Progress = (step: number, total: number, what: string) => void;
 
 const hex64 = (c: string) => c.repeat(64).slice(0, 64);
 
+/** The demo consoles' login holding a role: the demo's writes name the org user who would make them (actor). */
+const demoUser = (role: Role) => DEMO_USERS.find((u) => u.roles.includes(role))!.username;
+const USERS = { admin: demoUser('admin'), dataEntry: demoUser('data_entry'), qa: demoUser('qa'), codes: demoUser('code_manager'), assets: demoUser('asset_manager') };
+
 /**
  * Seeds a tea lot and a liquor lot through the real transactions: consortium, catalog, both
  * templates, every stage recorded by its org with audits, codes with packaging, scans (one clone and
@@ -50,9 +55,9 @@ export async function seedDemo(
   const start = now - 60 * 86_400_000;
   const at = (h: number) => new Date(start + h * 3_600_000).toISOString();
   const { brand, farm, factory, retail } = c;
-  /** records a stage of one task at hour h of the lot, by the org it is assigned to */
+  /** records a stage of one task at hour h of the lot, by the org it is assigned to (its console's data-entry user) */
   const recorder = (taskId: string) => (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>, location?: string) =>
-    who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data });
+    who.trace.recordStage({ taskId, stage, eventTime: at(h), location, data, actor: USERS.dataEntry });
   const O = orgs;
   mkdirSync(keyDir, { recursive: true });
 
@@ -99,6 +104,7 @@ export async function seedDemo(
       plannedQuantity: 600,
       unit: 'cake',
       assignments: { tea_plantation: O.farm, tea_picking: O.farm, tea_withering: O.factory, tea_rolling: O.factory, tea_drying: O.factory, tea_inspection: O.retail, tea_packing: O.factory, tea_warehousing: O.farm, shipping: O.factory, receiving: O.retail },
+      actor: USERS.admin,
     });
     const rec = recorder(taskId);
     await rec(farm, 'tea_plantation', 0, { tea_garden: '景迈山古茶园', tea_organic_cert: hex64('a') }, GLN.farm);
@@ -107,12 +113,12 @@ export async function seedDemo(
     await rec(factory, 'tea_rolling', 44, { tea_rolled_kg: 690 }, GLN.factory);
     await rec(factory, 'tea_drying', 50, { tea_dried_kg: 240, tea_moisture_pct: 9 }, GLN.factory);
     await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
-    await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: '检验合格' });
+    await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: '检验合格', actor: USERS.qa });
     await rec(factory, 'tea_packing', 96, { tea_cakes: 600, tea_cake_weight_g: 357, tea_packed_kg: 214.2 }, GLN.factory);
     await rec(farm, 'tea_warehousing', 120, { tea_stored_cakes: 600, storage_temp_c: 22, storage_humidity_pct: 65 }, GLN.warehouse);
     await rec(factory, 'shipping', 200, { shipped_units: 120, carrier: '顺丰', tracking_no: 'SF1234567890', dest_region: 'CN-53' }, GLN.warehouse);
     await rec(retail, 'receiving', 230, { received_units: 120, store_name: '昆明门店' }, GLN.store);
-    await retail.trace.auditTask({ taskId, verdict: 'approved', comment: '全链路完整' });
+    await retail.trace.auditTask({ taskId, verdict: 'approved', comment: '全链路完整', actor: USERS.qa });
   });
   step('liquor lot: eight stages, audited', async () => {
     const taskId = DEMO_LIQUOR_TASK;
@@ -126,6 +132,7 @@ export async function seedDemo(
       unit: 'bottle',
       assignments: { liq_grain_intake: O.farm, liq_fermentation: O.factory, liq_distillation: O.factory, liq_aging: O.farm, liq_inspection: O.retail, liq_bottling: O.factory, shipping: O.factory, receiving: O.retail },
       authorizedRegions: ['CN-52'],
+      actor: USERS.admin,
     });
     const rec = recorder(taskId);
     await rec(farm, 'liq_grain_intake', 0, { liq_sorghum_kg: 10000, liq_wheat_kg: 2000, liq_grain_origin: '仁怀红缨子高粱', liq_grain_cert: hex64('c') }, GLN.distillery);
@@ -133,21 +140,21 @@ export async function seedDemo(
     await rec(factory, 'liq_distillation', 744, { liq_base_liquor_l: 4000, liq_abv_pct: 57, liq_distill_round: 3 }, GLN.distillery);
     await rec(farm, 'liq_aging', 800, { liq_vessel: 'clay_jar', liq_aged_l: 3900, storage_temp_c: 18, storage_humidity_pct: 70 }, GLN.distillery);
     await rec(retail, 'liq_inspection', 900, { liq_abv_pct: 53, liq_methanol_g_l: 0.3, liq_report: hex64('d') });
-    await brand.trace.auditStage({ taskId, stage: 'liq_inspection', verdict: 'approved', comment: 'GB 2757 合格' });
+    await brand.trace.auditStage({ taskId, stage: 'liq_inspection', verdict: 'approved', comment: 'GB 2757 合格', actor: USERS.qa });
     await rec(factory, 'liq_bottling', 950, { liq_bottles: 7000, liq_bottle_ml: 500, liq_bottled_l: 3500 }, GLN.distillery);
     await rec(factory, 'shipping', 1000, { shipped_units: 1200, carrier: '京东物流', tracking_no: 'JD0000123456', dest_region: 'CN-52' }, GLN.distillery);
     await rec(retail, 'receiving', 1010, { received_units: 1200, store_name: '贵阳门店' }, GLN.guiyang);
-    await brand.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok' });
+    await brand.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok', actor: USERS.qa });
   });
 
   const teaCodes = Array.from({ length: 12 }, () => generateCode());
   const caseCode = generateCode();
   const liquorCodes = Array.from({ length: 6 }, () => generateCode());
   step('codes: 12 tea cakes packed in a case, 6 bottles', async () => {
-    await brand.codes.issueCodes({ taskId: DEMO_TEA_TASK, level: 'item', codeHashes: teaCodes.map(codeHash) });
-    await factory.codes.issueCodes({ taskId: DEMO_TEA_TASK, level: 'case', codeHashes: [codeHash(caseCode)] });
-    await factory.codes.aggregate({ parent: codeHash(caseCode), children: teaCodes.map(codeHash) });
-    await brand.codes.issueCodes({ taskId: DEMO_LIQUOR_TASK, level: 'item', codeHashes: liquorCodes.map(codeHash) });
+    await brand.codes.issueCodes({ taskId: DEMO_TEA_TASK, level: 'item', codeHashes: teaCodes.map(codeHash), actor: USERS.codes });
+    await factory.codes.issueCodes({ taskId: DEMO_TEA_TASK, level: 'case', codeHashes: [codeHash(caseCode)], actor: USERS.codes });
+    await factory.codes.aggregate({ parent: codeHash(caseCode), children: teaCodes.map(codeHash), actor: USERS.codes });
+    await brand.codes.issueCodes({ taskId: DEMO_LIQUOR_TASK, level: 'item', codeHashes: liquorCodes.map(codeHash), actor: USERS.codes });
   });
   step('scans: a genuine one, a clone past the threshold, a diverted bottle', async () => {
     const scan = (code: string, region: string, h: number) => ({ codeHash: codeHash(code), channel: 'consumer' as const, region, at: new Date(now - h * 3_600_000).toISOString() });
@@ -162,7 +169,7 @@ export async function seedDemo(
     await simulateDevice(farm, { deviceId: 'cellar-01', keyPath: join(keyDir, 'cellar-01.pem'), scenario: 'cellar', taskId: DEMO_TEA_TASK, batches: 6, readingsPerBatch: 12, startMs: warehousing });
     await simulateDevice(factory, { deviceId: 'truck-07', keyPath: join(keyDir, 'truck-07.pem'), scenario: 'gps', taskId: DEMO_TEA_TASK, batches: 3, readingsPerBatch: 8, startMs: start + 200 * 3_600_000 });
     const gate = deviceKey(join(keyDir, 'rfid-kunming.pem'));
-    await retail.devices.registerDevice({ deviceId: 'rfid-kunming', type: 'rfid', publicKeyPem: gate.publicKeyPem, thresholds: {} });
+    await retail.devices.registerDevice({ deviceId: 'rfid-kunming', type: 'rfid', publicKeyPem: gate.publicKeyPem, thresholds: {}, actor: USERS.admin });
     await retail.devices.submitReadings(
       signReadings(gate.privateKey, { deviceId: 'rfid-kunming', seq: 1, readings: [{ at: at(230), metric: 'rfid_read', value: 1, unit: 'read', lat: 25.04, lon: 102.71, code: codeHash(caseCode) }] }),
     );
@@ -180,13 +187,14 @@ export async function seedDemo(
       storage: { warehouse: O.farm, location: GLN.warehouse, since: at(120) },
       confirmations: ['warehouse', 'inspector'],
       evidence: [hex64('9')],
+      actor: USERS.assets,
     });
-    await farm.assets.confirmClass({ classId: DEMO_CLASS, role: 'warehouse' });
-    await retail.assets.confirmClass({ classId: DEMO_CLASS, role: 'inspector' });
-    await factory.assets.createCurrency({ classId: 'cny', symbol: 'CNY', unit: 'fen' });
-    await factory.assets.issue({ classId: 'cny', to: bob.account, quantity: 1_000_000 });
-    await brand.assets.issue({ classId: DEMO_CLASS, to: alice.account, quantity: 300 });
-    await retail.assets.setValuation({ classId: DEMO_CLASS, pricePerUnit: 120_000, currency: 'CNY', date: at(1400).slice(0, 10) });
+    await farm.assets.confirmClass({ classId: DEMO_CLASS, role: 'warehouse', actor: USERS.assets });
+    await retail.assets.confirmClass({ classId: DEMO_CLASS, role: 'inspector', actor: USERS.assets });
+    await factory.assets.createCurrency({ classId: 'cny', symbol: 'CNY', unit: 'fen', actor: USERS.assets });
+    await factory.assets.issue({ classId: 'cny', to: bob.account, quantity: 1_000_000, actor: USERS.assets });
+    await brand.assets.issue({ classId: DEMO_CLASS, to: alice.account, quantity: 300, actor: USERS.assets });
+    await retail.assets.setValuation({ classId: DEMO_CLASS, pricePerUnit: 120_000, currency: 'CNY', date: at(1400).slice(0, 10), actor: USERS.assets });
     await farm.assets.createOffer(alice.sign(farm.holderScope('assets:createOffer'), { offerId: 'offer-1', classId: DEMO_CLASS, seller: alice.account, quantity: 50, price: 9_000, currencyClass: 'cny' }));
     await retail.assets.acceptOffer(bob.sign(retail.holderScope('assets:acceptOffer'), { classId: DEMO_CLASS, offerId: 'offer-1', buyer: bob.account, quantity: 20 }));
     await farm.assets.transfer(alice.sign(farm.holderScope('assets:transfer'), { classId: DEMO_CLASS, from: alice.account, to: bob.account, quantity: 10 }));
