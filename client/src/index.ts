@@ -21,3 +21,4 @@ export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
 export { exportLotEpcis, IndexerError } from './epcis-export';
 export { captureEpcis, CaptureError, CaptureJob, ConsoleTarget } from './epcis-capture';
+export { chainInfo, blockSummary, channelOrgs, chaincodeDefinition, ChainInfo, ChannelOrg, ChaincodeDefinitionInfo, BlockSummary } from './channel-queries';

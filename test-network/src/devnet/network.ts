@@ -207,7 +207,7 @@ export class Devnet {
     const gatewayImpl =
       o.gateway === false
         ? unimplementedService(gateway.GatewayService, 'gateway.Gateway')
-        : gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, log: this.log });
+        : gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, definition: { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', sequence: 1, orgs, endorsementsRequired: endorsers }, log: this.log });
     const deliverImpl = deliverService(this.ledger, msps, this.log);
     this.server = newServer();
     this.server.addService(gateway.GatewayService, gatewayImpl);
