@@ -22,3 +22,4 @@ export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
 export { exportLotEpcis, IndexerError } from './epcis-export';
 export { captureEpcis, CaptureError, CaptureJob, ConsoleTarget } from './epcis-capture';
 export { chainInfo, blockSummary, channelOrgs, chaincodeDefinition, ChainInfo, ChannelOrg, ChaincodeDefinitionInfo, BlockSummary } from './channel-queries';
+export { appendDeployment, readDeployments, fileSha256, DeploymentRecord } from './deployment-log';
