@@ -25,7 +25,7 @@ const messages = {
     },
     audit: {
       title: '审核', stages: '待本组织审核的环节记录', tasks: '待流程审核的任务（全部环节已录入）', none: '暂无待审核', notAuditor: '本组织没有审核角色（inspector / auditor / regulator）',
-      review: '审核', record: '记录', recordedBy: '录入组织', item: '数据项', value: '值', encryptedFor: '加密数据，仅 {orgs} 可读', earlier: '早先版本', history: '审核记录',
+      review: '审核', record: '记录', recordedBy: '录入组织', item: '数据项', value: '值', encryptedFor: '加密数据，仅 {orgs} 可读', decrypted: '密文 · 已为本组织解密', earlier: '早先版本', history: '审核记录',
       comment: '审核意见（驳回时必填）', approve: '通过', reject: '驳回', done: '审核已上链', auditTask: '流程审核', flags: '警告', reason: '修改原因', waiting: '待本组织审核的环节记录：{n} 条',
     },
     // 一物一码 and 设备 pages
@@ -71,7 +71,7 @@ const messages = {
     },
     audit: {
       title: 'Audit', stages: "Stage records waiting for my org's audit", tasks: 'Tasks waiting for a task audit (every stage recorded)', none: 'Nothing to audit', notAuditor: 'My org holds no auditing role (inspector / auditor / regulator)',
-      review: 'Review', record: 'Record', recordedBy: 'Recorded by', item: 'Item', value: 'Value', encryptedFor: 'Encrypted for {orgs} only', earlier: 'Earlier versions', history: 'Audits',
+      review: 'Review', record: 'Record', recordedBy: 'Recorded by', item: 'Item', value: 'Value', encryptedFor: 'Encrypted for {orgs} only', decrypted: 'encrypted · decrypted for this org', earlier: 'Earlier versions', history: 'Audits',
       comment: 'Comment (required to reject)', approve: 'Approve', reject: 'Reject', done: 'Audit on chain', auditTask: 'Task audit', flags: 'Warnings', reason: 'Reason for the amendment', waiting: "Stage records waiting for my org's audit: {n}",
     },
     // 一物一码 and 设备 pages
