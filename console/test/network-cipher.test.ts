@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Browser, BrowserContext } from 'playwright-core';
-import { ConnectionProfile } from '@trace/client';
 import { tea } from '@trace/contract-templates';
 import { createApiKey, openDb } from '@trace/indexer';
 import { RunningConsole, startConsole } from '../src';
@@ -35,21 +34,12 @@ describe('member console: blockchain management and encrypted items (devnet, ind
   const extra: RunningConsole[] = [];
   let deployments: string;
 
-  /** A console whose connection profile lists every org's certificate (organizations.<org>.signedCert), as a consortium hands it out. */
-  async function consoleWithCerts(msp: string, users: Users, indexerKey?: string): Promise<RunningConsole> {
+  /** A console reading the brand's deploy record (the devnet's profile lists every org's certificate, organizations.<org>.signedCert). */
+  async function consoleOf(msp: string, users: Users, indexerKey?: string): Promise<RunningConsole> {
     const opts = await stack.consoleOptions(msp, users);
-    const c = await startConsole({ ...opts, connection: profileWithCerts(), indexerKey: indexerKey ?? opts.indexerKey, deployments });
+    const c = await startConsole({ ...opts, indexerKey: indexerKey ?? opts.indexerKey, deployments });
     extra.push(c);
     return c;
-  }
-
-  function profileWithCerts(): string {
-    const profile = JSON.parse(readFileSync(stack.devnet.connection, 'utf8')) as ConnectionProfile & { organizations: Record<string, { mspid?: string; signedCert?: { path: string } }> };
-    for (const org of Object.values(profile.organizations)) org.signedCert = { path: stack.devnet.user(org.mspid as string, 'User1').certPath };
-    // next to the devnet's profile: its identity paths are relative to it
-    const path = join(dirname(stack.devnet.connection), 'connection-with-certs.json');
-    writeFileSync(path, JSON.stringify(profile));
-    return path;
   }
 
   const signed = async (c: RunningConsole, user: string) => {
@@ -77,9 +67,9 @@ describe('member console: blockchain management and encrypted items (devnet, ind
     // a regulator reads every task in full from the indexer (auditor scope), so only the encryption keeps the price from it
     const regulatorKey = createApiKey(idb, { org: REGULATOR, scope: 'auditor', label: 'console' }).key;
     idb.close();
-    brand = await consoleWithCerts(BRAND, [['admin', ['admin']], ['qa', ['qa']], ['clerk', ['data_entry']]]);
-    farm = await consoleWithCerts(FARM, [['clerk', ['data_entry']]]);
-    regulator = await consoleWithCerts(REGULATOR, [['qa', ['qa']]], regulatorKey);
+    brand = await consoleOf(BRAND, [['admin', ['admin']], ['qa', ['qa']], ['clerk', ['data_entry']]]);
+    farm = await consoleOf(FARM, [['clerk', ['data_entry']]]);
+    regulator = await consoleOf(REGULATOR, [['qa', ['qa']]], regulatorKey);
     browser = await launchChromium();
   });
 

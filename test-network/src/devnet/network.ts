@@ -306,7 +306,8 @@ export class Devnet {
         name: `devnet-${orgKey(mspId).toLowerCase()}`,
         version: '1.0.0',
         client: { organization: orgKey(mspId), connection: { timeout: { peer: { endorser: '300' } } } },
-        organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)] }])),
+        // signedCert: each org's client certificate, which the member console encrypts `cipher` items for
+        organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)], signedCert: { path: userFiles(this.dataDir, m, 'User1').certPath } }])),
         peers,
         orderers: { [ORDERER_NAME]: orderer },
         channels: { [this.stored.channel]: { orderers: [ORDERER_NAME], peers: Object.fromEntries(this.stored.orgs.map((m) => [peerName(m), {}])) } },
