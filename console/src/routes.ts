@@ -98,7 +98,7 @@ async function getStageForm(call: Call): Promise<unknown> {
   const revealed = current && revealCipherItems(items, current.data, call.deps.orgKeys);
   const form = stageForm(task, template, stage, current && revealed && { ...current, data: revealed.data });
   // the audits of the stage tell the clerk why an amendment is needed (a rejection's comment)
-  return { ...form, cipher: await cipherOptions(items, task.owner, call.deps), encryptedFor: revealed?.encryptedFor ?? {}, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
+  return { ...form, cipher: await cipherOptions(items, task.owner, current?.data, call.deps), encryptedFor: revealed?.encryptedFor ?? {}, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
 }
 
 /** Records the stage, or amends it when a reason is given; the chain checks everything, the console maps its refusal to fields. */

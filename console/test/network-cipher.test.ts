@@ -141,6 +141,10 @@ describe('member console: blockchain management and encrypted items (devnet, ind
     await shoot(page, 'stage-entry-cipher');
     await page.click('[data-testid=stage-submit]');
     await page.locator('[data-testid=saved]').waitFor();
+    // amending, the clerk's form holds the value decrypted (the farm is a recipient) and the record's recipients
+    await page.locator('[data-testid=current-version]').waitFor();
+    expect(await page.locator(`[data-field=${ITEM}] textarea`).inputValue()).to.equal(PRICE);
+    expect((await recipients.locator('.el-select__selected-item').allTextContents()).filter((t) => t.trim())).to.deep.equal(['Brand (Org1MSP)', '景迈山茶园 (Org2MSP)']);
 
     // the chain (state and the block with its event) holds ciphertext for the brand and the farm, never the price
     const record = await recordOnChain();

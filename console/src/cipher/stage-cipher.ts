@@ -1,5 +1,5 @@
 import type { DataItem } from '@trace/chaincode';
-import { encryptForOrgs } from '@trace/client';
+import { cipherRecipients, encryptForOrgs } from '@trace/client';
 import { ConsoleError } from '../errors';
 import type { Deps } from '../route-kit';
 import { OrgKeys } from './org-keys';
@@ -46,12 +46,16 @@ export function revealCipherItems(items: { id: string; privacy: string }[], data
 }
 
 /**
- * Whom the stage's encrypted items may be encrypted for (the member orgs with a trusted key) and the default: the
- * task's owner, the brand whose auditors review the lot, and this org. Undefined for a stage without such items.
+ * Whom the stage's encrypted items may be encrypted for (the member orgs with a trusted key) and the default: those
+ * of the current record's values when amending, else the task's owner (the brand whose auditors review the lot) and
+ * this org. Undefined for a stage without such items.
  */
-export async function cipherOptions(items: DataItem[], owner: string, deps: Pick<Deps, 'orgKeys' | 'chain'>): Promise<{ recipients: string[]; choices: { mspId: string; name: string }[] } | undefined> {
-  if (!items.some((i) => i.privacy === 'cipher')) return undefined;
+export async function cipherOptions(items: DataItem[], owner: string, current: Record<string, unknown> | undefined, deps: Pick<Deps, 'orgKeys' | 'chain'>): Promise<{ recipients: string[]; choices: { mspId: string; name: string }[] } | undefined> {
+  const cipherItems = items.filter((i) => i.privacy === 'cipher');
+  if (cipherItems.length === 0) return undefined;
   const [known, members] = await Promise.all([deps.orgKeys.known(), deps.chain.client.consortium.listMembers()]);
   const choices = members.items.filter((m) => known.includes(m.mspId)).map((m) => ({ mspId: m.mspId, name: m.name }));
-  return { recipients: [...new Set([owner, deps.orgKeys.org])].filter((m) => known.includes(m)).sort(), choices };
+  const recorded = cipherItems.map((i) => current?.[i.id]).find((v): v is string => typeof v === 'string');
+  const defaults = recorded ? cipherRecipients(recorded) : [owner, deps.orgKeys.org];
+  return { recipients: [...new Set(defaults)].filter((m) => known.includes(m)).sort(), choices };
 }
