@@ -6,7 +6,7 @@ import { LedgerError, toLedgerError } from './errors';
 import { codeName } from './blocks';
 import { PeerTarget } from './connection-profile';
 import { GatewayIdentity } from './identities';
-import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult } from './ledger';
+import { ChainBlock, ChainEvent, Checkpoint, EventStream, Ledger, SubmitResult, SystemChaincode } from './ledger';
 import { nodeSigner } from './signer';
 
 export interface GatewayLedgerOptions {
@@ -202,6 +202,10 @@ export class FabricGatewayLedger implements Ledger {
 
   async evaluate(transaction: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array> {
     return this.onPeer((c) => c.contract.evaluate(transaction, { arguments: args }));
+  }
+
+  async querySystem(chaincode: SystemChaincode, fn: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array> {
+    return this.onPeer((c) => c.network.getContract(chaincode).evaluate(fn, { arguments: args }));
   }
 
   async chaincodeEvents(checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>> {

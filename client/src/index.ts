@@ -12,7 +12,7 @@ export { TbaasLedger, TbaasConfig, TbaasConfigFile, TbaasAccessConfig, loadTbaas
 export { InvocationBlock, InvocationRecord } from './tbaas-invocations';
 export { TbaasApi, TbaasApiOptions, TbaasError, TBAAS_API_VERSION, TBAAS_ENDPOINT, TBAAS_REQUESTS_PER_SECOND } from './tbaas-api';
 export { TraceChainClient, TaskStatus, TraceView, Input, Verification, PageRequest, allPages } from './contracts';
-export { saltedHash, verifySaltedHash, encryptForOrgs, decryptForOrg, recipientKey } from './privacy';
+export { saltedHash, verifySaltedHash, encryptForOrgs, decryptForOrg, recipientKey, cipherRecipients } from './privacy';
 export { generateCode, normalizeCode, isValidCode, codeHash, digitalLink, qrPng, qrSvg } from './codes';
 export { issueCodesResumable, IssueJob, IssueProgress } from './issue-codes';
 export { signReadings, signPayload, deviceKey, simulateDevice, simulatedReadings, SimulationOptions, Reading } from './devices';
@@ -21,3 +21,5 @@ export type { HolderScope } from '@trace/chaincode/dist/src/rules/assets';
 export { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
 export { exportLotEpcis, IndexerError } from './epcis-export';
 export { captureEpcis, CaptureError, CaptureJob, ConsoleTarget } from './epcis-capture';
+export { chainInfo, blockSummary, channelOrgs, chaincodeDefinition, ChainInfo, ChannelOrg, ChaincodeDefinitionInfo, BlockSummary } from './channel-queries';
+export { appendDeployment, readDeployments, fileSha256, DeploymentRecord } from './deployment-log';

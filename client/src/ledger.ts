@@ -61,5 +61,12 @@ export interface Ledger {
   chaincodeEvents(checkpoint?: Checkpoint): Promise<EventStream<ChainEvent>>;
   /** Blocks from startBlock on (default: only new ones), then live. */
   blocks(startBlock?: bigint): Promise<EventStream<ChainBlock>>;
+  /**
+   * Evaluates a query of one of Fabric's system chaincodes (qscc, cscc, _lifecycle) on the channel, answering its
+   * protobuf bytes; absent where the transport has no such access (TBaaS's cloud API, fabric-network's).
+   */
+  querySystem?(chaincode: SystemChaincode, fn: string, ...args: (string | Uint8Array)[]): Promise<Uint8Array>;
   close(): void;
 }
+
+export type SystemChaincode = 'qscc' | 'cscc' | '_lifecycle';

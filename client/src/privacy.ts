@@ -74,6 +74,16 @@ export function encryptForOrgs(value: string, recipients: Record<string, KeyObje
   return Buffer.from(JSON.stringify(envelope)).toString('base64');
 }
 
+/** The orgs a `cipher` item value is encrypted for (its wrapped keys' MSP ids); [] for a value that is not an envelope. */
+export function cipherRecipients(cipherB64: string): string[] {
+  try {
+    const envelope = JSON.parse(Buffer.from(cipherB64, 'base64').toString('utf8')) as Partial<Envelope>;
+    return envelope.v === 1 && envelope.keys && typeof envelope.keys === 'object' ? Object.keys(envelope.keys).sort() : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Decrypts a `cipher` item value as org mspId with its P-256 private key (PEM). */
 export function decryptForOrg(cipherB64: string, mspId: string, privateKeyPem: string | Buffer): string {
   const envelope = JSON.parse(Buffer.from(cipherB64, 'base64').toString('utf8')) as Envelope;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
-import { decryptForOrg, encryptForOrgs, recipientKey, saltedHash, verifySaltedHash } from '../src/privacy';
+import { cipherRecipients, decryptForOrg, encryptForOrgs, recipientKey, saltedHash, verifySaltedHash } from '../src/privacy';
 
 const org = () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -22,6 +22,8 @@ describe('client privacy helpers', () => {
     const c = org();
     const ct = encryptForOrgs('purchase price 1280 CNY/kg', { Org1MSP: a.pub, Org2MSP: b.pub });
     expect(ct).to.match(/^[A-Za-z0-9+/]+=*$/);
+    expect(cipherRecipients(ct)).to.deep.equal(['Org1MSP', 'Org2MSP']);
+    expect(cipherRecipients(Buffer.from('not an envelope').toString('base64'))).to.deep.equal([]);
     expect(decryptForOrg(ct, 'Org1MSP', a.priv)).to.equal('purchase price 1280 CNY/kg');
     expect(decryptForOrg(ct, 'Org2MSP', b.priv)).to.equal('purchase price 1280 CNY/kg');
     expect(() => decryptForOrg(ct, 'Org3MSP', c.priv)).to.throw(/not encrypted for Org3MSP/);

@@ -16,6 +16,7 @@ export const PAGES = {
   // 产品与地点 and 成员与角色: an org's admin; the chain decides which member changes it accepts
   catalog: ['admin'],
   members: ['admin'],
+  network: ['admin'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -8,6 +8,8 @@ import type { CaptureJobs } from './epcis/capture-jobs';
 import { ConsoleError } from './errors';
 import { IndexerClient } from './indexer-client';
 import { LoginThrottle } from './login-throttle';
+import type { NetworkSource } from './network/view';
+import type { OrgKeys } from './cipher/org-keys';
 import { Session } from './sessions';
 import { User } from './user-store';
 
@@ -20,6 +22,12 @@ export interface Deps {
   log: Logger;
   codeJobs: CodeJobs;
   capture: CaptureJobs;
+  /** 区块链管理's source: Fabric's system chaincodes or the TBaaS client file */
+  networkSource: NetworkSource;
+  /** the deploy command's JSON lines record of this org's deployments */
+  deploymentsFile?: string;
+  /** recipients' encryption keys and this org's decryption key, for `cipher` items */
+  orgKeys: OrgKeys;
 }
 
 export interface Call {

@@ -8,12 +8,14 @@ import { auditRoutes } from './routes/audits';
 import { epcisCaptureRoutes } from './routes/epcis-capture';
 import { taskRoutes } from './routes/tasks';
 import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } from './sessions';
-import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './stage-entry';
+import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, templateStage } from './stage-entry';
+import { cipherOptions, encryptCipherItems, revealCipherItems } from './cipher/stage-cipher';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 import { CODE_ROUTES } from './routes/codes';
 import { DEVICE_ROUTES } from './routes/devices';
 import { CATALOG_ROUTES } from './routes/catalog';
 import { MEMBER_ROUTES } from './routes/members';
+import { NETWORK_ROUTES } from './routes/network';
 
 export { Call, Deps } from './route-kit';
 
@@ -93,9 +95,12 @@ async function taskAndTemplate(call: Call) {
 async function getStageForm(call: Call): Promise<unknown> {
   const { task, template, stage, current, audits } = await taskAndTemplate(call);
   if (task.assignments[stage] !== call.deps.chain.org) throw new ConsoleError(403, 'ERR_NOT_ASSIGNED', `stage '${stage}' of task ${task.taskId} is assigned to ${task.assignments[stage]}, not ${call.deps.chain.org}`);
-  const form = stageForm(task, template, stage, current);
+  const items = templateStage(template, stage).items;
+  // encrypted items: the current values this org can read, and whom new values may be encrypted for
+  const revealed = current && revealCipherItems(items, current.data, call.deps.orgKeys);
+  const form = stageForm(task, template, stage, current && revealed && { ...current, data: revealed.data });
   // the audits of the stage tell the clerk why an amendment is needed (a rejection's comment)
-  return { ...form, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
+  return { ...form, cipher: await cipherOptions(items, task.owner, current?.data, call.deps), encryptedFor: revealed?.encryptedFor ?? {}, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
 }
 
 /** Records the stage, or amends it when a reason is given; the chain checks everything, the console maps its refusal to fields. */
@@ -106,12 +111,13 @@ async function submitStage(call: Call): Promise<unknown> {
   const reason = str(call.body, 'reason', true);
   const data = call.body.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConsoleError(400, 'ERR_VALIDATION', 'data must be an object of item values');
+  const sealed = await encryptCipherItems(templateStage(template, stage).items, data as Record<string, unknown>, call.body.recipients, call.deps.orgKeys);
   const action = reason === undefined ? 'trace:recordStage' : 'trace:amendStage';
   const record = await chainWrite(
     call,
     action,
     `${task.taskId}/${stage}`,
-    () => call.deps.chain.record({ taskId: task.taskId, stage, eventTime, location, data: data as Record<string, unknown>, reason, actor: user(call).username }),
+    () => call.deps.chain.record({ taskId: task.taskId, stage, eventTime, location, data: sealed, reason, actor: user(call).username }),
     (code, message) => fieldsOfChainError(template, stage, code, message),
   );
   return { record, warnings: fieldsOfFlags(template, stage, record.flags) };
@@ -164,4 +170,5 @@ export const ROUTES: ConsoleRoute[] = [
   ...DEVICE_ROUTES,
   ...CATALOG_ROUTES,
   ...MEMBER_ROUTES,
+  ...NETWORK_ROUTES,
 ];

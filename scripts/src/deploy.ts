@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Ledger, ledgerFromConfig, TBAAS_API_VERSION, TraceChainClient } from '@trace/client';
+import { appendDeployment, DeploymentRecord, fileSha256, Ledger, ledgerFromConfig, TBAAS_API_VERSION, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, templates } from '@trace/contract-templates';
 import { deployFabric } from './deploy/fabric';
 import { DeployError } from './deploy/fabric-plan';
 
 const ROOT = resolve(__dirname, '../../..');
-const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin]
+const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/connection-org1.json] [--msp Org1MSP] [--user Admin] [--record deployments.jsonl]
        npm run deploy -- --target tbaas --founder MSPID [--config tbaas.json]
        npm run deploy -- --target fabric --network network.json [--package FILE | --founder MSPID [--type ccaas|node] [--label L] [--address host:port]]
                          [--name trace] [--version 1.0] [--sequence 1] [--signature-policy P | --channel-config-policy P]
@@ -21,8 +21,19 @@ const USAGE = `usage: npm run deploy -- --target devnet [--connection .devnet/co
           (npm run package:fabric) unless --package is given, installs on each org's peer, approves per org
           with the endorsement policy given (default: the channel's Endorsement policy), commits and checks the
           committed definition, through the peer CLI of FABRIC_BIN; without FABRIC_BIN it prints those commands.
+  --record: the JSON lines file each deployment is appended to (time, target, chaincode, package hash …; default
+          deployments.jsonl in the working directory); the member console reads it (--deployments).
   --founder: the one org allowed to bootstrap the consortium (consortium:bootstrap), fixed in the package
           (a chaincode server takes TRACE_FOUNDER_MSP instead); without it nobody can bootstrap.`;
+
+/** The package the tbaas target builds for upload (scripts/src/package-tbaas.ts) */
+const TBAAS_ZIP = join(ROOT, 'build', 'trace-chaincode-tbaas.zip');
+
+function record(file: string | undefined, r: DeploymentRecord): void {
+  const path = resolve(file ?? 'deployments.jsonl');
+  appendDeployment(path, r);
+  console.log(`deploy: recorded in ${relative(process.cwd(), path)}`);
+}
 
 /** Checks the chaincode answers through the ledger, then loads every template package if the consortium exists. */
 async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
@@ -41,7 +52,7 @@ async function loadTemplates(ledger: Ledger, where: string): Promise<void> {
   }
 }
 
-async function devnet(values: { connection?: string; msp?: string; user?: string }): Promise<void> {
+async function devnet(values: { connection?: string; msp?: string; user?: string; record?: string }): Promise<void> {
   const connection = resolve(values.connection ?? join(ROOT, '.devnet/connection-org1.json'));
   if (!existsSync(connection)) {
     console.log(`The devnet embeds the chaincode: \`npm start\` runs chaincode/ (contracts consortium, catalog, process,
@@ -53,13 +64,16 @@ No devnet connection file at ${relative(process.cwd(), connection)}: start it wi
   const ledger = ledgerFromConfig(connection, { msp: values.msp, user: values.user ?? 'Admin' });
   try {
     await loadTemplates(ledger, `the devnet (${relative(process.cwd(), connection)})`);
+    record(values.record, { at: new Date().toISOString(), target: 'devnet', chaincode: ledger.chaincodeName, channel: ledger.channelName, orgs: values.msp ? [values.msp] : undefined });
   } finally {
     ledger.close();
   }
 }
 
-async function tbaas(values: { config?: string; founder?: string }): Promise<void> {
+async function tbaas(values: { config?: string; founder?: string; record?: string }): Promise<void> {
   execFileSync(process.execPath, [join(__dirname, 'package-tbaas.js'), ...(values.founder ? ['--founder', values.founder] : [])], { stdio: 'inherit' });
+  // the upload is the org's step in TBaaS's console: what is recorded is the package built for it
+  record(values.record, { at: new Date().toISOString(), target: 'tbaas', chaincode: 'trace', packageFile: TBAAS_ZIP, packageHash: fileSha256(TBAAS_ZIP) });
   console.log(`
 TBaaS (Tencent Cloud, Hyperledger Fabric 2.3) — console steps:
   1. Create (or join) the Fabric 2.3 network and the channel; note its network ID (ClusterId, fabric-…)
@@ -97,6 +111,7 @@ async function main(): Promise<void> {
       user: text,
       config: text,
       founder: text,
+      record: text,
       // --target fabric
       network: text,
       package: text,
@@ -113,7 +128,8 @@ async function main(): Promise<void> {
   if (values.target === 'devnet') return devnet(values);
   if (values.target === 'tbaas') return tbaas(values);
   if (values.target === 'fabric') {
-    deployFabric(values, process.env, (line) => console.log(line));
+    const done = deployFabric(values, process.env, (line) => console.log(line));
+    if (done) record(values.record, done);
     console.log('Then load the templates once the consortium is founded: node contract-templates/dist/src/cli.js load all --connection <connection-org1.json>');
     return;
   }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fabricDeployPlan, PACKAGE_ID, readFabricNetwork } from '../src/deploy/fabric-plan';
+import { readDeployments } from '@trace/client';
 
 const NETWORK_SH = resolve(__dirname, '../../../test-network/fabric/network.sh');
 const DEPLOY = resolve(__dirname, '../src/deploy.js');
@@ -81,9 +82,15 @@ describe('npm run deploy -- --target fabric (no Fabric binaries)', function () {
       `#!/bin/sh\necho "$CORE_PEER_LOCALMSPID|$CORE_PEER_ADDRESS|$FABRIC_CFG_PATH|$*" >> ${calls}\ncase "$3" in calculatepackageid) echo trace_1.0:abc123 ;; querycommitted) echo '${approvals(org3)}' ;; esac\n`;
     writeFileSync(join(bin, 'peer'), fakePeer(true));
     chmodSync(join(bin, 'peer'), 0o755);
-    const r = deploy(['--network', network, '--package', pkg], { FABRIC_BIN: bin, FABRIC_CFG_PATH: '/opt/fabric/config' });
+    const log = join(bin, 'deployments.jsonl');
+    const r = deploy(['--network', network, '--package', pkg, '--record', log], { FABRIC_BIN: bin, FABRIC_CFG_PATH: '/opt/fabric/config' });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.include('trace version 1.0 sequence 1 committed on tracechannel, approved by Org1MSP, Org2MSP, Org3MSP');
+    // the deployment is appended to the record the member console reads (the package file is empty: its SHA-256)
+    const [recorded, ...more] = readDeployments(log).records;
+    expect(more).to.have.length(0);
+    expect(recorded).to.deep.include({ target: 'fabric', chaincode: 'trace', version: '1.0', sequence: 1, channel: 'tracechannel', packageId: 'trace_1.0:abc123', packageHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
+    expect(recorded.orgs).to.deep.equal(['Org1MSP', 'Org2MSP', 'Org3MSP']);
     const lines = readFileSync(calls, 'utf8').trim().split('\n');
     expect(lines).to.have.length(10);
     expect(lines.slice(0, 3).map((l) => l.split('|').slice(0, 3).join('|'))).to.deep.equal(['Org1MSP|127.0.0.1:7051|/opt/fabric/config', 'Org2MSP|127.0.0.1:7061|/opt/fabric/config', 'Org3MSP|127.0.0.1:7071|/opt/fabric/config']);
@@ -91,8 +98,9 @@ describe('npm run deploy -- --target fabric (no Fabric binaries)', function () {
 
     // a definition committed without one org's approval is a failed deploy
     writeFileSync(join(bin, 'peer'), fakePeer(false));
-    const missing = deploy(['--network', network, '--package', pkg], { FABRIC_BIN: bin });
+    const missing = deploy(['--network', network, '--package', pkg, '--record', log], { FABRIC_BIN: bin });
     expect([missing.status, missing.stderr]).to.satisfy(([s, err]: [number, string]) => s === 1 && err.includes('[ERR_DEPLOY] committed without the approval of Org3MSP'));
+    expect(readDeployments(log).records, 'a failed deployment is not recorded').to.have.length(1);
   });
 
   it('refuses bad arguments with exit code 2 and a stable code, before any peer command', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { gateway as gpb, peer } from '@hyperledger/fabric-protos';
+import { common, gateway as gpb, peer } from '@hyperledger/fabric-protos';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,31 @@ describe('devnet gateway (official fabric-gateway client)', () => {
     } finally {
       org2.close();
     }
+  });
+
+  it('answers the system chaincodes’ queries (qscc, cscc, _lifecycle) through the gateway as a Fabric peer does', async () => {
+    const qscc = org1.network.getContract('qscc');
+    const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', devnet.channel));
+    expect(info.getHeight()).to.be.greaterThan(1);
+    const last = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', devnet.channel, String(info.getHeight() - 1)));
+    expect(last.getHeader()!.getNumber()).to.equal(info.getHeight() - 1);
+    expect(Buffer.from(last.getHeader()!.getPreviousHash_asU8())).to.deep.equal(Buffer.from(info.getPreviousblockhash_asU8()));
+    const beyond = await rejection(qscc.evaluateTransaction('GetBlockByNumber', devnet.channel, String(info.getHeight() + 5)));
+    expect([beyond.code, beyond.details[0].message]).to.deep.equal([grpc.status.UNKNOWN, `Failed to get block number ${info.getHeight() + 5}, error entry not found in index`]);
+    const otherChannel = await rejection(qscc.evaluateTransaction('GetChainInfo', 'nosuchchannel'));
+    expect(otherChannel.details[0].message).to.contain("invalid channel ID: 'nosuchchannel'");
+
+    const config = common.Config.deserializeBinary(await org1.network.getContract('cscc').evaluateTransaction('GetChannelConfig', devnet.channel));
+    expect([...config.getChannelGroup()!.getGroupsMap().get('Application')!.getGroupsMap().keys()].sort()).to.deep.equal([...devnet.orgs].sort());
+
+    const args = new peer.lifecycle.QueryChaincodeDefinitionArgs();
+    args.setName(devnet.chaincode);
+    const definition = peer.lifecycle.QueryChaincodeDefinitionResult.deserializeBinary(await org1.network.getContract('_lifecycle').evaluateTransaction('QueryChaincodeDefinition', args.serializeBinary()));
+    expect([definition.getSequence(), definition.getEndorsementPlugin(), definition.getValidationPlugin()]).to.deep.equal([1, 'escc', 'vscc']);
+    expect(peer.ApplicationPolicy.deserializeBinary(definition.getValidationParameter_asU8()).getSignaturePolicy()!.getIdentitiesList()).to.have.length(devnet.orgs.length);
+    args.setName('nosuchcc');
+    const undefinedCc = await rejection(org1.network.getContract('_lifecycle').evaluateTransaction('QueryChaincodeDefinition', args.serializeBinary()));
+    expect(undefinedCc.details[0].message).to.equal('namespace nosuchcc is not defined');
   });
 
   it('keeps key history with transaction ids and timestamps, newest first', async () => {

@@ -3,6 +3,7 @@ import { ConsoleError } from '../errors';
 import { IndexedTask } from '../indexer-client';
 import { Call, chainWrite, ConsoleRoute, id, user } from '../route-kit';
 import { templateStage } from '../stage-entry';
+import { revealCipherItems } from '../cipher/stage-cipher';
 
 /** The member roles the chain lets audit (trace:auditStage, trace:auditTask). */
 const AUDITOR_ROLES = ['inspector', 'auditor', 'regulator'];
@@ -26,7 +27,14 @@ async function stageRecord(call: Call): Promise<unknown> {
   const detail = await call.deps.indexer.get<IndexedTask>(`/api/tasks/${encodeURIComponent(taskId)}`);
   const { task } = detail;
   const node = templateStage(await call.deps.chain.template(task.template, task.version), stage);
-  const versions = detail.records.filter((r) => r.stage === stage).sort((a, b) => a.version - b.version);
+  // encrypted items decrypted where this org is a recipient, else named by whom they are for
+  const versions = detail.records
+    .filter((r) => r.stage === stage)
+    .sort((a, b) => a.version - b.version)
+    .map((r) => {
+      const { data, encryptedFor } = revealCipherItems(node.items, r.data, call.deps.orgKeys);
+      return { ...r, data, encryptedFor };
+    });
   const record = versions.pop() ?? notRecorded(taskId, stage);
   return {
     task: { taskId, product: task.product, lot: task.lot, template: task.template, version: task.version },

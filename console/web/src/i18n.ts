@@ -11,7 +11,7 @@ const messages = {
     workbench: { tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
     stage: {
       title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
-      saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '加密数据项将在后续版本支持', required: '必填',
+      saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '密文：提交前在本组织控制台用所选接收组织的公钥加密，链上只存密文', recipients: '密文接收组织', recipientsHint: '本组织总在其中', required: '必填',
       pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
       notMember: '本组织当前不是联盟的有效成员（未加入，或已被运营方暂停），链上拒绝了这次提交，未记录任何数据；请联系联盟运营方。',
     },
@@ -27,7 +27,7 @@ const messages = {
     },
     audit: {
       title: '审核', stages: '待本组织审核的环节记录', tasks: '待流程审核的任务（全部环节已录入）', none: '暂无待审核', notAuditor: '本组织没有审核角色（inspector / auditor / regulator）',
-      review: '审核', record: '记录', recordedBy: '录入组织', item: '数据项', value: '值', encrypted: '加密数据项（暂不支持解密，已跳过）', earlier: '早先版本', history: '审核记录',
+      review: '审核', record: '记录', recordedBy: '录入组织', item: '数据项', value: '值', encryptedFor: '加密数据，仅 {orgs} 可读', decrypted: '密文 · 已为本组织解密', earlier: '早先版本', history: '审核记录',
       comment: '审核意见（驳回时必填）', approve: '通过', reject: '驳回', done: '审核已上链', auditTask: '流程审核', flags: '警告', reason: '修改原因', waiting: '待本组织审核的环节记录：{n} 条',
     },
     // 一物一码 and 设备 pages
@@ -37,6 +37,12 @@ const messages = {
       pack: '装箱', parent: '箱/托盘码', children: '内含码', childrenHint: '每行一个码（印刷码或哈希）', aggregate: '装箱', disaggregate: '拆箱', aggregated: '已装入 {n} 个码', disaggregated: '已拆出 {n} 个码',
       lookup: '查码', lookupHint: '印刷码或码哈希', scans: '扫码次数', alerts: '预警', noAlerts: '暂无预警', alertTypes: { clone: '疑似克隆（扫码过多）', diversion: '窜货' },
       open: '未处理', closed: '已解除', clear: '解除预警', reason: '解除原因', cleared: '预警已解除',
+    },
+    network: {
+      title: '区块链管理', channel: '通道', refresh: '刷新', org: '本组织', height: '区块高度', chaincode: '链码', version: '版本', sequence: '定义序号', policy: '背书策略', cloud: 'TBaaS 网络',
+      orderers: '排序节点', orgs: '成员组织', name: '名称', peers: '节点', rootCa: '根 CA', blocks: '最近区块', number: '区块号', txCount: '交易数', time: '时间', hash: '哈希',
+      deployments: '本组织的部署记录', target: '目标', package: '安装包 SHA-256', noPackage: '（开发网直接运行 chaincode/）', noDeployments: '暂无部署记录', noRecord: '未配置部署记录文件（--deployments）',
+      unreadable: '{n} 行无法读取', silent: '此网络的接口不提供：{parts}',
     },
     devices: {
       register: '登记设备', deviceId: '设备编号', type: '类型', publicKey: '公钥 (PEM, P-256)', thresholds: '阈值 (JSON)', status: '状态', keyVersion: '密钥版本', openAlarms: '未确认告警',
@@ -68,7 +74,7 @@ const messages = {
     workbench: { tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
     stage: {
       title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
-      saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted items come in a later version', required: 'required',
+      saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted: this console encrypts it with the chosen orgs’ public keys before it goes on chain; the chain holds only ciphertext', recipients: 'Readable by', recipientsHint: 'this org always is', required: 'required',
       pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
       notMember: 'My org is not an active consortium member now (not admitted, or suspended by the operator): the chain refused this submit and recorded nothing; contact the consortium operator.',
     },
@@ -84,7 +90,7 @@ const messages = {
     },
     audit: {
       title: 'Audit', stages: "Stage records waiting for my org's audit", tasks: 'Tasks waiting for a task audit (every stage recorded)', none: 'Nothing to audit', notAuditor: 'My org holds no auditing role (inspector / auditor / regulator)',
-      review: 'Review', record: 'Record', recordedBy: 'Recorded by', item: 'Item', value: 'Value', encrypted: 'Encrypted item (decryption not supported yet: skipped)', earlier: 'Earlier versions', history: 'Audits',
+      review: 'Review', record: 'Record', recordedBy: 'Recorded by', item: 'Item', value: 'Value', encryptedFor: 'Encrypted for {orgs} only', decrypted: 'encrypted · decrypted for this org', earlier: 'Earlier versions', history: 'Audits',
       comment: 'Comment (required to reject)', approve: 'Approve', reject: 'Reject', done: 'Audit on chain', auditTask: 'Task audit', flags: 'Warnings', reason: 'Reason for the amendment', waiting: "Stage records waiting for my org's audit: {n}",
     },
     // 一物一码 and 设备 pages
@@ -94,6 +100,12 @@ const messages = {
       pack: 'Packing', parent: 'Case / pallet code', children: 'Codes inside', childrenHint: 'One code a line (printed code or hash)', aggregate: 'Pack', disaggregate: 'Unpack', aggregated: 'Packed {n} codes', disaggregated: 'Unpacked {n} codes',
       lookup: 'Look up', lookupHint: 'Printed code or code hash', scans: 'scans', alerts: 'Alerts', noAlerts: 'No alerts', alertTypes: { clone: 'likely clone (too many scans)', diversion: 'diversion' },
       open: 'open', closed: 'cleared', clear: 'Clear alert', reason: 'Reason', cleared: 'Alert cleared',
+    },
+    network: {
+      title: 'Blockchain', channel: 'Channel', refresh: 'Refresh', org: 'This org', height: 'Block height', chaincode: 'Chaincode', version: 'Version', sequence: 'Sequence', policy: 'Endorsement policy', cloud: 'TBaaS network',
+      orderers: 'Orderers', orgs: 'Member orgs', name: 'Name', peers: 'Peers', rootCa: 'Root CA', blocks: 'Recent blocks', number: 'Block', txCount: 'Transactions', time: 'Time', hash: 'Hash',
+      deployments: "This org's deployments", target: 'Target', package: 'Package SHA-256', noPackage: '(the devnet runs chaincode/ itself)', noDeployments: 'No deployments recorded', noRecord: 'No deployment record configured (--deployments)',
+      unreadable: '{n} unreadable lines', silent: "This network's API does not tell: {parts}",
     },
     devices: {
       register: 'Register a device', deviceId: 'Device id', type: 'Type', publicKey: 'Public key (PEM, P-256)', thresholds: 'Thresholds (JSON)', status: 'Status', keyVersion: 'Key version', openAlarms: 'Open alarms',

@@ -14,6 +14,7 @@ import Codes from './pages/Codes.vue';
 import Devices from './pages/Devices.vue';
 import Catalog from './pages/Catalog.vue';
 import Members from './pages/Members.vue';
+import Network from './pages/Network.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -32,6 +33,7 @@ export const router = createRouter({
     { path: '/devices', component: Devices, meta: { page: 'devices' } },
     { path: '/catalog', component: Catalog, meta: { page: 'catalog' } },
     { path: '/members', component: Members, meta: { page: 'members' } },
+    { path: '/network', component: Network, meta: { page: 'network' } },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],

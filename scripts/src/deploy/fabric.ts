@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DeploymentRecord, fileSha256 } from '@trace/client';
 import { checkCommitted, DeployError, fabricDeployPlan, FabricDeployOptions, formatPlan, PACKAGE_ID, readFabricNetwork } from './fabric-plan';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -42,7 +43,7 @@ function lifecyclePackage(v: FabricTargetOptions, log: (line: string) => void): 
  * deploy --target fabric: installs, approves per org, commits and checks the chaincode definition
  * through the peer CLI of FABRIC_BIN, or prints those commands when FABRIC_BIN is not set.
  */
-export function deployFabric(v: FabricTargetOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): void {
+export function deployFabric(v: FabricTargetOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): DeploymentRecord | undefined {
   if (!v.network) throw new DeployError('ERR_ARGS', '--network <network.json> is required (test-network/fabric/network.sh up, generate or samples writes it)');
   const network = readFabricNetwork(v.network);
   const opts: FabricDeployOptions = {
@@ -57,7 +58,7 @@ export function deployFabric(v: FabricTargetOptions, env: NodeJS.ProcessEnv, log
   const bin = env.FABRIC_BIN;
   if (!bin) {
     log(`FABRIC_BIN is not set: the steps, to run with a Fabric 2.5 release's peer CLI (FABRIC_CFG_PATH=<release>/config):\n${formatPlan(steps)}`);
-    return;
+    return undefined;
   }
   const peer = join(bin, 'peer');
   if (!existsSync(peer)) throw new DeployError('ERR_FABRIC_BIN', `${peer} does not exist`);
@@ -82,4 +83,8 @@ export function deployFabric(v: FabricTargetOptions, env: NodeJS.ProcessEnv, log
   checkCommitted(committed, network, opts);
   log(`deploy: ${opts.name} version ${opts.version} sequence ${opts.sequence} committed on ${network.channel}, approved by ${network.orgs.map((o) => o.mspId).join(', ')}
 package ID ${packageId}: a ccaas package's chaincode server runs with CHAINCODE_ID=${packageId} and CHAINCODE_SERVER_ADDRESS=<the address in its connection.json>`);
+  return {
+    at: new Date().toISOString(), target: 'fabric', chaincode: opts.name, version: opts.version, sequence: opts.sequence, channel: network.channel,
+    orgs: network.orgs.map((o) => o.mspId), packageFile: opts.packagePath, packageHash: fileSha256(opts.packagePath), packageId,
+  };
 }

@@ -207,7 +207,7 @@ export class Devnet {
     const gatewayImpl =
       o.gateway === false
         ? unimplementedService(gateway.GatewayService, 'gateway.Gateway')
-        : gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, log: this.log });
+        : gatewayService({ ledger: this.ledger, msps, endorser, orderer: this.orderer, peers, chaincodeName: o.chaincode.name, endorsementsRequired: endorsers, definition: { name: o.chaincode.name, version: o.chaincode.version ?? '1.0', sequence: 1, orgs, endorsementsRequired: endorsers }, log: this.log });
     const deliverImpl = deliverService(this.ledger, msps, this.log);
     this.server = newServer();
     this.server.addService(gateway.GatewayService, gatewayImpl);
@@ -306,7 +306,8 @@ export class Devnet {
         name: `devnet-${orgKey(mspId).toLowerCase()}`,
         version: '1.0.0',
         client: { organization: orgKey(mspId), connection: { timeout: { peer: { endorser: '300' } } } },
-        organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)] }])),
+        // signedCert: each org's client certificate, which the member console encrypts `cipher` items for
+        organizations: Object.fromEntries(this.stored.orgs.map((m) => [orgKey(m), { mspid: m, peers: [peerName(m)], signedCert: { path: userFiles(this.dataDir, m, 'User1').certPath } }])),
         peers,
         orderers: { [ORDERER_NAME]: orderer },
         channels: { [this.stored.channel]: { orderers: [ORDERER_NAME], peers: Object.fromEntries(this.stored.orgs.map((m) => [peerName(m), {}])) } },
