@@ -12,6 +12,7 @@ import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './s
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 import { CODE_ROUTES } from './routes/codes';
 import { DEVICE_ROUTES } from './routes/devices';
+import { ASSET_ROUTES } from './routes/assets';
 
 export { Call, Deps } from './route-kit';
 
@@ -160,4 +161,5 @@ export const ROUTES: ConsoleRoute[] = [
   },
   ...CODE_ROUTES,
   ...DEVICE_ROUTES,
+  ...ASSET_ROUTES,
 ];

@@ -12,6 +12,8 @@ import AuditQueue from './pages/AuditQueue.vue';
 import AuditRecord from './pages/AuditRecord.vue';
 import Codes from './pages/Codes.vue';
 import Devices from './pages/Devices.vue';
+import Assets from './pages/Assets.vue';
+import AssetClass from './pages/AssetClass.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -28,6 +30,8 @@ export const router = createRouter({
     { path: '/audit/:taskId/:stage', component: AuditRecord, meta: { page: 'audit' }, props: true },
     { path: '/codes', component: Codes, meta: { page: 'codes' } },
     { path: '/devices', component: Devices, meta: { page: 'devices' } },
+    { path: '/assets', component: Assets, meta: { page: 'assets' } },
+    { path: '/assets/:classId', component: AssetClass, meta: { page: 'assets' }, props: true },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
