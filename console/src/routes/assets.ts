@@ -119,7 +119,9 @@ export const ASSET_ROUTES: ConsoleRoute[] = [
     method: 'post', path: '/api/assets/classes', access: DESK, summary: 'Propose a class from an audited lot {classId, symbol, kind, taskId, unit, certifiedQuantity, storage, confirmations, evidence}',
     handle: (c) => {
       const dto = ASSET_CALLS.proposeClass(c.body);
-      return chainWrite(c, 'assets:proposeClass', dto.classId, () => c.deps.chain.client.assets.proposeClass(dto), fieldsOf(PROPOSE_FIELDS));
+      // the lot's recorded quantity caps what its classes certify
+      const fields = (code: string, message: string) => (code === 'ERR_INSUFFICIENT' ? { certifiedQuantity: message } : fieldsOf(PROPOSE_FIELDS)(code, message));
+      return chainWrite(c, 'assets:proposeClass', dto.classId, () => c.deps.chain.client.assets.proposeClass(dto), fields);
     },
   },
   {
