@@ -247,6 +247,43 @@ describe('member console: the 数字资产 desk, holder keys in the browser, thr
     await keeper.context.close();
   });
 
+  it('offers: alice offers units for a currency, bob buys part of it (delivery versus payment), alice cancels the rest', async () => {
+    const farm = stack.clients.Org2MSP;
+    await brand.consortium.updateMember({ mspId: 'Org2MSP', roles: ['producer', 'warehouse', 'auditor', 'exchange'] });
+    await farm.assets.createCurrency({ classId: 'cny', symbol: 'CNY', unit: 'fen' });
+    await farm.assets.issue({ classId: 'cny', to: bob().backup.account, quantity: 10_000 });
+    await until('the indexer to hold the currency', async () => (await stack.indexed('/api/assets/classes/cny', 'Org1MSP')).ok);
+    const cny = async (account: string) => (await brand.assets.getBalance('cny', account)).amount;
+
+    const { page } = alice();
+    await page.goto(`${brandConsole.app.url}/assets/${CLASS}`);
+    await page.waitForSelector('[data-testid=offer-submit]');
+    await fillNumber(page, 'offerQty', '10');
+    await fillNumber(page, 'price', '300');
+    await page.click('[data-testid=offer-submit]');
+    await until('the offer on chain', async () => (await brand.assets.listOffers(CLASS)).items.length === 1);
+    const [offer] = (await brand.assets.listOffers(CLASS)).items;
+    expect(offer).to.include({ seller: alice().backup.account, quantity: 10, price: 300, currencyClass: 'cny', status: 'open' });
+    expect(await balances()).to.deep.equal([50, 35]);
+    await until('the indexer to list the offer', async () => ((await (await stack.indexed(`/api/assets/classes/${CLASS}`, 'Org1MSP')).json()) as { openOffers: unknown[] }).openOffers.length === 1);
+
+    await bob().page.goto(`${brandConsole.app.url}/assets/${CLASS}`);
+    await bob().page.waitForSelector(`[data-testid=accept-${offer.offerId}]`);
+    const quantity = bob().page.locator(`[data-accept="${offer.offerId}"] input:visible`);
+    await quantity.fill('4');
+    await quantity.blur();
+    await bob().page.click(`[data-testid=accept-${offer.offerId}]`);
+    await until('the purchase on chain', async () => (await balances()).join() === '50,39');
+    expect([await cny(bob().backup.account), await cny(alice().backup.account)]).to.deep.equal([10_000 - 1_200, 1_200]);
+    await shoot(bob().page, 'asset-offers');
+
+    await until('the indexer to see the partial fill', async () => ((await (await stack.indexed(`/api/assets/classes/${CLASS}`, 'Org1MSP')).json()) as { openOffers: { quantity: number }[] }).openOffers[0]?.quantity === 6);
+    await page.reload();
+    await page.click(`[data-testid=cancel-${offer.offerId}]`);
+    await until('the offer cancelled', async () => (await brand.assets.listOffers(CLASS, 'cancelled')).items.length === 1);
+    expect(await balances()).to.deep.equal([56, 39]);
+  });
+
   it("the consoles' logs and databases hold no holder private key (nor passphrase), though they relayed the holders' requests", async () => {
     const secrets: [string, Buffer][] = [];
     for (const [name, h] of Object.entries(holders) as ['alice' | 'bob', Signer][]) {
