@@ -188,6 +188,21 @@ describe('member console: the 数字资产 desk, holder keys in the browser, thr
     expect(await balance(mallory.account)).to.equal(0);
   });
 
+  it('bad input gets a stable code before or from the chain, and changes nothing', async () => {
+    const { context, csrf } = alice();
+    const post = (path: string, data: object) => context.request.post(`${brandConsole.app.url}${path}`, { headers: { 'x-csrf-token': csrf }, data });
+    expect(await refusal(await post('/api/assets/holder/mint', { classId: CLASS }))).to.deep.equal([404, 'ERR_NOT_FOUND']);
+    const badAccount = await post(`/api/assets/classes/${CLASS}/issue`, { to: 'not-an-account', quantity: 5 });
+    expect(await refusal(badAccount)).to.deep.equal([400, 'ERR_VALIDATION']);
+    const tooMany = await post(`/api/assets/classes/${CLASS}/issue`, { to: alice().backup.account, quantity: 401 });
+    expect(await refusal(tooMany)).to.deep.equal([409, 'ERR_INSUFFICIENT']);
+    // a transfer without the holder's signature fields: the chain's DTO validation refuses it
+    const unsigned = await post('/api/assets/holder/transfer', { classId: CLASS, from: alice().backup.account, to: bob().backup.account, quantity: 1 });
+    expect(await refusal(unsigned)).to.deep.equal([422, 'ERR_VALIDATION']);
+    expect(await balances()).to.deep.equal([70, 30]);
+    expect((await brand.assets.getClass(CLASS)).issued).to.equal(100);
+  });
+
   it('data entry gets 403 ERR_FORBIDDEN_ROLE from the desk API and the forbidden page, and nothing changes on chain', async () => {
     const clerk = await signIn(browser, brandConsole.app.url, 'clerk');
     // a transfer alice really signed (her key, from her backup): valid, yet the clerk's role may not relay it
