@@ -17,6 +17,7 @@ export const PAGES = {
   catalog: ['admin'],
   members: ['admin'],
   network: ['admin'],
+  assets: ['asset_manager'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -14,6 +14,9 @@ const STATUS: Record<string, number> = {
   ERR_CONFLICT: 409,
   ERR_LOCKED: 409,
   ERR_NOT_MEMBER: 422,
+  ERR_INSUFFICIENT: 409,
+  ERR_SIGNATURE: 403,
+  ERR_REPLAY: 409,
 };
 
 /** The org's view of the chain: its client, and template versions (immutable once published, so cached). */

@@ -16,6 +16,7 @@ import { DEVICE_ROUTES } from './routes/devices';
 import { CATALOG_ROUTES } from './routes/catalog';
 import { MEMBER_ROUTES } from './routes/members';
 import { NETWORK_ROUTES } from './routes/network';
+import { ASSET_ROUTES } from './routes/assets';
 
 export { Call, Deps } from './route-kit';
 
@@ -171,4 +172,5 @@ export const ROUTES: ConsoleRoute[] = [
   ...CATALOG_ROUTES,
   ...MEMBER_ROUTES,
   ...NETWORK_ROUTES,
+  ...ASSET_ROUTES,
 ];

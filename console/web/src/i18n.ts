@@ -1,5 +1,6 @@
 import { createI18n } from 'vue-i18n';
 import type { LocationType, Role as ChainRole } from '@trace/chaincode';
+import { assetMessages } from './i18n-assets';
 
 /** Chinese first; English for partners abroad. Keys by page. */
 const messages = {
@@ -65,6 +66,7 @@ const messages = {
       operator: '运营方', brand: '品牌方', producer: '生产者', processor: '加工方', logistics: '物流', warehouse: '仓储', retailer: '零售', scanner: '扫码服务',
       inspector: '检测机构', regulator: '监管', auditor: '审核方', issuer: '发行方', exchange: '交易所', appraiser: '评估方',
     } satisfies Record<ChainRole, string>,
+    assets: assetMessages.zh,
   },
   en: {
     app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
@@ -128,6 +130,7 @@ const messages = {
       operator: 'operator', brand: 'brand', producer: 'producer', processor: 'processor', logistics: 'logistics', warehouse: 'warehouse', retailer: 'retailer', scanner: 'scan service',
       inspector: 'inspector', regulator: 'regulator', auditor: 'auditor', issuer: 'issuer', exchange: 'exchange', appraiser: 'appraiser',
     } satisfies Record<ChainRole, string>,
+    assets: assetMessages.en,
   },
 };
 

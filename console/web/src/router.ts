@@ -15,6 +15,8 @@ import Devices from './pages/Devices.vue';
 import Catalog from './pages/Catalog.vue';
 import Members from './pages/Members.vue';
 import Network from './pages/Network.vue';
+import Assets from './pages/Assets.vue';
+import AssetClass from './pages/AssetClass.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -34,6 +36,8 @@ export const router = createRouter({
     { path: '/catalog', component: Catalog, meta: { page: 'catalog' } },
     { path: '/members', component: Members, meta: { page: 'members' } },
     { path: '/network', component: Network, meta: { page: 'network' } },
+    { path: '/assets', component: Assets, meta: { page: 'assets' } },
+    { path: '/assets/:classId', component: AssetClass, meta: { page: 'assets' }, props: true },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],

@@ -1,0 +1,33 @@
+/** Strings of the 数字资产 desk (茶花 / 酒花), merged into i18n.ts under `assets`. */
+export const assetMessages = {
+  zh: {
+    title: '数字资产', key: '持有人密钥', keyHint: '密钥在本浏览器中生成并保存（不可导出），服务器永远看不到私钥；只能导出为用口令加密的备份文件，请妥善保存。',
+    noKey: '本浏览器中还没有您的持有人密钥', passphrase: '备份口令（至少10位）', create: '生成密钥并下载备份', restore: '从备份恢复', backupFile: '备份文件', download: '再次下载加密备份',
+    account: '账户', created: '密钥已生成，加密备份已下载', restored: '密钥已恢复', holdings: '我的持仓', classes: '资产类别', none: '暂无',
+    classId: '类别编号', symbol: '代码', kind: '类型', kinds: { tea: '茶花', liquor: '酒花', currency: '结算币' }, status: '状态', statuses: { proposed: '待确权', active: '已生效' },
+    unit: '单位', certified: '确权数量', issued: '已发行', redeemed: '已提货', reserve: '库存', amount: '数量', open: '打开',
+    propose: '由已审核批次发起资产类别', lot: '批次（已审核）', warehouse: '仓储成员 (MSP)', location: '仓库地点 (GLN)', since: '入库时间', confirmations: '需确权的角色', evidence: '证据哈希（每行一个）', submitPropose: '发起上链', proposed: '资产类别已发起',
+    storage: '仓储', confirmationsGiven: '确权', confirm: '确权', role: '角色', confirmed: '已确权', valuation: '估值',
+    issue: '发行', to: '接收账户', quantity: '数量', issuedOk: '已发行', mine: '我的账户',
+    transfer: '转让', transferred: '已转让（浏览器签名）', needKey: '需要本浏览器中的持有人密钥才能签名',
+    pledge: '质押', lockId: '质押编号', lender: '质权人账户', pledged: '已质押', unlock: '解除质押', unlocked: '已解除', locks: '质押/冻结',
+    redeem: '提货', redeemedOk: '提货申请已上链', confirmDelivery: '确认出库', delivered: '已确认出库',
+    offers: '挂单', createOffer: '挂单出售', price: '单价（最小单位）', currency: '结算币', offered: '已挂单', accept: '买入', accepted: '已成交', cancel: '撤单', cancelled: '已撤单', seller: '卖方',
+    holders: '持有人', history: '历史', event: '事件', block: '区块', at: '时间', detail: '详情', prev: '上一页', next: '下一页',
+  },
+  en: {
+    title: 'Digital assets', key: 'Holder key', keyHint: 'The key is made and kept in this browser (non-extractable); no server ever sees the private key. It leaves only as a backup file encrypted under your passphrase: keep it safe.',
+    noKey: 'No holder key of yours in this browser yet', passphrase: 'Backup passphrase (10+ characters)', create: 'Create key and download backup', restore: 'Restore from backup', backupFile: 'Backup file', download: 'Download the encrypted backup again',
+    account: 'Account', created: 'Key created, encrypted backup downloaded', restored: 'Key restored', holdings: 'My holdings', classes: 'Asset classes', none: 'None',
+    classId: 'Class id', symbol: 'Symbol', kind: 'Kind', kinds: { tea: 'tea (茶花)', liquor: 'liquor (酒花)', currency: 'currency' }, status: 'Status', statuses: { proposed: 'proposed', active: 'active' },
+    unit: 'Unit', certified: 'Certified', issued: 'Issued', redeemed: 'Redeemed', reserve: 'Reserve', amount: 'Amount', open: 'Open',
+    propose: 'Propose a class from an audited lot', lot: 'Lot (audited)', warehouse: 'Warehouse member (MSP)', location: 'Warehouse location (GLN)', since: 'Stored since', confirmations: 'Roles that confirm', evidence: 'Evidence hashes (one a line)', submitPropose: 'Propose on chain', proposed: 'Class proposed',
+    storage: 'Storage', confirmationsGiven: 'Confirmations', confirm: 'Confirm', role: 'Role', confirmed: 'Confirmed', valuation: 'Valuation',
+    issue: 'Issue', to: 'To account', quantity: 'Quantity', issuedOk: 'Issued', mine: 'My account',
+    transfer: 'Transfer', transferred: 'Transferred (signed in this browser)', needKey: 'Signing needs your holder key in this browser',
+    pledge: 'Pledge', lockId: 'Pledge id', lender: 'Lender account', pledged: 'Pledged', unlock: 'Release', unlocked: 'Released', locks: 'Pledges / freezes',
+    redeem: 'Redeem', redeemedOk: 'Redemption on chain', confirmDelivery: 'Confirm delivery', delivered: 'Delivery confirmed',
+    offers: 'Offers', createOffer: 'Offer for sale', price: 'Price per unit (smallest unit)', currency: 'Currency', offered: 'Offered', accept: 'Buy', accepted: 'Bought', cancel: 'Cancel', cancelled: 'Cancelled', seller: 'Seller',
+    holders: 'Holders', history: 'History', event: 'Event', block: 'Block', at: 'Time', detail: 'Detail', prev: 'Previous', next: 'Next',
+  },
+};
