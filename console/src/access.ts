@@ -13,6 +13,7 @@ export const PAGES = {
   audit: ['qa'],
   codes: ['code_manager'],
   devices: ['admin', 'data_entry'],
+  designer: ['admin'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

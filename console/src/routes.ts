@@ -12,6 +12,7 @@ import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm } from './s
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
 import { CODE_ROUTES } from './routes/codes';
 import { DEVICE_ROUTES } from './routes/devices';
+import { DESIGNER_ROUTES } from './routes/designer';
 
 export { Call, Deps } from './route-kit';
 
@@ -160,4 +161,5 @@ export const ROUTES: ConsoleRoute[] = [
   },
   ...CODE_ROUTES,
   ...DEVICE_ROUTES,
+  ...DESIGNER_ROUTES,
 ];
