@@ -13,7 +13,8 @@ function newest(path) {
   return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
 }
 
-const sources = Math.max(newest(join(root, 'web')), newest(join(root, 'vite.config.mjs')), newest(join(root, 'package.json')));
+// the designer's editor model is shared with the server (src/designer-model.ts)
+const sources = Math.max(newest(join(root, 'web')), newest(join(root, 'src/designer-model.ts')), newest(join(root, 'vite.config.mjs')), newest(join(root, 'package.json')));
 if (existsSync(out) && statSync(out).mtimeMs >= sources && !process.argv.includes('--force')) {
   console.log('console front end is up to date');
 } else {

@@ -51,6 +51,15 @@ export interface DesignerBase {
   forms: Form[];
 }
 
+/** A template as the designer lists it: its published versions, newest first, and its retirement. */
+export interface TemplateSummary {
+  id: string;
+  name: string;
+  category: string;
+  versions: { version: number; publishedAt: string; stages: number }[];
+  retired?: { reason: string; by: string; at: string };
+}
+
 /** What each rule kind reads (`stage.item` operands) and its numeric bounds, for the rule editor. */
 export const RULE_FIELDS: Record<Rule['kind'], { refs: ('left' | 'right')[]; numbers: string[] }> = {
   lte: { refs: ['left', 'right'], numbers: ['factor'] },
@@ -67,6 +76,7 @@ export function emptyEditor(): DesignerState {
 }
 
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const blank = (v: unknown) => v === undefined || v === null || v === '';
 
 /** The editor for the next version of a published one: every definition it names, as published. */
 export function editorFromVersion(base: DesignerBase): DesignerState {
@@ -100,7 +110,7 @@ export function cleanItem(item: DataItem): DataItem {
   const out: Record<string, unknown> = {};
   for (const k of ITEM_KEYS) {
     const v = item[k] as unknown;
-    if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (blank(v) || (Array.isArray(v) && v.length === 0)) continue;
     if ((k === 'required' || k === 'destinationRegion') && v === false) continue;
     out[k] = v;
   }
@@ -129,8 +139,15 @@ function renameRef(ref: string, stages: Record<string, string>): string {
   return stages[stage] ? stages[stage] + ref.slice(stage.length) : ref;
 }
 
+/** A rule as defineTemplate takes it: cleared inputs (bounds, message, the condition's value) left out. */
+export function cleanRule(rule: Rule): Rule {
+  const r = Object.fromEntries(Object.entries(copy(rule)).filter(([, v]) => !blank(v))) as Rule;
+  if (r.kind === 'requiredIf' && r.when && blank(r.when.equals)) r.when = { ref: r.when.ref };
+  return r;
+}
+
 function renameRule(rule: Rule, stages: Record<string, string>): Rule {
-  const r = copy(rule) as Rule & { right?: string };
+  const r = cleanRule(rule) as Rule & { right?: string };
   r.left = renameRef(r.left, stages);
   if (typeof r.right === 'string') r.right = renameRef(r.right, stages);
   if (r.kind === 'requiredIf' && r.when) r.when.ref = renameRef(r.when.ref, stages);
@@ -225,7 +242,7 @@ export function summarize(state: DesignerState, base?: DesignerBase): Summary {
     items: changes(state.items, from.items, cleanItem),
     forms: changes(state.forms, from.forms, formDef),
     stages: changes(state.stages, from.stages, (s) => ({ ...stageDef(s), after: s.after })),
-    rules: changes(state.rules, from.rules, (r) => r),
+    rules: changes(state.rules, from.rules, cleanRule),
     renamed: publishPlan(state, base).renamed,
   };
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { DataItem, Form, StageDefinition, Template } from '@trace/chaincode';
 import { checkRuleShape, RULE_KINDS } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { tea } from '@trace/contract-templates';
-import { cleanItem, DesignerBase, editorFromVersion, emptyEditor, fieldsOfDesignerError, operandChoices, publishPlan, revisedId, summarize, RULE_FIELDS } from '../src/designer-model';
+import { cleanItem, cleanRule, DesignerBase, editorFromVersion, emptyEditor, fieldsOfDesignerError, operandChoices, publishPlan, revisedId, summarize, RULE_FIELDS } from '../src/designer-model';
 
 const AT = '2026-11-30T12:00:00Z';
 
@@ -75,6 +75,9 @@ describe('console units: the template designer builds the definitions from the e
     expect(revisedId('a'.repeat(64), 12)).to.have.length(64);
     expect(cleanItem({ id: 'b', name: 'b', type: 'boolean', required: true, privacy: 'hash' })).to.deep.equal({ id: 'b', name: 'b', type: 'boolean', required: true, privacy: 'hash' });
     expect(operandChoices(state).map((o) => o.ref)).to.deep.equal(['s.eventTime', 's.x']);
+    const cleared = { id: 'r', kind: 'requiredIf', severity: 'flag', left: 's.x', when: { ref: 's.eventTime', equals: '' }, message: '' } as unknown as Parameters<typeof cleanRule>[0];
+    expect(cleanRule(cleared), 'cleared inputs left out').to.deep.equal({ id: 'r', kind: 'requiredIf', severity: 'flag', left: 's.x', when: { ref: 's.eventTime' } });
+    expect(cleanRule({ id: 'w', kind: 'withinRange', severity: 'reject', left: 's.x', min: 0, max: null } as unknown as Parameters<typeof cleanRule>[0])).to.deep.equal({ id: 'w', kind: 'withinRange', severity: 'reject', left: 's.x', min: 0 });
   });
 
   it('puts a refusal on the editor field it names: the definition being defined, or each problem of a template', () => {

@@ -1,24 +1,25 @@
-import type { Form, StageDefinition } from '@trace/chaincode';
+import type { Form, StageDefinition, TemplateRetirement } from '@trace/chaincode';
 import { ROLES as MEMBER_ROLES } from '@trace/chaincode/dist/src/model/consortium';
 import { RULE_KINDS } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { ITEM_TYPES, PRIVACY } from '@trace/chaincode/dist/src/rules/items';
 import { allPages, LedgerError } from '@trace/client';
 import { loadTemplatePackage, LoadStep, LoadStepError } from '@trace/contract-templates';
 import { PAGES } from '../access';
-import { DesignerBase, DesignerState, fieldsOfDesignerError, publishPlan } from '../designer-model';
+import { DesignerBase, DesignerState, fieldsOfDesignerError, publishPlan, TemplateSummary } from '../designer-model';
 import { ConsoleError } from '../errors';
 import { Call, chainWrite, ConsoleRoute, id, str } from '../route-kit';
 
 /** The published versions of each template (newest first) and whether the template is retired. */
-async function listTemplates(call: Call): Promise<unknown> {
+async function listTemplates(call: Call): Promise<TemplateSummary[]> {
   const { client } = call.deps.chain;
   const versions = await allPages((p) => client.process.listTemplates(p));
   const ids = [...new Set(versions.map((v) => v.id))];
   const retirements = await Promise.all(ids.map((t) => client.process.getRetirement(t)));
   return ids.map((t, i) => {
     const mine = versions.filter((v) => v.id === t).sort((a, b) => b.version - a.version);
-    const retired = 'id' in retirements[i] ? retirements[i] : undefined;
-    return { id: t, name: mine[0].name, category: mine[0].category, versions: mine.map((v) => ({ version: v.version, publishedAt: v.publishedAt, stages: v.stages.length })), retired };
+    const r = retirements[i];
+    const retired = 'by' in r ? (r as TemplateRetirement) : undefined;
+    return { id: t, name: mine[0].name, category: mine[0].category, versions: mine.map((v) => ({ version: v.version, publishedAt: v.publishedAt, stages: v.stages.length })), retired: retired && { reason: retired.reason, by: retired.by, at: retired.at } };
   });
 }
 

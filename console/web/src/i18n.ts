@@ -1,4 +1,5 @@
 import { createI18n } from 'vue-i18n';
+import { designerMessages } from './i18n-designer';
 
 /** Chinese first; English for partners abroad. Keys by page. */
 const messages = {
@@ -41,6 +42,7 @@ const messages = {
       active: '启用', disabled: '停用', disable: '停用', enable: '启用', rotate: '更换密钥', newKey: '新公钥 (PEM)', registered: '设备已登记', rotated: '密钥已更换',
       alarms: '告警', metric: '指标', value: '数值', at: '时间', acked: '已确认', ack: '确认', comment: '备注', readOnly: '仅管理员可登记、停用设备或更换密钥', none: '暂无',
     },
+    designer: designerMessages.zh,
   },
   en: {
     app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
@@ -81,6 +83,7 @@ const messages = {
       active: 'active', disabled: 'disabled', disable: 'Disable', enable: 'Enable', rotate: 'Rotate key', newKey: 'New public key (PEM)', registered: 'Device registered', rotated: 'Key rotated',
       alarms: 'Alarms', metric: 'Metric', value: 'Value', at: 'Time', acked: 'Acknowledged', ack: 'Acknowledge', comment: 'Comment', readOnly: 'Only admins register, disable or re-key devices', none: 'None',
     },
+    designer: designerMessages.en,
   },
 };
 

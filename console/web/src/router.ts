@@ -12,6 +12,9 @@ import AuditQueue from './pages/AuditQueue.vue';
 import AuditRecord from './pages/AuditRecord.vue';
 import Codes from './pages/Codes.vue';
 import Devices from './pages/Devices.vue';
+import Templates from './pages/Templates.vue';
+import TemplateVersion from './pages/TemplateVersion.vue';
+import TemplateEditor from './pages/TemplateEditor.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -28,6 +31,9 @@ export const router = createRouter({
     { path: '/audit/:taskId/:stage', component: AuditRecord, meta: { page: 'audit' }, props: true },
     { path: '/codes', component: Codes, meta: { page: 'codes' } },
     { path: '/devices', component: Devices, meta: { page: 'devices' } },
+    { path: '/designer', component: Templates, meta: { page: 'designer' } },
+    { path: '/designer/edit', component: TemplateEditor, meta: { page: 'designer' } },
+    { path: '/designer/:id/:version', component: TemplateVersion, meta: { page: 'designer' }, props: true },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
