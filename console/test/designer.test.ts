@@ -138,6 +138,18 @@ describe('member console: the 流程模板 designer publishes, is refused on the
     expect(page.url()).to.contain('/designer/edit');
     await shoot(page, 'designer-refusal');
     expect(await chainCode(brand.process.getTemplate('puer_tea', 3))).to.match(/^ERR_NOT_FOUND/);
+
+    // through the API: a version already published, and a template id the chain would not take, on their fields
+    const csrf = ((await (await context.request.get(`${brandConsole.url}/api/session`)).json()) as { csrf: string }).csrf;
+    const state = { id: 'puer_tea', version: 1, name: 'x', category: 'tea', scanAlertThreshold: 10, authorizedRegions: [], publicView: {}, items: [], forms: [], stages: [], rules: [] };
+    const publish = (s: typeof state) => context.request.post(`${brandConsole.url}/api/designer/publish`, { headers: { 'x-csrf-token': csrf }, data: { state: s } });
+    const taken = await publish(state);
+    expect(await refusal(taken)).to.deep.equal([409, 'ERR_CONFLICT']);
+    expect(((await taken.json()) as { error: { fields: object } }).error.fields).to.have.keys(['template:version']);
+    const badId = await publish({ ...state, id: 'puer tea', version: 3 });
+    expect(await refusal(badId)).to.deep.equal([400, 'ERR_VALIDATION']);
+    expect(((await badId.json()) as { error: { fields: object } }).error.fields).to.have.keys(['template:id']);
+    expect(await chainCode(brand.process.getTemplate('puer_tea', 3))).to.match(/^ERR_NOT_FOUND/);
     await context.close();
   });
 

@@ -1,5 +1,6 @@
 import type { Form, StageDefinition, TemplateRetirement } from '@trace/chaincode';
 import { ROLES as MEMBER_ROLES } from '@trace/chaincode/dist/src/model/consortium';
+import { ID } from '@trace/chaincode/dist/src/model/validators';
 import { RULE_KINDS } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { ITEM_TYPES, PRIVACY } from '@trace/chaincode/dist/src/rules/items';
 import { allPages, LedgerError } from '@trace/client';
@@ -8,6 +9,15 @@ import { PAGES } from '../access';
 import { DesignerBase, DesignerState, fieldsOfDesignerError, publishPlan, TemplateSummary } from '../designer-model';
 import { ConsoleError } from '../errors';
 import { Call, chainWrite, ConsoleRoute, id, str } from '../route-kit';
+
+/**
+ * Every chain body the designer writes, built here: the definitions and version of a publish (the editor model's plan)
+ * and a retirement. (The user who acts goes in here once the process DTOs take an `actor`.)
+ */
+const chainBodies = {
+  publish: (state: DesignerState, base?: DesignerBase) => publishPlan(state, base),
+  retire: (templateId: string, reason: string) => ({ id: templateId, reason }),
+};
 
 /** The published versions of each template (newest first) and whether the template is retired. */
 async function listTemplates(call: Call): Promise<TemplateSummary[]> {
@@ -27,6 +37,11 @@ function versionParam(value: unknown): number {
   const version = Number(value);
   if (!Number.isInteger(version) || version < 1 || version > 9999) throw new ConsoleError(400, 'ERR_VALIDATION', 'version must be an integer from 1 to 9999', { 'template:version': 'an integer from 1 to 9999' });
   return version;
+}
+
+function templateIdOf(value: unknown): string {
+  if (typeof value !== 'string' || !ID.test(value)) throw new ConsoleError(400, 'ERR_VALIDATION', 'the template id is 1-64 letters, digits, _ and -', { 'template:id': '1-64 letters, digits, _ and -' });
+  return value;
 }
 
 /** A published version with the stage and form definitions it names: the version view, and where an editor starts. */
@@ -64,11 +79,11 @@ async function publish(call: Call): Promise<unknown> {
   const state = editorState(call.body.state);
   const from = call.body.from as { id?: unknown; version?: unknown } | undefined;
   const base = from ? await versionBase(call, id(String(from.id), 'from.id'), versionParam(from.version)) : undefined;
-  const plan = publishPlan(state, base);
+  const plan = chainBodies.publish(state, base);
   const { client } = call.deps.chain;
   const subject = `${state.id}@${state.version}`;
   // defineTemplate answers an existing version as done: the editor must not take someone else's version for its own
-  const taken = await client.process.getTemplate(id(String(state.id), 'id'), versionParam(state.version)).then(
+  const taken = await client.process.getTemplate(templateIdOf(state.id), versionParam(state.version)).then(
     () => true,
     (e: unknown) => (e instanceof LedgerError && e.code === 'ERR_NOT_FOUND' ? false : Promise.reject(e)),
   );
@@ -100,7 +115,7 @@ export const DESIGNER_ROUTES: ConsoleRoute[] = [
     handle: (c) => {
       const templateId = id(c.params.id, 'id');
       const reason = str(c.body, 'reason') as string;
-      return chainWrite(c, 'process:retireTemplate', templateId, () => c.deps.chain.client.process.retireTemplate({ id: templateId, reason }), (code, message): Record<string, string> => (code === 'ERR_VALIDATION' ? { reason: message } : { 'template:id': message }));
+      return chainWrite(c, 'process:retireTemplate', templateId, () => c.deps.chain.client.process.retireTemplate(chainBodies.retire(templateId, reason)), (code, message): Record<string, string> => (code === 'ERR_VALIDATION' ? { reason: message } : { 'template:id': message }));
     },
   },
 ];
