@@ -206,6 +206,15 @@ export function operandChoices(state: DesignerState): { ref: string; label: stri
   return out;
 }
 
+/** A requiredIf condition's value as typed in, in the type of the item it tests (the chain compares with ===). */
+export function conditionValue(state: DesignerState, ref: string, text: string): string | number | boolean | undefined {
+  if (text === '') return undefined;
+  const item = state.items.find((i) => i.id === ref.slice(ref.indexOf('.') + 1));
+  if (item?.type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  if ((item?.type === 'number' || item?.type === 'integer') && text.trim() !== '' && Number.isFinite(Number(text))) return Number(text);
+  return text;
+}
+
 export interface Changes {
   added: string[];
   changed: string[];

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { DataItem, Form, StageDefinition, Template } from '@trace/chaincode';
 import { checkRuleShape, RULE_KINDS } from '@trace/chaincode/dist/src/rules/cross-validation';
 import { tea } from '@trace/contract-templates';
-import { cleanItem, cleanRule, DesignerBase, editorFromVersion, emptyEditor, fieldsOfDesignerError, operandChoices, publishPlan, revisedId, summarize, RULE_FIELDS } from '../src/designer-model';
+import { cleanItem, cleanRule, conditionValue, DesignerBase, editorFromVersion, emptyEditor, fieldsOfDesignerError, operandChoices, publishPlan, revisedId, summarize, RULE_FIELDS } from '../src/designer-model';
 
 const AT = '2026-11-30T12:00:00Z';
 
@@ -71,6 +71,11 @@ describe('console units: the template designer builds the definitions from the e
     expect(publishPlan(state).renamed).to.deep.equal({ forms: {}, stages: {} });
     expect(publishPlan(state).pkg.items).to.deep.equal([{ id: 'x', name: 'x', type: 'number', min: 0, privacy: 'plain' }]);
     expect(summarize(state).stages.added).to.deep.equal(['s']);
+    state.items.push({ id: 'ok', name: 'ok', type: 'boolean', privacy: 'plain' }, { id: 'grade', name: 'g', type: 'enum', values: ['1', 'A'], privacy: 'plain' });
+    expect(conditionValue(state, 's.ok', 'true'), 'a boolean item: the chain compares with ===').to.equal(true);
+    expect(conditionValue(state, 's.x', '2.5')).to.equal(2.5);
+    expect(conditionValue(state, 's.grade', '1'), 'an enum value stays text').to.equal('1');
+    expect(conditionValue(state, 's.x', '')).to.equal(undefined);
     expect(revisedId('tea_packing_v2', 3)).to.equal('tea_packing_v3');
     expect(revisedId('a'.repeat(64), 12)).to.have.length(64);
     expect(cleanItem({ id: 'b', name: 'b', type: 'boolean', required: true, privacy: 'hash' })).to.deep.equal({ id: 'b', name: 'b', type: 'boolean', required: true, privacy: 'hash' });
