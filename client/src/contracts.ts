@@ -178,6 +178,8 @@ export class TraceChainClient {
     getItem: (id: string) => evaluate<DataItem>(this.ledger, 'process:getItem', { id }),
     getForm: (id: string) => evaluate<Form>(this.ledger, 'process:getForm', { id }),
     getStage: (id: string) => evaluate<StageDefinition>(this.ledger, 'process:getStage', { id }),
+    /** `{}` while the template is in use */
+    getRetirement: (id: string) => evaluate<TemplateRetirement | Record<string, never>>(this.ledger, 'process:getRetirement', { id }),
   };
 
   readonly trace = {

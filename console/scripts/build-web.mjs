@@ -13,8 +13,8 @@ function newest(path) {
   return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
 }
 
-// the front end also bundles the holder signer and the chaincode rules it signs with
-const shared = ['src/holder-signing.ts', 'src/holder-key-backup.ts', '../chaincode/src/rules'].map((p) => newest(join(root, p)));
+// the front end also bundles the holder signer, the chaincode rules it signs with and the designer's editor model
+const shared = ['src/holder-signing.ts', 'src/holder-key-backup.ts', 'src/designer-model.ts', '../chaincode/src/rules'].map((p) => newest(join(root, p)));
 const sources = Math.max(newest(join(root, 'web')), newest(join(root, 'vite.config.mjs')), newest(join(root, 'package.json')), ...shared);
 if (existsSync(out) && statSync(out).mtimeMs >= sources && !process.argv.includes('--force')) {
   console.log('console front end is up to date');

@@ -18,6 +18,7 @@ export const PAGES = {
   members: ['admin'],
   network: ['admin'],
   assets: ['asset_manager'],
+  designer: ['admin'],
 } as const satisfies Record<string, Access>;
 export type Page = keyof typeof PAGES;
 

@@ -17,6 +17,7 @@ import { CATALOG_ROUTES } from './routes/catalog';
 import { MEMBER_ROUTES } from './routes/members';
 import { NETWORK_ROUTES } from './routes/network';
 import { ASSET_ROUTES } from './routes/assets';
+import { DESIGNER_ROUTES } from './routes/designer';
 
 export { Call, Deps } from './route-kit';
 
@@ -173,4 +174,5 @@ export const ROUTES: ConsoleRoute[] = [
   ...MEMBER_ROUTES,
   ...NETWORK_ROUTES,
   ...ASSET_ROUTES,
+  ...DESIGNER_ROUTES,
 ];

@@ -70,7 +70,8 @@ export function fieldsOfChainError(template: Template, stage: string, code: stri
     const ids = new Set([...META_FIELDS, ...templateStage(template, stage).items.map((i) => i.id)]);
     const body = message.replace(/^stage '[^']+': /, '');
     for (const problem of body.split('; ')) {
-      const id = /^([A-Za-z0-9_-]+)/.exec(problem)?.[1];
+      // most problems start with the item's id; a missing required item is quoted
+      const id = (/^required item '([^']+)' is missing/.exec(problem) ?? /^([A-Za-z0-9_-]+)/.exec(problem))?.[1];
       if (id && ids.has(id)) fields[id] = problem;
       else if (/eventTime/.test(problem)) fields.eventTime = problem;
     }

@@ -27,6 +27,9 @@ describe('console units: chain refusals mapped to fields, the login throttle, pa
       storage_temp_c: 'storage_temp_c = 90 is above the maximum 80',
       tea_stored_cakes: 'tea_stored_cakes must be an integer',
     });
+    expect(fieldsOfChainError(template, 'tea_warehousing', 'ERR_VALIDATION', "stage 'tea_warehousing': required item 'tea_stored_cakes' is missing"), 'a missing required item').to.deep.equal({
+      tea_stored_cakes: "required item 'tea_stored_cakes' is missing",
+    });
     expect(fieldsOfChainError(template, 'tea_warehousing', 'ERR_CROSS_VALIDATION', "rule 'no_such_rule': x"), 'unknown rule: no field').to.deep.equal({});
     expect(fieldsOfChainError(template, 'tea_warehousing', 'ERR_VALIDATION', 'location must match /^\\d{13}$/ regular expression')).to.deep.equal({ location: 'location must match /^\\d{13}$/ regular expression' });
     expect(fieldsOfFlags(template, 'tea_warehousing', [{ ruleId: 'storage_temp', severity: 'flag', message: 'Pu’er ages at 10–30 °C' }])).to.deep.equal({ storage_temp_c: 'Pu’er ages at 10–30 °C' });

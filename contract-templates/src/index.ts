@@ -1,5 +1,5 @@
 export { TemplatePackage } from './template-package';
-export { loadTemplatePackage, LoadReport, Outcome, Progress } from './loader';
+export { loadTemplatePackage, LoadReport, LoadStep, LoadStepError, Outcome, Progress } from './loader';
 export { tea } from './templates/tea';
 export { liquor } from './templates/liquor';
 import { tea } from './templates/tea';

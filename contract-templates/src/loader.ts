@@ -14,16 +14,33 @@ export interface LoadReport {
 
 export type Progress = (done: number, total: number, what: string, outcome: Outcome) => void;
 
-/** Defines one object; an identical existing definition counts as done, a different one is an error. */
-async function ensure<T extends { id: string }>(define: () => Promise<unknown>, existing: () => Promise<T>, wanted: T): Promise<Outcome> {
+/** What a package defines, one object at a time: the step a refusal belongs to. */
+export interface LoadStep {
+  kind: 'item' | 'form' | 'stage' | 'template';
+  id: string;
+}
+
+/** A refusal while loading a package, naming the object it concerns (same code and message as the chain's). */
+export class LoadStepError extends LedgerError {
+  constructor(
+    readonly step: LoadStep,
+    cause: LedgerError,
+  ) {
+    super(cause.code, cause.message, cause.details);
+  }
+}
+
+/** Defines one object; an identical existing definition counts as done, a different one is an ERR_CONFLICT naming it. */
+async function ensure<T extends { id: string }>(step: LoadStep, define: () => Promise<unknown>, existing: () => Promise<T>, wanted: T): Promise<Outcome> {
   try {
     await define();
     return 'defined';
   } catch (e) {
-    if (!(e instanceof LedgerError) || e.code !== 'ERR_CONFLICT') throw e;
+    if (!(e instanceof LedgerError)) throw e;
+    if (e.code !== 'ERR_CONFLICT') throw new LoadStepError(step, e);
     const current = (await existing()) as unknown as Record<string, unknown>;
     const same = Object.entries(wanted).every(([k, v]) => isDeepStrictEqual(current[k], v));
-    if (!same) throw new Error(`${wanted.id} is already defined on chain with a different definition; give the new one another id`);
+    if (!same) throw new LoadStepError(step, new LedgerError('ERR_CONFLICT', `${wanted.id} is already defined on chain with a different definition; give the new one another id`));
     return 'existing';
   }
 }
@@ -41,24 +58,25 @@ export async function loadTemplatePackage(client: TraceChainClient, pkg: Templat
   for (let i = 0; i < pkg.items.length; i += 8) {
     await Promise.all(
       pkg.items.slice(i, i + 8).map(async (item) => {
-        const outcome = await ensure(() => client.process.defineItem(item), () => client.process.getItem(item.id) as Promise<typeof item>, item);
+        const outcome = await ensure({ kind: 'item', id: item.id }, () => client.process.defineItem(item), () => client.process.getItem(item.id) as Promise<typeof item>, item);
         report.items[item.id] = outcome;
         step(`item ${item.id}`, outcome);
       }),
     );
   }
   for (const form of pkg.forms) {
-    report.forms[form.id] = await ensure(() => client.process.defineForm(form), () => client.process.getForm(form.id), form);
+    report.forms[form.id] = await ensure({ kind: 'form', id: form.id }, () => client.process.defineForm(form), () => client.process.getForm(form.id), form);
     step(`form ${form.id}`, report.forms[form.id]);
   }
   for (const stage of pkg.stages) {
-    report.stages[stage.id] = await ensure(() => client.process.defineStage(stage), () => client.process.getStage(stage.id), stage);
+    report.stages[stage.id] = await ensure({ kind: 'stage', id: stage.id }, () => client.process.defineStage(stage), () => client.process.getStage(stage.id), stage);
     step(`stage ${stage.id}`, report.stages[stage.id]);
   }
   try {
     await client.process.defineTemplate(pkg.template);
   } catch (e) {
-    if (!(e instanceof LedgerError) || e.code !== 'ERR_CONFLICT') throw e;
+    if (!(e instanceof LedgerError)) throw e;
+    if (e.code !== 'ERR_CONFLICT') throw new LoadStepError({ kind: 'template', id: pkg.template.id }, e);
     report.published = 'existing';
   }
   step(`template ${report.template}`, report.published);

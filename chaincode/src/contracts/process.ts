@@ -181,6 +181,14 @@ export class ProcessContract extends BaseContract {
     return canonicalJson((await getTemplate(ctx, dto.id, dto.version)) ?? fail('ERR_NOT_FOUND', `template ${dto.id} version ${dto.version} is not published`));
   }
 
+  /** A template's retirement, or `{}` while it is in use (so consoles can show its status). */
+  @Transaction(false)
+  @Returns('string')
+  async getRetirement(ctx: TraceContext, json: string): Promise<string> {
+    const dto = parseDto(IdRefDto, json);
+    return canonicalJson((await getRetirement(ctx, dto.id)) ?? {});
+  }
+
   @Transaction(false)
   @Returns('string')
   async listTemplates(ctx: TraceContext, json: string): Promise<string> {

@@ -177,8 +177,10 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
 
     const id = `retiring_${++seq}`;
     await brand.process.defineTemplate(next(id, 1));
+    expect(await brand.process.getRetirement(id)).to.deep.equal({});
     const retired = await brand.process.retireTemplate({ id, reason: 'replaced by a new process' });
     expect(retired).to.include({ id, by: ORGS.brand, reason: 'replaced by a new process' });
+    expect(await rival.process.getRetirement(id)).to.deep.equal(retired);
     await rejectsWith(brand.trace.createTask({ taskId: `${id}-task`, template: id, version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: `${id}-lot`, plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS }), 'ERR_STATE', /is retired/);
     await rejectsWith(brand.trace.getTask(`${id}-task`), 'ERR_NOT_FOUND');
     await rejectsWith(brand.process.defineTemplate(next(id, 2)), 'ERR_STATE', /is retired/);

@@ -1,6 +1,7 @@
 import { createI18n } from 'vue-i18n';
 import type { LocationType, Role as ChainRole } from '@trace/chaincode';
 import { assetMessages } from './i18n-assets';
+import { designerMessages } from './i18n-designer';
 
 /** Chinese first; English for partners abroad. Keys by page. */
 const messages = {
@@ -67,6 +68,7 @@ const messages = {
       inspector: '检测机构', regulator: '监管', auditor: '审核方', issuer: '发行方', exchange: '交易所', appraiser: '评估方',
     } satisfies Record<ChainRole, string>,
     assets: assetMessages.zh,
+    designer: designerMessages.zh,
   },
   en: {
     app: { title: 'Member console', logout: 'Log out', lang: '中文', forbidden: 'Forbidden: your roles cannot open this page', home: 'Back to the workbench' },
@@ -131,6 +133,7 @@ const messages = {
       inspector: 'inspector', regulator: 'regulator', auditor: 'auditor', issuer: 'issuer', exchange: 'exchange', appraiser: 'appraiser',
     } satisfies Record<ChainRole, string>,
     assets: assetMessages.en,
+    designer: designerMessages.en,
   },
 };
 

@@ -17,6 +17,9 @@ import Members from './pages/Members.vue';
 import Network from './pages/Network.vue';
 import Assets from './pages/Assets.vue';
 import AssetClass from './pages/AssetClass.vue';
+import Templates from './pages/Templates.vue';
+import TemplateVersion from './pages/TemplateVersion.vue';
+import TemplateEditor from './pages/TemplateEditor.vue';
 
 /** `page` names the server's page table entry (console/src/access.ts): the session lists the ones this user may open. */
 export const router = createRouter({
@@ -38,6 +41,9 @@ export const router = createRouter({
     { path: '/network', component: Network, meta: { page: 'network' } },
     { path: '/assets', component: Assets, meta: { page: 'assets' } },
     { path: '/assets/:classId', component: AssetClass, meta: { page: 'assets' }, props: true },
+    { path: '/designer', component: Templates, meta: { page: 'designer' } },
+    { path: '/designer/edit', component: TemplateEditor, meta: { page: 'designer' } },
+    { path: '/designer/:id/:version', component: TemplateVersion, meta: { page: 'designer' }, props: true },
     { path: '/forbidden', component: Forbidden },
     { path: '/:rest(.*)', redirect: '/' },
   ],
