@@ -47,9 +47,11 @@ async function ensure<T extends { id: string }>(step: LoadStep, define: () => Pr
 
 /**
  * Defines a template package on chain through the process contract, in dependency order
- * (items, forms, stages, then the template), skipping what is already there.
+ * (items, forms, stages, then the template), skipping what is already there. `actor`, the member's own
+ * user, goes with each write; an existing definition is compared without it (who wrote it is not what it is).
  */
-export async function loadTemplatePackage(client: TraceChainClient, pkg: TemplatePackage, progress: Progress = () => undefined): Promise<LoadReport> {
+export async function loadTemplatePackage(client: TraceChainClient, pkg: TemplatePackage, progress: Progress = () => undefined, actor?: string): Promise<LoadReport> {
+  const by = actor === undefined ? {} : { actor };
   const total = pkg.items.length + pkg.forms.length + pkg.stages.length + 1;
   let done = 0;
   const step = (what: string, outcome: Outcome) => progress(++done, total, what, outcome);
@@ -58,22 +60,22 @@ export async function loadTemplatePackage(client: TraceChainClient, pkg: Templat
   for (let i = 0; i < pkg.items.length; i += 8) {
     await Promise.all(
       pkg.items.slice(i, i + 8).map(async (item) => {
-        const outcome = await ensure({ kind: 'item', id: item.id }, () => client.process.defineItem(item), () => client.process.getItem(item.id) as Promise<typeof item>, item);
+        const outcome = await ensure({ kind: 'item', id: item.id }, () => client.process.defineItem({ ...item, ...by }), () => client.process.getItem(item.id) as Promise<typeof item>, item);
         report.items[item.id] = outcome;
         step(`item ${item.id}`, outcome);
       }),
     );
   }
   for (const form of pkg.forms) {
-    report.forms[form.id] = await ensure({ kind: 'form', id: form.id }, () => client.process.defineForm(form), () => client.process.getForm(form.id), form);
+    report.forms[form.id] = await ensure({ kind: 'form', id: form.id }, () => client.process.defineForm({ ...form, ...by }), () => client.process.getForm(form.id), form);
     step(`form ${form.id}`, report.forms[form.id]);
   }
   for (const stage of pkg.stages) {
-    report.stages[stage.id] = await ensure({ kind: 'stage', id: stage.id }, () => client.process.defineStage(stage), () => client.process.getStage(stage.id), stage);
+    report.stages[stage.id] = await ensure({ kind: 'stage', id: stage.id }, () => client.process.defineStage({ ...stage, ...by }), () => client.process.getStage(stage.id), stage);
     step(`stage ${stage.id}`, report.stages[stage.id]);
   }
   try {
-    await client.process.defineTemplate(pkg.template);
+    await client.process.defineTemplate({ ...pkg.template, ...by });
   } catch (e) {
     if (!(e instanceof LedgerError)) throw e;
     if (e.code !== 'ERR_CONFLICT') throw new LoadStepError({ kind: 'template', id: pkg.template.id }, e);

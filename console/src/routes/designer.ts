@@ -12,7 +12,7 @@ import { Call, chainWrite, ConsoleRoute, id, str, user } from '../route-kit';
 
 /**
  * Every chain body the designer writes, built here: the definitions and version of a publish (the editor model's plan)
- * and a retirement. (The user who acts goes in here once the process DTOs take an `actor`.)
+ * and a retirement, each naming the console user who acts (`actor`).
  */
 const chainBodies = {
   publish: (state: DesignerState, base?: DesignerBase) => publishPlan(state, base),
@@ -90,7 +90,7 @@ async function publish(call: Call): Promise<unknown> {
   if (taken) throw new ConsoleError(409, 'ERR_CONFLICT', `template ${state.id} version ${state.version} is already published`, { 'template:version': 'already published' });
   let step: LoadStep | undefined;
   const load = () =>
-    loadTemplatePackage(client, plan.pkg).catch((e: unknown) => {
+    loadTemplatePackage(client, plan.pkg, undefined, user(call).username).catch((e: unknown) => {
       if (e instanceof LoadStepError) step = e.step;
       throw e;
     });
