@@ -66,11 +66,11 @@ async function main(): Promise<void> {
   member key   ${keys.member.org} ${keys.member.key}
   auditor key  ${keys.auditor.org} ${keys.auditor.key}
   dashboard with the member key: ${base}/dashboard#key=${keys.member.key}`);
-    // the brand's and the farm's member consoles, next to the indexer's port
+    // a member console per demo org (the brand, the farm, the factory, the retailer and regulator), next to the indexer's port
     const requested = Number(values.port ?? process.env.PORT ?? 3000);
-    consoles = await startDemoConsoles({ connection: devnet.connectionPath, dataDir, indexerDb, indexerUrl: base, orgs: { brand: DEMO_ORGS.brand, farm: DEMO_ORGS.farm }, basePort: requested === 0 ? 0 : indexer.port + 1, log: pino({ base: { svc: 'console' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)) });
+    consoles = await startDemoConsoles({ connection: devnet.connectionPath, dataDir, indexerDb, indexerUrl: base, orgs: DEMO_ORGS, basePort: requested === 0 ? 0 : indexer.port + 1, log: pino({ base: { svc: 'console' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)) });
     console.log(`member consoles (every demo user's password: ${DEMO_PASSWORD}; users ${DEMO_USERS.map((u) => `${u.username} = ${u.roles.join(', ')}`).join(', ')}):
-${consoles.map((c) => `  ${c.name.padEnd(6)} ${c.org}  ${c.url}/login`).join('\n')}`);
+${consoles.map((c) => `  ${c.name.padEnd(7)} ${c.org}  ${c.url}/login`).join('\n')}`);
   }
   console.log('Ctrl-C stops; starting again resumes on the same data.');
 }
