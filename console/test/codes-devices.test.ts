@@ -95,6 +95,12 @@ describe("member console: the brand's code manager and device admin through the 
       const res = await fetch(`${indexerUrl}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
       expect(((await res.json()) as { verdict: string }).verdict, code).to.equal('genuine');
     }
+    // and the consumer page a shopper's phone opens for a printed code says so
+    const shopper = await browser.newPage();
+    await shopper.goto(`${indexerUrl}/c/${issued[CODES - 1]}`);
+    await shopper.waitForSelector('#app[data-ready]', { timeout: 30_000 });
+    expect([await shopper.getAttribute('#app', 'data-ready'), await shopper.getAttribute('#verdict', 'data-verdict')]).to.deep.equal(['true', 'genuine']);
+    await shopper.close();
     await context.close();
   });
 

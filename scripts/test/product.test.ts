@@ -72,6 +72,10 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
     expect(product.stdout).to.include(`${product.base}/c/${demo.codes.genuine}`);
     const root = await fetch(product.base + '/', { redirect: 'manual' });
     expect([root.status, root.headers.get('location')]).to.deep.equal([302, '/dashboard']);
+    // a member console per demo org, each answering its login page
+    const consoles = [...product.stdout.matchAll(/^ {2}(\w+) +(Org\dMSP) +(http:\/\/127\.0\.0\.1:\d+)\/login$/gm)].map((m) => [m[1], m[2], m[3]]);
+    expect(consoles.map(([name, msp]) => [name, msp])).to.deep.equal(Object.entries(DEMO_ORGS));
+    for (const [, , url] of consoles) expect((await fetch(`${url}/login`)).status).to.equal(200);
   });
 
   it('prints a member key (the brand) and an auditor key (the regulator) that open the member and auditor routes', async () => {
