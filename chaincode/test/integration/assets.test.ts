@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
 import { tea } from '@trace/contract-templates';
-import { completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TestConsortium, WAREHOUSE_GLN } from './consortium';
+import { testClock } from '@trace/test-network';
+import { completeTeaLot, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_WAREHOUSING_HOURS, TestConsortium, WAREHOUSE_GLN } from './consortium';
+
+const clock = testClock();
 
 const CLASS = 'jm2026';
 const CNY = 'cny';
@@ -29,7 +32,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
       taskId: 'lot-1',
       unit: 'cake',
       certifiedQuantity: 500,
-      storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' },
+      storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) },
       confirmations: ['warehouse', 'inspector'],
       evidence: [hex64('9')],
       ...over,
@@ -43,7 +46,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
     await brand.consortium.updateMember({ mspId: ORGS.factory, roles: ['processor', 'logistics', 'exchange'] });
     await brand.consortium.updateMember({ mspId: ORGS.retail, roles: ['retailer', 'inspector', 'regulator', 'appraiser'] });
     await brand.trace.createTask({ taskId: 'lot-open', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: 't' }, lot: 'open', plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS });
-    await completeTeaLot(net.clients, 'lot-1', 600);
+    await completeTeaLot(net.clients, 'lot-1', clock, 600);
   });
 
   after(async () => {
@@ -54,7 +57,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
     it('refuses a lot that is not complete and audited, and a quantity above the recorded one', async () => {
       await rejectsWith(propose({ taskId: 'lot-open' }), 'ERR_STATE', /not complete and audited/);
       await rejectsWith(propose({ certifiedQuantity: 601 }), 'ERR_INSUFFICIENT', /exceed the recorded tea_warehousing.tea_stored_cakes of 600/);
-      await rejectsWith(propose({ storage: { warehouse: ORGS.factory, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' } }), 'ERR_VALIDATION', /not an active warehouse member/);
+      await rejectsWith(propose({ storage: { warehouse: ORGS.factory, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) } }), 'ERR_VALIDATION', /not an active warehouse member/);
       await rejectsWith(propose({}, farm), 'ERR_FORBIDDEN');
       // The template names the item that counts the lot, a plain numeric one; the proposer cannot pick another.
       await rejectsWith(brand.process.defineTemplate({ ...tea.template, id: 'puer_tea_by_garden', assetQuantity: 'tea_plantation.tea_garden' }), 'ERR_VALIDATION', /assetQuantity tea_plantation.tea_garden is not a plain numeric item/);
@@ -159,7 +162,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
         const results = await Promise.allSettled([
           farm.assets.transfer(from.sign(scope, { classId: CLASS, from: from.account, to: to.account, quantity: 1 })),
           brand.assets.issue({ classId: CLASS, to: lender.account, quantity: 1 }),
-          retail.assets.setValuation({ classId: CLASS, pricePerUnit: 800 + round, currency: 'CNY', date: '2026-10-31' }),
+          retail.assets.setValuation({ classId: CLASS, pricePerUnit: 800 + round, currency: 'CNY', date: clock.day(720) }),
           factory.assets.transfer(carol.sign(scope, { classId: CLASS, from: carol.account, to: dave.account, quantity: 1 })),
         ]);
         expect(results.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason)))).to.deep.equal(['ok', 'ok', 'ok', 'ok']);
@@ -285,11 +288,12 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
     });
 
     it('values holdings at the appraiser’s price and ages them from the storage start', async () => {
-      await rejectsWith(brand.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' }), 'ERR_FORBIDDEN');
-      await retail.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: '2026-11-01' });
+      await rejectsWith(brand.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: clock.day(744) }), 'ERR_FORBIDDEN');
+      await retail.assets.setValuation({ classId: CLASS, pricePerUnit: 900, currency: 'CNY', date: clock.day(744) });
       const [h] = ((await brand.assets.getHoldings(alice.account)).items).filter((x) => x.classId === CLASS);
-      expect(h.value).to.deep.equal({ amount: h.amount * 900, currency: 'CNY', date: '2026-11-01' });
-      expect(h.ageDays).to.be.at.least(50);
+      expect(h.value).to.deep.equal({ amount: h.amount * 900, currency: 'CNY', date: clock.day(744) });
+      // whole days from the storage start to the query; the clock's now is under an hour past a whole day of it
+      expect(h.ageDays).to.equal(Math.floor((clock.now - Date.parse(clock.at(TEA_WAREHOUSING_HOURS))) / 86_400_000));
       expect((await brand.assets.getClass(CLASS)).valuation?.pricePerUnit).to.equal(900);
       // The class record's history holds confirmations and supply; status and valuation have keys of their own.
       const history = await brand.assets.getClassHistory(CLASS);

@@ -4,15 +4,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeHash, generateCode, Reading, signPayload, signReadings, simulateDevice, TraceChainClient } from '@trace/client';
-import { at, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { testClock } from '@trace/test-network';
+import { ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+
+const clock = testClock();
 
 const newKey = () => {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() };
 };
 const climate = (temp: number, hours = 100): Reading[] => [
-  { at: at(hours), metric: 'storage_temp_c', value: temp, unit: '°C' },
-  { at: at(hours), metric: 'storage_humidity_pct', value: 70, unit: '%' },
+  { at: clock.at(hours), metric: 'storage_temp_c', value: temp, unit: '°C' },
+  { at: clock.at(hours), metric: 'storage_humidity_pct', value: 70, unit: '%' },
 ];
 
 describe('devices: signed readings and alarms (devnet)', function () {
@@ -78,7 +81,7 @@ describe('devices: signed readings and alarms (devnet)', function () {
   it('verifies the exact bytes a device sent: firmware formatting is accepted, the digest is over those bytes', async () => {
     const seq = (await lastSeq()) + 1;
     // key order, spacing and number forms a C firmware might print: none survive a JSON round trip
-    const firmware = Buffer.from(`{ "seq": ${seq}, "deviceId": "cellar-1",\n  "readings": [ { "unit": "°C", "value": 2.05e1, "metric": "storage_temp_c", "at": "${at(150)}" },\n { "at": "${at(150)}", "metric": "storage_humidity_pct", "value": 70.50, "unit": "%" } ] }`);
+    const firmware = Buffer.from(`{ "seq": ${seq}, "deviceId": "cellar-1",\n  "readings": [ { "unit": "°C", "value": 2.05e1, "metric": "storage_temp_c", "at": "${clock.at(150)}" },\n { "at": "${clock.at(150)}", "metric": "storage_humidity_pct", "value": 70.50, "unit": "%" } ] }`);
     expect(JSON.stringify(JSON.parse(firmware.toString()))).to.not.equal(firmware.toString());
     const r = await farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', firmware));
     expect(r.digest).to.equal(createHash('sha256').update(firmware).digest('hex'));
@@ -125,7 +128,7 @@ describe('devices: signed readings and alarms (devnet)', function () {
     await net.clients.brand.trace.createTask({ taskId: 'farm-only', template: 'plantation_only', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'F', plannedQuantity: 1, unit: 'kg', assignments: { tea_plantation: ORGS.farm } });
     const truck = newKey();
     await factory.devices.registerDevice({ deviceId: 'truck-1', type: 'gps', publicKeyPem: truck.publicKeyPem, thresholds: { speed_kmh: { max: 100 } } });
-    const reading: Reading[] = [{ at: at(10), metric: 'speed_kmh', value: 60, unit: 'km/h', lat: 22, lon: 100.5 }];
+    const reading: Reading[] = [{ at: clock.at(10), metric: 'speed_kmh', value: 60, unit: 'km/h', lat: 22, lon: 100.5 }];
     await rejectsWith(submit(factory, truck.privateKey, 1, reading, 'farm-only', 'truck-1'), 'ERR_FORBIDDEN', /no stage assigned to Org3MSP/);
     await rejectsWith(submit(farm, truck.privateKey, 1, reading, undefined, 'truck-1'), 'ERR_FORBIDDEN', /belongs to Org3MSP/);
     expect(await lastSeq('truck-1')).to.equal(0);
@@ -138,12 +141,12 @@ describe('devices: signed readings and alarms (devnet)', function () {
     const gate = newKey();
     await factory.devices.registerDevice({ deviceId: 'gate-1', type: 'rfid', publicKeyPem: gate.publicKeyPem, thresholds: {} });
     const stream = await factory.ledger.chaincodeEvents();
-    const r = await submit(factory, gate.privateKey, 1, [{ at: at(20), metric: 'rfid_read', value: 1, unit: 'read', lat: 21.96, lon: 100.45, code }], undefined, 'gate-1');
+    const r = await submit(factory, gate.privateKey, 1, [{ at: clock.at(20), metric: 'rfid_read', value: 1, unit: 'read', lat: 21.96, lon: 100.45, code }], undefined, 'gate-1');
     for await (const ev of stream) {
       if (ev.eventName !== 'devices.ReadingsSubmitted') continue;
       const payload = JSON.parse(Buffer.from(ev.payload).toString()) as { batch: { digest: string }; codeLinks: object[] };
       if (payload.batch.digest !== r.digest) continue;
-      expect(payload.codeLinks).to.deep.equal([{ codeHash: code, at: at(20), lat: 21.96, lon: 100.45 }]);
+      expect(payload.codeLinks).to.deep.equal([{ codeHash: code, at: clock.at(20), lat: 21.96, lon: 100.45 }]);
       break;
     }
     stream.close();
@@ -151,13 +154,13 @@ describe('devices: signed readings and alarms (devnet)', function () {
 
   it('runs the device simulator: a cellar with one heat excursion raises exactly one alarm', async () => {
     const keyPath = join(mkdtempSync(join(tmpdir(), 'dev-')), 'sim.key');
-    const alarms = await simulateDevice(farm, { deviceId: 'sim-cellar', keyPath, scenario: 'cellar', taskId: 'dev-tea', batches: 3, readingsPerBatch: 12, startMs: Date.parse(at(300)) });
+    const alarms = await simulateDevice(farm, { deviceId: 'sim-cellar', keyPath, scenario: 'cellar', taskId: 'dev-tea', batches: 3, readingsPerBatch: 12, startMs: Date.parse(clock.at(300)) });
     expect(alarms).to.have.length(1);
     expect((await farm.devices.getDevice('sim-cellar')).lastSeq).to.equal(3);
     // Same key file, next run continues the sequence.
-    await simulateDevice(farm, { deviceId: 'sim-cellar', keyPath, scenario: 'cellar', batches: 1, readingsPerBatch: 4, startMs: Date.parse(at(400)) });
+    await simulateDevice(farm, { deviceId: 'sim-cellar', keyPath, scenario: 'cellar', batches: 1, readingsPerBatch: 4, startMs: Date.parse(clock.at(400)) });
     expect((await farm.devices.getDevice('sim-cellar')).lastSeq).to.equal(4);
-    const gps = await simulateDevice(factory, { deviceId: 'sim-truck', keyPath: keyPath + '.gps', scenario: 'gps', batches: 2, readingsPerBatch: 10, startMs: Date.parse(at(300)) });
+    const gps = await simulateDevice(factory, { deviceId: 'sim-truck', keyPath: keyPath + '.gps', scenario: 'gps', batches: 2, readingsPerBatch: 10, startMs: Date.parse(clock.at(300)) });
     expect(gps).to.deep.equal([]);
   });
 });
