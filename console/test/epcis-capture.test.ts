@@ -7,7 +7,7 @@ import pino from 'pino';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { tea } from '@trace/contract-templates';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createUser, openConsoleDb, RunningConsole, startConsole } from '../src';
 import { createApiToken, revokeApiToken } from '../src/api-tokens';
 import { PASSWORD, until } from './support/pages';
@@ -16,7 +16,7 @@ import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
 const GS1_EXAMPLES = resolve(__dirname, '../../../indexer/epcis');
-const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
+const { at } = testClock(200);
 type Event = Record<string, unknown>;
 interface Job {
   captureID: string;

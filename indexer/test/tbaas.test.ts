@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, loadTbaasConfig, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, writeClientFile } from '@trace/test-network';
+import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, testClock, writeClientFile } from '@trace/test-network';
 import { checkpoint, invocationCheckpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
 
@@ -20,7 +20,7 @@ const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
 const node12 = () => (JSON.parse(execFileSync(process.execPath, [resolve(__dirname, '../../../scripts/dist/src/node12-runtime.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string }).node;
 const ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 type OrgName = keyof typeof ORGS;
-const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+const { at } = testClock();
 const hex64 = (c: string) => c.repeat(64);
 
 /** A whole Pu'er lot: every stage by its assigned org, the inspection and the task approved. */
