@@ -24,17 +24,24 @@ describe('devices: signed readings and alarms (devnet)', function () {
   let farm: TraceChainClient;
   let factory: TraceChainClient;
   let retail: TraceChainClient;
+  // Each test gets a cellar device of its own: no test reads the sequence, key or status another left.
+  let cellars = 0;
+  let device: string;
   let key: { privateKey: KeyObject; publicKeyPem: string };
 
-  const submit = (c: TraceChainClient, k: KeyObject, seq: number, readings: Reading[], taskId?: string, deviceId = 'cellar-1') => c.devices.submitReadings(signReadings(k, { deviceId, seq, taskId, readings }));
-  const lastSeq = async (deviceId = 'cellar-1') => (await farm.devices.getDevice(deviceId)).lastSeq;
+  const submit = (c: TraceChainClient, k: KeyObject, seq: number, readings: Reading[], taskId?: string, deviceId = device) => c.devices.submitReadings(signReadings(k, { deviceId, seq, taskId, readings }));
+  const lastSeq = async (deviceId = device) => (await farm.devices.getDevice(deviceId)).lastSeq;
 
   before(async () => {
     net = await startConsortium();
     ({ farm, factory, retail } = net.clients);
     await net.clients.brand.trace.createTask({ taskId: 'dev-tea', template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 'tea' }, lot: 'D1', plannedQuantity: 1, unit: 'cake', assignments: TEA_ASSIGNMENTS });
+  });
+
+  beforeEach(async () => {
+    device = `cellar-${++cellars}`;
     key = newKey();
-    await farm.devices.registerDevice({ deviceId: 'cellar-1', type: 'multi', publicKeyPem: key.publicKeyPem, thresholds: { storage_temp_c: { min: 5, max: 35 }, storage_humidity_pct: { min: 40, max: 90 } } });
+    await farm.devices.registerDevice({ deviceId: device, type: 'multi', publicKeyPem: key.publicKeyPem, thresholds: { storage_temp_c: { min: 5, max: 35 }, storage_humidity_pct: { min: 40, max: 90 } } });
   });
 
   after(async () => {
@@ -45,45 +52,46 @@ describe('devices: signed readings and alarms (devnet)', function () {
     const r = await submit(farm, key.privateKey, 1, [...climate(20), ...climate(22, 101)]);
     expect(r.stats).to.deep.equal({ storage_temp_c: { count: 2, min: 20, max: 22 }, storage_humidity_pct: { count: 2, min: 70, max: 70 } });
     expect(r.alarms).to.deep.equal([]);
-    const [batch] = (await farm.devices.listReadings('cellar-1')).items;
+    const [batch] = (await farm.devices.listReadings(device)).items;
     expect(batch).to.include({ seq: 1, count: 4, keyVersion: 1, digest: r.digest });
   });
 
   it('raises alarms outside the device thresholds and the task template bounds, and lets the owner acknowledge them', async () => {
     // 32 °C is inside the device's 5–35 but outside the tea template's storage_temp rule (10–30).
     const r = await submit(farm, key.privateKey, 2, [...climate(32), ...climate(36, 101)], 'dev-tea');
-    expect(r.alarms).to.deep.equal(['cellar-1/2/0', 'cellar-1/2/2']);
-    const alarms = (await farm.devices.listAlarms('cellar-1')).items;
+    expect(r.alarms).to.deep.equal([`${device}/2/0`, `${device}/2/2`]);
+    const alarms = (await farm.devices.listAlarms(device)).items;
     expect(alarms.map((a) => [a.alarmId, a.value, a.source])).to.deep.equal([
-      ['cellar-1/2/0', 32, 'rule storage_temp'],
-      ['cellar-1/2/2', 36, 'device threshold'],
+      [`${device}/2/0`, 32, 'rule storage_temp'],
+      [`${device}/2/2`, 36, 'device threshold'],
     ]);
-    await rejectsWith(factory.devices.ackAlarm({ alarmId: 'cellar-1/2/0', comment: 'not mine' }), 'ERR_FORBIDDEN');
-    const acked = await farm.devices.ackAlarm({ alarmId: 'cellar-1/2/0', comment: 'door closed' });
+    await rejectsWith(factory.devices.ackAlarm({ alarmId: `${device}/2/0`, comment: 'not mine' }), 'ERR_FORBIDDEN');
+    const acked = await farm.devices.ackAlarm({ alarmId: `${device}/2/0`, comment: 'door closed' });
     expect(acked.acked).to.include({ by: ORGS.farm, comment: 'door closed' });
-    await rejectsWith(farm.devices.ackAlarm({ alarmId: 'cellar-1/2/0', comment: 'again' }), 'ERR_STATE');
-    await retail.devices.ackAlarm({ alarmId: 'cellar-1/2/2', comment: 'regulator saw it' });
-    await rejectsWith(farm.devices.ackAlarm({ alarmId: 'cellar-1/9/0', comment: '' }), 'ERR_NOT_FOUND');
+    await rejectsWith(farm.devices.ackAlarm({ alarmId: `${device}/2/0`, comment: 'again' }), 'ERR_STATE');
+    await retail.devices.ackAlarm({ alarmId: `${device}/2/2`, comment: 'regulator saw it' });
+    await rejectsWith(farm.devices.ackAlarm({ alarmId: `${device}/9/0`, comment: '' }), 'ERR_NOT_FOUND');
   });
 
   it('rejects a forged signature and a replayed seq, changing nothing', async () => {
+    await submit(farm, key.privateKey, 1, climate(20));
     const before = await lastSeq();
-    const forged = signReadings(newKey().privateKey, { deviceId: 'cellar-1', seq: before + 1, readings: climate(20) });
+    const forged = signReadings(newKey().privateKey, { deviceId: device, seq: before + 1, readings: climate(20) });
     await rejectsWith(farm.devices.submitReadings(forged), 'ERR_SIGNATURE');
-    const tampered = { ...signReadings(key.privateKey, { deviceId: 'cellar-1', seq: before + 1, readings: climate(20) }) };
-    tampered.payload = Buffer.from(JSON.stringify({ deviceId: 'cellar-1', seq: before + 1, readings: climate(21) })).toString('base64');
+    const tampered = { ...signReadings(key.privateKey, { deviceId: device, seq: before + 1, readings: climate(20) }) };
+    tampered.payload = Buffer.from(JSON.stringify({ deviceId: device, seq: before + 1, readings: climate(21) })).toString('base64');
     await rejectsWith(farm.devices.submitReadings(tampered), 'ERR_SIGNATURE');
     await rejectsWith(submit(farm, key.privateKey, before, climate(20)), 'ERR_REPLAY', new RegExp(`not above the last accepted ${before}`));
     expect(await lastSeq()).to.equal(before);
-    expect((await farm.devices.listReadings('cellar-1')).items).to.have.length(before);
+    expect((await farm.devices.listReadings(device)).items).to.have.length(before);
   });
 
   it('verifies the exact bytes a device sent: firmware formatting is accepted, the digest is over those bytes', async () => {
     const seq = (await lastSeq()) + 1;
     // key order, spacing and number forms a C firmware might print: none survive a JSON round trip
-    const firmware = Buffer.from(`{ "seq": ${seq}, "deviceId": "cellar-1",\n  "readings": [ { "unit": "°C", "value": 2.05e1, "metric": "storage_temp_c", "at": "${clock.at(150)}" },\n { "at": "${clock.at(150)}", "metric": "storage_humidity_pct", "value": 70.50, "unit": "%" } ] }`);
+    const firmware = Buffer.from(`{ "seq": ${seq}, "deviceId": "${device}",\n  "readings": [ { "unit": "°C", "value": 2.05e1, "metric": "storage_temp_c", "at": "${clock.at(150)}" },\n { "at": "${clock.at(150)}", "metric": "storage_humidity_pct", "value": 70.50, "unit": "%" } ] }`);
     expect(JSON.stringify(JSON.parse(firmware.toString()))).to.not.equal(firmware.toString());
-    const r = await farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', firmware));
+    const r = await farm.devices.submitReadings(signPayload(key.privateKey, device, firmware));
     expect(r.digest).to.equal(createHash('sha256').update(firmware).digest('hex'));
     expect(r.stats).to.deep.equal({ storage_temp_c: { count: 1, min: 20.5, max: 20.5 }, storage_humidity_pct: { count: 1, min: 70.5, max: 70.5 } });
     expect(await lastSeq()).to.equal(seq);
@@ -91,35 +99,34 @@ describe('devices: signed readings and alarms (devnet)', function () {
 
   it("refuses signed bytes that are not readings, or another device's readings, changing nothing", async () => {
     const before = await lastSeq();
-    const batches = ((await farm.devices.listReadings('cellar-1')).items).length;
-    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', Buffer.from('{"seq": 1,'))), 'ERR_VALIDATION', /not valid JSON/);
+    const batches = ((await farm.devices.listReadings(device)).items).length;
+    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, device, Buffer.from('{"seq": 1,'))), 'ERR_VALIDATION', /not valid JSON/);
     const other = signReadings(key.privateKey, { deviceId: 'truck-9', seq: before + 1, readings: climate(20) });
-    await rejectsWith(farm.devices.submitReadings({ ...other, deviceId: 'cellar-1' }), 'ERR_VALIDATION', /device truck-9's, not cellar-1's/);
-    const noReadings = Buffer.from(JSON.stringify({ deviceId: 'cellar-1', seq: before + 1, readings: [] }));
-    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, 'cellar-1', noReadings)), 'ERR_VALIDATION', /readings/);
+    await rejectsWith(farm.devices.submitReadings({ ...other, deviceId: device }), 'ERR_VALIDATION', new RegExp(`device truck-9's, not ${device}'s`));
+    const noReadings = Buffer.from(JSON.stringify({ deviceId: device, seq: before + 1, readings: [] }));
+    await rejectsWith(farm.devices.submitReadings(signPayload(key.privateKey, device, noReadings)), 'ERR_VALIDATION', /readings/);
     expect(await lastSeq()).to.equal(before);
-    expect((await farm.devices.listReadings('cellar-1')).items).to.have.length(batches);
+    expect((await farm.devices.listReadings(device)).items).to.have.length(batches);
     await submit(farm, key.privateKey, before + 1, climate(20));
   });
 
   it('refuses the old key after a rotation, and accepts the new one', async () => {
     const seq = (await lastSeq()) + 1;
     const next = newKey();
-    await rejectsWith(factory.devices.rotateDeviceKey({ deviceId: 'cellar-1', publicKeyPem: next.publicKeyPem }), 'ERR_FORBIDDEN');
-    const rotated = await farm.devices.rotateDeviceKey({ deviceId: 'cellar-1', publicKeyPem: next.publicKeyPem });
+    await rejectsWith(factory.devices.rotateDeviceKey({ deviceId: device, publicKeyPem: next.publicKeyPem }), 'ERR_FORBIDDEN');
+    const rotated = await farm.devices.rotateDeviceKey({ deviceId: device, publicKeyPem: next.publicKeyPem });
     expect(rotated.keyVersion).to.equal(2);
     await rejectsWith(submit(farm, key.privateKey, seq, climate(20)), 'ERR_SIGNATURE');
     expect(await lastSeq()).to.equal(seq - 1);
     await submit(farm, next.privateKey, seq, climate(20));
-    key = next;
   });
 
   it('refuses a disabled device until it is enabled again', async () => {
     const seq = (await lastSeq()) + 1;
-    await farm.devices.setDeviceStatus({ deviceId: 'cellar-1', status: 'disabled' });
+    await farm.devices.setDeviceStatus({ deviceId: device, status: 'disabled' });
     await rejectsWith(submit(farm, key.privateKey, seq, climate(20)), 'ERR_STATE', /disabled/);
     expect(await lastSeq()).to.equal(seq - 1);
-    await farm.devices.setDeviceStatus({ deviceId: 'cellar-1', status: 'active' });
+    await farm.devices.setDeviceStatus({ deviceId: device, status: 'active' });
     await submit(farm, key.privateKey, seq, climate(20));
   });
 

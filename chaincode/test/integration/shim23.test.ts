@@ -27,6 +27,8 @@ describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', f
     expect((JSON.parse(readFileSync(shim, 'utf8')) as { version: string }).version).to.equal('2.3.0');
     net = await startConsortium(TBAAS_PACKAGE_PATH, node12Runtime().node);
     expectNode12();
+    // the lot the later tests read: each of them stands alone
+    await completeTeaLot(net.clients, 'shim23-lot', clock, 600);
   });
 
   after(async () => {
@@ -34,8 +36,8 @@ describe('the TBaaS package under fabric-shim 2.3.0 on Node 12.16.1 (devnet)', f
   });
 
   it('records, audits and traces a whole tea lot', async () => {
-    await completeTeaLot(net.clients, 'shim23-lot', clock, 600);
-    const trace = await net.clients.retail.trace.getTrace('shim23-lot');
+    await completeTeaLot(net.clients, 'shim23-lot-2', clock, 600);
+    const trace = await net.clients.retail.trace.getTrace('shim23-lot-2');
     expect(trace.stages.every((s) => s.record)).to.equal(true);
     expect(trace.audit?.verdict).to.equal('approved');
   });
