@@ -276,7 +276,7 @@ describe('assets: 茶花 backed by a traced lot (devnet)', function () {
 
     it('lists offers by status as a key range, a page at a time, with a bookmark that stays in its list', async () => {
       const classId = await ownClass([[alice, 300]]);
-      const CNY = await ownCurrency();
+      const CNY = await ownCurrency([[bob, 1_000]]);
       // an offer cancelled before the others, as cancelled ones list by id
       await farm.assets.createOffer(alice.sign(farm.holderScope('assets:createOffer'), { offerId: 'o1', classId, seller: alice.account, quantity: 1, price: 1, currencyClass: CNY }));
       await farm.assets.cancelOffer(alice.sign(farm.holderScope('assets:cancelOffer'), { classId, offerId: 'o1', seller: alice.account }));
