@@ -81,16 +81,27 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     await devnet?.stop();
   });
 
+  /**
+   * The consortium founded and one whole tea lot run through the TBaaS cloud API, made once by whichever
+   * test needs it first: each test that reads the lot stands alone (`--grep`) and sees the same chain.
+   */
+  let founded: Promise<void> | undefined;
+  const foundWithLot = () =>
+    (founded ??= (async () => {
+      const c = clients;
+      await c.brand.consortium.bootstrap({ consortium: 'TBaaS tea', name: 'Brand Co.', roles: ['brand', 'auditor'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
+      await c.brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand Co.' });
+      await loadTemplatePackage(c.brand, tea);
+      await teaLot(c, 'tbaas-lot-1');
+      await c.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode()), codeHash(generateCode())] });
+    })());
+
   it('founds the consortium, loads the tea template and runs a whole tea lot through the TBaaS cloud API', async () => {
     const c = clients;
-    await c.brand.consortium.bootstrap({ consortium: 'TBaaS tea', name: 'Brand Co.', roles: ['brand', 'auditor'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
-    await c.brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand Co.' });
-    await loadTemplatePackage(c.brand, tea);
-    await teaLot(c, 'tbaas-lot-1');
-    await c.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode()), codeHash(generateCode())] });
+    await foundWithLot();
     const task = await c.retail.trace.getTask('tbaas-lot-1');
     const viaGateway = JSON.parse(Buffer.from(await gateway.evaluate('trace:getTask', JSON.stringify({ taskId: 'tbaas-lot-1' }))).toString()) as unknown;
     expect(task).to.deep.equal(viaGateway);
@@ -98,6 +109,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   });
 
   it('rejects a business rule over TBaaS (shim 2.3 error form inside FailedOperation) with the code the gateway gives, changing nothing', async () => {
+    await foundWithLot();
     const record = { taskId: 'tbaas-lot-1', stage: 'tea_picking', eventTime: at(300), data: { tea_fresh_leaf_kg: 5, tea_pick_grade: 'bud' } };
     const viaTbaas = (await clients.factory.trace.recordStage(record).catch((e: unknown) => e)) as LedgerError;
     const u = devnet.user('Org3MSP', 'User1');
@@ -115,6 +127,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   const directFile = async () => (await writeClientFile(dir, account('indexer', ORGS.brand), emulator, { type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }, 'indexer')).file;
 
   it('ends with the same database when the indexer is fed by TBaaS (cloud API + blocks over the access address) as by the gateway', async () => {
+    await foundWithLot();
     const height = await ledgers[0].height();
     const tbaasFile = await directFile();
     const run = async (connection: string, db: string) => {
@@ -188,6 +201,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   });
 
   it('on the cloud API alone: starts degraded saying what is missing, records the invocations through throttling, and backs off on a lasting fault instead of looping', async () => {
+    await foundWithLot();
     const height = await ledgers[0].height();
     const cloudFile = join(dir, 'cloud-only.json');
     // few quick retries inside the API client, so the follower's own backoff is what paces a lasting fault
