@@ -126,22 +126,24 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   /** The indexer account's client file: cloud API plus the access address, as the emulator's CLI writes it. */
   const directFile = async () => (await writeClientFile(dir, account('indexer', ORGS.brand), emulator, { type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }, 'indexer')).file;
 
+  /** Runs an indexer on `connection` into `db` until its checkpoint reaches `height`, then stops it. */
+  const indexUpTo = async (connection: string, db: string, height: bigint) => {
+    const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
+    for (let i = 0; i < 1200; i++) {
+      const d = openDb(db);
+      const next = checkpoint(d);
+      d.close();
+      if (next >= height) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await indexer.stop();
+  };
+
   it('ends with the same database when the indexer is fed by TBaaS (cloud API + blocks over the access address) as by the gateway', async () => {
     await foundWithLot();
     const height = await ledgers[0].height();
     const tbaasFile = await directFile();
-    const run = async (connection: string, db: string) => {
-      const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
-      for (let i = 0; i < 1200; i++) {
-        const d = openDb(db);
-        const next = checkpoint(d);
-        d.close();
-        if (next >= height) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await indexer.stop();
-    };
-    await Promise.all([run(tbaasFile, join(dir, 'tbaas.sqlite')), run(devnet.connection, join(dir, 'gateway.sqlite'))]);
+    await Promise.all([indexUpTo(tbaasFile, join(dir, 'tbaas.sqlite'), height), indexUpTo(devnet.connection, join(dir, 'gateway.sqlite'), height)]);
     const viaTbaas = openDb(join(dir, 'tbaas.sqlite'));
     const viaGateway = openDb(join(dir, 'gateway.sqlite'));
     expect(checkpoint(viaTbaas)).to.equal(checkpoint(viaGateway));
@@ -203,6 +205,9 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   it('on the cloud API alone: starts degraded saying what is missing, records the invocations through throttling, and backs off on a lasting fault instead of looping', async () => {
     await foundWithLot();
     const height = await ledgers[0].height();
+    // what the gateway-fed index holds up to that height, made here: no test reads another's database
+    const expectedDb = join(dir, 'cloud-only-expected.sqlite');
+    await indexUpTo(devnet.connection, expectedDb, height);
     const cloudFile = join(dir, 'cloud-only.json');
     // few quick retries inside the API client, so the follower's own backoff is what paces a lasting fault
     writeFileSync(cloudFile, JSON.stringify({ type: 'tbaas', ...base, ...account('indexer', ORGS.brand), maxRetries: 3, backoffMs: 20 }));
@@ -228,7 +233,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       expect(health.reason).to.match(/access address/);
       expect(count('indexer.degraded')).to.equal(1);
       // every trace transaction the gateway-fed index has, with its block, position and status
-      const viaGateway = openDb(join(dir, 'gateway.sqlite'));
+      const viaGateway = openDb(expectedDb);
       const expected = viaGateway.prepare("SELECT block, idx, tx_id, validation_code AS status FROM transactions WHERE chaincode = 'trace' ORDER BY block, idx").all();
       viaGateway.close();
       expect(db.prepare('SELECT block, idx, tx_id, status FROM invocations WHERE block < ? ORDER BY block, idx').all(Number(height))).to.deep.equal(expected);
