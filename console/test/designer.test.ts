@@ -6,12 +6,13 @@ import { RunningConsole } from '../src';
 import { launchChromium } from './support/browser';
 import { refusal, shoot, signIn, until } from './support/pages';
 import { ConsoleStack, startStack } from './support/stack';
+import { testClock } from '@trace/test-network';
 
 const GTIN = '06901234567892';
 const NEW_ITEM = 'tea_wither_temp_c';
 /** the roles the farm (Org2MSP) holds; the brand holds the others */
 const FARM_ROLES = ['producer', 'warehouse', 'auditor'];
-const at = (h: number) => new Date(Date.now() - (100 - h) * 3_600_000).toISOString();
+const { at } = testClock(100);
 
 /** The brand's admin designs the Pu'er process in the browser: a new version with a new required item, a refused rule, retirement. */
 describe('member console: the 流程模板 designer publishes, is refused on the field, and retires (devnet, indexer, headless Chromium)', function () {

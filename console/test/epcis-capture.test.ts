@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, TraceChainClient } from '@trace/client';
 import { tea } from '@trace/contract-templates';
+import { testClock } from '@trace/test-network';
 import { ConsoleOptions, openConsoleDb, RunningConsole, startConsole } from '../src';
 import { createApiToken, revokeApiToken } from '../src/api-tokens';
 import { PASSWORD, until } from './support/pages';
@@ -12,7 +13,7 @@ import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
 const GS1_EXAMPLES = resolve(__dirname, '../../../indexer/epcis');
-const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
+const { at } = testClock(200);
 type Event = Record<string, unknown>;
 interface Job {
   captureID: string;

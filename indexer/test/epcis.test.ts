@@ -8,7 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { codeHash, deviceKey, generateCode, Ledger, ledgerFromConfig, signReadings, simulateDevice, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, startIndexer } from '../src';
 import { eventHashId } from '../src/epcis/event-hash';
 
@@ -21,6 +21,9 @@ const SECRET = 'feed'.repeat(16);
 const GLN = { farm: '6901234000016', factory: '6901234000023', warehouse: '6901234000030', store: '6901234000047' };
 const TASK = 'ep-tea-1';
 const LOT_CLASS = 'https://id.gs1.org/01/06901234567892/10/JM-EP-1';
+const clock = testClock();
+/** The clock's time `day` days in, written in Beijing time (+08:00): the offset the export must keep. */
+const beijing = (day: number) => new Date(Date.parse(clock.at(day * 24)) + 8 * 3_600_000).toISOString().replace('.000Z', '+08:00');
 
 type Event = Record<string, unknown> & { type: string; eventID: string; eventTime: string };
 interface Doc {
@@ -75,8 +78,7 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
     await loadTemplatePackage(c, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
     await c.trace.createTask({ taskId: TASK, template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'JM-EP-1', plannedQuantity: 3, unit: 'cake', assignments });
-    const rec = (stage: string, day: number, data: Record<string, unknown>, location?: string) =>
-      c.trace.recordStage({ taskId: TASK, stage, eventTime: `2026-10-${String(day).padStart(2, '0')}T08:00:00+08:00`, data, location });
+    const rec = (stage: string, day: number, data: Record<string, unknown>, location?: string) => c.trace.recordStage({ taskId: TASK, stage, eventTime: beijing(day), data, location });
     await rec('tea_plantation', 1, { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, GLN.farm);
     await rec('tea_picking', 2, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' }, GLN.farm);
     await rec('tea_withering', 3, { tea_withered_kg: 700 }, GLN.factory);
@@ -84,7 +86,7 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
     await rec('tea_drying', 5, { tea_dried_kg: 240, tea_moisture_pct: 9 }, GLN.factory);
     await rec('tea_inspection', 6, { tea_moisture_pct: 9.5, tea_pesticide_pass: true, tea_inspection_report: 'ab'.repeat(32) });
     await auditor.trace.auditStage({ taskId: TASK, stage: 'tea_inspection', verdict: 'rejected', comment: 'moisture measured twice' });
-    await c.trace.amendStage({ taskId: TASK, stage: 'tea_inspection', eventTime: '2026-10-06T08:00:00+08:00', data: { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: 'ab'.repeat(32) }, reason: 're-measured' });
+    await c.trace.amendStage({ taskId: TASK, stage: 'tea_inspection', eventTime: beijing(6), data: { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: 'ab'.repeat(32) }, reason: 're-measured' });
     await auditor.trace.auditStage({ taskId: TASK, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
     await rec('tea_packing', 7, { tea_cakes: 600, tea_cake_weight_g: 357, tea_packed_kg: 214.2 }, GLN.factory);
     await rec('tea_warehousing', 8, { tea_stored_cakes: 600, storage_temp_c: 22, storage_humidity_pct: 65 }, GLN.warehouse);
@@ -93,12 +95,12 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
     await c.codes.issueCodes({ taskId: TASK, level: 'item', codeHashes: items.map(codeHash) });
     await c.codes.issueCodes({ taskId: TASK, level: 'case', codeHashes: [codeHash(caseCode)] });
     await c.codes.aggregate({ parent: codeHash(caseCode), children: items.map(codeHash) });
-    await c.codes.recordScans({ scans: [{ codeHash: codeHash(items[0]), channel: 'consumer', region: 'CN-53', at: '2026-10-11T10:00:00Z' }] });
-    await simulateDevice(c, { deviceId: 'cellar-ep', keyPath: join(dir, 'cellar.pem'), scenario: 'cellar', taskId: TASK, batches: 1, readingsPerBatch: 4, startMs: Date.parse('2026-10-08T01:00:00Z') });
+    await c.codes.recordScans({ scans: [{ codeHash: codeHash(items[0]), channel: 'consumer', region: 'CN-53', at: clock.at(11 * 24 + 10) }] });
+    await simulateDevice(c, { deviceId: 'cellar-ep', keyPath: join(dir, 'cellar.pem'), scenario: 'cellar', taskId: TASK, batches: 1, readingsPerBatch: 4, startMs: Date.parse(clock.at(8 * 24 + 1)) });
     const gate = deviceKey(join(dir, 'gate.pem'));
     await c.devices.registerDevice({ deviceId: 'gate-ep', type: 'rfid', publicKeyPem: gate.publicKeyPem, thresholds: {} });
     await c.devices.submitReadings(
-      signReadings(gate.privateKey, { deviceId: 'gate-ep', seq: 1, readings: [{ at: '2026-10-10T09:00:00Z', metric: 'rfid_read', value: 1, unit: 'read', lat: 25.04, lon: 102.71, code: codeHash(caseCode) }] }),
+      signReadings(gate.privateKey, { deviceId: 'gate-ep', seq: 1, readings: [{ at: clock.at(10 * 24 + 9), metric: 'rfid_read', value: 1, unit: 'read', lat: 25.04, lon: 102.71, code: codeHash(caseCode) }] }),
     );
     const db = openDb(join(dir, 'index.sqlite'));
     keys.own = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
@@ -242,7 +244,7 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
       [`MATCH_anyEPC=${epc(caseCode)}`, (e) => e.parentID === epc(caseCode) || (Array.isArray(e.epcList) && e.epcList.includes(epc(caseCode))), 3],
       // an item: commissioned, scanned, and packed as a child of the case
       [`MATCH_epc=${epc(items[0])}`, (e) => [e.epcList, e.childEPCs].some((l) => Array.isArray(l) && l.includes(epc(items[0]))), 3],
-      ['GE_eventTime=2026-10-03T00:00:00Z&LT_eventTime=2026-10-05T00:00:00Z', (e) => e['tc:stage'] === 'tea_withering' || e['tc:stage'] === 'tea_rolling', 2],
+      [`GE_eventTime=${clock.at(3 * 24)}&LT_eventTime=${clock.at(5 * 24)}`, (e) => e['tc:stage'] === 'tea_withering' || e['tc:stage'] === 'tea_rolling', 2],
       ['EQ_bizStep=shipping&EQ_disposition=sellable_accessible', () => false, 0],
     ];
     for (const [q, f, n] of cases) {

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { applyBlock, createApiKey, openDb, ROUTES, startIndexer } from '../src';
 import { openApiConformance } from './conformance';
 import { expectSameProjection } from './projection';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
-const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+const { at } = testClock();
 
 describe('indexer: chain events into SQLite, served over HTTP (devnet over mutual TLS, standard connection profile)', function () {
   this.timeout(180_000);

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ChainBlock, EventStream, FabricGatewayLedger, identityFromFiles } from '@trace/client';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { checkpoint, createApp, Db, GatewaySource, Ingestor, openDb, replayDeadLetters } from '../src';
 import type { ChainSource } from '../src';
 
-const member = (mspId: string) => JSON.stringify({ member: { mspId, name: mspId, roles: ['producer'], status: 'active', joinedAt: '2026-10-01T00:00:00Z', updatedAt: '2026-10-01T00:00:00Z' } });
+const clock = testClock();
+const member = (mspId: string) => JSON.stringify({ member: { mspId, name: mspId, roles: ['producer'], status: 'active', joinedAt: clock.at(0), updatedAt: clock.at(0) } });
 
 /** The devnet's block source, counting the streams it opens and closes (in order), optionally failing the first stream after its first block. */
 class WatchedSource implements ChainSource {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet, withSeed } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock, withSeed } from '@trace/test-network';
 import { applyBlock, checkpoint, createApiKey, openDb } from '../src';
 import { expectSameProjection } from './projection';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
-const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+const { at } = testClock();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `node server.js <args>`; for a serving role, resolves with its port once it listens. */

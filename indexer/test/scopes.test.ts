@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, ROUTES, startIndexer } from '../src';
 import type { Scope } from '../src';
 
@@ -44,7 +44,7 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     await loadTemplatePackage(c, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
     await c.trace.createTask({ taskId: 'sc-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments, actor: SECRET });
-    recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, actor: SECRET })).txId;
+    recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: testClock().at(0), data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, actor: SECRET })).txId;
     await c.codes.issueCodes({ taskId: 'sc-1', level: 'item', codeHashes: [codeHash(code)], actor: SECRET });
     const db = openDb(dbPath);
     callers[1].key = createApiKey(db, { org: 'Org2MSP', scope: 'member' }).key;

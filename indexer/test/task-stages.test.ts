@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, startIndexer } from '../src';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -35,6 +35,8 @@ describe("indexer task stages: an org's tasks, its waiting stages and its audit 
   };
   const audited = (stage: string, version: number) => until(`the audit of ${stage} v${version}`, async () => ((await get<{ audits: { stage: string }[] }>('/api/tasks/ts-1')).body.audits ?? []).some((a) => a.stage === stage));
 
+  const clock = testClock();
+
   before(async () => {
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--orgs', 'Org1MSP,Org2MSP']);
     const [b, f] = ['Org1MSP', 'Org2MSP'].map((msp) => ledgerFromConfig(devnet.connection, { msp }));
@@ -47,7 +49,7 @@ describe("indexer task stages: an org's tasks, its waiting stages and its audit 
     await loadTemplatePackage(brand, tea);
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, FARM_STAGES.includes(s.stage) ? 'Org2MSP' : 'Org1MSP']));
     await brand.trace.createTask({ taskId: 'ts-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'TS1', plannedQuantity: 10, unit: 'cake', assignments });
-    await farm.trace.recordStage({ taskId: 'ts-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: 'a'.repeat(64) } });
+    await farm.trace.recordStage({ taskId: 'ts-1', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'Jingmai', tea_organic_cert: 'a'.repeat(64) } });
     const dbPath = join(dir, 'index.sqlite');
     const db = openDb(dbPath);
     key = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
@@ -88,7 +90,7 @@ describe("indexer task stages: an org's tasks, its waiting stages and its audit 
     await brand.trace.auditStage({ taskId: 'ts-1', stage: 'tea_plantation', verdict: 'rejected', comment: 'certificate unreadable' });
     await audited('tea_plantation', 1);
     expect(await queue('Org1MSP')).to.deep.equal([]);
-    await farm.trace.amendStage({ taskId: 'ts-1', stage: 'tea_plantation', eventTime: '2026-10-01T00:00:00Z', data: { tea_garden: 'Jingmai', tea_organic_cert: 'b'.repeat(64) }, reason: 'rescanned' });
+    await farm.trace.amendStage({ taskId: 'ts-1', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'Jingmai', tea_organic_cert: 'b'.repeat(64) }, reason: 'rescanned' });
     await until('the amendment in the queue', async () => (await queue('Org1MSP')).length === 1);
     expect(await queue('Org1MSP')).to.deep.equal([['tea_plantation', 2]]);
     // the task's detail dates each record by its transaction, so a timeline orders records and audits as written

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { codeHash, FabricGatewayLedger, generateCode, identityFromFiles, LedgerError, loadTbaasConfig, TbaasConfig, TbaasLedger, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
-import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, writeClientFile } from '@trace/test-network';
+import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, testClock, writeClientFile } from '@trace/test-network';
 import { checkpoint, invocationCheckpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
 
@@ -20,7 +20,7 @@ const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
 const node12 = () => (JSON.parse(execFileSync(process.execPath, [resolve(__dirname, '../../../scripts/dist/src/node12-runtime.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { node: string }).node;
 const ORGS = { brand: 'Org1MSP', farm: 'Org2MSP', factory: 'Org3MSP', retail: 'Org4MSP' } as const;
 type OrgName = keyof typeof ORGS;
-const at = (h: number) => new Date(Date.UTC(2026, 9, 1) + h * 3_600_000).toISOString();
+const { at } = testClock();
 const hex64 = (c: string) => c.repeat(64);
 
 /** A whole Pu'er lot: every stage by its assigned org, the inspection and the task approved. */
@@ -81,16 +81,27 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     await devnet?.stop();
   });
 
+  /**
+   * The consortium founded and one whole tea lot run through the TBaaS cloud API, made once by whichever
+   * test needs it first: each test that reads the lot stands alone (`--grep`) and sees the same chain.
+   */
+  let founded: Promise<void> | undefined;
+  const foundWithLot = () =>
+    (founded ??= (async () => {
+      const c = clients;
+      await c.brand.consortium.bootstrap({ consortium: 'TBaaS tea', name: 'Brand Co.', roles: ['brand', 'auditor'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
+      await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
+      await c.brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand Co.' });
+      await loadTemplatePackage(c.brand, tea);
+      await teaLot(c, 'tbaas-lot-1');
+      await c.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode()), codeHash(generateCode())] });
+    })());
+
   it('founds the consortium, loads the tea template and runs a whole tea lot through the TBaaS cloud API', async () => {
     const c = clients;
-    await c.brand.consortium.bootstrap({ consortium: 'TBaaS tea', name: 'Brand Co.', roles: ['brand', 'auditor'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.farm, name: 'Jingmai Farm', roles: ['producer', 'warehouse'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.factory, name: 'Menghai Factory', roles: ['processor', 'logistics'] });
-    await c.brand.consortium.addMember({ mspId: ORGS.retail, name: 'Kunming Retail', roles: ['retailer', 'inspector', 'regulator'] });
-    await c.brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand Co.' });
-    await loadTemplatePackage(c.brand, tea);
-    await teaLot(c, 'tbaas-lot-1');
-    await c.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode()), codeHash(generateCode())] });
+    await foundWithLot();
     const task = await c.retail.trace.getTask('tbaas-lot-1');
     const viaGateway = JSON.parse(Buffer.from(await gateway.evaluate('trace:getTask', JSON.stringify({ taskId: 'tbaas-lot-1' }))).toString()) as unknown;
     expect(task).to.deep.equal(viaGateway);
@@ -98,6 +109,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   });
 
   it('rejects a business rule over TBaaS (shim 2.3 error form inside FailedOperation) with the code the gateway gives, changing nothing', async () => {
+    await foundWithLot();
     const record = { taskId: 'tbaas-lot-1', stage: 'tea_picking', eventTime: at(300), data: { tea_fresh_leaf_kg: 5, tea_pick_grade: 'bud' } };
     const viaTbaas = (await clients.factory.trace.recordStage(record).catch((e: unknown) => e)) as LedgerError;
     const u = devnet.user('Org3MSP', 'User1');
@@ -114,21 +126,24 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   /** The indexer account's client file: cloud API plus the access address, as the emulator's CLI writes it. */
   const directFile = async () => (await writeClientFile(dir, account('indexer', ORGS.brand), emulator, { type: 'tbaas', ...base, ...account('indexer', ORGS.brand) }, 'indexer')).file;
 
+  /** Runs an indexer on `connection` into `db` until its checkpoint reaches `height`, then stops it. */
+  const indexUpTo = async (connection: string, db: string, height: bigint) => {
+    const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
+    for (let i = 0; i < 1200; i++) {
+      const d = openDb(db);
+      const next = checkpoint(d);
+      d.close();
+      if (next >= height) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await indexer.stop();
+  };
+
   it('ends with the same database when the indexer is fed by TBaaS (cloud API + blocks over the access address) as by the gateway', async () => {
+    await foundWithLot();
     const height = await ledgers[0].height();
     const tbaasFile = await directFile();
-    const run = async (connection: string, db: string) => {
-      const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
-      for (let i = 0; i < 1200; i++) {
-        const d = openDb(db);
-        const next = checkpoint(d);
-        d.close();
-        if (next >= height) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await indexer.stop();
-    };
-    await Promise.all([run(tbaasFile, join(dir, 'tbaas.sqlite')), run(devnet.connection, join(dir, 'gateway.sqlite'))]);
+    await Promise.all([indexUpTo(tbaasFile, join(dir, 'tbaas.sqlite'), height), indexUpTo(devnet.connection, join(dir, 'gateway.sqlite'), height)]);
     const viaTbaas = openDb(join(dir, 'tbaas.sqlite'));
     const viaGateway = openDb(join(dir, 'gateway.sqlite'));
     expect(checkpoint(viaTbaas)).to.equal(checkpoint(viaGateway));
@@ -188,7 +203,11 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   });
 
   it('on the cloud API alone: starts degraded saying what is missing, records the invocations through throttling, and backs off on a lasting fault instead of looping', async () => {
+    await foundWithLot();
     const height = await ledgers[0].height();
+    // what the gateway-fed index holds up to that height, made here: no test reads another's database
+    const expectedDb = join(dir, 'cloud-only-expected.sqlite');
+    await indexUpTo(devnet.connection, expectedDb, height);
     const cloudFile = join(dir, 'cloud-only.json');
     // few quick retries inside the API client, so the follower's own backoff is what paces a lasting fault
     writeFileSync(cloudFile, JSON.stringify({ type: 'tbaas', ...base, ...account('indexer', ORGS.brand), maxRetries: 3, backoffMs: 20 }));
@@ -214,7 +233,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       expect(health.reason).to.match(/access address/);
       expect(count('indexer.degraded')).to.equal(1);
       // every trace transaction the gateway-fed index has, with its block, position and status
-      const viaGateway = openDb(join(dir, 'gateway.sqlite'));
+      const viaGateway = openDb(expectedDb);
       const expected = viaGateway.prepare("SELECT block, idx, tx_id, validation_code AS status FROM transactions WHERE chaincode = 'trace' ORDER BY block, idx").all();
       viaGateway.close();
       expect(db.prepare('SELECT block, idx, tx_id, status FROM invocations WHERE block < ? ORDER BY block, idx').all(Number(height))).to.deep.equal(expected);

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { startIndexer } from '@trace/indexer';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { ARTIFACTS, launchChromium } from './support/browser';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -45,8 +45,7 @@ describe('consumer page: rejected and flagged stages, a void code, and the API f
     const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, 'Org1MSP']));
     await brand.trace.createTask({ taskId: 'page-1', template: 'puer_tea', version: 1, product: { gtin: GTIN, name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments });
     // event times a week before now, by the test's own clock
-    const start = Date.now() - 7 * 24 * 3_600_000;
-    const at = (h: number) => new Date(start + h * 3_600_000).toISOString();
+    const { at } = testClock(7 * 24);
     const rec = (stage: string, h: number, data: Record<string, unknown>) => brand.trace.recordStage({ taskId: 'page-1', stage, eventTime: at(h), data });
     await rec('tea_plantation', 0, { tea_garden: 'Jingmai' });
     await rec('tea_picking', 1, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });

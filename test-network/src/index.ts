@@ -7,3 +7,4 @@ export { TbaasEmulator, EmulatorAccount, EmulatorOptions, AccessAddress, UserCre
 export { verifyTc3, tc3Signature } from './tbaas/tc3';
 export { writeClientFile } from './tbaas/client-file';
 export { seededRandom, withSeed } from './seeded-random';
+export { testClock, TestClock } from './test-clock';

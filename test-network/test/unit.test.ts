@@ -3,6 +3,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { headerDer } from '../src/devnet/ledger/blockhash';
 import { compareKeys } from '../src/devnet/ledger/statedb';
 import { isLowS, parseDerSignature, signMessage, toHighS, toLowS, verifyMessage } from '../src/devnet/crypto/ecdsa';
+import { testClock } from '../src/test-clock';
 
 describe('devnet pure functions', () => {
   describe('compareKeys', () => {
@@ -20,6 +21,16 @@ describe('devnet pure functions', () => {
       const byBytes = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
       expect(sorted).to.deep.equal(byBytes);
       expect(compareKeys('same', 'same')).to.equal(0);
+    });
+  });
+
+  describe('testClock', () => {
+    it('gives past times on a whole-hour origin, in order, and refuses offsets past its now', () => {
+      const now = Date.UTC(2031, 0, 15, 10, 42, 7, 123); // a fixed read: the clock itself is under test
+      const clock = testClock(48, now);
+      expect([clock.at(0), clock.at(1.5), clock.at(47), clock.day(47)]).to.deep.equal(['2031-01-13T10:00:00.000Z', '2031-01-13T11:30:00.000Z', '2031-01-15T09:00:00.000Z', '2031-01-15']);
+      expect(() => clock.at(48.72)).to.throw(RangeError, /in the future/);
+      expect(Date.parse(testClock().at(24 * 60 - 1))).to.be.below(Date.now());
     });
   });
 

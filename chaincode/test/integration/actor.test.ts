@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { allPages, codeHash, generateCode, signReadings, TraceChainClient, Wallet } from '@trace/client';
 import { gs1CheckDigitValid } from '@trace/chaincode/dist/src/rules/gs1';
-import { at, completeTeaLot, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium, WAREHOUSE_GLN } from './consortium';
+import { testClock } from '@trace/test-network';
+import { completeTeaLot, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TEA_WAREHOUSING_HOURS, TestConsortium, WAREHOUSE_GLN } from './consortium';
 
 const ACTOR = 'li.wei@farm-01_ops';
 /** too long, a space, an empty name, a character outside the pattern, null, a number */
@@ -40,6 +41,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
   let net: TestConsortium;
   let c: TestConsortium['clients'];
   let n = 0;
+  const clock = testClock();
   const alice = Wallet.generate();
   const ACTIVE_CLASS = 'act-active';
 
@@ -61,7 +63,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
     return hash;
   };
   const proposeClass = (classId: string, certifiedQuantity = 1) =>
-    c.brand.assets.proposeClass({ classId, symbol: 'ACT', kind: 'tea', taskId: 'act-lot', unit: 'cake', certifiedQuantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [] });
+    c.brand.assets.proposeClass({ classId, symbol: 'ACT', kind: 'tea', taskId: 'act-lot', unit: 'cake', certifiedQuantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) }, confirmations: ['warehouse'], evidence: [] });
   /** the active class's record as the last write left it (its valuation and confirmations are other writes') */
   const classRecordActor = async () => {
     const k = await c.brand.assets.getClass(ACTIVE_CLASS);
@@ -161,7 +163,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
       tx: 'codes:clearAlert', by: () => c.brand,
       prepare: async () => {
         const codeHash = await issued('item');
-        await c.retail.codes.recordScans({ scans: [{ codeHash, channel: 'retailer', region: 'US', at: at(300) }] });
+        await c.retail.codes.recordScans({ scans: [{ codeHash, channel: 'retailer', region: 'US', at: clock.at(300) }] });
         return { codeHash, type: 'diversion', reason: 'export sample' };
       },
       read: (d) => code(d.codeHash as string),
@@ -177,12 +179,12 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
         const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const deviceId = `act-dev-${++n}`;
         await c.farm.devices.registerDevice({ deviceId, type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 30 } } });
-        await c.farm.devices.submitReadings(signReadings(privateKey, { deviceId, seq: 1, readings: [{ at: at(100), metric: 'storage_temp_c', value: 40, unit: '°C' }] }));
+        await c.farm.devices.submitReadings(signReadings(privateKey, { deviceId, seq: 1, readings: [{ at: clock.at(100), metric: 'storage_temp_c', value: 40, unit: '°C' }] }));
         return { alarmId: `${deviceId}/1/0`, comment: 'door closed' };
       },
       read: async (d) => (await c.farm.devices.listAlarms((d.alarmId as string).split('/')[0])).items[0], stored: (a) => a.acked?.actor, inEvent: (p) => p.alarm.acked.actor,
     },
-    { tx: 'assets:proposeClass', by: () => c.brand, prepare: async () => ({ classId: `act-c${++n}`, symbol: 'ACT', kind: 'tea', taskId: 'act-lot', unit: 'cake', certifiedQuantity: 1, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [] }), read: (d) => orNull(c.brand.assets.getClass(d.classId as string)), stored: (k) => k?.actor, inEvent: (p) => p.assetClass.actor },
+    { tx: 'assets:proposeClass', by: () => c.brand, prepare: async () => ({ classId: `act-c${++n}`, symbol: 'ACT', kind: 'tea', taskId: 'act-lot', unit: 'cake', certifiedQuantity: 1, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) }, confirmations: ['warehouse'], evidence: [] }), read: (d) => orNull(c.brand.assets.getClass(d.classId as string)), stored: (k) => k?.actor, inEvent: (p) => p.assetClass.actor },
     {
       tx: 'assets:confirmClass', by: () => c.farm,
       prepare: async () => {
@@ -196,7 +198,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
     },
     { tx: 'assets:createCurrency', by: () => c.factory, prepare: async () => ({ classId: `act-cny${++n}`, symbol: 'CNY', unit: 'fen' }), read: (d) => orNull(c.brand.assets.getClass(d.classId as string)), stored: (k) => k?.actor, inEvent: (p) => p.assetClass.actor },
     { tx: 'assets:issue', by: () => c.brand, prepare: async () => ({ classId: ACTIVE_CLASS, to: alice.account, quantity: 1 }), read: classRecordActor, stored: (k) => k.actor, inEvent: (p) => p.actor },
-    { tx: 'assets:setValuation', by: () => c.retail, prepare: async () => ({ classId: ACTIVE_CLASS, pricePerUnit: 100 + ++n, currency: 'CNY', date: '2026-11-01' }), read: async () => (await c.brand.assets.getClass(ACTIVE_CLASS)).valuation, stored: (v) => v.actor, inEvent: (p) => p.valuation.actor },
+    { tx: 'assets:setValuation', by: () => c.retail, prepare: async () => ({ classId: ACTIVE_CLASS, pricePerUnit: 100 + ++n, currency: 'CNY', date: clock.day(720) }), read: async () => (await c.brand.assets.getClass(ACTIVE_CLASS)).valuation, stored: (v) => v.actor, inEvent: (p) => p.valuation.actor },
     {
       tx: 'assets:confirmRedemption', by: () => c.farm,
       prepare: async () => {
@@ -229,7 +231,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
     await c.brand.consortium.addMember({ mspId: 'ActStatusMSP', name: 'Status Test Org', roles: ['retailer'] });
     await c.brand.process.defineForm({ id: 'act_form', name: 'actor form', items: ['tea_garden'] });
     await c.brand.trace.createTask({ taskId: 'act-task', template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: 'tea' }, lot: 'ACT', plannedQuantity: 100, unit: 'cake', assignments: TEA_ASSIGNMENTS });
-    await completeTeaLot(c, 'act-lot', 600);
+    await completeTeaLot(c, 'act-lot', clock, 600);
     await proposeClass(ACTIVE_CLASS, 100);
     await c.farm.assets.confirmClass({ classId: ACTIVE_CLASS, role: 'warehouse' });
   });
@@ -282,7 +284,7 @@ describe('actor: every org-signed write names the org user who made it (devnet)'
     const hash = await issued('item');
     await c.brand.codes.setCodeStatus({ codeHashes: [hash], status: 'active', actor: ACTOR });
     expect((await code(hash))!.actor).to.equal(ACTOR);
-    await c.retail.codes.recordScans({ scans: [{ codeHash: hash, channel: 'retailer', region: 'US', at: at(300) }] });
+    await c.retail.codes.recordScans({ scans: [{ codeHash: hash, channel: 'retailer', region: 'US', at: clock.at(300) }] });
     const scanned = (await code(hash))!;
     expect([scanned.divertedSince !== undefined, scanned.actor]).to.deep.equal([true, undefined]);
   });

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { allPages, LedgerError, TraceChainClient, Wallet } from '@trace/client';
-import { withSeed } from '@trace/test-network';
+import { testClock, withSeed } from '@trace/test-network';
 import type { Role } from '../../src/model/consortium';
 import { AssetModel, AssetOp, Outcome, outcomeOf, settleRace } from '../unit/asset-model';
-import { completeTeaLot, hex64, OrgName, ORGS, startConsortium, TestConsortium, WAREHOUSE_GLN } from './consortium';
+import { completeTeaLot, hex64, OrgName, ORGS, startConsortium, TEA_WAREHOUSING_HOURS, TestConsortium, WAREHOUSE_GLN } from './consortium';
+
+const clock = testClock();
 
 /** Each member's roles, set on chain in `before` and given to the model as they are; the outsider org is no member. */
 const ROLES: Record<string, Role[]> = {
@@ -38,7 +40,7 @@ describe('assets invariants under random operation sequences (devnet)', function
     c = net.clients;
     for (const [mspId, roles] of Object.entries(ROLES)) await c.brand.consortium.updateMember({ mspId, roles });
     // room for the three runs' classes and the valued class of the certification test
-    await completeTeaLot(net.clients, 'inv-lot', 3 * CERTIFIED + 50);
+    await completeTeaLot(net.clients, 'inv-lot', clock, 3 * CERTIFIED + 50);
   });
 
   after(async () => {
@@ -47,7 +49,7 @@ describe('assets invariants under random operation sequences (devnet)', function
 
   /** An active tea class over inv-lot, stored by the farm. */
   async function activateClass(classId: string, certifiedQuantity: number): Promise<void> {
-    await c.brand.assets.proposeClass({ classId, symbol: 'INV', kind: 'tea', taskId: 'inv-lot', unit: 'cake', certifiedQuantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [hex64('1')] });
+    await c.brand.assets.proposeClass({ classId, symbol: 'INV', kind: 'tea', taskId: 'inv-lot', unit: 'cake', certifiedQuantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) }, confirmations: ['warehouse'], evidence: [hex64('1')] });
     await c.farm.assets.confirmClass({ classId, role: 'warehouse' });
   }
 
@@ -238,7 +240,7 @@ describe('assets invariants under random operation sequences (devnet)', function
     await withSeed('ASSETS_SEED', async (rnd) => {
       const q = () => 1 + Math.floor(rnd() * 6);
       await activateClass('valued', 10);
-      await completeTeaLot(net.clients, 'cert-lot', RECORDED);
+      await completeTeaLot(net.clients, 'cert-lot', clock, RECORDED);
       /** the model: every class of the lot that committed, with its certified quantity */
       const certified = new Map<string, number>();
       let refusedForCapacity = 0;
@@ -246,8 +248,8 @@ describe('assets invariants under random operation sequences (devnet)', function
         const proposals = [`cert-${i}-a`, `cert-${i}-b`].map((classId) => ({ classId, quantity: q() }));
         const valued = ['valued', ...certified.keys()][Math.floor(rnd() * (certified.size + 1))];
         const results = await Promise.allSettled([
-          ...proposals.map((p) => c.brand.assets.proposeClass({ classId: p.classId, symbol: 'CERT', kind: 'tea', taskId: 'cert-lot', unit: 'cake', certifiedQuantity: p.quantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: '2026-10-06T00:00:00Z' }, confirmations: ['warehouse'], evidence: [] })),
-          c.retail.assets.setValuation({ classId: valued, pricePerUnit: q() * 100, currency: 'CNY', date: '2026-11-01' }),
+          ...proposals.map((p) => c.brand.assets.proposeClass({ classId: p.classId, symbol: 'CERT', kind: 'tea', taskId: 'cert-lot', unit: 'cake', certifiedQuantity: p.quantity, storage: { warehouse: ORGS.farm, location: WAREHOUSE_GLN, since: clock.at(TEA_WAREHOUSING_HOURS) }, confirmations: ['warehouse'], evidence: [] })),
+          c.retail.assets.setValuation({ classId: valued, pricePerUnit: q() * 100, currency: 'CNY', date: clock.day(744) }),
         ]);
         proposals.forEach((p, k) => {
           const r = results[k];

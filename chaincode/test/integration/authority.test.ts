@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { codeHash, generateCode, TraceChainClient } from '@trace/client';
-import { at, createTeaTask, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, teaLotToInspection, TestConsortium } from './consortium';
+import { testClock } from '@trace/test-network';
+import { createTeaTask, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, teaLotToInspection, TestConsortium } from './consortium';
+
+const clock = testClock();
 
 /** Another brand of the same consortium, holding every role an attacker on goods would want. */
 const RIVAL_ROLES = ['brand', 'producer', 'processor', 'inspector', 'logistics', 'warehouse', 'retailer', 'auditor'] as const;
@@ -117,7 +120,7 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
   it('refuses member maps keyed by prototype names, and they change nothing', async () => {
     const taskId = `auth-maps-${++seq}`;
     await createTeaTask(brand, taskId);
-    const raw = `{"taskId":"${taskId}","stage":"tea_plantation","eventTime":"2026-10-01T00:00:00Z","data":{"tea_garden":"x","__proto__":{"tea_garden":"polluted"}}}`;
+    const raw = `{"taskId":"${taskId}","stage":"tea_plantation","eventTime":"${clock.at(0)}","data":{"tea_garden":"x","__proto__":{"tea_garden":"polluted"}}}`;
     await rejectsWith(farm.ledger.submit('trace:recordStage', raw), 'ERR_VALIDATION', /'data.__proto__' uses a reserved name/);
     expect((await brand.trace.getTask(taskId)).stages.find((st) => st.stage === 'tea_plantation')?.status).to.equal('pending');
 
@@ -129,8 +132,8 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
 
   it('keeps one audit per auditor org: none audits its own record, none overwrites another’s, a rejection outweighs approvals', async () => {
     const taskId = `auth-audit-${++seq}`;
-    await teaLotToInspection(net.clients, taskId);
-    const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+    await teaLotToInspection(net.clients, taskId, clock);
+    const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: clock.at(hours), data });
     const standing = async () => {
       const stage = (await brand.trace.getTrace(taskId)).stages.find((st) => st.stage === 'tea_inspection')!;
       return { verdict: stage.audit?.verdict, audits: stage.audits.map((a) => [a.auditor, a.verdict]) };
@@ -149,7 +152,7 @@ describe('authority: no member acts on another brand’s goods (devnet)', functi
     await rejectsWith(rec(factory, 'tea_packing', 96, { tea_cakes: 10, tea_cake_weight_g: 357, tea_packed_kg: 3.57 }), 'ERR_STAGE_ORDER', /approved audit/);
 
     // An amendment is a new version: its audits start afresh, and the brand may audit it.
-    await retail.trace.amendStage({ taskId, stage: 'tea_inspection', eventTime: at(73), data: { tea_moisture_pct: 8.4, tea_pesticide_pass: true, tea_inspection_report: hex64('c') }, reason: 'corrected report' });
+    await retail.trace.amendStage({ taskId, stage: 'tea_inspection', eventTime: clock.at(73), data: { tea_moisture_pct: 8.4, tea_pesticide_pass: true, tea_inspection_report: hex64('c') }, reason: 'corrected report' });
     expect(await standing()).to.deep.equal({ verdict: undefined, audits: [] });
     await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok v2' });
     expect(await standing()).to.deep.equal({ verdict: 'approved', audits: [[ORGS.brand, 'approved']] });

@@ -4,11 +4,14 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { codeHash, generateCode, LedgerError, TraceChainClient } from '@trace/client';
-import { at, createTeaTask, ORGS, rejectsWith, startConsortium, TEA_GTIN, TestConsortium } from './consortium';
+import { testClock } from '@trace/test-network';
+import { createTeaTask, ORGS, rejectsWith, startConsortium, TEA_GTIN, TestConsortium } from './consortium';
+
+const clock = testClock();
 
 const TRACE_CLI = resolve(__dirname, '../../../../client/dist/src/cli.js');
 const hashes = (n: number) => Array.from({ length: n }, () => codeHash(generateCode()));
-const scan = (codeHash: string, region = 'CN-53') => ({ codeHash, channel: 'consumer' as const, region, at: at(500) });
+const scan = (codeHash: string, region = 'CN-53') => ({ codeHash, channel: 'consumer' as const, region, at: clock.at(500) });
 
 describe('codes: one item, one code (devnet)', function () {
   this.timeout(180_000);
@@ -147,7 +150,7 @@ describe('codes: one item, one code (devnet)', function () {
       // A lot shipped to CN-53 may only be sold there.
       await brand.process.defineTemplate({ id: 'ship_only', version: 1, name: 'shipping only', category: 'tea', stages: [{ stage: 'shipping', after: [] }], rules: [], scanAlertThreshold: 5, publicView: {} });
       await brand.trace.createTask({ taskId: 'shipped', template: 'ship_only', version: 1, product: { gtin: TEA_GTIN, name: 't' }, lot: 'S1', plannedQuantity: 1, unit: 'cake', assignments: { shipping: ORGS.factory } });
-      await factory.trace.recordStage({ taskId: 'shipped', stage: 'shipping', eventTime: at(1), data: { shipped_units: 1, carrier: 'SF', tracking_no: 'SF00000001', dest_region: 'CN-53' } });
+      await factory.trace.recordStage({ taskId: 'shipped', stage: 'shipping', eventTime: clock.at(1), data: { shipped_units: 1, carrier: 'SF', tracking_no: 'SF00000001', dest_region: 'CN-53' } });
       const [s] = hashes(1);
       await brand.codes.issueCodes({ taskId: 'shipped', level: 'item', codeHashes: [s] });
       const r2 = await retail.codes.recordScans({ scans: [scan(s, 'CN-53'), scan(s, 'CN-44')] });
@@ -266,13 +269,13 @@ describe('codes: one item, one code (devnet)', function () {
       await brand.codes.issueCodes({ taskId: 'dispatched', level: 'item', codeHashes: [before, after] });
       // not shipped yet: the task's regions (all of CN)
       expect((await retail.codes.recordScans({ scans: [scan(before, 'CN-44')] })).alerts).to.deep.equal([]);
-      await factory.trace.recordStage({ taskId: 'dispatched', stage: 'dispatch', eventTime: at(1), data: { ship_note: 'CN-44 warehouse closed', ship_to: 'CN-11' } });
+      await factory.trace.recordStage({ taskId: 'dispatched', stage: 'dispatch', eventTime: clock.at(1), data: { ship_note: 'CN-44 warehouse closed', ship_to: 'CN-11' } });
       const r = await retail.codes.recordScans({ scans: [scan(after, 'CN-11'), scan(after, 'CN-44')] });
       expect(r.alerts).to.deep.equal([{ type: 'diversion', codeHash: after, taskId: 'dispatched', region: 'CN-44', authorizedRegions: ['CN-11'] }]);
     });
 
     it('shows product, lot and key stages to a verifier', async () => {
-      await net.clients.farm.trace.recordStage({ taskId: 'codes-a', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'Jingmai' } });
+      await net.clients.farm.trace.recordStage({ taskId: 'codes-a', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'Jingmai' } });
       const [c] = hashes(1);
       await brand.codes.issueCodes({ taskId: 'codes-a', level: 'item', codeHashes: [c] });
       const v = await retail.codes.verifyCode(c);

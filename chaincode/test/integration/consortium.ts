@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FabricNetworkLedger, identityFromFiles, Ledger, LedgerError, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { liquor, loadTemplatePackage, tea } from '@trace/contract-templates';
-import { RunningDevnet, startDevnet } from '@trace/test-network';
+import { RunningDevnet, startDevnet, TestClock } from '@trace/test-network';
 import { expect } from 'chai';
 
 /**
@@ -166,12 +166,6 @@ export async function rejectsWith(p: Promise<unknown>, code: string, text?: RegE
   throw new Error(`expected ${code}, but the call succeeded`);
 }
 
-/** ISO time `hours` after a fixed start some weeks before now: event times in the past, in order. */
-export function at(hours: number): string {
-  const start = Date.UTC(2026, 9, 1, 0, 0, 0); // 2026-10-01, before the tests run
-  return new Date(start + hours * 3_600_000).toISOString();
-}
-
 export const TEA_ASSIGNMENTS = {
   tea_plantation: ORGS.farm,
   tea_picking: ORGS.farm,
@@ -192,11 +186,11 @@ export function createTeaTask(brand: TraceChainClient, taskId: string, assignmen
   return brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: TEA_GTIN, name: '景迈古树普洱 357g' }, lot: taskId, plannedQuantity, unit: 'cake', assignments });
 }
 
-/** Opens a tea task and records its stages up to the inspection (by the retailer), not yet audited. */
-export async function teaLotToInspection(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+/** Opens a tea task and records its stages up to the inspection (by the retailer), not yet audited; times from the test's clock. */
+export async function teaLotToInspection(clients: Record<OrgName, TraceChainClient>, taskId: string, clock: TestClock, cakes = 600): Promise<void> {
   const { brand, farm, factory, retail } = clients;
   await createTeaTask(brand, taskId, TEA_ASSIGNMENTS, cakes);
-  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: clock.at(hours), data });
   await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai' });
   await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
   await rec(factory, 'tea_withering', 30, { tea_withered_kg: 700 });
@@ -205,14 +199,17 @@ export async function teaLotToInspection(clients: Record<OrgName, TraceChainClie
   await rec(retail, 'tea_inspection', 72, { tea_moisture_pct: 8.5, tea_pesticide_pass: true, tea_inspection_report: hex64('b') });
 }
 
-/** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task. */
-export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, cakes = 600): Promise<void> {
+/** When completeTeaLot's warehousing stage happens (hours on the test clock): asset classes' storage starts then. */
+export const TEA_WAREHOUSING_HOURS = 120;
+
+/** Records a whole tea lot (every stage by its assigned org), approves the inspection and the task; times from the test's clock. */
+export async function completeTeaLot(clients: Record<OrgName, TraceChainClient>, taskId: string, clock: TestClock, cakes = 600): Promise<void> {
   const { brand, farm, factory, retail } = clients;
-  await teaLotToInspection(clients, taskId, cakes);
-  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: at(hours), data });
+  await teaLotToInspection(clients, taskId, clock, cakes);
+  const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId, stage, eventTime: clock.at(hours), data });
   await brand.trace.auditStage({ taskId, stage: 'tea_inspection', verdict: 'approved', comment: 'ok' });
   await rec(factory, 'tea_packing', 96, { tea_cakes: cakes, tea_cake_weight_g: 357, tea_packed_kg: (cakes * 357) / 1000 });
-  await rec(farm, 'tea_warehousing', 120, { tea_stored_cakes: cakes, storage_temp_c: 22, storage_humidity_pct: 65 });
+  await rec(farm, 'tea_warehousing', TEA_WAREHOUSING_HOURS, { tea_stored_cakes: cakes, storage_temp_c: 22, storage_humidity_pct: 65 });
   await rec(factory, 'shipping', 200, { shipped_units: 10, carrier: 'SF', tracking_no: 'SF1234567890', dest_region: 'CN-53' });
   await rec(retail, 'receiving', 230, { received_units: 10, store_name: 'Kunming' });
   await retail.trace.auditTask({ taskId, verdict: 'approved', comment: 'ok' });

@@ -5,7 +5,10 @@ import { connect } from 'node:http2';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { testClock } from '@trace/test-network';
 import { chaincodeProcesses, completeTeaLot, startConsortium, TestConsortium } from './consortium';
+
+const clock = testClock();
 
 /** Written by `npm run package:fabric` (npm test builds it before the workspace tests). */
 const FABRIC_BUILD = resolve(__dirname, '../../../../build/fabric');
@@ -109,7 +112,7 @@ describe('Fabric 2.5 packages from package:fabric', function () {
       try {
         net = await startConsortium(src);
         expect(chaincodeProcesses(net.devnet).every((p) => p.cwd === src)).to.equal(true);
-        await completeTeaLot(net.clients, 'fabric-node-lot', 600);
+        await completeTeaLot(net.clients, 'fabric-node-lot', clock, 600);
         const trace = await net.clients.retail.trace.getTrace('fabric-node-lot');
         expect(trace.stages.map((s) => Boolean(s.record))).to.deep.equal(trace.stages.map(() => true));
         expect(trace.audit?.verdict).to.equal('approved');

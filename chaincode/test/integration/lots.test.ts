@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { decryptForOrg, encryptForOrgs, recipientKey, TraceChainClient } from '@trace/client';
-import { at, BAIJIU_GTIN, FACTORY_GLN, FARM_GLN, hex64, ORGS, startConsortium, STORE_GLN, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium, WAREHOUSE_GLN } from './consortium';
+import { testClock } from '@trace/test-network';
+import { BAIJIU_GTIN, FACTORY_GLN, FARM_GLN, hex64, ORGS, startConsortium, STORE_GLN, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium, WAREHOUSE_GLN } from './consortium';
+
+const clock = testClock();
 
 describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2 endorsers)', function () {
   this.timeout(180_000);
@@ -31,7 +34,7 @@ describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2
     });
     expect(task.authorizedRegions).to.deep.equal(['CN-53', 'CN-44', 'CN-11']);
     const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>, location?: string) =>
-      c.trace.recordStage({ taskId: 'tea-2026-001', stage, eventTime: at(hours), location, data });
+      c.trace.recordStage({ taskId: 'tea-2026-001', stage, eventTime: clock.at(hours), location, data });
 
     await rec(farm, 'tea_plantation', 0, { tea_garden: 'Jingmai ancient garden', tea_altitude_m: 1500, tea_tree_age_years: 300, tea_organic_cert: hex64('a') }, FARM_GLN);
     await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'one_bud_two_leaves', tea_weather: 'sunny', tea_purchase_price: price }, FARM_GLN);
@@ -86,7 +89,7 @@ describe('full lots recorded stage by stage by different orgs (devnet, 5 orgs, 2
       authorizedRegions: ['CN-52'],
     });
     const rec = (c: TraceChainClient, stage: string, hours: number, data: Record<string, unknown>) =>
-      c.trace.recordStage({ taskId: 'baijiu-2026-001', stage, eventTime: at(hours), data });
+      c.trace.recordStage({ taskId: 'baijiu-2026-001', stage, eventTime: clock.at(hours), data });
     await rec(farm, 'liq_grain_intake', 0, { liq_sorghum_kg: 10000, liq_wheat_kg: 2000, liq_grain_origin: 'Renhuai red sorghum', liq_grain_cert: hex64('c') });
     await rec(factory, 'liq_fermentation', 24, { liq_pit_id: 'P-07', liq_ferment_days: 30, liq_ferment_temp_c: 32 });
     await rec(factory, 'liq_distillation', 744, { liq_base_liquor_l: 4000, liq_abv_pct: 57, liq_distill_round: 3 });

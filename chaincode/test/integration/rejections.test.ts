@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import { Rule } from '@trace/chaincode';
 import { TraceChainClient } from '@trace/client';
-import { at, createTeaTask, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+import { testClock } from '@trace/test-network';
+import { createTeaTask, FARM_GLN, hex64, ORGS, rejectsWith, startConsortium, TEA_ASSIGNMENTS, TEA_GTIN, TestConsortium } from './consortium';
+
+const clock = testClock();
 
 /** Two stages and one rule of each kind; the same rules with severity reject and with flag. */
 const RULE_ITEMS = [
@@ -86,26 +89,26 @@ describe('trace rejections: every rule answers with its error code and changes n
   describe('cross-validation', () => {
     it('accepts records that satisfy every rule, equal bounds included', async () => {
       const taskId = await ruleTask('rules_reject');
-      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
-      const b = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A });
+      const b = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(10), data: GOOD_B });
       expect(b.flags).to.deep.equal([]);
     });
 
     for (const [kind, change] of Object.entries(BREAKS)) {
       it(`${kind} with severity reject fails the record, naming the rule`, async () => {
         const taskId = await ruleTask('rules_reject');
-        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A });
         const data = JSON.parse(JSON.stringify({ ...GOOD_B, ...change.data }));
-        await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(change.hours ?? 10), data }), 'ERR_CROSS_VALIDATION', new RegExp(`rule '${kind}'`));
+        await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(change.hours ?? 10), data }), 'ERR_CROSS_VALIDATION', new RegExp(`rule '${kind}'`));
         await pending(taskId, 'rt_b');
       });
 
       it(`${kind} with severity flag accepts the record, marks it and raises an alert`, async () => {
         const taskId = await ruleTask('rules_flag');
-        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+        await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A });
         const data = JSON.parse(JSON.stringify({ ...GOOD_B, ...change.data }));
         const stream = await brand.ledger.chaincodeEvents();
-        const record = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(change.hours ?? 10), data });
+        const record = await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(change.hours ?? 10), data });
         expect(record.flags.map((f) => f.ruleId)).to.deep.equal([kind]);
         for await (const ev of stream) {
           const payload = JSON.parse(Buffer.from(ev.payload).toString()) as { alerts: { type: string; ruleId: string }[] };
@@ -134,7 +137,7 @@ describe('trace rejections: every rule answers with its error code and changes n
     for (const [what, data, text] of cases) {
       it(`rejects ${what} with ERR_VALIDATION`, async () => {
         const taskId = await ruleTask('rules_reject');
-        await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: JSON.parse(JSON.stringify(data)) }), 'ERR_VALIDATION', text);
+        await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: JSON.parse(JSON.stringify(data)) }), 'ERR_VALIDATION', text);
         await pending(taskId, 'rt_a');
       });
     }
@@ -146,7 +149,7 @@ describe('trace rejections: every rule answers with its error code and changes n
 
     it('rejects a payload over the size limit with ERR_VALIDATION', async () => {
       const taskId = await ruleTask('rules_reject');
-      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_s: 'x'.repeat(300 * 1024) } }), 'ERR_VALIDATION', /larger than/);
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: { ...GOOD_A, a_s: 'x'.repeat(300 * 1024) } }), 'ERR_VALIDATION', /larger than/);
       await pending(taskId, 'rt_a');
     });
 
@@ -160,9 +163,9 @@ describe('trace rejections: every rule answers with its error code and changes n
   describe('order and time', () => {
     it('rejects a stage before its predecessor, and an event time going backwards or into the future', async () => {
       const taskId = await ruleTask('rules_reject');
-      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B }), 'ERR_STAGE_ORDER', /needs 'rt_a' first/);
-      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(5), data: GOOD_A });
-      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(4), data: GOOD_B }), 'ERR_STAGE_ORDER', /precedes 'rt_a'/);
+      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(10), data: GOOD_B }), 'ERR_STAGE_ORDER', /needs 'rt_a' first/);
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(5), data: GOOD_A });
+      await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(4), data: GOOD_B }), 'ERR_STAGE_ORDER', /precedes 'rt_a'/);
       const future = new Date(Date.now() + 3_600_000).toISOString();
       await rejectsWith(factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: future, data: GOOD_B }), 'ERR_VALIDATION', /in the future/);
       await pending(taskId, 'rt_b');
@@ -170,7 +173,7 @@ describe('trace rejections: every rule answers with its error code and changes n
 
     it('rejects a stage whose audited predecessor is not approved, and the task audit before that', async () => {
       await teaTask('tea-audit-gate');
-      const rec = (c: TraceChainClient, stage: string, h: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId: 'tea-audit-gate', stage, eventTime: at(h), data });
+      const rec = (c: TraceChainClient, stage: string, h: number, data: Record<string, unknown>) => c.trace.recordStage({ taskId: 'tea-audit-gate', stage, eventTime: clock.at(h), data });
       await rec(farm, 'tea_plantation', 0, { tea_garden: 'g' });
       await rec(farm, 'tea_picking', 1, { tea_fresh_leaf_kg: 100, tea_pick_grade: 'bud' });
       await rec(factory, 'tea_withering', 2, { tea_withered_kg: 70 });
@@ -188,7 +191,7 @@ describe('trace rejections: every rule answers with its error code and changes n
 
     it('rejects a stage outside the template with ERR_NOT_FOUND', async () => {
       const taskId = await ruleTask('rules_reject');
-      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'tea_picking', eventTime: at(0), data: {} }), 'ERR_NOT_FOUND', /not part of template/);
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'tea_picking', eventTime: clock.at(0), data: {} }), 'ERR_NOT_FOUND', /not part of template/);
     });
   });
 
@@ -204,7 +207,7 @@ describe('trace rejections: every rule answers with its error code and changes n
       await brand.consortium.addMember({ mspId: ORGS.outsider, name: 'Second farm', roles: ['producer'] });
       await teaTask('tea-suspended', { ...TEA_ASSIGNMENTS, tea_plantation: ORGS.outsider });
       await brand.consortium.setMemberStatus({ mspId: ORGS.outsider, status: 'suspended' });
-      const record = () => outsider.trace.recordStage({ taskId: 'tea-suspended', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' }, location: FARM_GLN });
+      const record = () => outsider.trace.recordStage({ taskId: 'tea-suspended', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'g' }, location: FARM_GLN });
       await rejectsWith(record(), 'ERR_NOT_MEMBER', /suspended/);
       await pending('tea-suspended', 'tea_plantation');
       await brand.consortium.setMemberStatus({ mspId: ORGS.outsider, status: 'active' });
@@ -226,7 +229,7 @@ describe('trace rejections: every rule answers with its error code and changes n
 
     it('refuses a stage recorded by another org than the one assigned', async () => {
       await teaTask('tea-wrong-org');
-      await rejectsWith(factory.trace.recordStage({ taskId: 'tea-wrong-org', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' } }), 'ERR_FORBIDDEN', /assigned to Org2MSP/);
+      await rejectsWith(factory.trace.recordStage({ taskId: 'tea-wrong-org', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'g' } }), 'ERR_FORBIDDEN', /assigned to Org2MSP/);
       await pending('tea-wrong-org', 'tea_plantation');
     });
   });
@@ -313,28 +316,28 @@ describe('trace rejections: every rule answers with its error code and changes n
   describe('amendments', () => {
     it('names the org’s user who recorded, amended and audited, as the org gave it', async () => {
       const taskId = await ruleTask('rules_reject');
-      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, actor: 'li lei; drop' }), 'ERR_VALIDATION', /actor/);
+      await rejectsWith(farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A, actor: 'li lei; drop' }), 'ERR_VALIDATION', /actor/);
       await pending(taskId, 'rt_a');
-      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, actor: 'clerk.li' });
-      await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated', actor: 'qa.wang@farm' });
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A, actor: 'clerk.li' });
+      await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated', actor: 'qa.wang@farm' });
       await brand.trace.auditStage({ taskId, stage: 'rt_a', verdict: 'approved', comment: 'ok', actor: 'auditor-7' });
       const a = (await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_a')!;
       expect([a.history[0].actor, a.record?.actor, a.record?.recordedBy, a.audit?.actor]).to.deep.equal(['clerk.li', 'qa.wang@farm', ORGS.farm, 'auditor-7']);
       // Without an actor the record names the org only, as before.
-      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(10), data: GOOD_B });
       expect((await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_b')!.record).to.not.have.property('actor');
     });
 
     it('keeps every version with its reason, re-validates, voids the audit, and locks after the task audit', async () => {
       const taskId = await ruleTask('rules_reject');
-      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A });
+      await farm.trace.recordStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A });
       await brand.trace.auditStage({ taskId, stage: 'rt_a', verdict: 'approved', comment: 'ok' });
-      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: at(10), data: GOOD_B });
+      await factory.trace.recordStage({ taskId, stage: 'rt_b', eventTime: clock.at(10), data: GOOD_B });
       // The amendment must still satisfy the rules against the later stage.
-      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 5 }, reason: 'scale error' }), 'ERR_CROSS_VALIDATION', /rule 'lte'/);
-      await rejectsWith(factory.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, reason: 'not mine' }), 'ERR_FORBIDDEN');
-      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(11), data: GOOD_A, reason: 'later' }), 'ERR_STAGE_ORDER', /would follow 'rt_b'/);
-      const v2 = await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated' });
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: { ...GOOD_A, a_n1: 5 }, reason: 'scale error' }), 'ERR_CROSS_VALIDATION', /rule 'lte'/);
+      await rejectsWith(factory.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A, reason: 'not mine' }), 'ERR_FORBIDDEN');
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(11), data: GOOD_A, reason: 'later' }), 'ERR_STAGE_ORDER', /would follow 'rt_b'/);
+      const v2 = await farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: { ...GOOD_A, a_n1: 11 }, reason: 'scale recalibrated' });
       expect(v2).to.include({ version: 2, reason: 'scale recalibrated' });
       const trace = await brand.trace.getTrace(taskId);
       const a = trace.stages.find((s) => s.stage === 'rt_a')!;
@@ -342,8 +345,8 @@ describe('trace rejections: every rule answers with its error code and changes n
       expect(a.history.map((h) => [h.version, h.data.a_n1])).to.deep.equal([[1, 10]]);
       expect(a.audit, 'the audit of version 1 no longer applies').to.equal(undefined);
       await brand.trace.auditTask({ taskId, verdict: 'approved', comment: 'closed' });
-      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: at(0), data: GOOD_A, reason: 'too late' }), 'ERR_LOCKED');
-      await rejectsWith(farm.trace.amendStage({ taskId: 'tea-dup', stage: 'tea_plantation', eventTime: at(0), data: { tea_garden: 'g' }, reason: 'nothing to amend' }), 'ERR_STATE', /not recorded/);
+      await rejectsWith(farm.trace.amendStage({ taskId, stage: 'rt_a', eventTime: clock.at(0), data: GOOD_A, reason: 'too late' }), 'ERR_LOCKED');
+      await rejectsWith(farm.trace.amendStage({ taskId: 'tea-dup', stage: 'tea_plantation', eventTime: clock.at(0), data: { tea_garden: 'g' }, reason: 'nothing to amend' }), 'ERR_STATE', /not recorded/);
       expect((await brand.trace.getTrace(taskId)).stages.find((s) => s.stage === 'rt_a')!.record!.version).to.equal(2);
     });
   });

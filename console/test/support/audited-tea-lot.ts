@@ -1,9 +1,10 @@
 import { TraceChainClient } from '@trace/client';
+import { testClock } from '@trace/test-network';
 import { TASK, teaLotAwaitingWarehousing } from './tea-lot';
 
 /** The farm's warehouse (a valid GLN), where the lot's cakes are stored. */
 export const WAREHOUSE_GLN = '6901234000030';
-const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
+const { at } = testClock(200);
 
 /**
  * The console tea lot made eligible to back a 茶花 class: warehoused by the farm (600 cakes, the template's

@@ -1,10 +1,10 @@
 import { TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
+import { testClock } from '@trace/test-network';
 
 export const TASK = 'console-tea-1';
 export const GTIN = '06901234567892';
 const hex64 = (c: string) => c.repeat(64);
-const at = (h: number) => new Date(Date.now() - (200 - h) * 3_600_000).toISOString();
 
 /**
  * A tea lot recorded up to packing (600 cakes): its warehousing stage waits for the farm (Org2MSP),
@@ -18,6 +18,7 @@ export async function teaLotAwaitingWarehousing(brand: TraceChainClient, farm: T
   const farmStages = ['tea_plantation', 'tea_picking', 'tea_warehousing'];
   const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, farmStages.includes(s.stage) ? 'Org2MSP' : 'Org1MSP']));
   await brand.trace.createTask({ taskId: TASK, template: 'puer_tea', version: 1, product: { gtin: GTIN, name: '景迈古树普洱 357g' }, lot: 'CON-1', plannedQuantity: 600, unit: 'cake', assignments });
+  const { at } = testClock(200);
   const rec = (who: TraceChainClient, stage: string, h: number, data: Record<string, unknown>) => who.trace.recordStage({ taskId: TASK, stage, eventTime: at(h), data });
   await rec(farm, 'tea_plantation', 0, { tea_garden: '景迈山古茶园', tea_organic_cert: hex64('a') });
   await rec(farm, 'tea_picking', 24, { tea_fresh_leaf_kg: 1000, tea_pick_grade: 'bud' });
