@@ -1,4 +1,4 @@
-import type { DataItem, EpcisMapping, Form, Role, Rule, StageDefinition, Template } from '@trace/chaincode';
+import type { DataItem, EpcisMapping, Form, Rule, StageDefinition, Template } from '@trace/chaincode';
 import type { LoadStep, TemplatePackage } from '@trace/contract-templates';
 
 /**
@@ -11,19 +11,10 @@ import type { LoadStep, TemplatePackage } from '@trace/contract-templates';
  * definition changed is published under a fresh id (`<id>_v<version>`), renamed everywhere the template names it.
  */
 
-export interface DraftForm {
-  id: string;
-  name: string;
-  items: string[];
-}
+/** A form as the editor holds it: its definition on chain without who defined it and when. */
+export type DraftForm = Pick<Form, 'id' | 'name' | 'items'>;
 
-export interface DraftStage {
-  id: string;
-  name: string;
-  forms: string[];
-  role: Role;
-  requiresAudit: boolean;
-  bizStep: string;
+export interface DraftStage extends Pick<StageDefinition, 'id' | 'name' | 'forms' | 'role' | 'requiresAudit' | 'bizStep'> {
   /** stages recorded before this one */
   after: string[];
 }
