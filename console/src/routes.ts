@@ -94,6 +94,27 @@ async function taskAndTemplate(call: Call) {
   return { task, template, stage, current, audits: audits.filter((a) => a.stage === stage) };
 }
 
+interface IndexedReading {
+  device_id: string;
+  seq: number;
+  task_id: string | null;
+  count: number;
+  stats: Record<string, { count: number; min: number; max: number }>;
+  submitted_at: string;
+}
+
+/** The org's own devices' reading batches for the task (the clerk compares them with what the form says). */
+async function taskReadings(call: Call, taskId: string) {
+  const { indexer, chain } = call.deps;
+  const devices = await indexer.get<{ device_id: string }[]>(`/api/devices?owner=${encodeURIComponent(chain.org)}&limit=100`);
+  const details = await Promise.all(devices.map((d) => indexer.get<{ readings: IndexedReading[] }>(`/api/devices/${encodeURIComponent(d.device_id)}`)));
+  return details
+    .flatMap((d) => d.readings)
+    .filter((r) => r.task_id === taskId)
+    .map((r) => ({ deviceId: r.device_id, seq: r.seq, submittedAt: r.submitted_at, count: r.count, stats: r.stats }))
+    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+}
+
 async function getStageForm(call: Call): Promise<unknown> {
   const { task, template, stage, current, audits } = await taskAndTemplate(call);
   if (task.assignments[stage] !== call.deps.chain.org) throw new ConsoleError(403, 'ERR_NOT_ASSIGNED', `stage '${stage}' of task ${task.taskId} is assigned to ${task.assignments[stage]}, not ${call.deps.chain.org}`);
@@ -102,7 +123,14 @@ async function getStageForm(call: Call): Promise<unknown> {
   const revealed = current && revealCipherItems(items, current.data, call.deps.orgKeys);
   const form = stageForm(task, template, stage, current && revealed && { ...current, data: revealed.data });
   // the audits of the stage tell the clerk why an amendment is needed (a rejection's comment)
-  return { ...form, cipher: await cipherOptions(items, task.owner, current?.data, call.deps), encryptedFor: revealed?.encryptedFor ?? {}, warnings: current ? fieldsOfFlags(template, stage, current.flags) : {}, audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })) };
+  return {
+    ...form,
+    cipher: await cipherOptions(items, task.owner, current?.data, call.deps),
+    encryptedFor: revealed?.encryptedFor ?? {},
+    warnings: current ? fieldsOfFlags(template, stage, current.flags) : {},
+    audits: audits.map((a) => ({ verdict: a.verdict, comment: a.comment, auditor: a.auditor, at: a.at, recordVersion: a.record_version })),
+    readings: await taskReadings(call, task.taskId),
+  };
 }
 
 /** Records the stage, or amends it when a reason is given; the chain checks everything, the console maps its refusal to fields. */

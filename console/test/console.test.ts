@@ -1,13 +1,16 @@
 import { expect } from 'chai';
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { TraceChainClient } from '@trace/client';
+import { signReadings, TraceChainClient } from '@trace/client';
+import { tea } from '@trace/contract-templates';
+import { testClock } from '@trace/test-network';
 import { RunningConsole } from '../src';
 import { launchChromium, VIEWPORTS } from './support/browser';
 import { fillNumber, PASSWORD, shoot, signIn as signInAt, until } from './support/pages';
 import { ConsoleStack, startStack } from './support/stack';
-import { TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
+import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
 const STAGE = 'tea_warehousing';
 const STAGE_API = `/api/tasks/${TASK}/stages/${STAGE}`;
@@ -95,6 +98,40 @@ describe('member console: the farm org through the devnet, the indexer and headl
     await page.locator('[data-testid=saved]').waitFor();
     const amended = await warehousing();
     expect([amended?.version, amended?.reason, amended?.data.storage_temp_c, amended?.flags]).to.deep.equal([2, '温度计复核 thermometer re-read', 24, []]);
+    await context.close();
+  });
+
+  it("a farm clerk's certificate file is hashed in the browser (only its SHA-256 goes on chain), and the farm's own device readings for the task are shown beside the form", async () => {
+    const clock = testClock(48);
+    const brand = stack.clients.Org1MSP;
+    const taskId = 'console-tea-files';
+    const assignments = Object.fromEntries(tea.template.stages.map((s) => [s.stage, ['tea_plantation', 'tea_picking', 'tea_warehousing'].includes(s.stage) ? 'Org2MSP' : 'Org1MSP']));
+    await brand.trace.createTask({ taskId, template: 'puer_tea', version: 1, product: { gtin: GTIN, name: '景迈古树普洱 357g' }, lot: 'CON-FILES', plannedQuantity: 600, unit: 'cake', assignments });
+    // a farm probe's batch for this task, and one for another task the form must leave out
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await farm.devices.registerDevice({ deviceId: 'garden-probe', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: {} });
+    const probe = (seq: number, task: string, values: number[]) =>
+      farm.devices.submitReadings(signReadings(privateKey, { deviceId: 'garden-probe', seq, taskId: task, readings: values.map((value, i) => ({ at: clock.at(i + 1), metric: 'soil_temp_c', value, unit: '°C' })) }));
+    await probe(1, taskId, [18.5, 21]);
+    await probe(2, TASK, [40]);
+    await until('the indexer to hold both batches', async () => ((await (await stack.indexed('/api/devices/garden-probe', 'Org2MSP')).json()) as { readings?: unknown[] }).readings?.length === 2);
+
+    const { context, page } = await signIn('clerk');
+    await page.goto(`${app.url}/tasks/${taskId}/stages/tea_plantation`);
+    const rows = page.locator('[data-testid=readings] .el-table__body tr');
+    await rows.first().waitFor();
+    expect(await rows.count(), "only this task's batch").to.equal(1);
+    expect(await rows.first().textContent()).to.contain('garden-probe').and.to.contain('soil_temp_c 18.5 – 21 (2)');
+    const certificate = Buffer.from('有机认证 No. 2026-JM-0042\n', 'utf8');
+    await page.locator('[data-field="tea_garden"] input').fill('景迈山古茶园');
+    await page.setInputFiles('[data-testid=file-tea_organic_cert]', { name: 'organic.pdf', mimeType: 'application/pdf', buffer: certificate });
+    const digest = createHash('sha256').update(certificate).digest('hex');
+    await until('the browser to hash the file', async () => (await page.locator('input[name=tea_organic_cert]').inputValue()) === digest);
+    await shoot(page, 'stage-entry-file-readings');
+    await page.click('[data-testid=stage-submit]');
+    await page.locator('[data-testid=saved]').waitFor();
+    const record = (await farm.trace.getTrace(taskId)).stages.find((s) => s.stage === 'tea_plantation')?.record;
+    expect(record?.data).to.deep.include({ tea_garden: '景迈山古茶园', tea_organic_cert: digest });
     await context.close();
   });
 

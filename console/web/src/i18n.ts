@@ -12,6 +12,7 @@ const messages = {
     login: { title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
     workbench: { tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
     stage: {
+      hashFile: '或选择文件（在本浏览器计算 SHA-256，文件不上传）：', readings: '本组织设备的本任务读数', device: '设备', submittedAt: '提交时间', values: '最小 – 最大（读数个数）', noReadings: '本任务暂无本组织设备的读数',
       title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
       saved: '已上链', tx: '交易', version: '版本', rules: '交叉校验规则', reject: '拒绝', flag: '警告', encrypted: '密文：提交前在本组织控制台用所选接收组织的公钥加密，链上只存密文', recipients: '密文接收组织', recipientsHint: '本组织总在其中', required: '必填',
       pattern: '格式', current: '当前记录版本', choose: '请选择', warnings: '记录已上链，但有警告',
@@ -77,6 +78,7 @@ const messages = {
     login: { title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
     workbench: { tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
     stage: {
+      hashFile: 'or pick a file (its SHA-256 is computed in this browser):', readings: "My org's devices' readings for this task", device: 'Device', submittedAt: 'Submitted', values: 'min – max (readings)', noReadings: 'No readings of my org\'s devices for this task',
       title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
       saved: 'On chain', tx: 'Transaction', version: 'version', rules: 'Cross-validation rules', reject: 'reject', flag: 'warn', encrypted: 'Encrypted: this console encrypts it with the chosen orgs’ public keys before it goes on chain; the chain holds only ciphertext', recipients: 'Readable by', recipientsHint: 'this org always is', required: 'required',
       pattern: 'pattern', current: 'Current record version', choose: 'Choose', warnings: 'Recorded on chain, with warnings',
