@@ -11,8 +11,8 @@ import { closeSession, openSession, Session, SESSION_COOKIE, SESSION_HOURS } fro
 import { CurrentRecord, fieldsOfChainError, fieldsOfFlags, stageForm, templateStage } from './stage-entry';
 import { cipherOptions, encryptCipherItems, revealCipherItems } from './cipher/stage-cipher';
 import { checkRoles, createUser, findUser, listUsers, setDisabled } from './user-store';
-import { CODE_ROUTES } from './routes/codes';
-import { DEVICE_ROUTES } from './routes/devices';
+import { CODE_ROUTES, orgAlerts } from './routes/codes';
+import { DEVICE_ROUTES, orgAlarms } from './routes/devices';
 import { CATALOG_ROUTES } from './routes/catalog';
 import { MEMBER_ROUTES } from './routes/members';
 import { NETWORK_ROUTES } from './routes/network';
@@ -66,22 +66,36 @@ interface WaitingStage {
   ready: boolean;
 }
 
-/** My org's open tasks and the stages in them assigned to it and not recorded yet: two indexer calls (three for QA), however many tasks. */
+/** how many of the newest open alerts and unacknowledged alarms the workbench shows */
+const RECENT = 5;
+
+/**
+ * My org's open tasks and the stages in them assigned to it and not recorded yet (two indexer calls, three for QA,
+ * however many tasks), and the newest open alerts on its codes and unacknowledged alarms of its devices.
+ */
 async function workbench(call: Call): Promise<unknown> {
   const { indexer, chain } = call.deps;
   const org = encodeURIComponent(chain.org);
   // a QA user also sees how many records wait for the org's audit
   const auditing = allows(PAGES.audit, user(call).roles);
-  const [open, waiting, audits] = await Promise.all([
+  const [open, waiting, audits, alerts, alarms] = await Promise.all([
     indexer.get<OpenTask[]>(`/api/tasks?org=${org}&audited=false&limit=50`),
     indexer.get<WaitingStage[]>(`/api/stages?assignedTo=${org}&status=waiting&limit=500`),
     auditing ? indexer.get<unknown[]>(`/api/stages?awaitingAuditBy=${org}&limit=500`) : undefined,
+    orgAlerts(call),
+    orgAlarms(call),
   ]);
   const tasks = open.map((t) => ({
     taskId: t.task_id, product: { gtin: t.gtin, name: t.product_name }, lot: t.lot, template: t.template, version: t.version, owner: t.owner, recorded: t.stages_recorded, stages: t.stages_total,
     waiting: waiting.filter((w) => w.task_id === t.task_id).map((w) => ({ stage: w.stage, name: w.name, ready: w.ready })),
   }));
-  return { org: chain.org, tasks, auditsWaiting: audits?.length };
+  return {
+    org: chain.org,
+    tasks,
+    auditsWaiting: audits?.length,
+    alerts: alerts.filter((a) => a.open).slice(0, RECENT).map((a) => ({ type: a.type, codeHash: a.code_hash, taskId: a.task_id, message: a.message, at: a.at })),
+    alarms: alarms.filter((a) => !a.acked_at).slice(0, RECENT).map((a) => ({ deviceId: a.device_id, taskId: a.task_id, metric: a.metric, value: a.value, at: a.at })),
+  };
 }
 
 async function taskAndTemplate(call: Call) {

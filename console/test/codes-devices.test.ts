@@ -151,6 +151,10 @@ describe("member console: the brand's code manager and device admin through the 
     const diversion = await context.request.post(`${app.url}/api/codes/alerts/clear`, { headers: { 'x-csrf-token': csrf }, data: { codeHash: hash, type: 'diversion', reason: 'no such alert' } });
     expect(await refusal(diversion), 'the chain refuses a diversion alert the code does not have').to.deep.equal([409, 'ERR_STATE']);
     expect((await onChainCode(hash)).suspectSince).to.be.a('string');
+    // the workbench lists the open alert
+    await page.goto(app.url);
+    await page.locator(`[data-testid=recent-alerts] [data-alert="${hash}"]`).waitFor();
+    await shoot(page, 'workbench-alerts');
 
     await page.goto(`${app.url}/codes`);
     await page.getByRole('tab', { name: '预警' }).click();
@@ -163,6 +167,12 @@ describe("member console: the brand's code manager and device admin through the 
     const code = await onChainCode(hash);
     expect(code.suspectSince).to.equal(undefined);
     expect(code.clearedAlerts?.map((c) => [c.type, c.reason, c.clearedBy, c.actor])).to.deep.equal([['clone', '门店扫码枪重复上传 the till re-sent its scans', 'Org1MSP', 'codes']]);
+    // cleared, it leaves the workbench once the indexer has the clearing
+    await until('the workbench to drop the cleared alert', async () => {
+      await page.goto(app.url);
+      await page.locator('[data-testid=workbench-loaded]').waitFor({ state: 'attached' });
+      return (await page.locator(`[data-alert="${hash}"]`).count()) === 0;
+    });
     await context.close();
   });
 
@@ -201,7 +211,10 @@ describe("member console: the brand's code manager and device admin through the 
     // the cellar reports 35 °C: an alarm, acknowledged with a comment
     await brand.devices.submitReadings(signReadings(first.privateKey, { deviceId: DEVICE, seq: 1, readings: [{ at: new Date().toISOString(), metric: 'temp_c', value: 35, unit: 'C' }] }));
     await until('the indexer to hold the alarm', async () => ((await (await indexed(`/api/devices/${DEVICE}`)).json()) as { alarms?: unknown[] }).alarms?.length === 1);
-    await page.reload();
+    // the workbench lists it while it is not acknowledged
+    await page.goto(app.url);
+    expect(await page.locator(`[data-testid=recent-alerts] [data-alarm="${DEVICE}"]`).textContent()).to.contain('temp_c = 35');
+    await page.goto(`${app.url}/devices`);
     await page.locator('[data-ack]').click();
     await page.fill('textarea[name=ack-comment]', '空调已修复 AC repaired');
     await page.click('[data-testid=ack-submit]');

@@ -102,7 +102,7 @@ interface AlertRow {
  * alert is open while its code is still marked since that alert (a cleared alert unmarks the code; a later alert marks it
  * again): clone alerts by suspect_since, diversion alerts by diverted_since.
  */
-async function orgAlerts(call: Call): Promise<unknown> {
+export async function orgAlerts(call: Call): Promise<(AlertRow & { open: boolean })[]> {
   const { indexer, chain } = call.deps;
   const alerts = (await Promise.all(CLEARABLE.map((type) => indexer.get<AlertRow[]>(`/api/alerts?type=${type}&limit=100`)))).flat().sort((a, b) => b.id - a.id);
   const owners = new Map<string, Promise<string>>();

@@ -21,18 +21,26 @@ function pem(call: Call): string {
   return value;
 }
 
-interface AlarmRow {
+export interface AlarmRow {
   alarm_id: string;
   device_id: string;
+  task_id: string | null;
+  metric: string;
+  value: number;
+  at: string;
+  acked_at: string | null;
 }
 
 /** The org's devices (from the indexer) with their alarms, newest first. */
-async function orgDevices(call: Call): Promise<unknown> {
+async function orgDevicesAndAlarms(call: Call) {
   const { indexer, chain } = call.deps;
   const [devices, alarms] = await Promise.all([indexer.get<{ device_id: string }[]>(`/api/devices?owner=${encodeURIComponent(chain.org)}&limit=200`), indexer.get<AlarmRow[]>('/api/alarms?limit=200')]);
   const mine = new Set(devices.map((d) => d.device_id));
   return { devices, alarms: alarms.filter((a) => mine.has(a.device_id)) };
 }
+
+/** The alarms of the org's devices, newest first. */
+export const orgAlarms = async (call: Call): Promise<AlarmRow[]> => (await orgDevicesAndAlarms(call)).alarms;
 
 async function register(call: Call): Promise<Device> {
   const deviceId = id(str(call.body, 'deviceId') as string, 'deviceId');
@@ -45,7 +53,7 @@ async function register(call: Call): Promise<Device> {
 
 /** 设备: the org's devices, their keys and status, and their alarms. */
 export const DEVICE_ROUTES: ConsoleRoute[] = [
-  { method: 'get', path: '/api/devices', access: PAGES.devices, summary: "The org's devices and their alarms", handle: orgDevices },
+  { method: 'get', path: '/api/devices', access: PAGES.devices, summary: "The org's devices and their alarms", handle: orgDevicesAndAlarms },
   { method: 'post', path: '/api/devices', access: DEVICE_ADMIN, summary: 'Register a device {deviceId, type, publicKeyPem (P-256), thresholds?}', handle: register },
   {
     method: 'post', path: '/api/devices/:deviceId/status', access: DEVICE_ADMIN, summary: 'Disable or enable a device {status: active | disabled}',

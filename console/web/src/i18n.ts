@@ -10,7 +10,8 @@ const messages = {
     nav: { workbench: '工作台', stageEntry: '环节录入', users: '用户管理', codes: '一物一码', devices: '设备', catalog: '产品与地点', members: '成员与角色' },
     roles: { admin: '管理员', data_entry: '数据录入', qa: '质检/审核', code_manager: '赋码管理', asset_manager: '资产管理' },
     login: { title: '登录', username: '用户名', password: '密码', submit: '登录', failed: '登录失败' },
-    workbench: { tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
+    workbench: {
+      alerts: '未处理的编码告警与设备告警', alarm: '设备告警', tasks: '本组织的进行中任务', waiting: '等待本组织录入的环节', none: '暂无待办', task: '任务', product: '产品', lot: '批次', progress: '进度', stage: '环节', ready: '可录入', blocked: '等待前序环节', enter: '录入' },
     stage: {
       hashFile: '或选择文件（在本浏览器计算 SHA-256，文件不上传）：', readings: '本组织设备的本任务读数', device: '设备', submittedAt: '提交时间', values: '最小 – 最大（读数个数）', noReadings: '本任务暂无本组织设备的读数',
       title: '环节录入', eventTime: '发生时间', location: '地点 (GLN)', submit: '提交上链', amend: '修改记录', reason: '修改原因',
@@ -76,7 +77,8 @@ const messages = {
     nav: { workbench: 'Workbench', stageEntry: 'Stage entry', users: 'Users', codes: 'Item codes', devices: 'Devices', catalog: 'Products & locations', members: 'Members & roles' },
     roles: { admin: 'Admin', data_entry: 'Data entry', qa: 'QA / auditor', code_manager: 'Code manager', asset_manager: 'Asset manager' },
     login: { title: 'Log in', username: 'Username', password: 'Password', submit: 'Log in', failed: 'Login failed' },
-    workbench: { tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
+    workbench: {
+      alerts: 'Open alerts on my codes, unacknowledged alarms of my devices', alarm: 'alarm', tasks: "My org's open tasks", waiting: 'Stages waiting for my org', none: 'Nothing waiting', task: 'Task', product: 'Product', lot: 'Lot', progress: 'Progress', stage: 'Stage', ready: 'ready', blocked: 'waiting for earlier stages', enter: 'Enter' },
     stage: {
       hashFile: 'or pick a file (its SHA-256 is computed in this browser):', readings: "My org's devices' readings for this task", device: 'Device', submittedAt: 'Submitted', values: 'min – max (readings)', noReadings: 'No readings of my org\'s devices for this task',
       title: 'Stage entry', eventTime: 'Event time', location: 'Location (GLN)', submit: 'Submit to chain', amend: 'Amend record', reason: 'Reason for the amendment',
