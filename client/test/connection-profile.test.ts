@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { dump as toYaml } from 'js-yaml';
 import { spawnSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,7 +54,11 @@ describe('common connection profiles over TLS (devnet --tls)', () => {
     const p2 = profileOf(devnet.profiles.Org2MSP);
     expect(p1.client?.organization).to.equal('Org1');
     expect(p2.client?.organization).to.equal('Org2');
-    expect(p1.organizations?.Org2).to.deep.equal({ mspid: 'Org2MSP', peers: ['peer0.org2.example.com'] });
+    const { signedCert, ...org2 } = p1.organizations!.Org2 as { signedCert?: { path: string } };
+    expect(org2).to.deep.equal({ mspid: 'Org2MSP', peers: ['peer0.org2.example.com'] });
+    // the org's console identity certificate (the key other orgs' consoles encrypt items for), issued by its CA
+    expect(signedCert?.path).to.match(/\/Org2MSP\/users\/User1\/msp\/signcerts\/cert\.pem$/);
+    expect(new X509Certificate(readFileSync(signedCert!.path)).issuer).to.match(/org2/i);
     const peer1 = p1.peers![org1Peer];
     const peer2 = p1.peers!['peer0.org2.example.com'];
     expect(peer1.url).to.equal(`grpcs://${devnet.peer('Org1MSP').endpoint}`);
