@@ -82,7 +82,7 @@ async function workbench(call: Call): Promise<unknown> {
     indexer.get<OpenTask[]>(`/api/tasks?org=${org}&audited=false&limit=50`),
     indexer.get<WaitingStage[]>(`/api/stages?assignedTo=${org}&status=waiting&limit=500`),
     auditing ? indexer.get<unknown[]>(`/api/stages?awaitingAuditBy=${org}&limit=500`) : undefined,
-    orgAlerts(call),
+    orgAlerts(call, RECENT),
     orgAlarms(call),
   ]);
   const tasks = open.map((t) => ({

@@ -100,9 +100,10 @@ interface AlertRow {
 /**
  * Clone and diversion alerts on the codes of the org's own tasks (only a task's owner clears them), newest first. An
  * alert is open while its code is still marked since that alert (a cleared alert unmarks the code; a later alert marks it
- * again): clone alerts by suspect_since, diversion alerts by diverted_since.
+ * again): clone alerts by suspect_since, diversion alerts by diverted_since. With openWanted, it stops once that many
+ * open alerts are found (the workbench shows only the newest few).
  */
-export async function orgAlerts(call: Call): Promise<(AlertRow & { open: boolean })[]> {
+export async function orgAlerts(call: Call, openWanted = Infinity): Promise<(AlertRow & { open: boolean })[]> {
   const { indexer, chain } = call.deps;
   const alerts = (await Promise.all(CLEARABLE.map((type) => indexer.get<AlertRow[]>(`/api/alerts?type=${type}&limit=100`)))).flat().sort((a, b) => b.id - a.id);
   const owners = new Map<string, Promise<string>>();
@@ -116,6 +117,8 @@ export async function orgAlerts(call: Call): Promise<(AlertRow & { open: boolean
     const code = await codes.get(a.code_hash)!;
     const since = a.type === 'clone' ? code.suspect_since : code.diverted_since;
     out.push({ ...a, open: since !== null && a.at >= since });
+    // newest first: once enough open ones are found, older alerts need no lookups
+    if (out.filter((x) => x.open).length >= openWanted) break;
   }
   return out;
 }
