@@ -3,7 +3,7 @@ import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { Browser, BrowserContext, Page } from 'playwright-core';
-import { LedgerError, TraceChainClient, Wallet } from '@trace/client';
+import { TraceChainClient, Wallet } from '@trace/client';
 import { accountOf, p256Key, verifies } from '@trace/chaincode/dist/src/ledger/signatures';
 import { holderMessage } from '@trace/chaincode/dist/src/rules/assets';
 import { canonicalJson } from '@trace/chaincode/dist/src/rules/canonical-json';
@@ -12,7 +12,7 @@ import type { HolderKeyBackup } from '../src/holder-key-backup';
 import { launchChromium } from './support/browser';
 import { WAREHOUSE_GLN, auditedTeaLot } from './support/audited-tea-lot';
 import { privateKeyOfBackup } from './support/holder-backup';
-import { fillNumber, refusal, shoot, signIn, until } from './support/pages';
+import { chainCode, fillNumber, refusal, shoot, signIn, until } from './support/pages';
 import { ConsoleStack, startStack, Users } from './support/stack';
 import { TASK } from './support/tea-lot';
 
@@ -51,7 +51,6 @@ describe('member console: the 数字资产 desk, holder keys in the browser, thr
 
   const balance = async (account: string) => (await brand.assets.getBalance(CLASS, account)).amount;
   const balances = async () => [await balance(alice().backup.account), await balance(bob().backup.account)];
-  const chainCode = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
 
   /** Signs a user in, opens the desk, makes a holder key with a passphrase and keeps the backup the browser downloads. */
   async function holderOf(name: 'alice' | 'bob'): Promise<Signer> {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { Browser, Page } from 'playwright-core';
-import { LedgerError, TraceChainClient } from '@trace/client';
+import { TraceChainClient } from '@trace/client';
 import { RunningConsole } from '../src';
 import { launchChromium } from './support/browser';
-import { fillNumber, refusal, shoot, signIn, until } from './support/pages';
+import { chainCode, fillNumber, refusal, shoot, signIn, until } from './support/pages';
 import { ConsoleStack, startStack } from './support/stack';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
 
@@ -27,7 +27,6 @@ describe('member console: 产品与地点 and 成员与角色 (the operator susp
   let farmConsole: RunningConsole;
   let browser: Browser;
 
-  const chainCode = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
   const warehousing = async () => (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.record;
   const fieldError = (page: Page, form: string, field: string) => page.locator(`[data-testid=${form}] [data-field="${field}"] .el-form-item__error`);
 

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Browser, Page } from 'playwright-core';
-import { codeHash, generateCode, isValidCode, LedgerError, signReadings, TraceChainClient } from '@trace/client';
+import { codeHash, generateCode, isValidCode, signReadings, TraceChainClient } from '@trace/client';
 import { RunningConsole, startConsole } from '../src';
 import { launchChromium } from './support/browser';
-import { refusal, shoot, signIn as signInAt, until } from './support/pages';
+import { chainCode, refusal, shoot, signIn as signInAt, until } from './support/pages';
 import { pdfStrings } from './support/pdf-text';
 import { ConsoleStack, startStack } from './support/stack';
 import { GTIN, TASK, teaLotAwaitingWarehousing } from './support/tea-lot';
@@ -34,7 +34,6 @@ describe("member console: the brand's code manager and device admin through the 
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
   };
-  const chainCode = async (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
   
   const signIn = (username: string) => signInAt(browser, app.url, username);
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Browser, BrowserContext, Page } from 'playwright-core';
+import { LedgerError } from '@trace/client';
 import { ARTIFACTS, VIEWPORTS } from './browser';
 
 export const PASSWORD = 'correct horse battery';
@@ -46,3 +47,6 @@ export async function until(what: string, ok: () => Promise<boolean>): Promise<v
 export async function refusal(res: { status(): number; json(): Promise<unknown> }): Promise<[number, string]> {
   return [res.status(), ((await res.json()) as { error: { code: string } }).error.code];
 }
+
+/** What a chain call came to: 'ok', or the chain's stable error code. */
+export const chainCode = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof LedgerError ? e.code : String(e)));
