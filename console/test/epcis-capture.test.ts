@@ -80,6 +80,12 @@ describe('EPCIS capture through the console: a member system posts documents wit
         return rest;
       });
 
+  /** a new lot with these factory stages already captured for it: each test has lots of its own */
+  const lotThrough = async (n: number, stages: string[]) => {
+    await newLot(`capture-tea-${n}`, `CAP-${n}`);
+    if (stages.length) expect((await captured(documentOf(source.context, forLot(`CAP-${n}`, stages)))).state).to.equal('success');
+  };
+
   before(async () => {
     stack = await startStack({ seed: (c) => teaLotAwaitingWarehousing(c.Org1MSP, c.Org2MSP) });
     brand = stack.clients.Org1MSP;
@@ -147,8 +153,11 @@ describe('EPCIS capture through the console: a member system posts documents wit
   });
 
   it('a malformed document is answered 400 with the schema\'s messages, and nothing is submitted', async () => {
-    const before = await stagesOnChain('capture-tea-3');
-    const [drying] = forLot('CAP-3', ['tea_drying']);
+    await lotThrough(5, ['tea_withering', 'tea_rolling']);
+    const listJobs = async () => (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
+    const jobsBefore = await listJobs();
+    const before = await stagesOnChain('capture-tea-5');
+    const [drying] = forLot('CAP-5', ['tea_drying']);
     const res = await capture({ ...documentOf(source.context, [{ ...drying, eventTime: 'yesterday' }]), schemaVersion: undefined });
     expect(res.status).to.equal(400);
     const { error } = (await res.json()) as { error: { code: string; message: string; fields: Record<string, string> } };
@@ -161,14 +170,15 @@ describe('EPCIS capture through the console: a member system posts documents wit
     const tooMany = await capture(documentOf(source.context, Array.from({ length: 501 }, () => drying)));
     expect([tooMany.status, ((await tooMany.json()) as { error: { code: string } }).error.code]).to.deep.equal([413, 'ERR_CAPTURE_LIMIT']);
     expect(tooMany.headers.get('gs1-epcis-capture-limit')).to.equal('500');
-    expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
-    const jobs = (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
-    expect(jobs).to.have.length(2);
+    expect(await stagesOnChain('capture-tea-5')).to.deep.equal(before);
+    // no job was made for any of them
+    expect(await listJobs()).to.deep.equal(jobsBefore);
   });
 
   it('an unknown bizStep is refused with its index before anything is submitted; an ambiguous one asks for tc:stage', async () => {
-    const before = await stagesOnChain('capture-tea-3');
-    const [drying, inspection] = forLot('CAP-3', ['tea_drying', 'tea_inspection']);
+    await lotThrough(6, ['tea_withering', 'tea_rolling']);
+    const before = await stagesOnChain('capture-tea-6');
+    const [drying, inspection] = forLot('CAP-6', ['tea_drying', 'tea_inspection']);
     const { 'tc:stage': _stage, ...unnamed } = drying;
     const done = await captured(documentOf(source.context, [{ ...drying, outputQuantityList: [{ ...(drying.outputQuantityList as Event[])[0], quantity: 240 }] }, { ...inspection, bizStep: 'repairing' }, unnamed]));
     expect(done).to.include({ running: false, success: false, state: 'failure' });
@@ -179,7 +189,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     ]);
     expect(done.events[1].error?.message).to.contain("bizStep 'repairing' is no stage's step in template puer_tea v1");
     expect(done.events[2].error?.message).to.contain('name the stage in tc:stage');
-    expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
+    expect(await stagesOnChain('capture-tea-6')).to.deep.equal(before);
   });
 
   it('the CLI posts a file and prints each event\'s outcome: exit 0 when all are recorded, 1 when one is refused', async () => {
@@ -190,20 +200,22 @@ describe('EPCIS capture through the console: a member system posts documents wit
         execFile(process.execPath, [CLI, 'epcis', 'capture', file, '--console', app.url], { env: { ...process.env, TRACE_CONSOLE_TOKEN: tokens.erp } }, (err, out) => done({ code: err ? (err.code as number) : 0, out }));
       });
     };
-    const [inspection] = forLot('CAP-2', ['tea_inspection']);
+    await lotThrough(7, ['tea_withering', 'tea_rolling', 'tea_drying']);
+    const [inspection] = forLot('CAP-7', ['tea_inspection']);
     const ok = await run(documentOf(source.context, [inspection]));
     expect(ok.code, ok.out).to.equal(0);
-    expect(ok.out).to.match(/^event 0 ObjectEvent: recorded {2}trace:recordStage capture-tea-2\/tea_inspection tx [0-9a-f]{64}$/m);
-    expect(await stagesOnChain('capture-tea-2')).to.include('tea_inspection');
+    expect(ok.out).to.match(/^event 0 ObjectEvent: recorded {2}trace:recordStage capture-tea-7\/tea_inspection tx [0-9a-f]{64}$/m);
+    expect(await stagesOnChain('capture-tea-7')).to.include('tea_inspection');
     const refused = await run(documentOf(source.context, [{ ...inspection, bizStep: 'repairing' }]));
     expect(refused.code).to.equal(1);
     expect(refused.out).to.contain("event 0 ObjectEvent: refused  [ERR_EPCIS_BIZSTEP] bizStep 'repairing'");
   });
 
   it('codes: a commissioning ObjectEvent issues them (level from tc:level), an AggregationEvent packs them; the export shows the same packing', async () => {
+    await newLot('capture-tea-8', 'CAP-8');
     const items = [generateCode(), generateCode(), generateCode()];
     const caseCode = generateCode();
-    const label = (code: string) => `https://brand.example/01/${GTIN}/10/CAP-2/21/${code}`;
+    const label = (code: string) => `https://brand.example/01/${GTIN}/10/CAP-8/21/${code}`;
     const hashOf = (code: string) => `https://ns.trace-chain.example/epcis/code/${codeHash(code)}`;
     const time = { eventTime: new Date().toISOString(), eventTimeZoneOffset: '+00:00' };
     const commission = (epcList: string[], level?: string, extra: Event = {}) => ({ type: 'ObjectEvent', ...time, epcList, action: 'ADD', bizStep: 'commissioning', disposition: 'active', ...(level ? { 'tc:level': level } : {}), ...extra });
@@ -214,11 +226,11 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect((await brand.codes.verifyCode(codeHash(items[0]))).verdict).to.equal('unknown');
 
     const packing = { type: 'AggregationEvent', ...time, parentID: hashOf(caseCode), childEPCs: items.map(label), action: 'ADD', bizStep: 'packing' };
-    const done = await captured(documentOf(source.context, [commission(items.map(label), 'item'), commission([hashOf(caseCode)], 'case', { 'tc:taskId': 'capture-tea-2' }), packing]));
+    const done = await captured(documentOf(source.context, [commission(items.map(label), 'item'), commission([hashOf(caseCode)], 'case', { 'tc:taskId': 'capture-tea-8' }), packing]));
     expect(done.events.map((e) => [e.status, e.transaction])).to.deep.equal([['recorded', 'codes:issueCodes'], ['recorded', 'codes:issueCodes'], ['recorded', 'codes:aggregate']]);
     expect((await brand.codes.listChildren(codeHash(caseCode))).items).to.have.members(items.map(codeHash));
-    await until('the indexer to export the packing', async () => (await exported('capture-tea-2')).epcisBody.eventList.some((e) => e.type === 'AggregationEvent'));
-    const aggregation = (await exported('capture-tea-2')).epcisBody.eventList.find((e) => e.type === 'AggregationEvent') as Event;
+    await until('the indexer to export the packing', async () => (await exported('capture-tea-8')).epcisBody.eventList.some((e) => e.type === 'AggregationEvent'));
+    const aggregation = (await exported('capture-tea-8')).epcisBody.eventList.find((e) => e.type === 'AggregationEvent') as Event;
     expect(aggregation).to.include({ parentID: hashOf(caseCode), action: 'ADD', bizStep: 'packing', 'tc:txId': done.events[2].txId });
     expect(aggregation.childEPCs).to.have.members(items.map(hashOf));
   });
@@ -237,8 +249,9 @@ describe('EPCIS capture through the console: a member system posts documents wit
   });
 
   it('machine routes: no token 401, a user with no capturing role 403, an event beyond the user\'s roles refused, a revoked token 401; nothing submitted', async () => {
-    const before = await stagesOnChain('capture-tea-3');
-    const doc = documentOf(source.context, forLot('CAP-3', ['tea_inspection']));
+    await lotThrough(9, ['tea_withering', 'tea_rolling', 'tea_drying']);
+    const before = await stagesOnChain('capture-tea-9');
+    const doc = documentOf(source.context, forLot('CAP-9', ['tea_inspection']));
     const code = async (res: Response) => [res.status, ((await res.json()) as { error: { code: string } }).error.code];
     expect(await code(await capture(doc, null))).to.deep.equal([401, 'ERR_UNAUTHENTICATED']);
     expect(await code(await capture(doc, tokens.assets))).to.deep.equal([403, 'ERR_FORBIDDEN_ROLE']);
@@ -252,7 +265,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     revokeApiToken(db, tokenIds.qa);
     db.close();
     expect(await code(await capture(doc, tokens.qa))).to.deep.equal([401, 'ERR_UNAUTHENTICATED']);
-    expect(await stagesOnChain('capture-tea-3')).to.deep.equal(before);
+    expect(await stagesOnChain('capture-tea-9')).to.deep.equal(before);
   });
 
   it('an admin creates a token for a user (its value answered once, stored hashed), lists and revokes it; tokens open no session route', async () => {
@@ -284,7 +297,8 @@ describe('EPCIS capture through the console: a member system posts documents wit
   });
 
   it('jobs survive a restart; a job cut by one is reported interrupted, with exactly what went on chain', async () => {
-    const [drying, inspection] = forLot('CAP-3', ['tea_drying', 'tea_inspection']);
+    await lotThrough(10, ['tea_withering', 'tea_rolling']);
+    const [drying, inspection] = forLot('CAP-10', ['tea_drying', 'tea_inspection']);
     const doc = documentOf(source.context, [{ ...drying, outputQuantityList: [{ ...(drying.outputQuantityList as Event[])[0], quantity: 240 }] }, inspection]);
     const listJobs = async () => (await (await fetch(`${app.url}/epcis/capture`, { headers: { authorization: `Bearer ${tokens.erp}` } })).json()) as Job[];
     const earlier = await listJobs();
@@ -297,7 +311,7 @@ describe('EPCIS capture through the console: a member system posts documents wit
     expect(cut).to.include({ running: false, success: false, state: 'interrupted' });
     const recorded = cut.events.filter((e) => e.status === 'recorded').map((e) => e.index);
     expect(cut.events.every((e) => ['recorded', 'not_submitted'].includes(e.status))).to.equal(true);
-    const onChain = await stagesOnChain('capture-tea-3');
+    const onChain = await stagesOnChain('capture-tea-10');
     expect(onChain.includes('tea_drying')).to.equal(recorded.includes(0));
     expect(onChain.includes('tea_inspection')).to.equal(recorded.includes(1));
     // the earlier jobs are still there after the restart
