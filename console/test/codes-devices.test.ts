@@ -256,7 +256,8 @@ describe("member console: the brand's code manager and device admin through the 
     await clerk.context.close();
   });
   it('a job the console stopped in reads interrupted on the next start and, resumed, issues every code once', async () => {
-    const COUNT = 150;
+    // 20 batches of 50: the console stops within a batch or two of the first one, wherever the poll sees it
+    const COUNT = 1000;
     const { context, csrf } = await signIn('codes');
     const job = async (id: string) => (await (await context.request.get(`${app.url}/api/codes/jobs/${id}`)).json()) as { state: string; issued: number };
     const started = (await (await context.request.post(`${app.url}/api/codes/jobs`, { headers: { 'x-csrf-token': csrf }, data: { taskId: TASK, level: 'item', count: COUNT } })).json()) as { id: string };
