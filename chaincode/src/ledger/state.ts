@@ -10,9 +10,29 @@ export const MAX_LIST = 10_000;
 
 const parse = <T>(bytes: Uint8Array): T => JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 
+/** The bytes each key read so far in a transaction (contract-api makes one context per transaction). */
+const readsOf = new WeakMap<Context, Map<string, Uint8Array>>();
+
+/**
+ * Reads a key once per transaction. Fabric answers every read in a transaction from the committed
+ * state (a transaction never reads its own writes), so a second read of a key returns the same bytes
+ * and adds nothing to the read set: it need not cost another round trip to the peer (a stage record
+ * reads its predecessor for the stage order and again for the cross-validation rules).
+ */
+async function readState(ctx: Context, key: string): Promise<Uint8Array> {
+  let reads = readsOf.get(ctx);
+  if (!reads) readsOf.set(ctx, (reads = new Map()));
+  let bytes = reads.get(key);
+  if (bytes === undefined) {
+    bytes = await ctx.stub.getState(key);
+    reads.set(key, bytes);
+  }
+  return bytes;
+}
+
 /** Reads a JSON state object; undefined when absent. */
 export async function getJson<T>(ctx: Context, key: string): Promise<T | undefined> {
-  const bytes = await ctx.stub.getState(key);
+  const bytes = await readState(ctx, key);
   if (!bytes || bytes.length === 0) return undefined;
   return parse<T>(bytes);
 }
@@ -38,7 +58,7 @@ function deepFreeze<T>(value: T): T {
  * deep-frozen and shared: a transaction that tried to change it would fail, not leak into the next.
  */
 export async function getImmutableJson<T>(ctx: Context, key: string): Promise<T | undefined> {
-  const bytes = await ctx.stub.getState(key);
+  const bytes = await readState(ctx, key);
   if (!bytes || bytes.length === 0) return undefined;
   const hash = createHash('sha256').update(bytes).digest('base64');
   let value = parsedImmutable.get(hash);
