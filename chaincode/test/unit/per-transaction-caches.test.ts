@@ -11,7 +11,7 @@ import { parseDto } from '../../src/ledger/dto';
 import { ChaincodeError } from '../../src/ledger/errors';
 import { rememberParsedCertificates } from '../../src/ledger/shim-certificates';
 import { skipAlwaysTrueStringChecks } from '../../src/ledger/shim-parameters';
-import { getImmutableJson } from '../../src/ledger/state';
+import { getImmutableJson, getJson } from '../../src/ledger/state';
 
 interface Cert {
   subject: { attributes: { shortName: string; value: string }[] };
@@ -119,7 +119,9 @@ describe('per-transaction caches: the same answers as without them', () => {
   it('parses an immutable state object once per content: equal to a fresh parse, deep-frozen, never stale', async () => {
     const state = new Map<string, Buffer>();
     // Only getState: what getImmutableJson reads; the bytes are what a peer would hand the chaincode.
-    const ctx = { stub: { getState: async (k: string) => state.get(k) ?? Buffer.alloc(0) } } as unknown as Context;
+    // contract-api makes a context per transaction: a later transaction is a new one
+    const transaction = () => ({ stub: { getState: async (k: string) => state.get(k) ?? Buffer.alloc(0) } }) as unknown as Context;
+    const ctx = transaction();
     const v1 = { id: 'tea', stages: [{ stage: 'picking', items: [{ id: 'weight', max: 10 }] }], version: 1 };
     state.set('a', Buffer.from(JSON.stringify(v1)));
     state.set('b', Buffer.from(JSON.stringify(v1)));
@@ -132,7 +134,23 @@ describe('per-transaction caches: the same answers as without them', () => {
     expect(() => a!.stages.push({ stage: 'x', items: [] })).to.throw(TypeError);
     const v2 = { ...v1, version: 2 };
     state.set('a', Buffer.from(JSON.stringify(v2)));
-    expect(await getImmutableJson(ctx, 'a'), 'other bytes under the same key').to.deep.equal(v2);
+    expect(await getImmutableJson(transaction(), 'a'), 'other bytes under the same key').to.deep.equal(v2);
     expect(await getImmutableJson(ctx, 'missing')).to.equal(undefined);
+  });
+
+  it('reads a key once per transaction, as Fabric answers every read of it within one: the committed bytes', async () => {
+    const state = new Map<string, Buffer>([['k', Buffer.from('{"v":1}')]]);
+    const reads: string[] = [];
+    const transaction = () => ({ stub: { getState: async (k: string) => (reads.push(k), state.get(k) ?? Buffer.alloc(0)) } }) as unknown as Context;
+    const tx1 = transaction();
+    expect([await getJson(tx1, 'k'), await getJson(tx1, 'k'), await getJson(tx1, 'none'), await getJson(tx1, 'none')]).to.deep.equal([{ v: 1 }, { v: 1 }, undefined, undefined]);
+    expect(reads, 'one round trip per key').to.deep.equal(['k', 'none']);
+    // each read is parsed afresh: a caller changing what it got does not change the next read
+    (await getJson<{ v: number }>(tx1, 'k'))!.v = 5;
+    expect(await getJson(tx1, 'k')).to.deep.equal({ v: 1 });
+    // the next transaction reads the ledger again
+    state.set('k', Buffer.from('{"v":2}'));
+    expect(await getJson(transaction(), 'k')).to.deep.equal({ v: 2 });
+    expect(reads).to.deep.equal(['k', 'none', 'k']);
   });
 });
