@@ -10,7 +10,8 @@ import { createApiToken, createUser, openConsoleDb, startConsole } from '@trace/
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { createApiKey, openDb, startIndexer } from '@trace/indexer';
 import { runProductBench } from './product-devnet';
-import { percentile, round } from './stats';
+import { cpuMs, cpuMsOf, nullable, percentile, round } from './stats';
+import { cpuText } from './target';
 
 /**
  * bench:epcis — GS1 EPCIS 2.0 on a devnet with the indexer and the member console:
@@ -18,7 +19,7 @@ import { percentile, round } from './stats';
  *     lots, posted to the console's POST /epcis/capture and submitted in order; events/s from the post to the job's end;
  *  2. export time: GET /epcis/lots/{taskId} of a lot with all 10 stages recorded and `codes` codes issued
  *     (a lot's whole history as one document), median and p95 of `samples` requests.
- * Usage: node scripts/dist/src/bench/epcis.js [lots=50] [codes=10000] [samples=5] [--connection profile …]
+ * Usage: node scripts/dist/src/bench/epcis.js [lots=50] [codes=10000] [samples=5] [--connection profile … [--chaincode-pids 1,2 --endorsements 2]]
  */
 
 const GTIN = '06901234567892';
@@ -98,6 +99,7 @@ runProductBench(async ({ target, client: c, partner, args }) => {
   await createUser(db, { username: 'erp', password: 'bench password 1', roles: ['data_entry'] });
   const token = createApiToken(db, 'erp', 'bench', 'bench').token;
   db.close();
+  let result: Record<string, unknown> | undefined;
   const app = await startConsole({ connection: target.profileFor(own), msp: own, db: consoleDb, indexerUrl, indexerKey, port: 0, log });
   try {
     await until('the indexer to hold every lot and code', async () => {
@@ -110,12 +112,21 @@ runProductBench(async ({ target, client: c, partner, args }) => {
     // 1. capture
     const eventList = Array.from({ length: lots }, (_, i) => lotEvents(`CAP-${i}`)).flat();
     const document = JSON.stringify({ '@context': ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld', { tc: 'https://ns.trace-chain.example/epcis/' }], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList } });
+    // each captured event is one recordStage: CPU per event is CPU per transaction
+    const chaincodePids = target.chaincodePids?.() ?? [];
+    const cpu0 = { own: process.cpuUsage(), chaincode: cpuMsOf(chaincodePids), devnet: target.pid ? cpuMs(target.pid) : NaN };
     const started = performance.now();
     const job = await captureEpcis({ url: app.url, token }, document, 50);
     const seconds = (performance.now() - started) / 1000;
     const recorded = job.events.filter((e) => e.status === 'recorded').length;
+    const own = process.cpuUsage(cpu0.own);
+    // the console (the submitting client), the indexer following the chain and the capture client share this process
+    const processCpuMsPerEvent = (own.user + own.system) / 1000 / recorded;
+    const chaincodeCpuMsPerExec = target.chaincodePids ? (cpuMsOf(chaincodePids) - cpu0.chaincode) / (recorded * target.endorsementsPerTx!) : NaN;
+    const devnetCpuMsPerEvent = target.pid ? (cpuMs(target.pid) - cpu0.devnet) / recorded : NaN;
     if (!job.success) console.log(`  capture stopped: ${JSON.stringify(job.events.find((e) => e.error))}`);
     console.log(`  capture: ${recorded}/${eventList.length} events recorded in ${round(seconds, 2)} s: ${round(recorded / seconds)} events/s (${(document.length / 1024).toFixed(0)} KiB document)`);
+    console.log(`  CPU per captured event: chaincode ${cpuText(chaincodeCpuMsPerExec)} ms per execution, console + indexer process ${cpuText(processCpuMsPerEvent)} ms, devnet ${cpuText(devnetCpuMsPerEvent)} ms`);
 
     // 2. export
     const times: number[] = [];
@@ -130,23 +141,26 @@ runProductBench(async ({ target, client: c, partner, args }) => {
     }
     times.sort((a, b) => a - b);
     console.log(`  export of a lot with 10 stages and ${codes} codes: ${events} events, ${(bytes / 1024).toFixed(0)} KiB, p50 ${round(percentile(times, 50))} ms, p95 ${round(percentile(times, 95))} ms`);
-    console.log(
-      JSON.stringify({
-        bench: 'epcis',
-        capture_events: eventList.length,
-        capture_recorded: recorded,
-        capture_events_per_s: round(recorded / seconds),
-        capture_s: round(seconds, 2),
-        export_codes: codes,
-        export_events: events,
-        export_kib: round(bytes / 1024),
-        export_p50_ms: round(percentile(times, 50)),
-        export_p95_ms: round(percentile(times, 95)),
-      }),
-    );
+    result = {
+      bench: 'epcis',
+      capture_events: eventList.length,
+      capture_recorded: recorded,
+      capture_events_per_s: round(recorded / seconds),
+      capture_s: round(seconds, 2),
+      capture_chaincode_cpu_ms_per_exec: nullable(chaincodeCpuMsPerExec),
+      capture_process_cpu_ms_per_event: nullable(processCpuMsPerEvent),
+      capture_devnet_cpu_ms_per_event: nullable(devnetCpuMsPerEvent),
+      export_codes: codes,
+      export_events: events,
+      export_kib: round(bytes / 1024),
+      export_p50_ms: round(percentile(times, 50)),
+      export_p95_ms: round(percentile(times, 95)),
+    };
   } finally {
     await app.stop();
     await indexer.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  // the last line, after the indexer's and console's stop records
+  if (result) console.log(JSON.stringify(result));
 });
