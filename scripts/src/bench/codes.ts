@@ -72,6 +72,11 @@ runProductBench(async ({ target, client: c, args }) => {
     // per call of issueCodes (scans run in two overlapping phases, which cannot split the chaincode's CPU)
     issue_chaincode_cpu_ms_per_exec: nullable(issued.chaincodeCpuMsPerExec),
     issue_client_cpu_ms_per_call: nullable(issued.clientCpuMsPerTx),
+    issue_p50_ms: round(issued.p50, 1),
+    issue_p99_ms: round(issued.p99, 1),
+    // the slower org's phase
+    scan_p50_ms: round(Math.max(...phases.map((p) => p.p50)), 1),
+    scan_p99_ms: round(Math.max(...phases.map((p) => p.p99)), 1),
     failures: issued.failures + failures,
     rss_mb: target.pid === undefined ? null : round(rssMb(target.pid)),
   };
