@@ -162,8 +162,14 @@ function cacheStatements(db: Database.Database): void {
   }) as Database.Database['prepare'];
 }
 
-/** Opens (creating it and its folder) the database in WAL mode and applies pending migrations. */
-export function openDb(path: string): Db {
+/** the schema version openDb migrates a database to */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (creating it and its folder) the database in WAL mode and applies pending migrations, up to
+ * `version` (default: all; tests make files of an older version with it).
+ */
+export function openDb(path: string, { version: target = SCHEMA_VERSION }: { version?: number } = {}): Db {
   // a first run against a network of its own has no data folder yet (the default is the devnet's)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
@@ -193,7 +199,7 @@ export function openDb(path: string): Db {
     const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
     if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
     const version = row?.version ?? 0;
-    if (version >= MIGRATIONS.length) return false;
+    if (version >= target) return false;
     const m = MIGRATIONS[version];
     db.exec(typeof m === 'string' ? m : m.sql);
     if (typeof m !== 'string') backfill(db, m.backfill);
@@ -202,13 +208,19 @@ export function openDb(path: string): Db {
   });
   const upToDate = () => {
     const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").get();
-    return !!exists && (db.prepare('SELECT version FROM schema_version').pluck().get() as number | undefined) === MIGRATIONS.length;
+    return !!exists && (db.prepare('SELECT version FROM schema_version').pluck().get() as number | undefined) === target;
   };
   // the common case (an up-to-date file) takes no write lock
-  if (!upToDate()) {
-    while (step.immediate()) {
-      // next migration
+  try {
+    if (!upToDate()) {
+      while (step.immediate()) {
+        // next migration
+      }
     }
+  } catch (e) {
+    // a refused step (rolled back: the file stays at the version before it) leaves no connection open
+    db.close();
+    throw e;
   }
   return db;
 }
