@@ -15,6 +15,37 @@ type Handler = (db: Db, e: ChainEventRow) => void;
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
 
+/**
+ * rows per multi-row INSERT at most: one statement execution instead of one per row, well under
+ * SQLite's 32,766 bound parameters
+ */
+export const INSERT_CHUNK = 512;
+/** the SQL of a multi-row INSERT per statement head and row template, by row count: built once, so the statement cache finds the same string */
+const multiRowSql = new Map<string, Map<number, string>>();
+
+/**
+ * Inserts rows through multi-row INSERT statements: `head` is the statement up to VALUES, `row` one
+ * row's tuple of anonymous parameters (?) and of named ones (@name) shared by every row, bound from
+ * `shared`. Each row gives its anonymous parameters in order. Statements hold INSERT_CHUNK rows, or a
+ * power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind of insert
+ * has at most ten statements, each prepared once (db.prepare caches by SQL text).
+ */
+function insertRows(db: Db, head: string, row: string, rows: unknown[][], shared?: Record<string, unknown>): void {
+  const template = `${head} ${row}`;
+  let bySize = multiRowSql.get(template);
+  if (!bySize) multiRowSql.set(template, (bySize = new Map()));
+  for (let i = 0; i < rows.length; ) {
+    const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(rows.length - i)));
+    let sql = bySize.get(n);
+    if (!sql) bySize.set(n, (sql = `${head} VALUES ${Array.from({ length: n }, () => row).join(', ')}`));
+    // an array binds its items as anonymous parameters, in order
+    const params = rows.slice(i, i + n).flat();
+    if (shared) db.prepare(sql).run(shared, params);
+    else db.prepare(sql).run(params);
+    i += n;
+  }
+}
+
 function upsertMember(db: Db, m: { mspId: string; name: string; roles: string[]; status: string; joinedAt: string; updatedAt: string }): void {
   db.prepare(
     `INSERT INTO members (msp_id, name, roles, status, joined_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -42,8 +73,14 @@ function upsertLocation(db: Db, l: { id: string; name: string; type: string; reg
  * backfill of schema version 3, which runs on a database that still keeps hashes as hex.
  */
 function insertSightings(db: Db, e: ChainEventRow, key: (hex: string) => unknown = codeKey): void {
-  const sighting = db.prepare('INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined)?.forEach((l, i) => sighting.run(key(l.codeHash), e.txId, i, e.payload.batch.deviceId, l.at, l.lat ?? null, l.lon ?? null));
+  const links = (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined) ?? [];
+  insertRows(
+    db,
+    'INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon)',
+    '(?, @txId, ?, @deviceId, ?, ?, ?)',
+    links.map((l, i) => [key(l.codeHash), i, l.at, l.lat ?? null, l.lon ?? null]),
+    { txId: e.txId, deviceId: e.payload.batch.deviceId },
+  );
 }
 
 function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name: string }): void {
@@ -128,9 +165,15 @@ export const PROJECTIONS: Record<string, Handler> = {
     db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(a.taskId, '*', a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.txId);
   },
   'codes.Issued': (db, e) => {
+    // up to thousands of codes per transaction: multi-row inserts, the issuance's fields bound once per statement
     const p = e.payload;
-    const insert = db.prepare('INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const h of p.codeHashes as string[]) insert.run(codeKey(h), p.taskId, p.gtin, p.lot, p.level, 'issued', p.issuedBy, p.actor ?? null, p.txTime);
+    insertRows(
+      db,
+      'INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at)',
+      "(?, @taskId, @gtin, @lot, @level, 'issued', @issuedBy, @actor, @at)",
+      (p.codeHashes as string[]).map((h) => [codeKey(h)]),
+      { taskId: p.taskId, gtin: p.gtin, lot: p.lot, level: p.level, issuedBy: p.issuedBy, actor: p.actor ?? null, at: p.txTime },
+    );
   },
   'codes.StatusChanged': (db, e) => {
     const update = db.prepare('UPDATE codes SET status = ? WHERE hash = ?');
@@ -146,8 +189,13 @@ export const PROJECTIONS: Record<string, Handler> = {
     for (const h of e.payload.children as string[]) update.run(codeKey(h));
   },
   'codes.Scanned': (db, e) => {
-    const insert = db.prepare('INSERT INTO scans (code_hash, tx_id, idx, channel, region, at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    (e.payload.scans as { codeHash: string; channel: string; region: string; at: string; recordedBy: string }[]).forEach((s, i) => insert.run(codeKey(s.codeHash), e.txId, i, s.channel, s.region, s.at, s.recordedBy));
+    insertRows(
+      db,
+      'INSERT INTO scans (code_hash, tx_id, idx, channel, region, at, recorded_by)',
+      '(?, @txId, ?, ?, ?, ?, ?)',
+      (e.payload.scans as { codeHash: string; channel: string; region?: string; at: string; recordedBy: string }[]).map((s, i) => [codeKey(s.codeHash), i, s.channel, s.region ?? null, s.at, s.recordedBy]),
+      { txId: e.txId },
+    );
     for (const a of e.payload.alerts as { type: string; codeHash: string; taskId: string; region?: string; count?: number; threshold?: number }[]) {
       const message = a.type === 'clone' ? `scanned ${a.count} times, threshold ${a.threshold}` : a.type === 'diversion' ? `scanned in ${a.region}` : 'unknown code';
       insertAlert(db, e, { type: a.type, codeHash: a.codeHash, taskId: a.taskId || undefined, region: a.region, message, at: e.payload.txTime });

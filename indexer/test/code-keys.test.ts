@@ -202,7 +202,7 @@ describe('code hashes as 32-byte keys (schema version 14)', () => {
   });
 });
 
-describe('projections write code keys; the API answers hex', () => {
+describe('projections write code keys in multi-row inserts; the API answers hex', () => {
   const TX = (n: number) => n.toString(16).padStart(64, '0');
   let height = 0n;
   /** one block per event, of the product chaincode */
@@ -222,7 +222,7 @@ describe('projections write code keys; the API answers hex', () => {
   const issued = Array.from({ length: 1300 }, (_, i) => hex(`code-${i}`));
   const [box, ...items] = issued.slice(0, 13);
 
-  it('issues 1,300 codes, packs, scans and alerts with keys', () => {
+  it('issues 1,300 codes (statements of 512, 512, 256, 16 and 4 rows), packs, scans and alerts with keys', () => {
     const db = openDb(newFile());
     try {
       block(db, { name: 'codes.Issued', payload: { taskId: 'T1', gtin: '06901234567892', lot: 'L1', level: 'item', codeHashes: issued, issuedBy: 'Org1MSP', actor: 'alice' } });
@@ -260,7 +260,7 @@ describe('projections write code keys; the API answers hex', () => {
     try {
       const issue = (codeHashes: string[]) => block(db, { name: 'codes.Issued', payload: { taskId: 'T1', gtin: '06901234567892', lot: 'L1', level: 'item', codeHashes, issuedBy: 'Org1MSP' } });
       issue([...issued.slice(0, 600), A.toUpperCase()]);
-      // the repeat fails after 600 rows went in
+      // the repeat fails the fourth statement, after 512 + 64 + 16 rows went in
       issue([...issued.slice(0, 600), issued[0]]);
       expect(db.prepare('SELECT error FROM dead_letters ORDER BY block').pluck().all()).to.deep.equal([`not a code hash (64 lowercase hex characters): "${A.toUpperCase()}"`, 'UNIQUE constraint failed: codes.hash']);
       expect(db.prepare('SELECT count(*) FROM codes').pluck().get()).to.equal(0);
