@@ -67,12 +67,15 @@ function hexFile(): string {
   return path;
 }
 
-/** Every row of the tables holding code hashes, in key order, code keys read as hex (what the API answers). */
+/**
+ * Every row of the tables holding code hashes, in key order, code keys read as hex (what the API
+ * answers); without codes.id, the row id schema version 14 names (the rows' order of issuance).
+ */
 function rows(db: Database.Database): Record<string, Record<string, unknown>[]> {
   return Object.fromEntries(
     KEY_TABLES.map((t) => {
-      const columns = (db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).map((_, i) => i + 1);
-      const all = db.prepare(`SELECT * FROM ${t} ORDER BY ${columns.join(', ')}`).all() as Record<string, unknown>[];
+      const columns = (db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).filter((c) => !(t === 'codes' && c === 'id'));
+      const all = db.prepare(`SELECT ${columns.join(', ')} FROM ${t} ORDER BY ${columns.map((_, i) => i + 1).join(', ')}`).all() as Record<string, unknown>[];
       return [t, all.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) ? codeHex(v) : v])))];
     }),
   );
@@ -161,15 +164,16 @@ describe('code hashes as 32-byte keys (schema version 14)', () => {
     db.close();
   });
 
-  it('keeps codes, scans, code_sightings and scan_clients clustered on a BLOB key (WITHOUT ROWID); alerts and the queue stay rowid tables', () => {
+  it('keeps scans, code_sightings and scan_clients clustered on a BLOB key (WITHOUT ROWID); codes appends rows with a UNIQUE BLOB key index; alerts and the queue stay rowid tables', () => {
     const db = openDb(newFile());
     try {
       const withoutRowid = Object.fromEntries(KEY_TABLES.map((t) => [t, db.prepare('SELECT wr FROM pragma_table_list WHERE name = ?').pluck().get(t)]));
-      expect(withoutRowid).to.deep.equal({ codes: 1, scans: 1, alerts: 0, scan_queue: 0, code_sightings: 1, scan_ids: 0, scan_rejects: 0, scan_clients: 1 });
-      expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'codes'").pluck().get()).to.match(/\) WITHOUT ROWID$/);
+      expect(withoutRowid).to.deep.equal({ codes: 0, scans: 1, alerts: 0, scan_queue: 0, code_sightings: 1, scan_ids: 0, scan_rejects: 0, scan_clients: 1 });
+      expect(db.prepare("SELECT count(*) FROM pragma_index_list('codes') il JOIN pragma_index_info(il.name) ii WHERE il.\"unique\" = 1 AND ii.name = 'hash'").pluck().get()).to.equal(1);
       const columns = (t: string) => db.prepare(`SELECT name, type, pk FROM pragma_table_info('${t}') WHERE pk > 0 OR name IN ('hash', 'parent', 'code_hash') ORDER BY cid`).all();
       expect(columns('codes')).to.deep.equal([
-        { name: 'hash', type: 'BLOB', pk: 1 },
+        { name: 'id', type: 'INTEGER', pk: 1 },
+        { name: 'hash', type: 'BLOB', pk: 0 },
         { name: 'parent', type: 'BLOB', pk: 0 },
       ]);
       expect(columns('scans')).to.deep.equal([

@@ -270,8 +270,7 @@ async function main(): Promise<void> {
     blockCount++;
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      // codes is clustered on the code hash (WITHOUT ROWID): no rowid to read the size from; counted outside applyMs
-      const codes = (db.prepare('SELECT count(*) AS n FROM codes').get() as { n: number }).n;
+      const codes = (db.prepare('SELECT max(rowid) AS n FROM codes').get() as { n: number | null }).n ?? 0;
       console.log(`  ingest: ${blockCount} blocks, ${events} events (~${Math.min(99, Math.round((100 * events) / estimated))} %), ${codes} codes, ${round(events / (applyMs / 1000))} events/s, ${round((lastReport - wall) / 1000)} s`);
     }
   }
