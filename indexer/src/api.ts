@@ -1,6 +1,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
+import { codeHex, codeHexOrNull, codeKey, withCodeHex } from './code-key';
 import { Db } from './db';
 import { durably } from './scan-durability';
 import type { LeaseInfo } from './lease';
@@ -351,15 +352,18 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     ctx.body = { task: withActorIf(full, parse(task.json) as object), audit: taskAudit && withActorIf(full, taskAudit), records, audits };
   });
   handle(router, R.code, (ctx, { params: { hash } }) => {
-    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; issued_actor: string | null } | undefined;
-    if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
-    const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
+    const key = codeKey(hash);
+    const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(key) as { hash: Buffer; parent: Buffer | null; task_id: string; issued_actor: string | null } | undefined;
+    if (!row) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
+    const code = withCodeHex(row, 'hash', 'parent');
+    const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(key) as { n: number }).n;
     // who issued it is for the task's own orgs and auditors, as who recorded its stages
     ctx.body = { ...code, issued_actor: stageDataFilter(db, callerOf(ctx), code.task_id).full ? code.issued_actor : null, scans };
   });
   handle(router, R.verify, async (ctx, { body }) => {
     if (body.codeHash !== undefined && !keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
     const hash = body.codeHash ?? codeHash(body.code!);
+    const key = codeKey(hash);
     const region = body.region ?? null;
     const { channel, scanId } = body;
     const now = Date.now();
@@ -367,24 +371,24 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const { replayed, counted } = durably(db, () => {
       if (scanId) {
-        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: string; channel: string; region: string | null; at: string } | undefined;
+        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: Buffer; channel: string; region: string | null; at: string } | undefined;
         if (seen) {
           // a retry (same scan) is answered again without a second count; a reused id is a client bug
-          if (seen.code_hash !== hash || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
+          if (!seen.code_hash.equals(key) || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
             throw new ApiError(409, 'ERR_CONFLICT', `scanId ${scanId} was already used for another scan`);
           return { replayed: true, counted: false };
         }
       }
       if (!admission.admit(hash, callerOf(ctx), ctx.ip, now)) return { replayed: false, counted: false };
       if (scanId) {
-        db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, hash, channel, region, at);
+        db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, key, channel, region, at);
       }
-      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(hash, channel, region, at, new Date(now).toISOString());
+      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(key, channel, region, at, new Date(now).toISOString());
       return { replayed: false, counted: true };
     });
-    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
-    const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(hash) as { n: number }).n;
-    const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(hash) as { n: number }).n;
+    const code = db.prepare('SELECT status, suspect_since, task_id, gtin, lot FROM codes WHERE hash = ?').get(key) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
+    const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(key) as { n: number }).n;
+    const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(key) as { n: number }).n;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed, counted };
   });
@@ -478,16 +482,17 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   handle(router, R.traceCode, (ctx, { params: { hash } }) => sendCached(ctx, traces.get(`code/${hash}`, () => codeTrace(hash))));
   handle(router, R.traceLot, (ctx, { params: { gtin, lot } }) => sendCached(ctx, traces.get(`lot/${gtin}/${lot}`, () => lotTrace(gtin, lot))));
   function codeTrace(hash: string) {
-    const code = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as { task_id: string; parent: string | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
+    const key = codeKey(hash);
+    const code = db.prepare('SELECT task_id, parent, status, suspect_since, diverted_since, level FROM codes WHERE hash = ?').get(key) as { task_id: string; parent: Buffer | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
-    const parents: string[] = [];
-    for (let p = code.parent; p && parents.length < 4; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').get(p) as { parent: string | null } | undefined)?.parent ?? null) parents.push(p);
-    const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(hash) as { n: number; regions: number };
-    const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(hash);
-    const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(hash, ...parents);
+    const parents: Buffer[] = [];
+    for (let p = code.parent; p && parents.length < 4; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(p) as Buffer | null | undefined) ?? null) parents.push(p);
+    const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(key) as { n: number; regions: number };
+    const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(key);
+    const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(key, ...parents);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     return {
-      code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents, scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
+      code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents: parents.map(codeHex), scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
       ...publicTrace(code.task_id),
     };
   }
@@ -500,7 +505,8 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   handle(router, R.alerts, (ctx, { query: { limit, offset, ...q } }) => {
     const type = q.type ?? null;
     // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps
-    ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: string | null }[]).map((a) => {
+    ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: Buffer | null }[]).map((row) => {
+      const a = { ...row, code_hash: codeHexOrNull(row.code_hash) };
       if (a.type !== 'clone' || !a.code_hash) return a;
       const origin = scanOrigin(db, a.code_hash);
       return { ...a, fromAnonymousScans: origin.anonymous.counted > 0, scanOrigin: origin };

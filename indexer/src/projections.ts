@@ -1,3 +1,4 @@
+import { codeKey, codeKeyOrNull } from './code-key';
 import { Db } from './db';
 
 /** One chaincode event of a valid transaction, with where it sits in the chain. */
@@ -13,6 +14,37 @@ export interface ChainEventRow {
 type Handler = (db: Db, e: ChainEventRow) => void;
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
+
+/**
+ * rows per multi-row INSERT at most: one statement execution instead of one per row, well under
+ * SQLite's 32,766 bound parameters
+ */
+export const INSERT_CHUNK = 512;
+/** the SQL of a multi-row INSERT per statement head and row template, by row count: built once, so the statement cache finds the same string */
+const multiRowSql = new Map<string, Map<number, string>>();
+
+/**
+ * Inserts rows through multi-row INSERT statements: `head` is the statement up to VALUES, `row` one
+ * row's tuple of anonymous parameters (?) and of named ones (@name) shared by every row, bound from
+ * `shared`. Each row gives its anonymous parameters in order. Statements hold INSERT_CHUNK rows, or a
+ * power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind of insert
+ * has at most ten statements, each prepared once (db.prepare caches by SQL text).
+ */
+function insertRows(db: Db, head: string, row: string, rows: unknown[][], shared?: Record<string, unknown>): void {
+  const template = `${head} ${row}`;
+  let bySize = multiRowSql.get(template);
+  if (!bySize) multiRowSql.set(template, (bySize = new Map()));
+  for (let i = 0; i < rows.length; ) {
+    const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(rows.length - i)));
+    let sql = bySize.get(n);
+    if (!sql) bySize.set(n, (sql = `${head} VALUES ${Array.from({ length: n }, () => row).join(', ')}`));
+    // an array binds its items as anonymous parameters, in order
+    const params = rows.slice(i, i + n).flat();
+    if (shared) db.prepare(sql).run(shared, params);
+    else db.prepare(sql).run(params);
+    i += n;
+  }
+}
 
 function upsertMember(db: Db, m: { mspId: string; name: string; roles: string[]; status: string; joinedAt: string; updatedAt: string }): void {
   db.prepare(
@@ -35,10 +67,20 @@ function upsertLocation(db: Db, l: { id: string; name: string; type: string; reg
   ).run(l.id, l.name, l.type, l.region, l.geo.lat, l.geo.lon, l.ownerMsp, l.status);
 }
 
-/** RFID reads in a batch of device readings: where and when a code was seen. */
-function insertSightings(db: Db, e: ChainEventRow): void {
-  const sighting = db.prepare('INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined)?.forEach((l, i) => sighting.run(l.codeHash, e.txId, i, e.payload.batch.deviceId, l.at, l.lat ?? null, l.lon ?? null));
+/**
+ * RFID reads in a batch of device readings: where and when a code was seen. `key` turns a code hash
+ * into what the table stores: its 32-byte key (schema version 14 on), or the hex itself for the
+ * backfill of schema version 3, which runs on a database that still keeps hashes as hex.
+ */
+function insertSightings(db: Db, e: ChainEventRow, key: (hex: string) => unknown = codeKey): void {
+  const links = (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined) ?? [];
+  insertRows(
+    db,
+    'INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon)',
+    '(?, @txId, ?, @deviceId, ?, ?, ?)',
+    links.map((l, i) => [key(l.codeHash), i, l.at, l.lat ?? null, l.lon ?? null]),
+    { txId: e.txId, deviceId: e.payload.batch.deviceId },
+  );
 }
 
 function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name: string }): void {
@@ -56,7 +98,7 @@ function insertRecord(db: Db, e: ChainEventRow): void {
 function insertAlert(db: Db, e: ChainEventRow, a: { type: string; codeHash?: string; taskId?: string; deviceId?: string; ruleId?: string; message?: string; region?: string; at: string }): void {
   db.prepare(
     `INSERT OR IGNORE INTO alerts (type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(a.type, a.codeHash ?? null, a.taskId ?? null, a.deviceId ?? null, a.ruleId ?? null, a.message ?? null, a.region ?? null, a.at, e.txId);
+  ).run(a.type, codeKeyOrNull(a.codeHash), a.taskId ?? null, a.deviceId ?? null, a.ruleId ?? null, a.message ?? null, a.region ?? null, a.at, e.txId);
 }
 
 function addBalance(db: Db, account: string, classId: string, delta: number): void {
@@ -123,36 +165,48 @@ export const PROJECTIONS: Record<string, Handler> = {
     db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(a.taskId, '*', a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.txId);
   },
   'codes.Issued': (db, e) => {
+    // up to thousands of codes per transaction: multi-row inserts, the issuance's fields bound once per statement
     const p = e.payload;
-    const insert = db.prepare('INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const h of p.codeHashes as string[]) insert.run(h, p.taskId, p.gtin, p.lot, p.level, 'issued', p.issuedBy, p.actor ?? null, p.txTime);
+    insertRows(
+      db,
+      'INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at)',
+      "(?, @taskId, @gtin, @lot, @level, 'issued', @issuedBy, @actor, @at)",
+      (p.codeHashes as string[]).map((h) => [codeKey(h)]),
+      { taskId: p.taskId, gtin: p.gtin, lot: p.lot, level: p.level, issuedBy: p.issuedBy, actor: p.actor ?? null, at: p.txTime },
+    );
   },
   'codes.StatusChanged': (db, e) => {
     const update = db.prepare('UPDATE codes SET status = ? WHERE hash = ?');
-    for (const h of e.payload.codeHashes as string[]) update.run(e.payload.status, h);
+    for (const h of e.payload.codeHashes as string[]) update.run(e.payload.status, codeKey(h));
   },
   'codes.Aggregated': (db, e) => {
     const update = db.prepare('UPDATE codes SET parent = ? WHERE hash = ?');
-    for (const h of e.payload.children as string[]) update.run(e.payload.parent, h);
+    const parent = codeKey(e.payload.parent);
+    for (const h of e.payload.children as string[]) update.run(parent, codeKey(h));
   },
   'codes.Disaggregated': (db, e) => {
     const update = db.prepare('UPDATE codes SET parent = NULL WHERE hash = ?');
-    for (const h of e.payload.children as string[]) update.run(h);
+    for (const h of e.payload.children as string[]) update.run(codeKey(h));
   },
   'codes.Scanned': (db, e) => {
-    const insert = db.prepare('INSERT INTO scans (code_hash, tx_id, idx, channel, region, at, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    (e.payload.scans as { codeHash: string; channel: string; region: string; at: string; recordedBy: string }[]).forEach((s, i) => insert.run(s.codeHash, e.txId, i, s.channel, s.region, s.at, s.recordedBy));
+    insertRows(
+      db,
+      'INSERT INTO scans (code_hash, tx_id, idx, channel, region, at, recorded_by)',
+      '(?, @txId, ?, ?, ?, ?, ?)',
+      (e.payload.scans as { codeHash: string; channel: string; region?: string; at: string; recordedBy: string }[]).map((s, i) => [codeKey(s.codeHash), i, s.channel, s.region ?? null, s.at, s.recordedBy]),
+      { txId: e.txId },
+    );
     for (const a of e.payload.alerts as { type: string; codeHash: string; taskId: string; region?: string; count?: number; threshold?: number }[]) {
       const message = a.type === 'clone' ? `scanned ${a.count} times, threshold ${a.threshold}` : a.type === 'diversion' ? `scanned in ${a.region}` : 'unknown code';
       insertAlert(db, e, { type: a.type, codeHash: a.codeHash, taskId: a.taskId || undefined, region: a.region, message, at: e.payload.txTime });
-      if (a.type === 'clone') db.prepare('UPDATE codes SET suspect_since = ? WHERE hash = ? AND suspect_since IS NULL').run(e.payload.txTime, a.codeHash);
-      if (a.type === 'diversion') db.prepare('UPDATE codes SET diverted_since = ? WHERE hash = ? AND diverted_since IS NULL').run(e.payload.txTime, a.codeHash);
+      if (a.type === 'clone') db.prepare('UPDATE codes SET suspect_since = ? WHERE hash = ? AND suspect_since IS NULL').run(e.payload.txTime, codeKey(a.codeHash));
+      if (a.type === 'diversion') db.prepare('UPDATE codes SET diverted_since = ? WHERE hash = ? AND diverted_since IS NULL').run(e.payload.txTime, codeKey(a.codeHash));
     }
   },
   'codes.AlertCleared': (db, e) => {
     // the alert's row stays in alerts (history); the code reads as it did before the alert
     const column = e.payload.type === 'clone' ? 'suspect_since' : 'diverted_since';
-    db.prepare(`UPDATE codes SET ${column} = NULL WHERE hash = ?`).run(e.payload.codeHash);
+    db.prepare(`UPDATE codes SET ${column} = NULL WHERE hash = ?`).run(codeKey(e.payload.codeHash));
   },
   'devices.Registered': (db, e) => {
     const d = e.payload.device;
@@ -260,10 +314,15 @@ export function backfill(db: Db, only: Record<string, (db: Db, e: ChainEventRow)
   for (const r of rows) only[r.name](db, { block: r.block, idx: r.idx, txId: r.tx_id, name: r.name, payload: JSON.parse(r.payload) });
 }
 
+/*
+ * The backfills below run inside their own schema step, before schema version 14 turned code hashes
+ * into 32-byte keys: they write and match hashes as the hex the tables held then (version 14 converts them).
+ */
+
 /** What schema version 3 added (item labels, RFID sightings, asset class histories), for backfill. */
 export const V3_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
   'process.ItemDefined': PROJECTIONS['process.ItemDefined'],
-  'devices.ReadingsSubmitted': insertSightings,
+  'devices.ReadingsSubmitted': (db, e) => insertSightings(db, e, (hex) => hex),
   ...Object.fromEntries(Object.keys(PROJECTIONS).filter((n) => n.startsWith('assets.')).map((n) => [n, recordAssetEvent])),
 };
 

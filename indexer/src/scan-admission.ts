@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { codeKey } from './code-key';
 import type { Db } from './db';
 import { sha256 } from './http';
 import type { Caller } from './keys';
@@ -37,18 +38,19 @@ export class ScanAdmission {
     const anonymous = caller.scope === 'public';
     const client = anonymous ? sha256(`${this.salt}:${clientAddress}`) : `key:${caller.keyId}`;
     const since = new Date(now - this.windowMs).toISOString();
-    const row = this.db.prepare('SELECT counted_at FROM scan_clients WHERE code_hash = ? AND client = ?').get(codeHash, client) as { counted_at: string | null } | undefined;
+    const key = codeKey(codeHash);
+    const row = this.db.prepare('SELECT counted_at FROM scan_clients WHERE code_hash = ? AND client = ?').get(key, client) as { counted_at: string | null } | undefined;
     const counts =
       !anonymous ||
       ((!row?.counted_at || row.counted_at < since) &&
-        (this.db.prepare('SELECT count(*) FROM scan_clients WHERE code_hash = ? AND anonymous = 1 AND counted_at >= ?').pluck().get(codeHash, since) as number) < this.perCode);
+        (this.db.prepare('SELECT count(*) FROM scan_clients WHERE code_hash = ? AND anonymous = 1 AND counted_at >= ?').pluck().get(key, since) as number) < this.perCode);
     const at = new Date(now).toISOString();
     this.db
       .prepare(
         `INSERT INTO scan_clients (code_hash, client, anonymous, received, counted, counted_at) VALUES (?, ?, ?, 1, ?, ?)
          ON CONFLICT (code_hash, client) DO UPDATE SET received = received + 1, counted = counted + excluded.counted, counted_at = coalesce(excluded.counted_at, counted_at)`,
       )
-      .run(codeHash, client, anonymous ? 1 : 0, counts ? 1 : 0, counts ? at : null);
+      .run(key, client, anonymous ? 1 : 0, counts ? 1 : 0, counts ? at : null);
     return counts;
   }
 }
@@ -60,6 +62,6 @@ export function scanOrigin(db: Db, codeHash: string): { anonymous: { clients: nu
       `SELECT coalesce(sum(anonymous * (counted > 0)), 0) AS clients, coalesce(sum(anonymous * counted), 0) AS counted, coalesce(sum(anonymous * received), 0) AS received,
          coalesce(sum((1 - anonymous) * counted), 0) AS keyed FROM scan_clients WHERE code_hash = ?`,
     )
-    .get(codeHash) as { clients: number; counted: number; received: number; keyed: number };
+    .get(codeKey(codeHash)) as { clients: number; counted: number; received: number; keyed: number };
   return { anonymous: { clients: r.clients, counted: r.counted, received: r.received }, keyed: { counted: r.keyed } };
 }

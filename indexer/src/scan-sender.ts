@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Ledger, LedgerError, TraceChainClient } from '@trace/client';
+import { codeHex } from './code-key';
 import { Db } from './db';
 import { durably } from './scan-durability';
 
@@ -9,7 +10,8 @@ const RETRY_MS = 5000;
 
 interface QueuedScan {
   id: number;
-  code_hash: string;
+  /** the code's 32-byte key, as stored */
+  code_hash: Buffer;
   channel: string;
   region: string | null;
   at: string;
@@ -107,7 +109,7 @@ export class ScanSender {
 
   /** Sends rows as one batch; once it commits, the refused scans go to scan_rejects and the rest leave the queue. */
   private async send(rows: QueuedScan[]): Promise<void> {
-    const scans = rows.map((r) => ({ codeHash: r.code_hash, channel: r.channel, region: r.region ?? undefined, at: r.at }));
+    const scans = rows.map((r) => ({ codeHash: codeHex(r.code_hash), channel: r.channel, region: r.region ?? undefined, at: r.at }));
     const batchId = this.batchIdOf(rows);
     const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ batchId, scans }));
     const { outcomes, alreadyRecorded } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { createApiKey, createApp, openDb, startIndexer } from '../src';
+import { codeKey, createApiKey, createApp, openDb, startIndexer } from '../src';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const APP_ORIGIN = 'https://shop.example';
@@ -27,7 +27,7 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
   const queued = (hash: string) => {
     const db = openDb(dbPath);
     try {
-      return (db.prepare('SELECT (SELECT count(*) FROM scan_queue WHERE code_hash = ?) + (SELECT count(*) FROM scans WHERE code_hash = ?)').pluck().get(hash, hash) as number);
+      return (db.prepare('SELECT (SELECT count(*) FROM scan_queue WHERE code_hash = ?) + (SELECT count(*) FROM scans WHERE code_hash = ?)').pluck().get(codeKey(hash), codeKey(hash)) as number);
     } finally {
       db.close();
     }

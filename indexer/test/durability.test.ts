@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testClock } from '@trace/test-network';
+import { codeHex, codeKey } from '../src/code-key';
 import { openDb } from '../src/db';
 import { durably, expireScanIds, SCAN_ID_TTL_MS } from '../src/scan-durability';
 
@@ -23,24 +24,24 @@ describe('what only the indexer holds: fsynced writes and scan-id expiry (SQLite
     let inside = 0;
     durably(db, () => {
       inside = sync();
-      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run('a'.repeat(64), 'consumer', 'CN-53', clock.at(0), clock.at(0));
+      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(codeKey('a'.repeat(64)), 'consumer', 'CN-53', clock.at(0), clock.at(0));
     });
     expect([inside, sync()]).to.deep.equal([SYNC_FULL, SYNC_NORMAL]);
     expect(() =>
       durably(db, () => {
-        db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run('b'.repeat(64), 'consumer', null, clock.at(0), clock.at(0));
+        db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(codeKey('b'.repeat(64)), 'consumer', null, clock.at(0), clock.at(0));
         throw new Error('refused half-way');
       }),
     ).to.throw('refused half-way');
     expect(sync()).to.equal(SYNC_NORMAL);
-    expect(db.prepare('SELECT code_hash FROM scan_queue').pluck().all()).to.deep.equal(['a'.repeat(64)]);
+    expect((db.prepare('SELECT code_hash FROM scan_queue').pluck().all() as Buffer[]).map(codeHex)).to.deep.equal(['a'.repeat(64)]);
   });
 
   it('forgets scan ids once their scan is older than the window, and keeps the recent ones', () => {
     const insert = db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)');
-    insert.run('old', 'c'.repeat(64), 'consumer', null, new Date(clock.now - SCAN_ID_TTL_MS - 1).toISOString());
-    insert.run('edge', 'c'.repeat(64), 'consumer', null, new Date(clock.now - SCAN_ID_TTL_MS).toISOString());
-    insert.run('fresh', 'c'.repeat(64), 'consumer', null, new Date(clock.now - 60_000).toISOString());
+    insert.run('old', codeKey('c'.repeat(64)), 'consumer', null, new Date(clock.now - SCAN_ID_TTL_MS - 1).toISOString());
+    insert.run('edge', codeKey('c'.repeat(64)), 'consumer', null, new Date(clock.now - SCAN_ID_TTL_MS).toISOString());
+    insert.run('fresh', codeKey('c'.repeat(64)), 'consumer', null, new Date(clock.now - 60_000).toISOString());
     expect(expireScanIds(db, SCAN_ID_TTL_MS, clock.now)).to.equal(1);
     expect(scanIds()).to.deep.equal(['edge', 'fresh']);
     expect(expireScanIds(db, 3_600_000, clock.now)).to.equal(1);

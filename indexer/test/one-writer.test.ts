@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
-import { applyBlocks, checkpoint, createApiKey, Db, LeaseInfo, openDb } from '../src';
+import { applyBlocks, checkpoint, codeKey, createApiKey, Db, LeaseInfo, openDb } from '../src';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -232,7 +232,7 @@ describe('two indexers on one database (devnet)', function () {
     const live = openDb(dbPath);
     const upTo = checkpoint(live);
     expect(live.prepare('SELECT count(*) FROM scan_queue').pluck().get()).to.equal(0);
-    expect(scanned.map((h) => live.prepare('SELECT count(*) FROM scans WHERE code_hash = ?').pluck().get(h))).to.deep.equal([3, 2]);
+    expect(scanned.map((h) => live.prepare('SELECT count(*) FROM scans WHERE code_hash = ?').pluck().get(codeKey(h)))).to.deep.equal([3, 2]);
     // the leader's clean stop releases both leases
     expect(live.prepare('SELECT name, expires_at FROM leases ORDER BY name').all()).to.deep.equal([
       { name: 'ingestor', expires_at: 0 },

@@ -7,7 +7,7 @@ import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } fr
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import pino from 'pino';
-import { createApiKey, openDb, ScanSender } from '../src';
+import { codeKey, createApiKey, openDb, ScanSender } from '../src';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -110,7 +110,7 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
     const at = new Date(Date.now() - 60_000).toISOString();
     const rows = [['consumer', 'CN-53'], ['consumer', 'CN-44'], ['regulator', 'CN-53']] as const;
     const queue = db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const [channel, region] of rows) queue.run(hash, channel, region, at, at, 'crashed-batch-01');
+    for (const [channel, region] of rows) queue.run(codeKey(hash), channel, region, at, at, 'crashed-batch-01');
     // What the crashed sender got on chain: its batch committed, then the process died before the delete.
     const crashed = await c.codes.recordScans({ batchId: 'crashed-batch-01', scans: rows.map(([channel, region]) => ({ codeHash: hash, channel, region, at })) });
     expect(crashed.outcomes.map((o) => o.status)).to.deep.equal(['recorded', 'recorded', 'refused']);
@@ -127,7 +127,7 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
     // scan that transaction refused is kept with its error.
     const v = await c.codes.verifyCode(hash);
     expect(v.genuine && v.scanCount).to.equal(2);
-    const rejects = db.prepare('SELECT channel, error FROM scan_rejects WHERE code_hash = ?').all(hash) as { channel: string; error: string }[];
+    const rejects = db.prepare('SELECT channel, error FROM scan_rejects WHERE code_hash = ?').all(codeKey(hash)) as { channel: string; error: string }[];
     expect(rejects.map((r) => r.channel)).to.deep.equal(['regulator']);
     expect(rejects[0].error).to.match(/^\[ERR_FORBIDDEN\]/);
     db.close();

@@ -70,8 +70,8 @@ function indexedLot(file: string, taskId: string) {
     return {
       records: all('SELECT stage, version, event_time, location, data, recorded_by, flags, reason FROM stage_records WHERE task_id = ? ORDER BY stage, version'),
       audits: all('SELECT stage, verdict, comment, auditor, record_version FROM audits WHERE task_id = ? ORDER BY stage, auditor, record_version'),
-      codes: all('SELECT hash, level, status, parent, issued_by, suspect_since IS NOT NULL AS suspect, diverted_since IS NOT NULL AS diverted FROM codes WHERE task_id = ? ORDER BY hash'),
-      scans: all('SELECT s.code_hash, s.channel, s.region, s.at, s.recorded_by FROM scans s JOIN codes c ON c.hash = s.code_hash WHERE c.task_id = ? ORDER BY s.code_hash, s.at'),
+      codes: all('SELECT lower(hex(hash)) AS hash, level, status, iif(parent IS NULL, NULL, lower(hex(parent))) AS parent, issued_by, suspect_since IS NOT NULL AS suspect, diverted_since IS NOT NULL AS diverted FROM codes WHERE task_id = ? ORDER BY hash'),
+      scans: all('SELECT lower(hex(s.code_hash)) AS code_hash, s.channel, s.region, s.at, s.recorded_by FROM scans s JOIN codes c ON c.hash = s.code_hash WHERE c.task_id = ? ORDER BY s.code_hash, s.at'),
       audit: all('SELECT audit IS NOT NULL AS audited FROM tasks WHERE task_id = ?'),
     };
   } finally {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser } from 'playwright-core';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient, Wallet } from '@trace/client';
-import { openDb, PAGE_CSP } from '@trace/indexer';
+import { codeKey, openDb, PAGE_CSP } from '@trace/indexer';
 import { findPids } from '@trace/test-network';
 import { DEMO_CLASS, DEMO_ORGS, DEMO_TEA_TASK, DemoOrg, DemoSummary } from '../src/demo/seed';
 import { ARTIFACTS, launchChromium } from './support/browser';
@@ -172,15 +172,15 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       'trace.TaskAudited': (p) => expect(JSON.parse(one<Row>('SELECT audit FROM tasks WHERE task_id = ?', p.audit.taskId).audit as string).verdict).to.equal('approved'),
       'codes.Issued': (p) => {
         const inList = `hash IN (${p.codeHashes.map(() => '?').join(',')})`;
-        expect(one<Row>(`SELECT count(*) AS n FROM codes WHERE task_id = ? AND level = ? AND ${inList}`, p.taskId, p.level, ...p.codeHashes).n).to.equal(p.codeHashes.length);
+        expect(one<Row>(`SELECT count(*) AS n FROM codes WHERE task_id = ? AND level = ? AND ${inList}`, p.taskId, p.level, ...p.codeHashes.map(codeKey)).n).to.equal(p.codeHashes.length);
         // the issuing org's user, as the event names it
-        expect([p.actor, one<Row>(`SELECT group_concat(DISTINCT issued_actor) AS a FROM codes WHERE ${inList}`, ...p.codeHashes).a]).to.deep.equal(['codes', 'codes']);
+        expect([p.actor, one<Row>(`SELECT group_concat(DISTINCT issued_actor) AS a FROM codes WHERE ${inList}`, ...p.codeHashes.map(codeKey)).a]).to.deep.equal(['codes', 'codes']);
       },
-      'codes.StatusChanged': (p) => expect(one<Row>('SELECT status FROM codes WHERE hash = ?', p.codeHashes[0]).status).to.equal('active'),
+      'codes.StatusChanged': (p) => expect(one<Row>('SELECT status FROM codes WHERE hash = ?', codeKey(p.codeHashes[0])).status).to.equal('active'),
       // the first aggregation (the demo's case of 12 cakes) still stands; the later one was undone
-      'codes.Aggregated': (p) => expect(one<Row>('SELECT count(*) AS n FROM codes WHERE parent = ?', p.parent).n).to.equal(p.children.length).and.to.equal(12),
-      'codes.Disaggregated': (p) => expect(one<Row>('SELECT parent FROM codes WHERE hash = ?', p.children[0]).parent).to.equal(null),
-      'codes.AlertCleared': (p) => expect([p.type, p.reason, one<Row>('SELECT diverted_since FROM codes WHERE hash = ?', p.codeHash).diverted_since]).to.deep.equal(['diversion', '出口样品，已批准', null]),
+      'codes.Aggregated': (p) => expect(one<Row>('SELECT count(*) AS n FROM codes WHERE parent = ?', codeKey(p.parent)).n).to.equal(p.children.length).and.to.equal(12),
+      'codes.Disaggregated': (p) => expect(one<Row>('SELECT parent FROM codes WHERE hash = ?', codeKey(p.children[0])).parent).to.equal(null),
+      'codes.AlertCleared': (p) => expect([p.type, p.reason, one<Row>('SELECT diverted_since FROM codes WHERE hash = ?', codeKey(p.codeHash)).diverted_since]).to.deep.equal(['diversion', '出口样品，已批准', null]),
       'codes.Scanned': (p) => expect(one<Row>('SELECT count(*) AS n FROM scans WHERE tx_id = ?', p.txId).n).to.equal(p.scans.length),
       'devices.Registered': (p) => expect(one<Row>('SELECT type, owner_msp FROM devices WHERE device_id = ?', p.device.deviceId)).to.deep.equal({ type: p.device.type, owner_msp: p.device.ownerMsp }),
       'devices.StatusChanged': (p) => expect(one<Row>('SELECT status FROM devices WHERE device_id = ?', p.deviceId).status).to.equal('disabled'),
@@ -236,6 +236,12 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       old.exec('ALTER TABLE codes DROP COLUMN issued_actor');
       old.exec('ALTER TABLE alarms DROP COLUMN acked_actor');
       for (const i of ['alarms_task', 'alarms_device', 'offers_status', 'audits_stage_at', 'readings_task', 'transactions_chaincode']) old.exec(`DROP INDEX ${i}`);
+      // and code hashes as the hex text they were before schema version 14 (which rebuilds these tables as it converts them)
+      old.pragma('ignore_check_constraints = ON');
+      old.exec(`UPDATE codes SET hash = lower(hex(hash)), parent = iif(parent IS NULL, NULL, lower(hex(parent)));
+        UPDATE scans SET code_hash = lower(hex(code_hash));
+        UPDATE alerts SET code_hash = iif(code_hash IS NULL, NULL, lower(hex(code_hash)));
+        UPDATE scan_queue SET code_hash = lower(hex(code_hash));`);
       old.exec('UPDATE schema_version SET version = 2');
       old.close();
       const upgraded = openDb(copy);
@@ -310,7 +316,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const original = rw.prepare("SELECT data FROM stage_records WHERE task_id = ? AND stage = 'tea_picking'").pluck().get(DEMO_TEA_TASK) as string;
       try {
         rw.prepare("UPDATE stage_records SET data = ? WHERE task_id = ? AND stage = 'tea_picking'").run(JSON.stringify({ tea_fresh_leaf_kg: 5000, tea_pick_grade: 'bud' }), DEMO_TEA_TASK);
-        rw.prepare("UPDATE codes SET status = 'void' WHERE hash = ?").run(codeHash(demo.codes.cloned));
+        rw.prepare("UPDATE codes SET status = 'void' WHERE hash = ?").run(codeKey(codeHash(demo.codes.cloned)));
         const tampered = (await api<{ matches: boolean; differences: string[] }>(`/api/audit/record/${DEMO_TEA_TASK}/tea_picking`)).body;
         expect([tampered.matches, tampered.differences]).to.deep.equal([false, ['data']]);
         const code2 = (await api<{ matches: boolean; differences: string[] }>(`/api/audit/code/${codeHash(demo.codes.cloned)}`)).body;
@@ -319,7 +325,7 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
         expect([task2.matches, task2.stages.filter((x) => !x.matches).map((x) => x.stage)]).to.deep.equal([false, ['tea_picking']]);
       } finally {
         rw.prepare("UPDATE stage_records SET data = ? WHERE task_id = ? AND stage = 'tea_picking'").run(original, DEMO_TEA_TASK);
-        rw.prepare("UPDATE codes SET status = 'issued' WHERE hash = ?").run(codeHash(demo.codes.cloned));
+        rw.prepare("UPDATE codes SET status = 'issued' WHERE hash = ?").run(codeKey(codeHash(demo.codes.cloned)));
         rw.close();
       }
       expect((await api<{ matches: boolean }>(`/api/audit/record/${DEMO_TEA_TASK}/tea_picking`)).body.matches).to.equal(true);
@@ -369,8 +375,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const insert2 = (d: Database.Database) => d.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)');
       const insert = insert2(rw);
       const bad = Number(rw.transaction(() => {
-        const id = insert.run(good, 'consumer', 'cn-53', now, now).lastInsertRowid;
-        insert.run(good, 'consumer', 'CN-53', now, now);
+        const id = insert.run(codeKey(good), 'consumer', 'cn-53', now, now).lastInsertRowid;
+        insert.run(codeKey(good), 'consumer', 'CN-53', now, now);
         return id;
       })());
       rw.close();
@@ -383,8 +389,8 @@ describe('npm start --demo: devnet + chaincode + indexer + pages (devnet)', func
       const rw2 = new Database(join(dataDir, 'indexer.sqlite'));
       rw2.pragma('busy_timeout = 5000');
       const forbidden = Number(rw2.transaction(() => {
-        const id = insert2(rw2).run(good, 'retailer', 'CN-53', now, now).lastInsertRowid;
-        insert2(rw2).run(good, 'consumer', 'CN-53', now, now);
+        const id = insert2(rw2).run(codeKey(good), 'retailer', 'CN-53', now, now).lastInsertRowid;
+        insert2(rw2).run(codeKey(good), 'consumer', 'CN-53', now, now);
         return id;
       })());
       rw2.close();

@@ -1,4 +1,5 @@
 import type { EpcisMapping, EpcisQuantity } from '@trace/chaincode';
+import { codeHex } from '../code-key';
 import type { Db } from '../db';
 import { parseJson } from '../http';
 import { eventHashId, EpcisEvent } from './event-hash';
@@ -140,7 +141,7 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
     .prepare(
       `SELECT x.name, x.payload, x.tx_id, x.block, x.idx, t.timestamp_ms FROM events x ${CHAIN}
        WHERE (x.name = 'codes.Issued' AND json_extract(x.payload, '$.taskId') = ?)
-          OR (x.name IN ('codes.Aggregated', 'codes.Disaggregated') AND json_extract(x.payload, '$.parent') IN (SELECT hash FROM codes WHERE task_id = ?))
+          OR (x.name IN ('codes.Aggregated', 'codes.Disaggregated') AND unhex(json_extract(x.payload, '$.parent')) IN (SELECT hash FROM codes WHERE task_id = ?))
        ORDER BY x.block, x.idx`,
     )
     .all(taskId, taskId) as (ChainPos & { name: string; payload: string })[];
@@ -163,16 +164,16 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
   // scans (by the scanning org's channel and region) and RFID sightings of the lot's codes
   const scans = db
     .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM scans x JOIN codes c ON c.hash = x.code_hash ${CHAIN} WHERE c.task_id = ? ORDER BY t.block, t.idx, x.idx`)
-    .all(taskId) as (ChainPos & { code_hash: string; channel: string; region: string | null; at: string })[];
+    .all(taskId) as (ChainPos & { code_hash: Buffer; channel: string; region: string | null; at: string })[];
   for (const s of scans) {
-    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...chainRef(s), 'tc:channel': s.channel, ...(s.region ? { 'tc:region': s.region } : {}) }, s));
+    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(codeHex(s.code_hash))], action: 'OBSERVE', ...chainRef(s), 'tc:channel': s.channel, ...(s.region ? { 'tc:region': s.region } : {}) }, s));
   }
   const sightings = db
     .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM code_sightings x ${CHAIN} WHERE x.code_hash IN (SELECT hash FROM codes WHERE task_id = ?) ORDER BY t.block, t.idx, x.idx`)
-    .all(taskId) as (ChainPos & { code_hash: string; device_id: string; at: string; lat: number | null; lon: number | null })[];
+    .all(taskId) as (ChainPos & { code_hash: Buffer; device_id: string; at: string; lat: number | null; lon: number | null })[];
   for (const s of sightings) {
     const geo = s.lat !== null && s.lon !== null ? { 'tc:geo': { 'tc:lat': s.lat, 'tc:lon': s.lon } } : {};
-    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(s.code_hash)], action: 'OBSERVE', ...chainRef(s), 'tc:device': deviceUri(s.device_id), ...geo }, s));
+    out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(codeHex(s.code_hash))], action: 'OBSERVE', ...chainRef(s), 'tc:device': deviceUri(s.device_id), ...geo }, s));
   }
 
   // device readings of the lot: one sensor element per signed batch, a report per metric

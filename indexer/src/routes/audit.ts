@@ -1,5 +1,6 @@
 import { canonicalJson, Ledger, LedgerError, TraceChainClient } from '@trace/client';
 import { callerOf } from '../access';
+import { codeHexOrNull, codeKey } from '../code-key';
 import { z } from 'zod';
 import { ApiError, route, RouteModule, sha256 } from '../http';
 import { Doc, Hash, Id, Int } from '../schemas';
@@ -168,15 +169,15 @@ export const auditRoutes: RouteModule = {
     });
 
     handle(router, R.code, async (ctx, { params: { hash } }) => {
-      const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(hash) as
-        | { task_id: string; gtin: string; lot: string; level: string; status: string; parent: string | null; suspect_since: string | null; diverted_since: string | null; issued_by: string; issued_at: string }
+      const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(codeKey(hash)) as
+        | { task_id: string; gtin: string; lot: string; level: string; status: string; parent: Buffer | null; suspect_since: string | null; diverted_since: string | null; issued_by: string; issued_at: string }
         | undefined;
       const v = await fromChain(() => new TraceChainClient(chain()).codes.verifyCode(hash));
       const code = v && v.genuine ? v.code : null;
       if (!row && !code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code, on chain and in the index');
       ctx.body = compare(
         code && defined({ hash, taskId: code.taskId, gtin: code.gtin, lot: code.lot, level: code.level, status: code.status, parent: code.parent, suspectSince: code.suspectSince, divertedSince: code.divertedSince, issuedBy: code.issuedBy, issuedAt: code.issuedAt }),
-        row ? defined({ hash, taskId: row.task_id, gtin: row.gtin, lot: row.lot, level: row.level, status: row.status, parent: row.parent, suspectSince: row.suspect_since, divertedSince: row.diverted_since, issuedBy: row.issued_by, issuedAt: row.issued_at }) : null,
+        row ? defined({ hash, taskId: row.task_id, gtin: row.gtin, lot: row.lot, level: row.level, status: row.status, parent: codeHexOrNull(row.parent), suspectSince: row.suspect_since, divertedSince: row.diverted_since, issuedBy: row.issued_by, issuedAt: row.issued_at }) : null,
       );
     });
   },

@@ -2,6 +2,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Db } from '../db';
 import { callerOf, stageDataFilter } from '../access';
+import { codeHex, codeKey } from '../code-key';
 import { ApiError, route, RouteModule } from '../http';
 import { Hash, Id } from '../schemas';
 import { handle } from '../validation';
@@ -45,7 +46,7 @@ const eventsOf = (db: Db, ctx: Context, taskId: string): EpcisEvent[] => lotEven
 /** The lots a query may concern: those of the codes it names, those recorded at the locations it names, else all (each lot's events are built per query). */
 function candidateLots(db: Db, q: EventsQuery): string[] {
   const codes = codesNamed(q);
-  if (codes) return db.prepare(`SELECT DISTINCT task_id FROM codes WHERE hash IN (${codes.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...codes) as string[];
+  if (codes) return db.prepare(`SELECT DISTINCT task_id FROM codes WHERE hash IN (${codes.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...codes.map(codeKey)) as string[];
   // only stage records have a bizLocation: the lots recorded there
   const glns = q.EQ_bizLocation?.map((l) => glnOf(canonicalEpc(l)) ?? '');
   if (glns) return db.prepare(`SELECT DISTINCT task_id FROM stage_records WHERE location IN (${glns.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...glns) as string[];
@@ -62,11 +63,11 @@ export const epcisRoutes: RouteModule = {
       ctx.body = epcisDocument(eventsOf(db, ctx, taskId));
     });
     handle(router, R.code, (ctx, { params: { hash } }) => {
-      const code = db.prepare('SELECT task_id FROM codes WHERE hash = ?').get(hash) as { task_id: string } | undefined;
+      const code = db.prepare('SELECT task_id, parent FROM codes WHERE hash = ?').get(codeKey(hash)) as { task_id: string; parent: Buffer | null } | undefined;
       if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
       // the code and the cases it is packed in (a scan or sighting of the case is one of the code)
       const mine = new Set([codeEpc(hash)]);
-      for (let p = db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(hash) as string | null; p && mine.size < 5; p = db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(p) as string | null) mine.add(codeEpc(p));
+      for (let p = code.parent; p && mine.size < 5; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(p) as Buffer | null | undefined) ?? null) mine.add(codeEpc(codeHex(p)));
       const named = (e: EpcisEvent) => [e.epcList, e.childEPCs, e.parentID].flat().filter((x): x is string => typeof x === 'string');
       versionHeaders(ctx);
       ctx.body = epcisDocument(
