@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { codeHex, codeHexOrNull, codeKey, withCodeHex } from './code-key';
-import { Db } from './db';
+import { codeParents, Db } from './db';
 import { durably } from './scan-durability';
 import type { LeaseInfo } from './lease';
 import { z } from 'zod';
@@ -485,8 +485,7 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const key = codeKey(hash);
     const code = db.prepare('SELECT task_id, parent, status, suspect_since, diverted_since, level FROM codes WHERE hash = ?').get(key) as { task_id: string; parent: Buffer | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
-    const parents: Buffer[] = [];
-    for (let p = code.parent; p && parents.length < 4; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(p) as Buffer | null | undefined) ?? null) parents.push(p);
+    const parents = codeParents(db, code.parent);
     const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(key) as { n: number; regions: number };
     const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(key);
     const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(key, ...parents);

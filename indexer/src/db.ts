@@ -158,6 +158,15 @@ const key = (c: string) => `BLOB NOT NULL CHECK (typeof(${c}) = 'blob' AND lengt
 const keyOrNull = (c: string) => `BLOB CHECK (${c} IS NULL OR (typeof(${c}) = 'blob' AND length(${c}) = 32))`;
 
 /**
+ * Rebuilds `table` with a new definition: creates it beside the old one, copies the rows (`copy`:
+ * the column list and the SELECT from the old table), drops the old one, takes its name, then runs
+ * `after` (its indexes).
+ */
+function replaceTable(db: Db, table: string, definition: string, copy: string, after = ''): void {
+  db.exec(`CREATE TABLE ${table}_new ${definition}; INSERT INTO ${table}_new ${copy}; DROP TABLE ${table}; ALTER TABLE ${table}_new RENAME TO ${table}; ${after}`);
+}
+
+/**
  * Schema version 14. A SHA-256 code hash was a 64-character TEXT key; it is now its 32 bytes in
  * every column that holds one. codes stays a rowid table, its rows appended in issuance order, with a
  * UNIQUE index on the 32-byte hash: random keys dirty a page of that index per code, and the index
@@ -185,63 +194,62 @@ function codeKeysV14(db: Db): void {
     );
   // the AUTOINCREMENT high-water marks: ids of rows already deleted (a drained queue) are never handed out again
   const sequences = db.prepare("SELECT name, seq FROM sqlite_sequence WHERE name IN ('alerts', 'scan_queue')").all() as { name: string; seq: number }[];
-  db.exec(`
-  CREATE TABLE codes_v14 (id INTEGER PRIMARY KEY, hash ${key('hash')} UNIQUE, task_id TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL,
-    parent ${keyOrNull('parent')}, suspect_since TEXT, diverted_since TEXT, issued_by TEXT NOT NULL, issued_at TEXT NOT NULL, issued_actor TEXT);
-  INSERT INTO codes_v14 (hash, task_id, gtin, lot, level, status, parent, suspect_since, diverted_since, issued_by, issued_at, issued_actor)
-    SELECT unhex(hash), task_id, gtin, lot, level, status, unhex(parent), suspect_since, diverted_since, issued_by, issued_at, issued_actor FROM codes ORDER BY rowid;
-  DROP TABLE codes;
-  ALTER TABLE codes_v14 RENAME TO codes;
-  CREATE INDEX codes_task ON codes (task_id);
-
-  CREATE TABLE scans_v14 (code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, recorded_by TEXT NOT NULL,
-    PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID;
-  INSERT INTO scans_v14 (code_hash, tx_id, idx, channel, region, at, recorded_by)
-    SELECT unhex(code_hash), tx_id, idx, channel, region, at, recorded_by FROM scans ORDER BY code_hash, tx_id, idx;
-  DROP TABLE scans;
-  ALTER TABLE scans_v14 RENAME TO scans;
-
-  CREATE TABLE code_sightings_v14 (code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL,
-    PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID;
-  INSERT INTO code_sightings_v14 (code_hash, tx_id, idx, device_id, at, lat, lon)
-    SELECT unhex(code_hash), tx_id, idx, device_id, at, lat, lon FROM code_sightings ORDER BY code_hash, tx_id, idx;
-  DROP TABLE code_sightings;
-  ALTER TABLE code_sightings_v14 RENAME TO code_sightings;
-
-  CREATE TABLE scan_clients_v14 (code_hash ${key('code_hash')}, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
-    counted_at TEXT, PRIMARY KEY (code_hash, client)) WITHOUT ROWID;
-  INSERT INTO scan_clients_v14 (code_hash, client, anonymous, received, counted, counted_at)
-    SELECT unhex(code_hash), client, anonymous, received, counted, counted_at FROM scan_clients ORDER BY code_hash, client;
-  DROP TABLE scan_clients;
-  ALTER TABLE scan_clients_v14 RENAME TO scan_clients;
-
-  CREATE TABLE alerts_v14 (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, code_hash ${keyOrNull('code_hash')}, task_id TEXT, device_id TEXT, rule_id TEXT, message TEXT,
-    region TEXT, at TEXT NOT NULL, tx_id TEXT NOT NULL, UNIQUE (tx_id, type, code_hash, rule_id, device_id));
-  INSERT INTO alerts_v14 (id, type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id)
-    SELECT id, type, unhex(code_hash), task_id, device_id, rule_id, message, region, at, tx_id FROM alerts ORDER BY id;
-  DROP TABLE alerts;
-  ALTER TABLE alerts_v14 RENAME TO alerts;
-  CREATE INDEX alerts_type ON alerts (type);
-
-  CREATE TABLE scan_queue_v14 (id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, batch_id TEXT);
-  INSERT INTO scan_queue_v14 (id, code_hash, channel, region, at, received_at, batch_id)
-    SELECT id, unhex(code_hash), channel, region, at, received_at, batch_id FROM scan_queue ORDER BY id;
-  DROP TABLE scan_queue;
-  ALTER TABLE scan_queue_v14 RENAME TO scan_queue;
-  CREATE INDEX scan_queue_code ON scan_queue (code_hash);
-  CREATE INDEX scan_queue_batch ON scan_queue (batch_id) WHERE batch_id IS NOT NULL;
-
-  CREATE TABLE scan_ids_v14 (scan_id TEXT PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL);
-  INSERT INTO scan_ids_v14 (scan_id, code_hash, channel, region, at) SELECT scan_id, unhex(code_hash), channel, region, at FROM scan_ids ORDER BY scan_id;
-  DROP TABLE scan_ids;
-  ALTER TABLE scan_ids_v14 RENAME TO scan_ids;
-
-  CREATE TABLE scan_rejects_v14 (id INTEGER PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, error TEXT NOT NULL, rejected_at TEXT NOT NULL);
-  INSERT INTO scan_rejects_v14 (id, code_hash, channel, region, at, received_at, error, rejected_at)
-    SELECT id, unhex(code_hash), channel, region, at, received_at, error, rejected_at FROM scan_rejects ORDER BY id;
-  DROP TABLE scan_rejects;
-  ALTER TABLE scan_rejects_v14 RENAME TO scan_rejects;
-  `);
+  replaceTable(
+    db,
+    'codes',
+    `(id INTEGER PRIMARY KEY, hash ${key('hash')} UNIQUE, task_id TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL,
+    parent ${keyOrNull('parent')}, suspect_since TEXT, diverted_since TEXT, issued_by TEXT NOT NULL, issued_at TEXT NOT NULL, issued_actor TEXT)`,
+    `(hash, task_id, gtin, lot, level, status, parent, suspect_since, diverted_since, issued_by, issued_at, issued_actor) SELECT unhex(hash), task_id, gtin, lot, level, status, unhex(parent), suspect_since, diverted_since, issued_by, issued_at, issued_actor FROM codes ORDER BY rowid`,
+    `CREATE INDEX codes_task ON codes (task_id);`,
+  );
+  replaceTable(
+    db,
+    'scans',
+    `(code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, recorded_by TEXT NOT NULL,
+    PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID`,
+    `(code_hash, tx_id, idx, channel, region, at, recorded_by) SELECT unhex(code_hash), tx_id, idx, channel, region, at, recorded_by FROM scans ORDER BY code_hash, tx_id, idx`,
+  );
+  replaceTable(
+    db,
+    'code_sightings',
+    `(code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL,
+    PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID`,
+    `(code_hash, tx_id, idx, device_id, at, lat, lon) SELECT unhex(code_hash), tx_id, idx, device_id, at, lat, lon FROM code_sightings ORDER BY code_hash, tx_id, idx`,
+  );
+  replaceTable(
+    db,
+    'scan_clients',
+    `(code_hash ${key('code_hash')}, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
+    counted_at TEXT, PRIMARY KEY (code_hash, client)) WITHOUT ROWID`,
+    `(code_hash, client, anonymous, received, counted, counted_at) SELECT unhex(code_hash), client, anonymous, received, counted, counted_at FROM scan_clients ORDER BY code_hash, client`,
+  );
+  replaceTable(
+    db,
+    'alerts',
+    `(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, code_hash ${keyOrNull('code_hash')}, task_id TEXT, device_id TEXT, rule_id TEXT, message TEXT,
+    region TEXT, at TEXT NOT NULL, tx_id TEXT NOT NULL, UNIQUE (tx_id, type, code_hash, rule_id, device_id))`,
+    `(id, type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id) SELECT id, type, unhex(code_hash), task_id, device_id, rule_id, message, region, at, tx_id FROM alerts ORDER BY id`,
+    `CREATE INDEX alerts_type ON alerts (type);`,
+  );
+  replaceTable(
+    db,
+    'scan_queue',
+    `(id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, batch_id TEXT)`,
+    `(id, code_hash, channel, region, at, received_at, batch_id) SELECT id, unhex(code_hash), channel, region, at, received_at, batch_id FROM scan_queue ORDER BY id`,
+    `CREATE INDEX scan_queue_code ON scan_queue (code_hash); CREATE INDEX scan_queue_batch ON scan_queue (batch_id) WHERE batch_id IS NOT NULL;`,
+  );
+  replaceTable(
+    db,
+    'scan_ids',
+    `(scan_id TEXT PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL)`,
+    `(scan_id, code_hash, channel, region, at) SELECT scan_id, unhex(code_hash), channel, region, at FROM scan_ids ORDER BY scan_id`,
+  );
+  replaceTable(
+    db,
+    'scan_rejects',
+    `(id INTEGER PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, error TEXT NOT NULL, rejected_at TEXT NOT NULL)`,
+    `(id, code_hash, channel, region, at, received_at, error, rejected_at) SELECT id, unhex(code_hash), channel, region, at, received_at, error, rejected_at FROM scan_rejects ORDER BY id`,
+  );
   for (const { name, seq } of sequences) {
     if (db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?').run(seq, name).changes === 0) db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(name, seq);
   }
@@ -340,6 +348,17 @@ export function openDb(path: string, { version: target = SCHEMA_VERSION }: { ver
     throw e;
   }
   return db;
+}
+
+/**
+ * The cases a code is packed in, innermost first, from its row's `parent` (at most `max` levels),
+ * as their 32-byte keys.
+ */
+export function codeParents(db: Db, parent: Buffer | null, max = 4): Buffer[] {
+  const parents: Buffer[] = [];
+  const parentOf = db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck();
+  for (let p = parent; p && parents.length < max; p = (parentOf.get(p) as Buffer | null | undefined) ?? null) parents.push(p);
+  return parents;
 }
 
 /** The next block to ingest (0 on a new database). */

@@ -1,5 +1,5 @@
 export { openDb, checkpoint, Db, SCHEMA_VERSION } from './db';
-export { codeHex, codeHexOrNull, codeKey, codeKeyOrNull } from './code-key';
+export { codeHex, codeKey } from './code-key';
 export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor, RECONNECT_BACKOFF_MS } from './ingest';
 export { deadLetterCount, replayDeadLetters } from './dead-letters';
 export { ChainSource, GatewaySource } from './source';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import type { Db } from '../db';
+import { codeParents, type Db } from '../db';
 import { callerOf, stageDataFilter } from '../access';
 import { codeHex, codeKey } from '../code-key';
 import { ApiError, route, RouteModule } from '../http';
@@ -66,8 +66,7 @@ export const epcisRoutes: RouteModule = {
       const code = db.prepare('SELECT task_id, parent FROM codes WHERE hash = ?').get(codeKey(hash)) as { task_id: string; parent: Buffer | null } | undefined;
       if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
       // the code and the cases it is packed in (a scan or sighting of the case is one of the code)
-      const mine = new Set([codeEpc(hash)]);
-      for (let p = code.parent; p && mine.size < 5; p = (db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck().get(p) as Buffer | null | undefined) ?? null) mine.add(codeEpc(codeHex(p)));
+      const mine = new Set([hash, ...codeParents(db, code.parent).map(codeHex)].map(codeEpc));
       const named = (e: EpcisEvent) => [e.epcList, e.childEPCs, e.parentID].flat().filter((x): x is string => typeof x === 'string');
       versionHeaders(ctx);
       ctx.body = epcisDocument(
