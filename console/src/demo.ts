@@ -28,13 +28,13 @@ export interface DemoConsole extends RunningConsole {
  * (the previous start's revoked: keys are shown once and stored hashed).
  */
 export async function startDemoConsoles(opts: { connection: string; dataDir: string; indexerDb: string; indexerUrl: string; orgs: Record<string, string>; basePort: number; log?: Logger }): Promise<DemoConsole[]> {
-  const idb = openDb(opts.indexerDb);
+  const idb = await openDb(opts.indexerDb);
   const keys: Record<string, string> = {};
   try {
-    for (const k of listApiKeys(idb)) if (k.label === KEY_LABEL && !k.revoked_at) revokeApiKey(idb, k.id);
-    for (const msp of Object.values(opts.orgs)) keys[msp] = createApiKey(idb, { org: msp, scope: 'member', label: KEY_LABEL }).key;
+    for (const k of await listApiKeys(idb)) if (k.label === KEY_LABEL && !k.revoked_at) await revokeApiKey(idb, k.id);
+    for (const msp of Object.values(opts.orgs)) keys[msp] = (await createApiKey(idb, { org: msp, scope: 'member', label: KEY_LABEL })).key;
   } finally {
-    idb.close();
+    await idb.close();
   }
   const running: DemoConsole[] = [];
   try {

@@ -63,10 +63,10 @@ describe('member console: blockchain management and encrypted items (devnet, ind
     // the brand's deploy command records its deployment; its console reads that record
     deployments = join(stack.dir, 'deployments.jsonl');
     execFileSync(process.execPath, [DEPLOY, '--target', 'devnet', '--connection', stack.devnet.connection, '--msp', BRAND, '--record', deployments], { stdio: 'ignore' });
-    const idb = openDb(stack.indexerDb);
+    const idb = await openDb(stack.indexerDb);
     // a regulator reads every task in full from the indexer (auditor scope), so only the encryption keeps the price from it
-    const regulatorKey = createApiKey(idb, { org: REGULATOR, scope: 'auditor', label: 'console' }).key;
-    idb.close();
+    const regulatorKey = (await createApiKey(idb, { org: REGULATOR, scope: 'auditor', label: 'console' })).key;
+    await idb.close();
     brand = await consoleOf(BRAND, [['admin', ['admin']], ['qa', ['qa']], ['clerk', ['data_entry']]]);
     farm = await consoleOf(FARM, [['clerk', ['data_entry']]]);
     regulator = await consoleOf(REGULATOR, [['qa', ['qa']]], regulatorKey);

@@ -23,20 +23,20 @@ describe('member console: production tasks and audits across two orgs (devnet, i
   let browser: Browser;
   const audits = async () => (await farm.trace.getTrace(TASK)).stages.find((s) => s.stage === STAGE)?.audits ?? [];
   const indexedAudits = async () => {
-    const idb = openDb(stack.indexerDb);
+    const idb = await openDb(stack.indexerDb);
     try {
-      return idb.prepare('SELECT verdict, record_version, auditor, actor FROM audits WHERE task_id = ? AND stage = ? ORDER BY at').all(TASK, STAGE) as { verdict: string; record_version: number; auditor: string; actor: string }[];
+      return await idb.all<{ verdict: string; record_version: number; auditor: string; actor: string }>('SELECT verdict, record_version, auditor, actor FROM audits WHERE task_id = ? AND stage = ? ORDER BY at', TASK, STAGE);
     } finally {
-      idb.close();
+      await idb.close();
     }
   };
 
   const indexedRecords = async () => {
-    const idb = openDb(stack.indexerDb);
+    const idb = await openDb(stack.indexerDb);
     try {
-      return (idb.prepare('SELECT count(*) AS n FROM stage_records WHERE task_id = ? AND stage = ?').get(TASK, STAGE) as { n: number }).n;
+      return (await idb.value<number>('SELECT count(*) FROM stage_records WHERE task_id = ? AND stage = ?', TASK, STAGE))!;
     } finally {
-      idb.close();
+      await idb.close();
     }
   };
 

@@ -15,7 +15,7 @@ export const callerOf = (ctx: Context): Caller => ctx.state.caller as Caller;
 export function enforceScopes(db: Db, routes: RouteDoc[]): (ctx: Context, next: Next) => Promise<void> {
   const routeOf = routeMatcher(routes);
   return async (ctx, next) => {
-    const caller = authenticate(db, ctx.get('authorization') || undefined);
+    const caller = await authenticate(db, ctx.get('authorization') || undefined);
     ctx.state.caller = caller;
     const route = routeOf(ctx.method, ctx.path);
     if (route && RANK[caller.scope] < RANK[route.scope]) {
@@ -53,10 +53,10 @@ export function seesTaskInFull(caller: Caller, task: TaskParties | undefined): b
  * the items the template's public view lists for the stage (what the consumer page shows). `full`
  * says which: the users (actor) of the task's orgs are shown only in full too.
  */
-export function stageDataFilter(db: Db, caller: Caller, taskId: string): ((stage: string, data: Record<string, unknown>) => Record<string, unknown>) & { full: boolean } {
-  const task = db.prepare('SELECT json, template, version FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number } | undefined;
+export async function stageDataFilter(db: Db, caller: Caller, taskId: string): Promise<((stage: string, data: Record<string, unknown>) => Record<string, unknown>) & { full: boolean }> {
+  const task = await db.get<{ json: string; template: string; version: number }>('SELECT json, template, version FROM tasks WHERE task_id = ?', taskId);
   if (task && seesTaskInFull(caller, parseJson<TaskParties>(task.json))) return Object.assign((_stage: string, data: Record<string, unknown>) => data, { full: true });
-  const tpl = task && parseJson<{ publicView: Record<string, string[]> }>(db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').pluck().get(task.template, task.version) as string | undefined);
+  const tpl = task && parseJson<{ publicView: Record<string, string[]> }>(await db.value<string>('SELECT json FROM templates WHERE id = ? AND version = ?', task.template, task.version));
   return Object.assign((stage: string, data: Record<string, unknown>) => publicItems(tpl?.publicView, stage, data), { full: false });
 }
 

@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import { codeHash, Ledger } from '@trace/client';
 import { codeHex, codeHexOrNull, codeKey, withCodeHex } from './code-key';
-import { codeParents, Db } from './db';
+import { codeParents, Db, Store } from './db';
 import { durably } from './scan-durability';
 import type { LeaseInfo } from './lease';
 import { z } from 'zod';
@@ -173,18 +173,18 @@ export const ROUTES: RouteDoc[] = [...Object.values(R), ...MODULES.flatMap((m) =
 
 /** A stage record or audit event as the caller may see it (stage data, the acting user); other events carry neither. */
 function visiblePayloadFor(db: Db) {
-  return (caller: Caller, payload: Record<string, unknown>): Record<string, unknown> => {
+  return async (caller: Caller, payload: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const record = payload.record as { taskId?: string; stage?: string; data?: Record<string, unknown> } | undefined;
     const audit = payload.audit as { taskId?: string } | undefined;
     if (record?.taskId && record.stage && record.data) {
-      const visible = stageDataFilter(db, caller, record.taskId);
+      const visible = await stageDataFilter(db, caller, record.taskId);
       return { ...payload, record: withActorIf(visible.full, { ...record, data: visible(record.stage, record.data) }) };
     }
-    if (audit?.taskId) return { ...payload, audit: withActorIf(stageDataFilter(db, caller, audit.taskId).full, audit) };
+    if (audit?.taskId) return { ...payload, audit: withActorIf((await stageDataFilter(db, caller, audit.taskId)).full, audit) };
     const task = payload.task as { taskId?: string } | undefined;
-    if (task?.taskId) return { ...payload, task: withActorIf(stageDataFilter(db, caller, task.taskId).full, task) };
+    if (task?.taskId) return { ...payload, task: withActorIf((await stageDataFilter(db, caller, task.taskId)).full, task) };
     // codes.Issued, codes.AlertCleared: the user who issued or cleared a task's codes
-    if (typeof payload.taskId === 'string') return withActorIf(stageDataFilter(db, caller, payload.taskId).full, payload);
+    if (typeof payload.taskId === 'string') return withActorIf((await stageDataFilter(db, caller, payload.taskId)).full, payload);
     return payload;
   };
 }
@@ -203,6 +203,32 @@ function chaincodeProbe(ledger?: Ledger): () => Promise<boolean> {
     return ok;
   };
 }
+
+/**
+ * The expressions of the task and trace queries that differ by engine: reading the JSON kept in TEXT
+ * columns (SQLite's '$.x' paths and json_each, PostgreSQL's jsonb operators), building JSON, and
+ * writing a time in ms as ISO 8601 (UTC, milliseconds).
+ */
+const DIALECT = {
+  sqlite: {
+    productName: `t.json ->> '$.product.name'`,
+    owner: `t.json ->> '$.owner'`,
+    stageCount: `json_array_length(tp.json, '$.stages')`,
+    /** the task assigns one of its stages to the org given as the parameter */
+    assignedTo: `EXISTS (SELECT 1 FROM json_each(t.json, '$.assignments') a WHERE a.value = ?)`,
+    auditJson: `json_object('verdict', a.verdict, 'auditor', a.auditor, 'at', a.at)`,
+    recordedAt: `strftime('%Y-%m-%dT%H:%M:%fZ', x.timestamp_ms / 1000.0, 'unixepoch')`,
+  },
+  postgres: {
+    productName: `(t.json::jsonb -> 'product' ->> 'name')`,
+    owner: `(t.json::jsonb ->> 'owner')`,
+    stageCount: `jsonb_array_length(tp.json::jsonb -> 'stages')`,
+    assignedTo: `EXISTS (SELECT 1 FROM jsonb_each_text(t.json::jsonb -> 'assignments') a(key, value) WHERE a.value = ?)`,
+    // json (not jsonb) keeps the keys in this order; as text, as SQLite gives it
+    auditJson: `json_build_object('verdict', a.verdict, 'auditor', a.auditor, 'at', a.at)::text`,
+    recordedAt: `to_char(to_timestamp(x.timestamp_ms / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  },
+};
 
 /**
  * The HTTP API and pages over the index. `status` tells whether the ingestor follows the chain;
@@ -235,7 +261,7 @@ export interface IndexerStatus {
   leases?: Record<string, LeaseInfo>;
 }
 
-export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions = {}): Koa {
+export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerStatus | Promise<IndexerStatus>, opts: AppOptions = {}): Koa {
   const { ledger } = opts;
   // a caller with a key (a retailer's till, a partner's scanner, an org's systems) may verify by
   // codeHash (hashes are public in event payloads; a consumer has the printed code) and is not rate-limited
@@ -247,9 +273,10 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   app.proxy = hops > 0;
   app.maxIpsCount = hops;
   const router = new Router();
-  const admission = new ScanAdmission(db, opts.scanAdmission);
+  const admission = new ScanAdmission(opts.scanAdmission);
   const chaincodeReady = chaincodeProbe(ledger);
   const visiblePayload = visiblePayloadFor(db);
+  const sql = DIALECT[db.engine];
 
   app.use(securityHeaders);
   app.use(async (ctx, next) => {
@@ -279,10 +306,10 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   }
 
   handle(router, R.healthz, async (ctx) => {
-    const s = status();
+    const s = await status();
     const chaincode = await chaincodeReady();
     const ready = s.ready && chaincode;
-    const deadLetters = deadLetterCount(db);
+    const deadLetters = await deadLetterCount(db);
     // degraded: serving what its source gives, and saying what it cannot index; events that could not be projected are an operations alert
     const degraded = s.degraded ?? (deadLetters > 0 ? { reason: `${deadLetters} chain events could not be projected (dead letters; replay them after a fix)`, missing: [] } : undefined);
     ctx.status = ready ? 200 : 503;
@@ -292,73 +319,73 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
   handle(router, R.openapi, (ctx) => {
     ctx.body = document;
   });
-  handle(router, R.blocks, (ctx, { query: { limit, offset } }) => {
-    ctx.body = db.prepare('SELECT * FROM blocks ORDER BY number DESC LIMIT ? OFFSET ?').all(limit, offset);
+  handle(router, R.blocks, async (ctx, { query: { limit, offset } }) => {
+    ctx.body = await db.all('SELECT * FROM blocks ORDER BY number DESC LIMIT ? OFFSET ?', limit, offset);
   });
-  handle(router, R.block, (ctx, { params: { number: n } }) => {
-    const block = db.prepare('SELECT * FROM blocks WHERE number = ?').get(n);
+  handle(router, R.block, async (ctx, { params: { number: n } }) => {
+    const block = await db.get('SELECT * FROM blocks WHERE number = ?', n);
     if (!block) throw new ApiError(404, 'ERR_NOT_FOUND', `block ${n} is not indexed`);
-    ctx.body = { ...block, transactions: db.prepare('SELECT * FROM transactions WHERE block = ? ORDER BY idx').all(n) };
+    ctx.body = { ...block, transactions: await db.all('SELECT * FROM transactions WHERE block = ? ORDER BY idx', n) };
   });
-  handle(router, R.transaction, (ctx, { params: { txId } }) => {
-    const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number } | undefined;
+  handle(router, R.transaction, async (ctx, { params: { txId } }) => {
+    const tx = await db.get<{ block: number; idx: number }>('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1', txId);
     if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
-    const ev = db.prepare('SELECT name, payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { name: string; payload: string } | undefined;
-    ctx.body = { ...tx, event: ev && { name: ev.name, payload: visiblePayload(callerOf(ctx), JSON.parse(ev.payload) as Record<string, unknown>) } };
+    const ev = await db.get<{ name: string; payload: string }>('SELECT name, payload FROM events WHERE block = ? AND idx = ?', tx.block, tx.idx);
+    ctx.body = { ...tx, event: ev && { name: ev.name, payload: await visiblePayload(callerOf(ctx), JSON.parse(ev.payload) as Record<string, unknown>) } };
   });
-  handle(router, R.members, (ctx, { query: { limit, offset } }) => {
-    ctx.body = (db.prepare('SELECT * FROM members ORDER BY msp_id LIMIT ? OFFSET ?').all(limit, offset) as { roles: string }[]).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
+  handle(router, R.members, async (ctx, { query: { limit, offset } }) => {
+    ctx.body = (await db.all<{ roles: string }>('SELECT * FROM members ORDER BY msp_id LIMIT ? OFFSET ?', limit, offset)).map((m) => ({ ...m, roles: JSON.parse(m.roles) }));
   });
-  handle(router, R.tasks, (ctx, { query: { limit, offset, audited, complete, ...q } }) => {
+  handle(router, R.tasks, async (ctx, { query: { limit, offset, audited, complete, ...q } }) => {
     const template = q.template ?? null;
     const gtin = q.gtin?.padStart(14, '0') ?? null;
     const lot = q.lot ?? null;
     const org = q.org ?? null;
-    const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audited' : 'AND NOT audited';
+    const auditFilter = audited === undefined ? '' : audited === 'true' ? 'AND audited = 1' : 'AND audited = 0';
     const completeFilter = complete === undefined ? '' : complete === 'true' ? 'AND stages_recorded = stages_total' : 'AND stages_recorded < stages_total';
     ctx.body = (
-      db
-        .prepare(
-          `SELECT * FROM (
-             SELECT t.task_id, t.template, t.version, t.gtin, t.lot, t.json ->> '$.product.name' AS product_name, t.json ->> '$.owner' AS owner, t.created_at,
-               t.audit IS NOT NULL AS audited, (SELECT count(DISTINCT stage) FROM stage_records r WHERE r.task_id = t.task_id) AS stages_recorded,
-               (SELECT json_array_length(tp.json, '$.stages') FROM templates tp WHERE tp.id = t.template AND tp.version = t.version) AS stages_total
-             FROM tasks t WHERE (? IS NULL OR template = ?) AND (? IS NULL OR gtin = ?) AND (? IS NULL OR lot = ?)
-               AND (? IS NULL OR t.json ->> '$.owner' = ? OR EXISTS (SELECT 1 FROM json_each(t.json, '$.assignments') a WHERE a.value = ?))
-           ) WHERE 1 ${auditFilter} ${completeFilter} ORDER BY created_at DESC, task_id LIMIT ? OFFSET ?`,
-        )
-        .all(template, template, gtin, gtin, lot, lot, org, org, org, limit, offset) as { audited: number }[]
+      await db.all<{ audited: number }>(
+        `SELECT * FROM (
+           SELECT t.task_id, t.template, t.version, t.gtin, t.lot, ${sql.productName} AS product_name, ${sql.owner} AS owner, t.created_at,
+             CASE WHEN t.audit IS NOT NULL THEN 1 ELSE 0 END AS audited, (SELECT count(DISTINCT stage) FROM stage_records r WHERE r.task_id = t.task_id) AS stages_recorded,
+             (SELECT ${sql.stageCount} FROM templates tp WHERE tp.id = t.template AND tp.version = t.version) AS stages_total
+           FROM tasks t WHERE (CAST(? AS TEXT) IS NULL OR template = ?) AND (CAST(? AS TEXT) IS NULL OR gtin = ?) AND (CAST(? AS TEXT) IS NULL OR lot = ?)
+             AND (CAST(? AS TEXT) IS NULL OR ${sql.owner} = ? OR ${sql.assignedTo})
+         ) AS x WHERE TRUE ${auditFilter} ${completeFilter} ORDER BY created_at DESC, task_id LIMIT ? OFFSET ?`,
+        template, template, gtin, gtin, lot, lot, org, org, org, limit, offset,
+      )
     ).map((t) => ({ ...t, audited: t.audited === 1 }));
   });
-  handle(router, R.task, (ctx, { params: { taskId } }) => {
-    const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; audit: string | null } | undefined;
+  handle(router, R.task, async (ctx, { params: { taskId } }) => {
+    const task = await db.get<{ json: string; audit: string | null }>('SELECT * FROM tasks WHERE task_id = ?', taskId);
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
-    const visible = stageDataFilter(db, callerOf(ctx), taskId);
+    const visible = await stageDataFilter(db, callerOf(ctx), taskId);
     // who at an org did it is for the task's own orgs and auditors, as the full stage data is
     const full = visible.full;
-    const records = (db
-        .prepare(
-          `SELECT r.*, (SELECT strftime('%Y-%m-%dT%H:%M:%fZ', x.timestamp_ms / 1000.0, 'unixepoch') FROM transactions x WHERE x.tx_id = r.tx_id AND x.validation_code = 'VALID' LIMIT 1) AS recorded_at
-           FROM stage_records r WHERE task_id = ? ORDER BY event_time, stage, version`,
-        )
-        .all(taskId) as { stage: string; data: string; flags: string; actor: string | null }[]).map((r) => ({
+    const records = (
+      await db.all<{ stage: string; data: string; flags: string; actor: string | null }>(
+        `SELECT r.*, (SELECT ${sql.recordedAt} FROM transactions x WHERE x.tx_id = r.tx_id AND x.validation_code = 'VALID' LIMIT 1) AS recorded_at
+         FROM stage_records r WHERE task_id = ? ORDER BY event_time, stage, version`,
+        taskId,
+      )
+    ).map((r) => ({
       ...r,
       data: visible(r.stage, JSON.parse(r.data) as Record<string, unknown>),
       flags: JSON.parse(r.flags) as unknown,
       actor: full ? r.actor : null,
     }));
-    const audits = (db.prepare('SELECT * FROM audits WHERE task_id = ? ORDER BY at').all(taskId) as { actor: string | null }[]).map((a) => ({ ...a, actor: full ? a.actor : null }));
+    const audits = (await db.all<{ actor: string | null }>('SELECT * FROM audits WHERE task_id = ? ORDER BY at', taskId)).map((a) => ({ ...a, actor: full ? a.actor : null }));
     const taskAudit = parse(task.audit) as Record<string, unknown> | undefined;
     ctx.body = { task: withActorIf(full, parse(task.json) as object), audit: taskAudit && withActorIf(full, taskAudit), records, audits };
   });
-  handle(router, R.code, (ctx, { params: { hash } }) => {
+  handle(router, R.code, async (ctx, { params: { hash } }) => {
     const key = codeKey(hash);
-    const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(key) as { hash: Buffer; parent: Buffer | null; task_id: string; issued_actor: string | null } | undefined;
+    const row = await db.get<{ hash: Buffer; parent: Buffer | null; task_id: string; issued_actor: string | null }>('SELECT * FROM codes WHERE hash = ?', key);
     if (!row) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
     const code = withCodeHex(row, 'hash', 'parent');
-    const scans = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(key) as { n: number }).n;
+    const scans = (await db.value<number>('SELECT count(*) FROM scans WHERE code_hash = ?', key))!;
     // who issued it is for the task's own orgs and auditors, as who recorded its stages
-    ctx.body = { ...code, issued_actor: stageDataFilter(db, callerOf(ctx), code.task_id).full ? code.issued_actor : null, scans };
+    ctx.body = { ...code, issued_actor: (await stageDataFilter(db, callerOf(ctx), code.task_id)).full ? code.issued_actor : null, scans };
   });
   handle(router, R.verify, async (ctx, { body }) => {
     if (body.codeHash !== undefined && !keyed(ctx)) throw new ApiError(401, 'ERR_UNAUTHORIZED', 'verifying by codeHash needs a member or auditor key (Authorization: Bearer <key>); a consumer sends the printed code');
@@ -369,9 +396,9 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
     const now = Date.now();
     const at = body.at ?? new Date(now).toISOString();
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
-    const { replayed, counted } = durably(db, () => {
+    const { replayed, counted } = await durably(db, async (tx) => {
       if (scanId) {
-        const seen = db.prepare('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?').get(scanId) as { code_hash: Buffer; channel: string; region: string | null; at: string } | undefined;
+        const seen = await tx.get<{ code_hash: Buffer; channel: string; region: string | null; at: string }>('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?', scanId);
         if (seen) {
           // a retry (same scan) is answered again without a second count; a reused id is a client bug
           if (!seen.code_hash.equals(key) || seen.channel !== channel || seen.region !== region || (body.at !== undefined && seen.at !== at))
@@ -379,49 +406,39 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
           return { replayed: true, counted: false };
         }
       }
-      if (!admission.admit(hash, callerOf(ctx), ctx.ip, now)) return { replayed: false, counted: false };
+      if (!(await admission.admit(tx, hash, callerOf(ctx), ctx.ip, now))) return { replayed: false, counted: false };
       if (scanId) {
-        db.prepare('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)').run(scanId, key, channel, region, at);
+        await tx.run('INSERT INTO scan_ids (scan_id, code_hash, channel, region, at) VALUES (?, ?, ?, ?, ?)', scanId, key, channel, region, at);
       }
-      db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)').run(key, channel, region, at, new Date(now).toISOString());
+      await tx.run('INSERT INTO scan_queue (code_hash, channel, region, at, received_at) VALUES (?, ?, ?, ?, ?)', key, channel, region, at, new Date(now).toISOString());
       return { replayed: false, counted: true };
     });
-    const code = db.prepare('SELECT status, suspect_since, task_id, gtin, lot FROM codes WHERE hash = ?').get(key) as { status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string } | undefined;
-    const onChain = (db.prepare('SELECT count(*) AS n FROM scans WHERE code_hash = ?').get(key) as { n: number }).n;
-    const pending = (db.prepare('SELECT count(*) AS n FROM scan_queue WHERE code_hash = ?').get(key) as { n: number }).n;
+    const code = await db.get<{ status: string; suspect_since: string | null; task_id: string; gtin: string; lot: string }>('SELECT status, suspect_since, task_id, gtin, lot FROM codes WHERE hash = ?', key);
+    const onChain = (await db.value<number>('SELECT count(*) FROM scans WHERE code_hash = ?', key))!;
+    const pending = (await db.value<number>('SELECT count(*) FROM scan_queue WHERE code_hash = ?', key))!;
     const verdict = !code ? 'unknown' : code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     ctx.body = { codeHash: hash, genuine: !!code, verdict, taskId: code?.task_id, gtin: code?.gtin, lot: code?.lot, status: code?.status, scans: { onChain, pending, total: onChain + pending }, replayed, counted };
   });
   type PublicTemplate = { name: string; publicView: Record<string, string[]>; stages: { stage: string; name: string; bizStep: string }[] };
   /** Published template versions are immutable, so each is parsed once (they are ~8 KB of JSON). */
   const templates = new Map<string, PublicTemplate>();
-  function publishedTemplate(id: string, version: number): PublicTemplate | undefined {
+  async function publishedTemplate(id: string, version: number): Promise<PublicTemplate | undefined> {
     let tpl = templates.get(`${id}@${version}`);
     if (!tpl) {
-      const row = db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').get(id, version) as { json: string } | undefined;
-      tpl = parse<PublicTemplate>(row?.json);
+      tpl = parse<PublicTemplate>(await db.value<string>('SELECT json FROM templates WHERE id = ? AND version = ?', id, version));
       if (tpl) templates.set(`${id}@${version}`, tpl);
     }
     return tpl;
   }
   /** What a consumer may see of a task: only the items the template's public view lists. */
-  function publicTrace(taskId: string) {
-    const task = db.prepare('SELECT * FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number; audit: string | null } | undefined;
+  async function publicTrace(taskId: string) {
+    const task = await db.get<{ json: string; template: string; version: number; audit: string | null }>('SELECT * FROM tasks WHERE task_id = ?', taskId);
     if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
     const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
-    const tpl = publishedTemplate(task.template, task.version);
+    const tpl = await publishedTemplate(task.template, task.version);
     // one query for the stages with who, where, which block and the latest audit: a trace is the
     // hottest read of the product (every consumer scan), so no per-stage lookups
-    const current = db
-      .prepare(
-        `SELECT r.stage, r.version, r.event_time, r.data, r.recorded_by, r.tx_id, r.flags, m.name AS member_name,
-           l.id AS loc_id, l.name AS loc_name, l.type AS loc_type, l.region AS loc_region, l.lat AS loc_lat, l.lon AS loc_lon,
-           (SELECT block FROM transactions t WHERE t.tx_id = r.tx_id AND t.validation_code = 'VALID' LIMIT 1) AS block,
-           (SELECT json_object('verdict', a.verdict, 'auditor', a.auditor, 'at', a.at) FROM audits a WHERE a.task_id = r.task_id AND a.stage = r.stage ORDER BY a.at DESC LIMIT 1) AS audit
-         FROM stage_records r LEFT JOIN members m ON m.msp_id = r.recorded_by LEFT JOIN locations l ON l.id = r.location
-         WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time`,
-      )
-      .all(taskId) as {
+    const current = await db.all<{
       stage: string;
       version: number;
       event_time: string;
@@ -438,14 +455,22 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
       loc_lon: number;
       block: number | null;
       audit: string | null;
-    }[];
+    }>(
+      `SELECT r.stage, r.version, r.event_time, r.data, r.recorded_by, r.tx_id, r.flags, m.name AS member_name,
+         l.id AS loc_id, l.name AS loc_name, l.type AS loc_type, l.region AS loc_region, l.lat AS loc_lat, l.lon AS loc_lon,
+         (SELECT block FROM transactions t WHERE t.tx_id = r.tx_id AND t.validation_code = 'VALID' LIMIT 1) AS block,
+         (SELECT ${sql.auditJson} FROM audits a WHERE a.task_id = r.task_id AND a.stage = r.stage ORDER BY a.at DESC LIMIT 1) AS audit
+       FROM stage_records r LEFT JOIN members m ON m.msp_id = r.recorded_by LEFT JOIN locations l ON l.id = r.location
+       WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time`,
+      taskId,
+    );
     const visibleData = current.map((r) => {
       const data = JSON.parse(r.data) as Record<string, unknown>;
       return Object.fromEntries((tpl?.publicView[r.stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
     });
     const keys = [...new Set(visibleData.flatMap((d) => Object.keys(d)))];
     const items = new Map(
-      (keys.length ? (db.prepare(`SELECT id, name, unit FROM items WHERE id IN (${keys.map(() => '?').join(', ')})`).all(...keys) as { id: string; name: string; unit: string | null }[]) : []).map((i) => [i.id, { name: i.name, unit: i.unit }]),
+      (keys.length ? await db.all<{ id: string; name: string; unit: string | null }>(`SELECT id, name, unit FROM items WHERE id IN (${keys.map(() => '?').join(', ')})`, ...keys) : []).map((i) => [i.id, { name: i.name, unit: i.unit }]),
     );
     const stages = current.map((r, i) => {
       const def = tpl?.stages.find((s) => s.stage === r.stage);
@@ -466,9 +491,9 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
         flags: (JSON.parse(r.flags) as { ruleId: string; message: string }[]).map((f) => ({ ruleId: f.ruleId, message: f.message })),
       };
     });
-    const alarms = db.prepare('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at').all(taskId);
+    const alarms = await db.all('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at', taskId);
     const sensors: Record<string, { min: number; max: number; count: number; batches: number }> = {};
-    for (const stats of db.prepare('SELECT stats FROM readings WHERE task_id = ?').pluck().all(taskId) as string[]) {
+    for (const stats of await db.column<string>('SELECT stats FROM readings WHERE task_id = ?', taskId)) {
       for (const [metric, m] of Object.entries(JSON.parse(stats) as Record<string, { min: number; max: number; count: number }>)) {
         const acc = (sensors[metric] ??= { min: m.min, max: m.max, count: 0, batches: 0 });
         Object.assign(acc, { min: Math.min(acc.min, m.min), max: Math.max(acc.max, m.max), count: acc.count + m.count, batches: acc.batches + 1 });
@@ -479,37 +504,43 @@ export function createApp(db: Db, status: () => IndexerStatus, opts: AppOptions 
 
   // the hottest reads (every consumer scan): cached until the next indexed block, revalidated by ETag
   const traces = new TraceCache(db);
-  handle(router, R.traceCode, (ctx, { params: { hash } }) => sendCached(ctx, traces.get(`code/${hash}`, () => codeTrace(hash))));
-  handle(router, R.traceLot, (ctx, { params: { gtin, lot } }) => sendCached(ctx, traces.get(`lot/${gtin}/${lot}`, () => lotTrace(gtin, lot))));
-  function codeTrace(hash: string) {
+  handle(router, R.traceCode, async (ctx, { params: { hash } }) => sendCached(ctx, await traces.get(`code/${hash}`, () => codeTrace(hash))));
+  handle(router, R.traceLot, async (ctx, { params: { gtin, lot } }) => sendCached(ctx, await traces.get(`lot/${gtin}/${lot}`, () => lotTrace(gtin, lot))));
+  async function codeTrace(hash: string) {
     const key = codeKey(hash);
-    const code = db.prepare('SELECT task_id, parent, status, suspect_since, diverted_since, level FROM codes WHERE hash = ?').get(key) as { task_id: string; parent: Buffer | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string } | undefined;
+    const code = await db.get<{ task_id: string; parent: Buffer | null; status: string; suspect_since: string | null; diverted_since: string | null; level: string }>(
+      'SELECT task_id, parent, status, suspect_since, diverted_since, level FROM codes WHERE hash = ?',
+      key,
+    );
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
-    const parents = codeParents(db, code.parent);
-    const scans = db.prepare('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?').get(key) as { n: number; regions: number };
-    const byRegion = db.prepare('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first').all(key);
-    const sightings = db.prepare(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`).all(key, ...parents);
+    const parents = await codeParents(db, code.parent);
+    const scans = (await db.get<{ n: number; regions: number }>('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?', key))!;
+    const byRegion = await db.all('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first', key);
+    const sightings = await db.all(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`, key, ...parents);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
     return {
       code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents: parents.map(codeHex), scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
-      ...publicTrace(code.task_id),
+      ...(await publicTrace(code.task_id)),
     };
   }
-  function lotTrace(gtin: string, lot: string) {
+  async function lotTrace(gtin: string, lot: string) {
     // The chain keeps GTIN-14 (one product whatever length it was given in).
-    const task = db.prepare('SELECT task_id FROM tasks WHERE gtin = ? AND lot = ?').get(gtin.padStart(14, '0'), lot) as { task_id: string } | undefined;
-    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
-    return publicTrace(task.task_id);
+    const taskId = await db.value<string>('SELECT task_id FROM tasks WHERE gtin = ? AND lot = ?', gtin.padStart(14, '0'), lot);
+    if (taskId === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `lot ${lot} of ${gtin} is not indexed`);
+    return publicTrace(taskId);
   }
-  handle(router, R.alerts, (ctx, { query: { limit, offset, ...q } }) => {
+  handle(router, R.alerts, async (ctx, { query: { limit, offset, ...q } }) => {
     const type = q.type ?? null;
+    const alerts = await db.all<{ type: string; code_hash: Buffer | null }>('SELECT * FROM alerts WHERE (CAST(? AS TEXT) IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?', type, type, limit, offset);
     // a clone alert says where the scans that raised it came from: anonymous clients (how many) or keyed apps
-    ctx.body = (db.prepare('SELECT * FROM alerts WHERE (? IS NULL OR type = ?) ORDER BY id DESC LIMIT ? OFFSET ?').all(type, type, limit, offset) as { type: string; code_hash: Buffer | null }[]).map((row) => {
-      const a = { ...row, code_hash: codeHexOrNull(row.code_hash) };
-      if (a.type !== 'clone' || !a.code_hash) return a;
-      const origin = scanOrigin(db, a.code_hash);
-      return { ...a, fromAnonymousScans: origin.anonymous.counted > 0, scanOrigin: origin };
-    });
+    ctx.body = await Promise.all(
+      alerts.map(async (row) => {
+        const a = { ...row, code_hash: codeHexOrNull(row.code_hash) };
+        if (a.type !== 'clone' || !a.code_hash) return a;
+        const origin = await scanOrigin(db, a.code_hash);
+        return { ...a, fromAnonymousScans: origin.anonymous.counted > 0, scanOrigin: origin };
+      }),
+    );
   });
   for (const m of MODULES) m.register(router, { db, ledger, chaincode: opts.chaincode ?? ledger?.chaincodeName });
 

@@ -1,19 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import { backfill, V13_COLUMNS, V3_TABLES, V6_TABLES } from './projections';
+import { schemaSql } from './schema';
+import { openStore, Sql, Store } from './store';
 
-export type Db = Database.Database;
+/** statements on the indexer's database, or inside one of its transactions */
+export type Db = Sql;
+export type { Store };
 
-/** Versioned schema migrations: each runs once, in order, inside a transaction. */
 /**
- * A schema step: SQL, or SQL followed by a backfill of the tables it adds from the events already
+ * The steps that brought a SQLite file from one schema version to the next (a new database is made
+ * at the latest from schema.ts); each runs once, in order, inside a transaction. A step is SQL, or SQL
+ * followed by a backfill: SQL, or SQL followed by a backfill of the tables it adds from the events already
  * indexed, or a function (a step that must read the data first, and may refuse: it throws, the
  * transaction rolls back and the file stays at the version before).
  */
-type Migration = string | { sql: string; backfill: Parameters<typeof backfill>[1] } | { run: (db: Db) => void };
+type Step = string | { sql: string; backfill: Parameters<typeof backfill>[1] } | { run: (db: Db) => Promise<void> };
 
-const MIGRATIONS: Migration[] = [
+const MIGRATIONS: ((tx: Db) => Promise<void>)[] = ([
+
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, previous_hash TEXT NOT NULL, data_hash TEXT NOT NULL, tx_count INTEGER NOT NULL, first_tx_ms INTEGER);
@@ -138,7 +141,14 @@ const MIGRATIONS: Migration[] = [
   },
   // 14: code hashes as 32-byte keys (was 64 hex characters), the tables keyed by them clustered on them
   { run: codeKeysV14 },
-];
+] as Step[]).map((m) => async (tx: Db) => {
+  if (typeof m === 'string') await tx.exec(m);
+  else if ('run' in m) await m.run(tx);
+  else {
+    await tx.exec(m.sql);
+    await backfill(tx, m.backfill);
+  }
+});
 
 /** Every column that holds a code hash, and whether it may be NULL (schema version 14 stores them as 32-byte BLOBs). */
 const CODE_KEY_COLUMNS: { table: string; column: string; nullable: boolean }[] = [
@@ -162,8 +172,8 @@ const keyOrNull = (c: string) => `BLOB CHECK (${c} IS NULL OR (typeof(${c}) = 'b
  * the column list and the SELECT from the old table), drops the old one, takes its name, then runs
  * `after` (its indexes).
  */
-function replaceTable(db: Db, table: string, definition: string, copy: string, after = ''): void {
-  db.exec(`CREATE TABLE ${table}_new ${definition}; INSERT INTO ${table}_new ${copy}; DROP TABLE ${table}; ALTER TABLE ${table}_new RENAME TO ${table}; ${after}`);
+async function replaceTable(db: Db, table: string, definition: string, copy: string, after = ''): Promise<void> {
+  await db.exec(`CREATE TABLE ${table}_new ${definition}; INSERT INTO ${table}_new ${copy}; DROP TABLE ${table}; ALTER TABLE ${table}_new RENAME TO ${table}; ${after}`);
 }
 
 /**
@@ -180,11 +190,11 @@ function replaceTable(db: Db, table: string, definition: string, copy: string, a
  * A value that is not a code hash (64 lowercase hex characters) is refused before anything changes:
  * converting it would lose or alter it.
  */
-function codeKeysV14(db: Db): void {
+async function codeKeysV14(db: Db): Promise<void> {
   const bad: string[] = [];
   for (const { table, column, nullable } of CODE_KEY_COLUMNS) {
     const wrong = `${nullable ? `${column} IS NOT NULL AND ` : `${column} IS NULL OR `}NOT (typeof(${column}) = 'text' AND length(${column}) = 64 AND ${column} NOT GLOB '*[^0-9a-f]*')`;
-    const r = db.prepare(`SELECT count(*) AS n, (SELECT quote(${column}) FROM ${table} WHERE ${wrong} LIMIT 1) AS example FROM ${table} WHERE ${wrong}`).get() as { n: number; example: string };
+    const r = (await db.get<{ n: number; example: string }>(`SELECT count(*) AS n, (SELECT quote(${column}) FROM ${table} WHERE ${wrong} LIMIT 1) AS example FROM ${table} WHERE ${wrong}`))!;
     if (r.n > 0) bad.push(`${table}.${column}: ${r.n} row${r.n === 1 ? '' : 's'} (e.g. ${r.example.length > 80 ? `${r.example.slice(0, 77)}...` : r.example})`);
   }
   if (bad.length > 0)
@@ -193,8 +203,8 @@ function codeKeysV14(db: Db): void {
         'Nothing was changed; the database stays at schema version 13 (correct or delete those rows, or index the chain again into a new file).',
     );
   // the AUTOINCREMENT high-water marks: ids of rows already deleted (a drained queue) are never handed out again
-  const sequences = db.prepare("SELECT name, seq FROM sqlite_sequence WHERE name IN ('alerts', 'scan_queue')").all() as { name: string; seq: number }[];
-  replaceTable(
+  const sequences = await db.all<{ name: string; seq: number }>("SELECT name, seq FROM sqlite_sequence WHERE name IN ('alerts', 'scan_queue')");
+  await replaceTable(
     db,
     'codes',
     `(id INTEGER PRIMARY KEY, hash ${key('hash')} UNIQUE, task_id TEXT NOT NULL, gtin TEXT NOT NULL, lot TEXT NOT NULL, level TEXT NOT NULL, status TEXT NOT NULL,
@@ -202,28 +212,28 @@ function codeKeysV14(db: Db): void {
     `(hash, task_id, gtin, lot, level, status, parent, suspect_since, diverted_since, issued_by, issued_at, issued_actor) SELECT unhex(hash), task_id, gtin, lot, level, status, unhex(parent), suspect_since, diverted_since, issued_by, issued_at, issued_actor FROM codes ORDER BY rowid`,
     `CREATE INDEX codes_task ON codes (task_id);`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'scans',
     `(code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, recorded_by TEXT NOT NULL,
     PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID`,
     `(code_hash, tx_id, idx, channel, region, at, recorded_by) SELECT unhex(code_hash), tx_id, idx, channel, region, at, recorded_by FROM scans ORDER BY code_hash, tx_id, idx`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'code_sightings',
     `(code_hash ${key('code_hash')}, tx_id TEXT NOT NULL, idx INTEGER NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL, lat REAL, lon REAL,
     PRIMARY KEY (code_hash, tx_id, idx)) WITHOUT ROWID`,
     `(code_hash, tx_id, idx, device_id, at, lat, lon) SELECT unhex(code_hash), tx_id, idx, device_id, at, lat, lon FROM code_sightings ORDER BY code_hash, tx_id, idx`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'scan_clients',
     `(code_hash ${key('code_hash')}, client TEXT NOT NULL, anonymous INTEGER NOT NULL, received INTEGER NOT NULL, counted INTEGER NOT NULL,
     counted_at TEXT, PRIMARY KEY (code_hash, client)) WITHOUT ROWID`,
     `(code_hash, client, anonymous, received, counted, counted_at) SELECT unhex(code_hash), client, anonymous, received, counted, counted_at FROM scan_clients ORDER BY code_hash, client`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'alerts',
     `(id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, code_hash ${keyOrNull('code_hash')}, task_id TEXT, device_id TEXT, rule_id TEXT, message TEXT,
@@ -231,142 +241,100 @@ function codeKeysV14(db: Db): void {
     `(id, type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id) SELECT id, type, unhex(code_hash), task_id, device_id, rule_id, message, region, at, tx_id FROM alerts ORDER BY id`,
     `CREATE INDEX alerts_type ON alerts (type);`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'scan_queue',
     `(id INTEGER PRIMARY KEY AUTOINCREMENT, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, batch_id TEXT)`,
     `(id, code_hash, channel, region, at, received_at, batch_id) SELECT id, unhex(code_hash), channel, region, at, received_at, batch_id FROM scan_queue ORDER BY id`,
     `CREATE INDEX scan_queue_code ON scan_queue (code_hash); CREATE INDEX scan_queue_batch ON scan_queue (batch_id) WHERE batch_id IS NOT NULL;`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'scan_ids',
     `(scan_id TEXT PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL)`,
     `(scan_id, code_hash, channel, region, at) SELECT scan_id, unhex(code_hash), channel, region, at FROM scan_ids ORDER BY scan_id`,
   );
-  replaceTable(
+  await replaceTable(
     db,
     'scan_rejects',
     `(id INTEGER PRIMARY KEY, code_hash ${key('code_hash')}, channel TEXT NOT NULL, region TEXT, at TEXT NOT NULL, received_at TEXT NOT NULL, error TEXT NOT NULL, rejected_at TEXT NOT NULL)`,
     `(id, code_hash, channel, region, at, received_at, error, rejected_at) SELECT id, unhex(code_hash), channel, region, at, received_at, error, rejected_at FROM scan_rejects ORDER BY id`,
   );
   for (const { name, seq } of sequences) {
-    if (db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?').run(seq, name).changes === 0) db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(name, seq);
+    if ((await db.run('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?', seq, name)) === 0) await db.run('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', name, seq);
   }
-}
-
-/** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
-const STATEMENT_CACHE_MAX = 1000;
-
-/**
- * Makes db.prepare return a cached statement for SQL it has seen: compiling a statement costs more
- * than running most of ours (about 20 µs against 5), and the projections and API handlers prepare
- * their statements inline, per event and per request. better-sqlite3 statements are reusable and
- * reset after run/get/all. A cached statement is handed out in its default mode (a caller's pluck,
- * raw or expand does not leak to the next), and a fresh one is prepared while the cached one is busy
- * in an iterate(). Callers must not bind() parameters permanently to a statement from db.prepare.
- */
-function cacheStatements(db: Database.Database): void {
-  const prepare = db.prepare.bind(db);
-  const cache = new Map<string, Database.Statement>();
-  db.prepare = ((sql: string) => {
-    let stmt = cache.get(sql);
-    if (stmt?.busy) return prepare(sql);
-    if (!stmt) {
-      if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-      stmt = prepare(sql);
-      cache.set(sql, stmt);
-    } else if (stmt.reader) {
-      stmt.pluck(false).raw(false).expand(false);
-    }
-    return stmt;
-  }) as Database.Database['prepare'];
 }
 
 /** the schema version openDb migrates a database to */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** the key of the advisory lock PostgreSQL migrations run under (any constant shared by every indexer) */
+const MIGRATION_LOCK = 0x7472_6163;
+
 /**
- * Opens (creating it and its folder) the database in WAL mode and applies pending migrations, up to
- * `version` (default: all; tests make files of an older version with it).
+ * Opens a database — a SQLite file (created with its folder) or a postgres:// URL — and brings its
+ * schema to `version` (default: the latest; tests make SQLite files of an older version with it).
+ * A new database is created from the schema definition; a SQLite file of an older version goes
+ * through the steps above. Each step runs in a transaction that reads the version first (SQLite:
+ * IMMEDIATE; PostgreSQL: under an advisory lock), so processes opening the same database at once
+ * never run one twice; a step that refuses leaves the database at the version before it.
  */
-export function openDb(path: string, { version: target = SCHEMA_VERSION }: { version?: number } = {}): Db {
-  // a first run against a network of its own has no data folder yet (the default is the devnet's)
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // NORMAL in WAL mode: a commit is atomic and the checkpoint row commits with its block's rows, so a
-  // crash never leaves them inconsistent; a power loss may drop the last commits, which the ingestor
-  // replays from the (equally older) checkpoint.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  // 64 MiB of page cache (the default is 2 MiB): the code hashes are random keys, so every insert and
-  // lookup lands on a different page of a B-tree that reaches ~100 MiB at a million codes.
-  db.pragma('cache_size = -65536');
-  // Checkpoint the WAL every 64 MiB rather than every 4 MiB (the default): a block of code issuance
-  // dirties a page per code, so at the default nearly every block triggered a checkpoint that copied
-  // (and fsynced) thousands of random pages; less often, pages rewritten by several blocks are copied
-  // once. This halves ingestion time with a million codes. Consistency is unchanged (WAL commits).
-  db.pragma('wal_autocheckpoint = 16384');
-  // Read pages through a memory map (up to 1 GiB of the file): a lookup that misses the page cache
-  // then costs a page fault on the OS cache instead of a pread system call. SQLite still writes through
-  // the WAL with ordinary writes, so a crash cannot corrupt the file through the map.
-  db.pragma('mmap_size = 1073741824');
-  cacheStatements(db);
-  // Each step reads the version inside an IMMEDIATE transaction, so two processes opening the same
-  // file at once (the indexer and a reader) never run a migration twice.
-  const step = db.transaction(() => {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-    if (!row) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-    const version = row?.version ?? 0;
-    if (version >= target) return false;
-    const m = MIGRATIONS[version];
-    if (typeof m === 'string') db.exec(m);
-    else if ('run' in m) m.run(db);
-    else {
-      db.exec(m.sql);
-      backfill(db, m.backfill);
-    }
-    db.prepare('UPDATE schema_version SET version = ?').run(version + 1);
-    return true;
-  });
-  const upToDate = () => {
-    const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").get();
-    return !!exists && (db.prepare('SELECT version FROM schema_version').pluck().get() as number | undefined) === target;
+export async function openDb(location: string, { version: target = SCHEMA_VERSION }: { version?: number } = {}): Promise<Store> {
+  const store = await openStore(location);
+  const postgres = store.engine === 'postgres';
+  if (postgres && target !== SCHEMA_VERSION) throw new Error('a PostgreSQL database is only made at the latest schema version');
+  const step = () =>
+    store.transaction(async (tx) => {
+      if (postgres) await tx.run('SELECT pg_advisory_xact_lock(?)', MIGRATION_LOCK);
+      await tx.exec(`CREATE TABLE IF NOT EXISTS schema_version (version ${postgres ? 'BIGINT' : 'INTEGER'} NOT NULL)`);
+      const version = await tx.value<number>('SELECT version FROM schema_version');
+      if (version === undefined) await tx.run('INSERT INTO schema_version (version) VALUES (0)');
+      const from = version ?? 0;
+      if (from >= target) return false;
+      if (from === 0 && target === SCHEMA_VERSION) {
+        await tx.exec(schemaSql(store.engine));
+        await tx.run('UPDATE schema_version SET version = ?', SCHEMA_VERSION);
+        return false;
+      }
+      await MIGRATIONS[from](tx);
+      await tx.run('UPDATE schema_version SET version = ?', from + 1);
+      return true;
+    });
+  const upToDate = async () => {
+    const exists = postgres ? await store.value("SELECT to_regclass('schema_version')") : await store.value("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'");
+    return !!exists && (await store.value<number>('SELECT version FROM schema_version')) === target;
   };
-  // the common case (an up-to-date file) takes no write lock
+  // the common case (an up-to-date database) takes no write lock
   try {
-    if (!upToDate()) {
-      while (step.immediate()) {
-        // next migration
+    if (!(await upToDate())) {
+      while (await step()) {
+        // next step
       }
     }
   } catch (e) {
-    // a refused step (rolled back: the file stays at the version before it) leaves no connection open
-    db.close();
+    // a refused step (rolled back: the database stays at the version before it) leaves no connection open
+    await store.close();
     throw e;
   }
-  return db;
+  return store;
 }
 
 /**
  * The cases a code is packed in, innermost first, from its row's `parent` (at most `max` levels),
  * as their 32-byte keys.
  */
-export function codeParents(db: Db, parent: Buffer | null, max = 4): Buffer[] {
+export async function codeParents(db: Db, parent: Buffer | null, max = 4): Promise<Buffer[]> {
   const parents: Buffer[] = [];
-  const parentOf = db.prepare('SELECT parent FROM codes WHERE hash = ?').pluck();
-  for (let p = parent; p && parents.length < max; p = (parentOf.get(p) as Buffer | null | undefined) ?? null) parents.push(p);
+  for (let p = parent; p && parents.length < max; p = (await db.value<Buffer | null>('SELECT parent FROM codes WHERE hash = ?', p)) ?? null) parents.push(p);
   return parents;
 }
 
 /** The next block to ingest (0 on a new database). */
-export function checkpoint(db: Db): bigint {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'next_block'").get() as { value: string } | undefined;
-  return row ? BigInt(row.value) : 0n;
+export async function checkpoint(db: Db): Promise<bigint> {
+  const value = await db.value<string>("SELECT value FROM meta WHERE key = 'next_block'");
+  return value === undefined ? 0n : BigInt(value);
 }
 
-export function setCheckpoint(db: Db, next: bigint): void {
-  db.prepare("INSERT INTO meta (key, value) VALUES ('next_block', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(next.toString());
+export async function setCheckpoint(db: Db, next: bigint): Promise<void> {
+  await db.run("INSERT INTO meta (key, value) VALUES ('next_block', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", next.toString());
 }

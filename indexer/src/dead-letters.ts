@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Db } from './db';
 import { ChainEventRow, project } from './projections';
+import { isPostgresUrl } from './store';
 
 /** An event as indexed: its raw payload text, so a dead letter can be re-projected later. */
 export interface IndexedEvent {
@@ -19,60 +20,76 @@ export interface IndexedEvent {
  * `dead_letters` with its block, transaction and error, and the caller goes on with the next event.
  * Returns the error message of a dead letter, else undefined.
  */
-export function projectOrDeadLetter(db: Db, e: IndexedEvent): string | undefined {
+export async function projectOrDeadLetter(db: Db, e: IndexedEvent): Promise<string | undefined> {
   try {
-    db.transaction(() => project(db, toRow(e)))();
+    // a savepoint inside the caller's transaction: on PostgreSQL, the only way to go on after an SQL error
+    await db.transaction((tx) => project(tx, toRow(e)));
     return undefined;
   } catch (err) {
     const error = (err as Error).message || String(err);
-    db.prepare('INSERT OR REPLACE INTO dead_letters (block, idx, tx_id, name, payload, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(e.block, e.idx, e.txId, e.name, e.payload, error, new Date().toISOString());
+    await db.run(
+      `INSERT INTO dead_letters (block, idx, tx_id, name, payload, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (block, idx) DO UPDATE SET tx_id = excluded.tx_id, name = excluded.name, payload = excluded.payload, error = excluded.error, at = excluded.at`,
+      e.block,
+      e.idx,
+      e.txId,
+      e.name,
+      e.payload,
+      error,
+      new Date().toISOString(),
+    );
     return error;
   }
 }
 
-const toRow = (e: IndexedEvent): ChainEventRow => ({ block: e.block, idx: e.idx, txId: e.txId, name: e.name, payload: JSON.parse(e.payload) as unknown });
+/** a string with NUL (which PostgreSQL text cannot hold) as U+FFFD, on both engines */
+const withoutNul = (_key: string, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v);
 
-export function deadLetterCount(db: Db): number {
-  return db.prepare('SELECT count(*) FROM dead_letters').pluck().get() as number;
+// the reviver only for the rare payload that escapes a NUL (it slows every parse)
+const toRow = (e: IndexedEvent): ChainEventRow => ({ block: e.block, idx: e.idx, txId: e.txId, name: e.name, payload: JSON.parse(e.payload, e.payload.includes('\\u0000') ? withoutNul : undefined) as unknown });
+
+export async function deadLetterCount(db: Db): Promise<number> {
+  return (await db.value<number>('SELECT count(*) FROM dead_letters'))!;
 }
 
 /**
  * Re-projects the dead letters in chain order (after a fix of the projection): each one that now
  * projects leaves the table; the others stay with their new error.
  */
-export function replayDeadLetters(db: Db): { projected: number; failed: number } {
-  const rows = db.prepare('SELECT block, idx, tx_id AS txId, name, payload FROM dead_letters ORDER BY block, idx').all() as IndexedEvent[];
+export async function replayDeadLetters(db: Db): Promise<{ projected: number; failed: number }> {
+  const rows = await db.all<IndexedEvent>('SELECT block, idx, tx_id AS "txId", name, payload FROM dead_letters ORDER BY block, idx');
   let projected = 0;
   for (const r of rows) {
-    db.transaction(() => {
-      if (projectOrDeadLetter(db, r) === undefined) {
-        db.prepare('DELETE FROM dead_letters WHERE block = ? AND idx = ?').run(r.block, r.idx);
+    await db.transaction(async (tx) => {
+      if ((await projectOrDeadLetter(tx, r)) === undefined) {
+        await tx.run('DELETE FROM dead_letters WHERE block = ? AND idx = ?', r.block, r.idx);
         projected++;
       }
-    })();
+    });
   }
   return { projected, failed: rows.length - projected };
 }
 
-/** `dead-letters list | replay [--db <indexer.sqlite>]` */
+/** `dead-letters list | replay [--db <indexer.sqlite | postgres://...>]` */
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { db: { type: 'string' } } });
   const { openDb } = await import('./db');
-  const db = openDb(resolve(values.db ?? '.devnet/indexer.sqlite'));
+  const location = values.db ?? '.devnet/indexer.sqlite';
+  const db = await openDb(isPostgresUrl(location) ? location : resolve(location));
   try {
     if (positionals[0] === 'list') {
-      for (const d of db.prepare('SELECT block, idx, tx_id, name, error, at FROM dead_letters ORDER BY block, idx').all() as Record<string, unknown>[]) console.log(Object.values(d).join('  '));
+      for (const d of await db.all('SELECT block, idx, tx_id, name, error, at FROM dead_letters ORDER BY block, idx')) console.log(Object.values(d).join('  '));
     } else if (positionals[0] === 'replay') {
-      const r = replayDeadLetters(db);
+      const r = await replayDeadLetters(db);
       console.log(`re-projected ${r.projected}, still failing ${r.failed}`);
       return r.failed === 0 ? 0 : 1;
     } else {
-      console.error('usage: dead-letters.js list | replay   [--db <indexer.sqlite>]');
+      console.error('usage: dead-letters.js list | replay   [--db <indexer.sqlite | postgres://...>]');
       return 2;
     }
     return 0;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

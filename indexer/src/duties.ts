@@ -22,7 +22,7 @@ export interface DutyOptions {
 
 /** The duties a process runs beside (or instead of) serving, and how they stand. */
 export interface Duties {
-  status(): IndexerStatus;
+  status(): Promise<IndexerStatus>;
   stop(): Promise<void>;
 }
 
@@ -30,7 +30,7 @@ export interface Duties {
  * What the indexer follows: blocks (gateway, or TBaaS's access address) into every table, or, on
  * TBaaS with only the cloud API configured, the invocation records, reported degraded.
  */
-function follow(db: Db, ledger: Ledger, log: Logger, follower: FollowerOptions | undefined, fence: () => void): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
+function follow(db: Db, ledger: Ledger, log: Logger, follower: FollowerOptions | undefined, fence: (tx: Db) => Promise<void>): { running: Promise<void>; stop(): void; status(): IndexerStatus } {
   if (ledger instanceof TbaasLedger && !ledger.hasDirectAccess) {
     const invocations = new InvocationFollower(db, ledger, log, follower);
     log.warn({ event: 'indexer.degraded', ...CLOUD_ONLY });
@@ -45,30 +45,34 @@ function follow(db: Db, ledger: Ledger, log: Logger, follower: FollowerOptions |
  * process holds its lease (several processes may share the database: the others wait and take the
  * duty over when the lease lapses), and forgets expired scan ids. Owns `ledger` and closes it on stop.
  */
-export function runDuties(db: Db, ledger: Ledger, log: Logger, opts: DutyOptions): Duties {
+export async function runDuties(db: Db, ledger: Ledger, log: Logger, opts: DutyOptions): Promise<Duties> {
+  const scanIdTtlMs = opts.scanIdTtlMs ?? (process.env.INDEXER_SCAN_ID_TTL_HOURS ? Number(process.env.INDEXER_SCAN_ID_TTL_HOURS) * 3_600_000 : SCAN_ID_TTL_MS);
+  const expire = async () => {
+    const expired = await expireScanIds(db, scanIdTtlMs, Date.now());
+    if (expired > 0) log.info({ event: 'indexer.scan_ids_expired', count: expired });
+  };
+  // first, before any duty runs: a database that refuses it fails the start (and the ledger is closed)
+  await expire().catch((e: Error) => {
+    ledger.close();
+    throw e;
+  });
+  const expiry = setInterval(() => void expire().catch((e: Error) => log.warn({ event: 'indexer.scan_ids_expiry_failed', err: e.message })), 3_600_000);
+  expiry.unref();
   const ttlMs = opts.leaseTtlMs ?? Number(process.env.INDEXER_LEASE_TTL_MS ?? LEASE_TTL_MS);
   const holder = leaseHolderId();
   const ingestLease = new Lease(db, 'ingestor', { holder, ttlMs, log });
   const sendLease = new Lease(db, 'scan-sender', { holder, ttlMs, log });
   let following: ReturnType<typeof follow> | undefined;
-  const running = ingestLease.run(() => (following = follow(db, ledger, log, opts.follower, () => ingestLease.fence())));
+  const running = ingestLease.run(() => (following = follow(db, ledger, log, opts.follower, (tx) => ingestLease.fence(tx))));
   const sending = sendLease.run(() => {
     const sender = new ScanSender(db, ledger, log, opts.sendIntervalMs, undefined, () => sendLease.fresh());
     return { running: sender.run(), stop: () => sender.stop() };
   });
-  const scanIdTtlMs = opts.scanIdTtlMs ?? (process.env.INDEXER_SCAN_ID_TTL_HOURS ? Number(process.env.INDEXER_SCAN_ID_TTL_HOURS) * 3_600_000 : SCAN_ID_TTL_MS);
-  const expire = () => {
-    const expired = expireScanIds(db, scanIdTtlMs, Date.now());
-    if (expired > 0) log.info({ event: 'indexer.scan_ids_expired', count: expired });
-  };
-  expire();
-  const expiry = setInterval(expire, 3_600_000);
-  expiry.unref();
   return {
     // a follower serves the index its leader keeps: ready, at the leader's checkpoint
-    status: () => ({
-      ...(ingestLease.role === 'leader' && following ? following.status() : { ready: true, next: checkpoint(db) }),
-      leases: { ingestor: ingestLease.info(), scanSender: sendLease.info() },
+    status: async () => ({
+      ...(ingestLease.role === 'leader' && following ? following.status() : { ready: true, next: await checkpoint(db) }),
+      leases: { ingestor: await ingestLease.info(), scanSender: await sendLease.info() },
     }),
     stop: async () => {
       // stopping a lease stops its work and releases it, so a follower takes over at its next poll

@@ -41,8 +41,8 @@ function relay(log: Logger, line: string): void {
  * rejects when it ended before.
  */
 export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: Db, log: Logger): Duties & { started: Promise<void> } {
-  const starting = (): IndexerStatus => ({ ready: false, next: checkpoint(db) });
-  let status = starting();
+  /** what the running thread last reported; none while no thread runs its duties */
+  let status: IndexerStatus | undefined;
   let hasStarted = false;
   let onStarted: (error?: Error) => void = () => undefined;
   const started = new Promise<void>((resolve, reject) => (onStarted = (error) => (error ? reject(error) : resolve())));
@@ -69,7 +69,7 @@ export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: 
     });
     w.on('exit', (code) => {
       worker = undefined;
-      status = starting();
+      status = undefined;
       if (stopping) return;
       // a thread that never started its duties (a bad connection file, a database it cannot open) would fail again
       if (!hasStarted) {
@@ -84,7 +84,8 @@ export function startIngestThread(data: Omit<IngestThreadData, 'logLevel'>, db: 
   spawn();
   return {
     started,
-    status: () => status,
+    // while none runs (starting, or started again), the thread is not ready, at the checkpoint in the database
+    status: async () => status ?? { ready: false, next: await checkpoint(db) },
     stop: async () => {
       stopping = true;
       const w = worker;

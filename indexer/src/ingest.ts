@@ -5,19 +5,24 @@ import { IndexedEvent, projectOrDeadLetter } from './dead-letters';
 import { LeaseLostError } from './lease';
 import { PROJECTIONS } from './projections';
 import { ChainSource } from './source';
+import { announceIndexed } from './trace-cache';
+
+const INSERT_TRANSACTION = 'INSERT INTO transactions (block, idx, tx_id, validation_code, creator_msp, timestamp_ms, chaincode, event_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_EVENT = 'INSERT INTO events (block, idx, tx_id, name, payload) VALUES (?, ?, ?, ?, ?)';
 
 /**
  * Applies one block to the database: the block, its transactions (valid or not, with their
  * validation code), the events of valid ones through their projections, and the checkpoint, all in
- * one SQLite transaction, so a crash anywhere resumes with nothing lost and nothing doubled. With
+ * one transaction, so a crash anywhere resumes with nothing lost and nothing doubled. With
  * `chaincode`, only that chaincode's events are projected. An event that cannot be projected goes to
  * the dead letters (`onDeadLetter` hears of it) and the block goes on.
  */
-export function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDeadLetter?: DeadLetterListener): number {
-  let events = 0;
-  db.transaction(() => {
+export async function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDeadLetter?: DeadLetterListener): Promise<number> {
+  return db.transaction(async (tx) => {
+    let events = 0;
     const n = Number(block.number);
-    db.prepare('INSERT INTO blocks (number, hash, previous_hash, data_hash, tx_count, first_tx_ms) VALUES (?, ?, ?, ?, ?, ?)').run(
+    await tx.run(
+      'INSERT INTO blocks (number, hash, previous_hash, data_hash, tx_count, first_tx_ms) VALUES (?, ?, ?, ?, ?, ?)',
       n,
       block.hash,
       block.previousHash,
@@ -25,36 +30,40 @@ export function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDead
       block.transactions.length,
       block.transactions[0]?.timestampMs ?? null,
     );
-    const insertTx = db.prepare('INSERT INTO transactions (block, idx, tx_id, validation_code, creator_msp, timestamp_ms, chaincode, event_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const insertEvent = db.prepare('INSERT INTO events (block, idx, tx_id, name, payload) VALUES (?, ?, ?, ?, ?)');
-    block.transactions.forEach((tx, idx) => {
-      insertTx.run(n, idx, tx.transactionId, tx.validationCode, tx.creatorMspId, tx.timestampMs, tx.chaincodeName ?? null, tx.event?.name ?? null);
-      if (tx.validationCode !== 'VALID' || !tx.event) return;
-      const text = Buffer.from(tx.event.payload).toString('utf8');
-      insertEvent.run(n, idx, tx.transactionId, tx.event.name, text);
+    for (const [idx, t] of block.transactions.entries()) {
+      await tx.run(INSERT_TRANSACTION, n, idx, t.transactionId, t.validationCode, t.creatorMspId, t.timestampMs, t.chaincodeName ?? null, t.event?.name ?? null);
+      if (t.validationCode !== 'VALID' || !t.event) continue;
+      // PostgreSQL text cannot hold NUL: it becomes U+FFFD (as undecodable bytes do) on both engines,
+      // so both store and project the same text
+      const text = Buffer.from(t.event.payload).toString('utf8').replaceAll('\u0000', '\uFFFD');
+      await tx.run(INSERT_EVENT, n, idx, t.transactionId, t.event.name, text);
       // other chaincodes' events (any name, any payload) are kept in `events` only
-      if (Object.hasOwn(PROJECTIONS, tx.event.name) && (chaincode === undefined || tx.chaincodeName === chaincode)) {
-        const e = { block: n, idx, txId: tx.transactionId, name: tx.event.name, payload: text };
-        const error = projectOrDeadLetter(db, e);
+      if (Object.hasOwn(PROJECTIONS, t.event.name) && (chaincode === undefined || t.chaincodeName === chaincode)) {
+        const e = { block: n, idx, txId: t.transactionId, name: t.event.name, payload: text };
+        const error = await projectOrDeadLetter(tx, e);
         if (error !== undefined) onDeadLetter?.(e, error);
       }
       events++;
-    });
-    setCheckpoint(db, block.number + 1n);
-  })();
-  return events;
+    }
+    await setCheckpoint(tx, block.number + 1n);
+    return events;
+  });
 }
 
-/** at most this many blocks share one SQLite transaction while the indexer catches up */
+/** at most this many blocks share one transaction while the indexer catches up */
 export const INGEST_BATCH = 20;
 
 /**
- * Applies consecutive blocks in one SQLite transaction (one commit instead of one per block: a
- * page dirtied by several blocks is written once). Atomic like applyBlock: all of them and their
+ * Applies consecutive blocks in one transaction (one commit instead of one per block: a page
+ * dirtied by several blocks is written once). Atomic like applyBlock: all of them and their
  * checkpoint, or none.
  */
-export function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string, onDeadLetter?: DeadLetterListener): number {
-  return db.transaction(() => blocks.reduce((n, b) => n + applyBlock(db, b, chaincode, onDeadLetter), 0))();
+export async function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string, onDeadLetter?: DeadLetterListener): Promise<number> {
+  return db.transaction(async (tx) => {
+    let events = 0;
+    for (const b of blocks) events += await applyBlock(tx, b, chaincode, onDeadLetter);
+    return events;
+  });
 }
 
 export type DeadLetterListener = (e: IndexedEvent, error: string) => void;
@@ -82,14 +91,14 @@ export class Ingestor {
     /** the product chaincode: only its events are projected */
     private readonly chaincode?: string,
     /** runs first in each write transaction and throws if this process may no longer write (Lease.fence) */
-    private readonly fence?: () => void,
+    private readonly fence?: (tx: Db) => Promise<void>,
   ) {}
 
   async run(): Promise<void> {
     let backoffMs = RECONNECT_BACKOFF_MS.first;
     const onDeadLetter: DeadLetterListener = (e, error) => this.log.error({ event: 'indexer.dead_letter', block: e.block, idx: e.idx, txId: e.txId, name: e.name, err: error });
     while (!this.stopped) {
-      this.next = checkpoint(this.db);
+      this.next = await checkpoint(this.db);
       try {
         const stream = await this.source.blocks(this.next);
         this.stream = stream;
@@ -110,14 +119,15 @@ export class Ingestor {
           batch.forEach((b, i) => {
             if (b.number !== this.next + BigInt(i)) throw new Error(`expected block ${this.next + BigInt(i)}, got ${b.number}`);
           });
-          // IMMEDIATE: the fence reads before the blocks are written, and another process's commit in
-          // between must wait for this transaction rather than fail it (SQLITE_BUSY_SNAPSHOT)
-          const events = this.db
-            .transaction(() => {
-              this.fence?.();
-              return applyBlocks(this.db, batch, this.chaincode, onDeadLetter);
-            })
-            .immediate();
+          // the fence reads before the blocks are written (on SQLite the transaction is IMMEDIATE: another
+          // process's commit in between waits for it rather than failing it, SQLITE_BUSY_SNAPSHOT);
+          // readers on other machines hear of the new height when it commits
+          const events = await this.db.transaction(async (tx) => {
+            await this.fence?.(tx);
+            const n = await applyBlocks(tx, batch, this.chaincode, onDeadLetter);
+            await announceIndexed(tx, this.next + BigInt(batch.length));
+            return n;
+          });
           this.next += BigInt(batch.length);
           backoffMs = RECONNECT_BACKOFF_MS.first;
           this.log.debug({ event: 'indexer.blocks', from: Number(batch[0].number), count: batch.length, events });

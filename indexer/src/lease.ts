@@ -5,13 +5,14 @@ import type { Logger } from 'pino';
 import type { Db } from './db';
 
 /**
- * Leases: several indexer processes may share one database (SQLite in WAL mode, one host), but only
- * one of them may follow the chain into it and only one may send the queued scans to the chain. Each
- * such duty is a row in `leases` (name, holder, expires_at); the holder renews it every ttl/3, and
- * any other process takes it over once it has expired (or at once, when released or when its holder
- * is a process of this host that no longer runs). Every statement is portable SQL (an upsert
- * with a WHERE clause, as in SQLite 3.24+ and PostgreSQL 9.5+). Times are the writers' wall clocks:
- * the processes share one host, as SQLite's locking requires.
+ * Leases: several indexer processes may share one database (a SQLite file in WAL mode on one host,
+ * or PostgreSQL), but only one of them may follow the chain into it and only one may send the queued
+ * scans to the chain. Each such duty is a row in `leases` (name, holder, expires_at); the holder
+ * renews it every ttl/3, and any other process takes it over once it has expired (or at once, when
+ * released or when its holder is a process of this host that no longer runs). Every statement is
+ * portable SQL (an upsert with a WHERE clause, as in SQLite 3.24+ and PostgreSQL 9.5+). Times are the
+ * writers' wall clocks: on SQLite the processes share one host; on PostgreSQL their hosts' clocks must
+ * agree (NTP) to well within ttl/3, the margin a leader keeps before its lease can lapse.
  */
 
 /** how long a lease lasts without renewal (INDEXER_LEASE_TTL_MS overrides) */
@@ -65,36 +66,49 @@ export function holderIsGone(holder: string): boolean {
 }
 
 /** Takes the lease from `from` (a holder that is gone) in one atomic statement: fails if anyone else changed it. */
-export function takeOver(db: Db, name: LeaseName, holder: string, from: string, ttlMs: number, now: number): boolean {
-  return db.prepare('UPDATE leases SET holder = ?, expires_at = ?, acquired_at = ? WHERE name = ? AND holder = ?').run(holder, now + ttlMs, now, name, from).changes === 1;
+export async function takeOver(db: Db, name: LeaseName, holder: string, from: string, ttlMs: number, now: number): Promise<boolean> {
+  return (await db.run('UPDATE leases SET holder = ?, expires_at = ?, acquired_at = ? WHERE name = ? AND holder = ?', holder, now + ttlMs, now, name, from)) === 1;
 }
 
 /**
  * Takes or renews the lease in one atomic statement: it succeeds when nobody holds it, when it has
  * expired, or when `holder` already holds it (even expired: nobody else took it, so nobody else wrote).
  */
-export function tryAcquire(db: Db, name: LeaseName, holder: string, ttlMs: number, now: number): boolean {
-  return (
-    db
-      .prepare(
-        `INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
-           acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END
-         WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
-      )
-      .run(name, holder, now + ttlMs, now, now).changes === 1
+export async function tryAcquire(db: Db, name: LeaseName, holder: string, ttlMs: number, now: number): Promise<boolean> {
+  const changed = await db.run(
+    `INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at,
+       acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END
+     WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+    name,
+    holder,
+    now + ttlMs,
+    now,
+    now,
   );
+  return changed === 1;
 }
 
 /** Gives the lease up at once (a clean shutdown), so a follower need not wait for it to expire. */
-export function release(db: Db, name: LeaseName, holder: string): boolean {
-  return db.prepare('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ?').run(name, holder).changes === 1;
+export async function release(db: Db, name: LeaseName, holder: string): Promise<boolean> {
+  return (await db.run('UPDATE leases SET expires_at = 0 WHERE name = ? AND holder = ?', name, holder)) === 1;
 }
 
 /** The lease's row, if anyone ever took it. */
-function leaseRow(db: Db, name: LeaseName): { holder: string; expires_at: number; acquired_at: number } | undefined {
-  return db.prepare('SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?').get(name) as { holder: string; expires_at: number; acquired_at: number } | undefined;
+function leaseRow(db: Db, name: LeaseName): Promise<{ holder: string; expires_at: number; acquired_at: number } | undefined> {
+  return db.get('SELECT holder, expires_at, acquired_at FROM leases WHERE name = ?', name);
 }
+
+/**
+ * The lease's holder, read by a write transaction: on PostgreSQL the row is locked (FOR SHARE) until
+ * the transaction ends, so a takeover (an UPDATE of it) waits for the commit or is seen here; on
+ * SQLite the transaction holds the database's write lock from its start (IMMEDIATE), which FOR SHARE
+ * does not parse.
+ */
+const FENCE_SQL = {
+  sqlite: 'SELECT holder FROM leases WHERE name = ?',
+  postgres: 'SELECT holder FROM leases WHERE name = ? FOR SHARE',
+};
 
 /** What /healthz says about one lease. */
 export interface LeaseInfo {
@@ -104,8 +118,8 @@ export interface LeaseInfo {
 }
 
 /** What /healthz says about one lease, for a process in `role`: who holds it while it is live. */
-export function leaseInfo(db: Db, name: LeaseName, role: LeaseRole, now: number): LeaseInfo {
-  const row = leaseRow(db, name);
+export async function leaseInfo(db: Db, name: LeaseName, role: LeaseRole, now: number): Promise<LeaseInfo> {
+  const row = await leaseRow(db, name);
   const live = row && row.expires_at > now;
   return { role, holder: live ? row.holder : null, expiresAt: live ? new Date(row.expires_at).toISOString() : null };
 }
@@ -149,7 +163,16 @@ export class Lease {
   private async hold(start: () => LeasedWork): Promise<void> {
     const { ttlMs, log, holder } = this.opts;
     let work: { stop(): void; settled: Promise<void>; ended: boolean } | undefined;
-    const begin = () => {
+    /** gives the lease up; one that cannot be (the database unreachable) lapses after its ttl instead */
+    const letGo = () =>
+      release(this.db, this.name, holder).then(
+        () => true,
+        (e: Error) => {
+          log.warn({ event: 'indexer.lease_release_failed', lease: this.name, holder, err: e.message });
+          return false;
+        },
+      );
+    const begin = async () => {
       let w: LeasedWork;
       try {
         w = start();
@@ -157,7 +180,7 @@ export class Lease {
         // a duty that cannot start here is left to another process (or to the next poll)
         log.error({ event: 'indexer.lease_work_failed', lease: this.name, holder, err: (e as Error).message });
         this.role = 'follower';
-        release(this.db, this.name, holder);
+        await letGo();
         return;
       }
       const current = { stop: () => w.stop(), ended: false, settled: Promise.resolve() };
@@ -177,14 +200,16 @@ export class Lease {
     };
     while (!this.stopped) {
       const at = this.now();
-      const before = this.role === 'follower' ? leaseRow(this.db, this.name) : undefined;
-      // a follower reads first (no lock in WAL mode) and writes only to take a lease that looks free,
-      // so it does not queue for the write lock behind the leader's transactions at every poll
-      const held = before !== undefined && before.holder !== holder && before.expires_at > at;
+      let before: Awaited<ReturnType<typeof leaseRow>>;
       let taken: boolean | undefined;
       try {
-        if (held && holderIsGone(before.holder)) taken = takeOver(this.db, this.name, holder, before.holder, ttlMs, at);
-        else taken = !held && tryAcquire(this.db, this.name, holder, ttlMs, at);
+        // a follower reads first (no lock: WAL mode, or PostgreSQL's MVCC) and writes only to take a lease
+        // that looks free, so it does not queue for the write lock behind the leader's transactions at every poll
+        before = this.role === 'follower' ? await leaseRow(this.db, this.name) : undefined;
+        // another holder whose lease is live
+        const other = before !== undefined && before.holder !== holder && before.expires_at > at ? before.holder : undefined;
+        if (other !== undefined && holderIsGone(other)) taken = await takeOver(this.db, this.name, holder, other, ttlMs, at);
+        else taken = other === undefined && (await tryAcquire(this.db, this.name, holder, ttlMs, at));
       } catch (e) {
         log.warn({ event: 'indexer.lease_renew_failed', lease: this.name, holder, err: (e as Error).message });
       }
@@ -194,11 +219,11 @@ export class Lease {
           this.role = 'leader';
           const previous = before && before.holder !== holder ? before : undefined;
           log.info({ event: previous ? 'indexer.lease_takeover' : 'indexer.lease_acquired', lease: this.name, holder, previousHolder: previous?.holder ?? null, from: previous ? (previous.expires_at === 0 ? 'released' : previous.expires_at <= at ? 'expired' : 'holder gone') : undefined, ttlMs });
-          begin();
+          await begin();
         } else if (work?.ended) {
           // the work ended by itself (it failed, or its fence saw another holder that has since let the lease lapse)
           log.info({ event: 'indexer.lease_work_restarted', lease: this.name, holder });
-          begin();
+          await begin();
         }
       } else if (this.role === 'leader' && (taken === false || !this.fresh())) {
         this.role = 'follower';
@@ -211,8 +236,7 @@ export class Lease {
     if (this.role === 'leader') {
       this.role = 'follower';
       await end();
-      release(this.db, this.name, holder);
-      log.info({ event: 'indexer.lease_released', lease: this.name, holder });
+      if (await letGo()) log.info({ event: 'indexer.lease_released', lease: this.name, holder });
     }
   }
 
@@ -222,14 +246,15 @@ export class Lease {
   }
 
   /**
-   * Called inside a write transaction: throws unless this process still holds the lease. A takeover
-   * is itself a write, so it cannot slip between this check and the transaction's commit.
+   * Called first inside a write transaction, with its `tx`: throws unless this process still holds
+   * the lease. A takeover is itself a write, so it cannot slip between this check and the
+   * transaction's commit (FENCE_SQL).
    */
-  fence(): void {
-    if (leaseRow(this.db, this.name)?.holder !== this.opts.holder) throw new LeaseLostError(this.name, this.opts.holder);
+  async fence(tx: Db): Promise<void> {
+    if ((await tx.value<string>(FENCE_SQL[tx.engine], this.name)) !== this.opts.holder) throw new LeaseLostError(this.name, this.opts.holder);
   }
 
-  info(): LeaseInfo {
+  info(): Promise<LeaseInfo> {
     return leaseInfo(this.db, this.name, this.role, this.now());
   }
 

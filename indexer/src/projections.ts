@@ -1,5 +1,6 @@
 import { codeKey, codeKeyOrNull } from './code-key';
 import { Db } from './db';
+import type { Param } from './store';
 
 /** One chaincode event of a valid transaction, with where it sits in the chain. */
 export interface ChainEventRow {
@@ -11,7 +12,7 @@ export interface ChainEventRow {
   payload: any;
 }
 
-type Handler = (db: Db, e: ChainEventRow) => void;
+type Handler = (db: Db, e: ChainEventRow) => Promise<void>;
 
 const json = (v: unknown) => JSON.stringify(v ?? null);
 
@@ -25,12 +26,12 @@ const multiRowSql = new Map<string, Map<number, string>>();
 
 /**
  * Inserts rows through multi-row INSERT statements: `head` is the statement up to VALUES, `row` one
- * row's tuple of anonymous parameters (?) and of named ones (@name) shared by every row, bound from
- * `shared`. Each row gives its anonymous parameters in order. Statements hold INSERT_CHUNK rows, or a
- * power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind of insert
- * has at most ten statements, each prepared once (db.prepare caches by SQL text).
+ * row's tuple of parameters (?); each row gives its parameters in order, values shared by every row
+ * included (positional parameters only: PostgreSQL has no named ones). Statements hold INSERT_CHUNK
+ * rows, or a power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind
+ * of insert has at most ten statements, each prepared once (the store caches them by SQL text).
  */
-function insertRows(db: Db, head: string, row: string, rows: unknown[][], shared?: Record<string, unknown>): void {
+async function insertRows(db: Db, head: string, row: string, rows: Param[][]): Promise<void> {
   const template = `${head} ${row}`;
   let bySize = multiRowSql.get(template);
   if (!bySize) multiRowSql.set(template, (bySize = new Map()));
@@ -38,33 +39,51 @@ function insertRows(db: Db, head: string, row: string, rows: unknown[][], shared
     const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(rows.length - i)));
     let sql = bySize.get(n);
     if (!sql) bySize.set(n, (sql = `${head} VALUES ${Array.from({ length: n }, () => row).join(', ')}`));
-    // an array binds its items as anonymous parameters, in order
-    const params = rows.slice(i, i + n).flat();
-    if (shared) db.prepare(sql).run(shared, params);
-    else db.prepare(sql).run(params);
+    await db.run(sql, ...rows.slice(i, i + n).flat());
     i += n;
   }
 }
 
-function upsertMember(db: Db, m: { mspId: string; name: string; roles: string[]; status: string; joinedAt: string; updatedAt: string }): void {
-  db.prepare(
+async function upsertMember(db: Db, m: { mspId: string; name: string; roles: string[]; status: string; joinedAt: string; updatedAt: string }): Promise<void> {
+  await db.run(
     `INSERT INTO members (msp_id, name, roles, status, joined_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (msp_id) DO UPDATE SET name = excluded.name, roles = excluded.roles, status = excluded.status, updated_at = excluded.updated_at`,
-  ).run(m.mspId, m.name, json(m.roles), m.status, m.joinedAt, m.updatedAt);
+    m.mspId,
+    m.name,
+    json(m.roles),
+    m.status,
+    m.joinedAt,
+    m.updatedAt,
+  );
 }
 
-function upsertProduct(db: Db, p: { gtin: string; name: string; category: string; brand: string; ownerMsp: string; status: string }): void {
-  db.prepare(
+async function upsertProduct(db: Db, p: { gtin: string; name: string; category: string; brand: string; ownerMsp: string; status: string }): Promise<void> {
+  await db.run(
     `INSERT INTO products (gtin, name, category, brand, owner_msp, status, json) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (gtin) DO UPDATE SET status = excluded.status, json = excluded.json`,
-  ).run(p.gtin, p.name, p.category, p.brand, p.ownerMsp, p.status, json(p));
+    p.gtin,
+    p.name,
+    p.category,
+    p.brand,
+    p.ownerMsp,
+    p.status,
+    json(p),
+  );
 }
 
-function upsertLocation(db: Db, l: { id: string; name: string; type: string; region: string; geo: { lat: number; lon: number }; ownerMsp: string; status: string }): void {
-  db.prepare(
+async function upsertLocation(db: Db, l: { id: string; name: string; type: string; region: string; geo: { lat: number; lon: number }; ownerMsp: string; status: string }): Promise<void> {
+  await db.run(
     `INSERT INTO locations (id, name, type, region, lat, lon, owner_msp, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET status = excluded.status`,
-  ).run(l.id, l.name, l.type, l.region, l.geo.lat, l.geo.lon, l.ownerMsp, l.status);
+    l.id,
+    l.name,
+    l.type,
+    l.region,
+    l.geo.lat,
+    l.geo.lon,
+    l.ownerMsp,
+    l.status,
+  );
 }
 
 /**
@@ -72,56 +91,88 @@ function upsertLocation(db: Db, l: { id: string; name: string; type: string; reg
  * into what the table stores: its 32-byte key (schema version 14 on), or the hex itself for the
  * backfill of schema version 3, which runs on a database that still keeps hashes as hex.
  */
-function insertSightings(db: Db, e: ChainEventRow, key: (hex: string) => unknown = codeKey): void {
+async function insertSightings(db: Db, e: ChainEventRow, key: (hex: string) => Param = codeKey): Promise<void> {
   const links = (e.payload.codeLinks as { codeHash: string; at: string; lat?: number; lon?: number }[] | undefined) ?? [];
-  insertRows(
+  const deviceId = e.payload.batch.deviceId as string;
+  await insertRows(
     db,
     'INSERT INTO code_sightings (code_hash, tx_id, idx, device_id, at, lat, lon)',
-    '(?, @txId, ?, @deviceId, ?, ?, ?)',
-    links.map((l, i) => [key(l.codeHash), i, l.at, l.lat ?? null, l.lon ?? null]),
-    { txId: e.txId, deviceId: e.payload.batch.deviceId },
+    '(?, ?, ?, ?, ?, ?, ?)',
+    links.map((l, i) => [key(l.codeHash), e.txId, i, deviceId, l.at, l.lat ?? null, l.lon ?? null]),
   );
 }
 
-function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name: string }): void {
-  db.prepare('INSERT INTO definitions (kind, id, name, json) VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, json = excluded.json').run(kind, d.id, d.name, json(d));
+async function upsertDefinition(db: Db, kind: 'form' | 'stage', d: { id: string; name: string }): Promise<void> {
+  await db.run('INSERT INTO definitions (kind, id, name, json) VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET name = excluded.name, json = excluded.json', kind, d.id, d.name, json(d));
 }
 
-function insertRecord(db: Db, e: ChainEventRow): void {
+async function insertRecord(db: Db, e: ChainEventRow): Promise<void> {
   const r = e.payload.record;
-  db.prepare(
+  await db.run(
     `INSERT INTO stage_records (task_id, stage, version, biz_step, event_time, location, data, recorded_by, actor, tx_id, flags, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(r.taskId, r.stage, r.version, e.payload.bizStep ?? null, r.eventTime, r.location ?? null, json(r.data), r.recordedBy, r.actor ?? null, r.txId, json(r.flags), r.reason ?? null);
-  for (const a of e.payload.alerts ?? []) insertAlert(db, e, { type: a.type, taskId: r.taskId, ruleId: a.ruleId, message: a.message, at: e.payload.txTime });
+    r.taskId,
+    r.stage,
+    r.version,
+    e.payload.bizStep ?? null,
+    r.eventTime,
+    r.location ?? null,
+    json(r.data),
+    r.recordedBy,
+    r.actor ?? null,
+    r.txId,
+    json(r.flags),
+    r.reason ?? null,
+  );
+  for (const a of e.payload.alerts ?? []) await insertAlert(db, e, { type: a.type, taskId: r.taskId, ruleId: a.ruleId, message: a.message, at: e.payload.txTime });
 }
 
-function insertAlert(db: Db, e: ChainEventRow, a: { type: string; codeHash?: string; taskId?: string; deviceId?: string; ruleId?: string; message?: string; region?: string; at: string }): void {
-  db.prepare(
-    `INSERT OR IGNORE INTO alerts (type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(a.type, codeKeyOrNull(a.codeHash), a.taskId ?? null, a.deviceId ?? null, a.ruleId ?? null, a.message ?? null, a.region ?? null, a.at, e.txId);
+async function insertAlert(db: Db, e: ChainEventRow, a: { type: string; codeHash?: string; taskId?: string; deviceId?: string; ruleId?: string; message?: string; region?: string; at: string }): Promise<void> {
+  await db.run(
+    `INSERT INTO alerts (type, code_hash, task_id, device_id, rule_id, message, region, at, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    a.type,
+    codeKeyOrNull(a.codeHash),
+    a.taskId ?? null,
+    a.deviceId ?? null,
+    a.ruleId ?? null,
+    a.message ?? null,
+    a.region ?? null,
+    a.at,
+    e.txId,
+  );
 }
 
-function addBalance(db: Db, account: string, classId: string, delta: number): void {
-  db.prepare(
-    `INSERT INTO balances (account, class_id, amount) VALUES (?, ?, ?) ON CONFLICT (account, class_id) DO UPDATE SET amount = amount + excluded.amount`,
-  ).run(account, classId, delta);
-  db.prepare('DELETE FROM balances WHERE account = ? AND class_id = ? AND amount = 0').run(account, classId);
+async function addBalance(db: Db, account: string, classId: string, delta: number): Promise<void> {
+  // the stored amount qualified by its table: PostgreSQL finds a bare `amount` ambiguous beside excluded's
+  await db.run(
+    `INSERT INTO balances (account, class_id, amount) VALUES (?, ?, ?) ON CONFLICT (account, class_id) DO UPDATE SET amount = balances.amount + excluded.amount`,
+    account,
+    classId,
+    delta,
+  );
+  await db.run('DELETE FROM balances WHERE account = ? AND class_id = ? AND amount = 0', account, classId);
 }
 
 /** Applies a change to an asset class's stored JSON. */
-function patchClass(db: Db, classId: string, change: (c: Record<string, unknown>) => void): void {
-  const row = db.prepare('SELECT json FROM asset_classes WHERE class_id = ?').get(classId) as { json: string } | undefined;
-  if (!row) return;
-  const c = JSON.parse(row.json) as Record<string, unknown>;
+async function patchClass(db: Db, classId: string, change: (c: Record<string, unknown>) => void): Promise<void> {
+  const stored = await db.value<string>('SELECT json FROM asset_classes WHERE class_id = ?', classId);
+  if (stored === undefined) return;
+  const c = JSON.parse(stored) as Record<string, unknown>;
   change(c);
-  db.prepare('UPDATE asset_classes SET json = ? WHERE class_id = ?').run(json(c), classId);
+  await db.run('UPDATE asset_classes SET json = ? WHERE class_id = ?', json(c), classId);
 }
 
-function upsertOffer(db: Db, o: { offerId: string; classId: string; seller: string; quantity: number; price: number; currencyClass: string; status: string }): void {
-  db.prepare(
+async function upsertOffer(db: Db, o: { offerId: string; classId: string; seller: string; quantity: number; price: number; currencyClass: string; status: string }): Promise<void> {
+  await db.run(
     `INSERT INTO offers (offer_id, class_id, seller, quantity, price, currency_class, status) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (class_id, offer_id) DO UPDATE SET quantity = excluded.quantity, status = excluded.status`,
-  ).run(o.offerId, o.classId, o.seller, o.quantity, o.price, o.currencyClass, o.status);
+    o.offerId,
+    o.classId,
+    o.seller,
+    o.quantity,
+    o.price,
+    o.currencyClass,
+    o.status,
+  );
 }
 
 /** How each chaincode event changes the read model. Events not listed are kept in `events` only. */
@@ -135,102 +186,125 @@ export const PROJECTIONS: Record<string, Handler> = {
   'catalog.ProductDelegated': (db, e) => upsertProduct(db, e.payload.product),
   'catalog.LocationDefined': (db, e) => upsertLocation(db, e.payload.location),
   'catalog.LocationStatusChanged': (db, e) => upsertLocation(db, e.payload.location),
-  'process.ItemDefined': (db, e) => {
+  'process.ItemDefined': async (db, e) => {
     const i = e.payload.item;
-    db.prepare('INSERT INTO items (id, name, type, unit, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, unit = excluded.unit, json = excluded.json').run(i.id, i.name, i.type, i.unit ?? null, json(i));
+    await db.run(
+      'INSERT INTO items (id, name, type, unit, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, unit = excluded.unit, json = excluded.json',
+      i.id,
+      i.name,
+      i.type,
+      i.unit ?? null,
+      json(i),
+    );
   },
   'process.FormDefined': (db, e) => upsertDefinition(db, 'form', e.payload.form),
   'process.StageDefined': (db, e) => upsertDefinition(db, 'stage', e.payload.stage),
-  'process.TemplatePublished': (db, e) => {
+  'process.TemplatePublished': async (db, e) => {
     const t = e.payload.template;
-    db.prepare('INSERT OR IGNORE INTO templates (id, version, name, category, json) VALUES (?, ?, ?, ?, ?)').run(t.id, t.version, t.name, t.category, json(t));
+    await db.run('INSERT INTO templates (id, version, name, category, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', t.id, t.version, t.name, t.category, json(t));
   },
-  'process.TemplateRetired': (db, e) => {
+  'process.TemplateRetired': async (db, e) => {
     const r = e.payload.retirement;
-    db.prepare("UPDATE templates SET json = json_set(json, '$.retired', json(?)) WHERE id = ?").run(json(r), r.id);
+    // `retired` set in JS (as json_set did: in place, or appended), so both engines store the same text
+    for (const t of await db.all<{ version: number; json: string }>('SELECT version, json FROM templates WHERE id = ?', r.id)) {
+      const template = JSON.parse(t.json) as Record<string, unknown>;
+      template.retired = r ?? null;
+      await db.run('UPDATE templates SET json = ? WHERE id = ? AND version = ?', json(template), r.id, t.version);
+    }
   },
-  'trace.TaskCreated': (db, e) => {
+  'trace.TaskCreated': async (db, e) => {
     const t = e.payload.task;
-    db.prepare('INSERT INTO tasks (task_id, template, version, gtin, lot, json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(t.taskId, t.template, t.version, t.product.gtin, t.lot, json(t), t.createdAt);
+    await db.run('INSERT INTO tasks (task_id, template, version, gtin, lot, json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', t.taskId, t.template, t.version, t.product.gtin, t.lot, json(t), t.createdAt);
   },
   'trace.StageRecorded': insertRecord,
   'trace.StageAmended': insertRecord,
-  'trace.StageAudited': (db, e) => {
+  'trace.StageAudited': async (db, e) => {
     const a = e.payload.audit;
-    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(a.taskId, a.stage, a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.recordVersion, a.txId);
-  },
-  'trace.TaskAudited': (db, e) => {
-    const a = e.payload.audit;
-    db.prepare('UPDATE tasks SET audit = ? WHERE task_id = ?').run(json(a), a.taskId);
-    db.prepare('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)').run(a.taskId, '*', a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.txId);
-  },
-  'codes.Issued': (db, e) => {
-    // up to thousands of codes per transaction: multi-row inserts, the issuance's fields bound once per statement
-    const p = e.payload;
-    insertRows(
-      db,
-      'INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at)',
-      "(?, @taskId, @gtin, @lot, @level, 'issued', @issuedBy, @actor, @at)",
-      (p.codeHashes as string[]).map((h) => [codeKey(h)]),
-      { taskId: p.taskId, gtin: p.gtin, lot: p.lot, level: p.level, issuedBy: p.issuedBy, actor: p.actor ?? null, at: p.txTime },
+    await db.run(
+      'INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      a.taskId,
+      a.stage,
+      a.verdict,
+      a.comment,
+      a.auditor,
+      a.actor ?? null,
+      a.at,
+      a.recordVersion,
+      a.txId,
     );
   },
-  'codes.StatusChanged': (db, e) => {
-    const update = db.prepare('UPDATE codes SET status = ? WHERE hash = ?');
-    for (const h of e.payload.codeHashes as string[]) update.run(e.payload.status, codeKey(h));
+  'trace.TaskAudited': async (db, e) => {
+    const a = e.payload.audit;
+    await db.run('UPDATE tasks SET audit = ? WHERE task_id = ?', json(a), a.taskId);
+    await db.run('INSERT INTO audits (task_id, stage, verdict, comment, auditor, actor, at, record_version, tx_id) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)', a.taskId, '*', a.verdict, a.comment, a.auditor, a.actor ?? null, a.at, a.txId);
   },
-  'codes.Aggregated': (db, e) => {
-    const update = db.prepare('UPDATE codes SET parent = ? WHERE hash = ?');
+  'codes.Issued': async (db, e) => {
+    // up to thousands of codes per transaction: multi-row inserts
+    const p = e.payload;
+    const issuance: Param[] = [p.taskId, p.gtin, p.lot, p.level, p.issuedBy, p.actor ?? null, p.txTime];
+    await insertRows(
+      db,
+      'INSERT INTO codes (hash, task_id, gtin, lot, level, status, issued_by, issued_actor, issued_at)',
+      "(?, ?, ?, ?, ?, 'issued', ?, ?, ?)",
+      (p.codeHashes as string[]).map((h) => [codeKey(h), ...issuance]),
+    );
+  },
+  'codes.StatusChanged': async (db, e) => {
+    for (const h of e.payload.codeHashes as string[]) await db.run('UPDATE codes SET status = ? WHERE hash = ?', e.payload.status, codeKey(h));
+  },
+  'codes.Aggregated': async (db, e) => {
     const parent = codeKey(e.payload.parent);
-    for (const h of e.payload.children as string[]) update.run(parent, codeKey(h));
+    for (const h of e.payload.children as string[]) await db.run('UPDATE codes SET parent = ? WHERE hash = ?', parent, codeKey(h));
   },
-  'codes.Disaggregated': (db, e) => {
-    const update = db.prepare('UPDATE codes SET parent = NULL WHERE hash = ?');
-    for (const h of e.payload.children as string[]) update.run(codeKey(h));
+  'codes.Disaggregated': async (db, e) => {
+    for (const h of e.payload.children as string[]) await db.run('UPDATE codes SET parent = NULL WHERE hash = ?', codeKey(h));
   },
-  'codes.Scanned': (db, e) => {
-    insertRows(
+  'codes.Scanned': async (db, e) => {
+    await insertRows(
       db,
       'INSERT INTO scans (code_hash, tx_id, idx, channel, region, at, recorded_by)',
-      '(?, @txId, ?, ?, ?, ?, ?)',
-      (e.payload.scans as { codeHash: string; channel: string; region?: string; at: string; recordedBy: string }[]).map((s, i) => [codeKey(s.codeHash), i, s.channel, s.region ?? null, s.at, s.recordedBy]),
-      { txId: e.txId },
+      '(?, ?, ?, ?, ?, ?, ?)',
+      (e.payload.scans as { codeHash: string; channel: string; region?: string; at: string; recordedBy: string }[]).map((s, i) => [codeKey(s.codeHash), e.txId, i, s.channel, s.region ?? null, s.at, s.recordedBy]),
     );
     for (const a of e.payload.alerts as { type: string; codeHash: string; taskId: string; region?: string; count?: number; threshold?: number }[]) {
       const message = a.type === 'clone' ? `scanned ${a.count} times, threshold ${a.threshold}` : a.type === 'diversion' ? `scanned in ${a.region}` : 'unknown code';
-      insertAlert(db, e, { type: a.type, codeHash: a.codeHash, taskId: a.taskId || undefined, region: a.region, message, at: e.payload.txTime });
-      if (a.type === 'clone') db.prepare('UPDATE codes SET suspect_since = ? WHERE hash = ? AND suspect_since IS NULL').run(e.payload.txTime, codeKey(a.codeHash));
-      if (a.type === 'diversion') db.prepare('UPDATE codes SET diverted_since = ? WHERE hash = ? AND diverted_since IS NULL').run(e.payload.txTime, codeKey(a.codeHash));
+      await insertAlert(db, e, { type: a.type, codeHash: a.codeHash, taskId: a.taskId || undefined, region: a.region, message, at: e.payload.txTime });
+      if (a.type === 'clone') await db.run('UPDATE codes SET suspect_since = ? WHERE hash = ? AND suspect_since IS NULL', e.payload.txTime, codeKey(a.codeHash));
+      if (a.type === 'diversion') await db.run('UPDATE codes SET diverted_since = ? WHERE hash = ? AND diverted_since IS NULL', e.payload.txTime, codeKey(a.codeHash));
     }
   },
-  'codes.AlertCleared': (db, e) => {
+  'codes.AlertCleared': async (db, e) => {
     // the alert's row stays in alerts (history); the code reads as it did before the alert
     const column = e.payload.type === 'clone' ? 'suspect_since' : 'diverted_since';
-    db.prepare(`UPDATE codes SET ${column} = NULL WHERE hash = ?`).run(codeKey(e.payload.codeHash));
+    await db.run(`UPDATE codes SET ${column} = NULL WHERE hash = ?`, codeKey(e.payload.codeHash));
   },
-  'devices.Registered': (db, e) => {
+  'devices.Registered': async (db, e) => {
     const d = e.payload.device;
-    db.prepare('INSERT INTO devices (device_id, type, owner_msp, status, key_version, last_seq, thresholds) VALUES (?, ?, ?, ?, ?, ?, ?)').run(d.deviceId, d.type, d.ownerMsp, d.status, d.keyVersion, d.lastSeq, json(d.thresholds));
+    await db.run('INSERT INTO devices (device_id, type, owner_msp, status, key_version, last_seq, thresholds) VALUES (?, ?, ?, ?, ?, ?, ?)', d.deviceId, d.type, d.ownerMsp, d.status, d.keyVersion, d.lastSeq, json(d.thresholds));
   },
-  'devices.StatusChanged': (db, e) => db.prepare('UPDATE devices SET status = ? WHERE device_id = ?').run(e.payload.status, e.payload.deviceId),
-  'devices.KeyRotated': (db, e) => db.prepare('UPDATE devices SET key_version = ? WHERE device_id = ?').run(e.payload.keyVersion, e.payload.deviceId),
-  'devices.ReadingsSubmitted': (db, e) => {
+  'devices.StatusChanged': async (db, e) => {
+    await db.run('UPDATE devices SET status = ? WHERE device_id = ?', e.payload.status, e.payload.deviceId);
+  },
+  'devices.KeyRotated': async (db, e) => {
+    await db.run('UPDATE devices SET key_version = ? WHERE device_id = ?', e.payload.keyVersion, e.payload.deviceId);
+  },
+  'devices.ReadingsSubmitted': async (db, e) => {
     const b = e.payload.batch;
-    db.prepare('INSERT INTO readings (device_id, seq, task_id, digest, count, stats, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(b.deviceId, b.seq, b.taskId ?? null, b.digest, b.count, json(b.stats), b.submittedAt);
-    db.prepare('UPDATE devices SET last_seq = ? WHERE device_id = ?').run(b.seq, b.deviceId);
+    await db.run('INSERT INTO readings (device_id, seq, task_id, digest, count, stats, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?)', b.deviceId, b.seq, b.taskId ?? null, b.digest, b.count, json(b.stats), b.submittedAt);
+    await db.run('UPDATE devices SET last_seq = ? WHERE device_id = ?', b.seq, b.deviceId);
     for (const a of e.payload.alarms as { alarmId: string; deviceId: string; taskId?: string; metric: string; value: number; bounds: object; source: string; at: string }[]) {
-      db.prepare('INSERT INTO alarms (alarm_id, device_id, task_id, metric, value, bounds, source, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(a.alarmId, a.deviceId, a.taskId ?? null, a.metric, a.value, json(a.bounds), a.source, a.at);
-      insertAlert(db, e, { type: 'sensor', deviceId: a.deviceId, taskId: a.taskId, message: `${a.metric} = ${a.value} (${a.source})`, at: a.at });
+      await db.run('INSERT INTO alarms (alarm_id, device_id, task_id, metric, value, bounds, source, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', a.alarmId, a.deviceId, a.taskId ?? null, a.metric, a.value, json(a.bounds), a.source, a.at);
+      await insertAlert(db, e, { type: 'sensor', deviceId: a.deviceId, taskId: a.taskId, message: `${a.metric} = ${a.value} (${a.source})`, at: a.at });
     }
-    insertSightings(db, e);
+    await insertSightings(db, e);
   },
-  'devices.AlarmAcked': (db, e) => {
+  'devices.AlarmAcked': async (db, e) => {
     const a = e.payload.alarm;
-    db.prepare('UPDATE alarms SET acked_by = ?, acked_actor = ?, acked_at = ? WHERE alarm_id = ?').run(a.acked.by, a.acked.actor ?? null, a.acked.at, a.alarmId);
+    await db.run('UPDATE alarms SET acked_by = ?, acked_actor = ?, acked_at = ? WHERE alarm_id = ?', a.acked.by, a.acked.actor ?? null, a.acked.at, a.alarmId);
   },
-  'assets.ClassProposed': (db, e) => {
+  'assets.ClassProposed': async (db, e) => {
     const c = e.payload.assetClass;
-    db.prepare('INSERT INTO asset_classes (class_id, symbol, kind, json) VALUES (?, ?, ?, ?)').run(c.classId, c.symbol, c.kind, json(c));
+    await db.run('INSERT INTO asset_classes (class_id, symbol, kind, json) VALUES (?, ?, ?, ?)', c.classId, c.symbol, c.kind, json(c));
   },
   'assets.CurrencyCreated': (db, e) => PROJECTIONS['assets.ClassProposed'](db, e),
   'assets.ClassConfirmed': (db, e) =>
@@ -238,47 +312,47 @@ export const PROJECTIONS: Record<string, Handler> = {
       (c.confirmations as Record<string, unknown>)[e.payload.role] = { mspId: e.payload.by, actor: e.payload.actor, at: e.payload.txTime };
       if (e.payload.activated) c.status = 'active';
     }),
-  'assets.Issued': (db, e) => {
-    addBalance(db, e.payload.to, e.payload.classId, e.payload.quantity);
-    patchClass(db, e.payload.classId, (c) => (c.issued = e.payload.issued));
+  'assets.Issued': async (db, e) => {
+    await addBalance(db, e.payload.to, e.payload.classId, e.payload.quantity);
+    await patchClass(db, e.payload.classId, (c) => (c.issued = e.payload.issued));
   },
-  'assets.Transferred': (db, e) => {
-    addBalance(db, e.payload.from, e.payload.classId, -e.payload.quantity);
-    addBalance(db, e.payload.to, e.payload.classId, e.payload.quantity);
+  'assets.Transferred': async (db, e) => {
+    await addBalance(db, e.payload.from, e.payload.classId, -e.payload.quantity);
+    await addBalance(db, e.payload.to, e.payload.classId, e.payload.quantity);
   },
-  'assets.Locked': (db, e) => {
+  'assets.Locked': async (db, e) => {
     const l = e.payload.lock;
-    addBalance(db, l.account, l.classId, -l.quantity);
-    db.prepare('INSERT INTO locks (class_id, lock_id, account, quantity, kind) VALUES (?, ?, ?, ?, ?)').run(l.classId, l.lockId, l.account, l.quantity, l.kind);
+    await addBalance(db, l.account, l.classId, -l.quantity);
+    await db.run('INSERT INTO locks (class_id, lock_id, account, quantity, kind) VALUES (?, ?, ?, ?, ?)', l.classId, l.lockId, l.account, l.quantity, l.kind);
   },
-  'assets.Unlocked': (db, e) => {
+  'assets.Unlocked': async (db, e) => {
     const l = e.payload.lock;
-    addBalance(db, l.account, l.classId, l.quantity);
-    db.prepare('DELETE FROM locks WHERE class_id = ? AND lock_id = ?').run(l.classId, l.lockId);
+    await addBalance(db, l.account, l.classId, l.quantity);
+    await db.run('DELETE FROM locks WHERE class_id = ? AND lock_id = ?', l.classId, l.lockId);
   },
-  'assets.OfferCreated': (db, e) => {
+  'assets.OfferCreated': async (db, e) => {
     const o = e.payload.offer;
-    addBalance(db, o.seller, o.classId, -o.quantity);
-    upsertOffer(db, o);
+    await addBalance(db, o.seller, o.classId, -o.quantity);
+    await upsertOffer(db, o);
   },
-  'assets.OfferAccepted': (db, e) => {
+  'assets.OfferAccepted': async (db, e) => {
     const o = e.payload.offer;
-    addBalance(db, e.payload.buyer, o.classId, e.payload.quantity);
+    await addBalance(db, e.payload.buyer, o.classId, e.payload.quantity);
     if (e.payload.cost > 0) {
-      addBalance(db, e.payload.buyer, o.currencyClass, -e.payload.cost);
-      addBalance(db, o.seller, o.currencyClass, e.payload.cost);
+      await addBalance(db, e.payload.buyer, o.currencyClass, -e.payload.cost);
+      await addBalance(db, o.seller, o.currencyClass, e.payload.cost);
     }
-    upsertOffer(db, o);
+    await upsertOffer(db, o);
   },
-  'assets.OfferCancelled': (db, e) => {
+  'assets.OfferCancelled': async (db, e) => {
     const o = e.payload.offer;
-    addBalance(db, o.seller, o.classId, e.payload.returned);
-    upsertOffer(db, o);
+    await addBalance(db, o.seller, o.classId, e.payload.returned);
+    await upsertOffer(db, o);
   },
-  'assets.Redeemed': (db, e) => {
+  'assets.Redeemed': async (db, e) => {
     const r = e.payload.redemption;
-    addBalance(db, r.account, r.classId, -r.quantity);
-    patchClass(db, r.classId, (c) => (c.redeemed = e.payload.redeemed));
+    await addBalance(db, r.account, r.classId, -r.quantity);
+    await patchClass(db, r.classId, (c) => (c.redeemed = e.payload.redeemed));
   },
   'assets.RedemptionConfirmed': (db, e) => patchClass(db, e.payload.redemption.classId, (c) => (c.reserve = e.payload.reserve)),
   'assets.ValuationSet': (db, e) => patchClass(db, e.payload.classId, (c) => (c.valuation = e.payload.valuation)),
@@ -290,28 +364,32 @@ function assetClassOf(p: Record<string, { classId?: string } | undefined> & { cl
 }
 
 /** An asset event in its class's history. */
-function recordAssetEvent(db: Db, e: ChainEventRow): void {
+async function recordAssetEvent(db: Db, e: ChainEventRow): Promise<void> {
   const classId = assetClassOf(e.payload);
   if (!classId) return;
   const detail = { ...e.payload };
   delete detail.txId;
   delete detail.txTime;
-  db.prepare('INSERT INTO asset_events (class_id, block, idx, tx_id, name, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)').run(classId, e.block, e.idx, e.txId, e.name, e.payload.txTime, json(detail));
+  await db.run('INSERT INTO asset_events (class_id, block, idx, tx_id, name, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', classId, e.block, e.idx, e.txId, e.name, e.payload.txTime, json(detail));
 }
 
 /** Applies one event to the read model; asset events also land in their class's history. */
-export function project(db: Db, e: ChainEventRow): void {
-  PROJECTIONS[e.name](db, e);
-  if (e.name.startsWith('assets.')) recordAssetEvent(db, e);
+export async function project(db: Db, e: ChainEventRow): Promise<void> {
+  await PROJECTIONS[e.name](db, e);
+  if (e.name.startsWith('assets.')) await recordAssetEvent(db, e);
 }
 
 /**
  * Fills tables a migration adds from the events already indexed, as if those events had been
  * projected into them when they arrived: `only` names the events and what each adds to the new tables.
  */
-export function backfill(db: Db, only: Record<string, (db: Db, e: ChainEventRow) => void>): void {
-  const rows = db.prepare(`SELECT block, idx, tx_id, name, payload FROM events WHERE name IN (${Object.keys(only).map(() => '?').join(', ')}) ORDER BY block, idx`).all(...Object.keys(only)) as { block: number; idx: number; tx_id: string; name: string; payload: string }[];
-  for (const r of rows) only[r.name](db, { block: r.block, idx: r.idx, txId: r.tx_id, name: r.name, payload: JSON.parse(r.payload) });
+export async function backfill(db: Db, only: Record<string, Handler>): Promise<void> {
+  const names = Object.keys(only);
+  const rows = await db.all<{ block: number; idx: number; tx_id: string; name: string; payload: string }>(
+    `SELECT block, idx, tx_id, name, payload FROM events WHERE name IN (${names.map(() => '?').join(', ')}) ORDER BY block, idx`,
+    ...names,
+  );
+  for (const r of rows) await only[r.name](db, { block: r.block, idx: r.idx, txId: r.tx_id, name: r.name, payload: JSON.parse(r.payload) });
 }
 
 /*
@@ -320,23 +398,24 @@ export function backfill(db: Db, only: Record<string, (db: Db, e: ChainEventRow)
  */
 
 /** What schema version 3 added (item labels, RFID sightings, asset class histories), for backfill. */
-export const V3_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
+export const V3_TABLES: Record<string, Handler> = {
   'process.ItemDefined': PROJECTIONS['process.ItemDefined'],
   'devices.ReadingsSubmitted': (db, e) => insertSightings(db, e, (hex) => hex),
   ...Object.fromEntries(Object.keys(PROJECTIONS).filter((n) => n.startsWith('assets.')).map((n) => [n, recordAssetEvent])),
 };
 
 /** What schema version 13 added (the users who issued codes and acknowledged alarms), for backfill. */
-export const V13_COLUMNS: Record<string, (db: Db, e: ChainEventRow) => void> = {
-  'codes.Issued': (db, e) => {
-    const update = db.prepare('UPDATE codes SET issued_actor = ? WHERE hash = ?');
-    for (const h of e.payload.codeHashes as string[]) update.run(e.payload.actor ?? null, h);
+export const V13_COLUMNS: Record<string, Handler> = {
+  'codes.Issued': async (db, e) => {
+    for (const h of e.payload.codeHashes as string[]) await db.run('UPDATE codes SET issued_actor = ? WHERE hash = ?', e.payload.actor ?? null, h);
   },
-  'devices.AlarmAcked': (db, e) => db.prepare('UPDATE alarms SET acked_actor = ? WHERE alarm_id = ?').run(e.payload.alarm.acked.actor ?? null, e.payload.alarm.alarmId),
+  'devices.AlarmAcked': async (db, e) => {
+    await db.run('UPDATE alarms SET acked_actor = ? WHERE alarm_id = ?', e.payload.alarm.acked.actor ?? null, e.payload.alarm.alarmId);
+  },
 };
 
 /** What schema version 6 added (form and stage definitions), for backfill. */
-export const V6_TABLES: Record<string, (db: Db, e: ChainEventRow) => void> = {
+export const V6_TABLES: Record<string, Handler> = {
   'process.FormDefined': PROJECTIONS['process.FormDefined'],
   'process.StageDefined': PROJECTIONS['process.StageDefined'],
 };

@@ -21,47 +21,58 @@ export interface ScanAdmissionOptions {
 export class ScanAdmission {
   private readonly windowMs: number;
   private readonly perCode: number;
-  private readonly salt: string;
+  /** the salt of client hashes, once known committed */
+  private salt?: string;
 
-  constructor(
-    private readonly db: Db,
-    opts: ScanAdmissionOptions = {},
-  ) {
+  constructor(opts: ScanAdmissionOptions = {}) {
     this.windowMs = opts.windowMs ?? 3_600_000;
     this.perCode = opts.perCodePerWindow ?? 100;
-    db.prepare("INSERT OR IGNORE INTO local_secrets (name, value) VALUES ('client_salt', ?)").run(randomBytes(16).toString('hex'));
-    this.salt = db.prepare("SELECT value FROM local_secrets WHERE name = 'client_salt'").pluck().get() as string;
   }
 
-  /** Records the request (inside the caller's transaction) and tells whether it counts. */
-  admit(codeHash: string, caller: Caller, clientAddress: string, now: number): boolean {
+  /**
+   * The salt of client hashes, made by the first request that needs it (in its transaction: a read
+   * on the store would wait for that transaction on SQLite). It is kept only when read here, not
+   * inserted: an insert of this transaction may yet roll back.
+   */
+  private async clientSalt(tx: Db): Promise<string> {
+    if (this.salt !== undefined) return this.salt;
+    const inserted = await tx.run("INSERT INTO local_secrets (name, value) VALUES ('client_salt', ?) ON CONFLICT DO NOTHING", randomBytes(16).toString('hex'));
+    const salt = (await tx.value<string>("SELECT value FROM local_secrets WHERE name = 'client_salt'"))!;
+    if (inserted === 0) this.salt = salt;
+    return salt;
+  }
+
+  /** Records the request inside the caller's transaction (`tx`) and tells whether it counts. */
+  async admit(tx: Db, codeHash: string, caller: Caller, clientAddress: string, now: number): Promise<boolean> {
     const anonymous = caller.scope === 'public';
-    const client = anonymous ? sha256(`${this.salt}:${clientAddress}`) : `key:${caller.keyId}`;
+    const client = anonymous ? sha256(`${await this.clientSalt(tx)}:${clientAddress}`) : `key:${caller.keyId}`;
     const since = new Date(now - this.windowMs).toISOString();
     const key = codeKey(codeHash);
-    const row = this.db.prepare('SELECT counted_at FROM scan_clients WHERE code_hash = ? AND client = ?').get(key, client) as { counted_at: string | null } | undefined;
+    const row = await tx.get<{ counted_at: string | null }>('SELECT counted_at FROM scan_clients WHERE code_hash = ? AND client = ?', key, client);
     const counts =
       !anonymous ||
-      ((!row?.counted_at || row.counted_at < since) &&
-        (this.db.prepare('SELECT count(*) FROM scan_clients WHERE code_hash = ? AND anonymous = 1 AND counted_at >= ?').pluck().get(key, since) as number) < this.perCode);
+      ((!row?.counted_at || row.counted_at < since) && (await tx.value<number>('SELECT count(*) FROM scan_clients WHERE code_hash = ? AND anonymous = 1 AND counted_at >= ?', key, since))! < this.perCode);
     const at = new Date(now).toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO scan_clients (code_hash, client, anonymous, received, counted, counted_at) VALUES (?, ?, ?, 1, ?, ?)
-         ON CONFLICT (code_hash, client) DO UPDATE SET received = received + 1, counted = counted + excluded.counted, counted_at = coalesce(excluded.counted_at, counted_at)`,
-      )
-      .run(key, client, anonymous ? 1 : 0, counts ? 1 : 0, counts ? at : null);
+    await tx.run(
+      `INSERT INTO scan_clients (code_hash, client, anonymous, received, counted, counted_at) VALUES (?, ?, ?, 1, ?, ?)
+       ON CONFLICT (code_hash, client) DO UPDATE SET received = scan_clients.received + 1, counted = scan_clients.counted + excluded.counted,
+         counted_at = coalesce(excluded.counted_at, scan_clients.counted_at)`,
+      key,
+      client,
+      anonymous ? 1 : 0,
+      counts ? 1 : 0,
+      counts ? at : null,
+    );
     return counts;
   }
 }
 
 /** Where the counted scans of a code came from: what a clone alert reports, so a crowd of phones reads apart from a flood. */
-export function scanOrigin(db: Db, codeHash: string): { anonymous: { clients: number; counted: number; received: number }; keyed: { counted: number } } {
-  const r = db
-    .prepare(
-      `SELECT coalesce(sum(anonymous * (counted > 0)), 0) AS clients, coalesce(sum(anonymous * counted), 0) AS counted, coalesce(sum(anonymous * received), 0) AS received,
-         coalesce(sum((1 - anonymous) * counted), 0) AS keyed FROM scan_clients WHERE code_hash = ?`,
-    )
-    .get(codeKey(codeHash)) as { clients: number; counted: number; received: number; keyed: number };
+export async function scanOrigin(db: Db, codeHash: string): Promise<{ anonymous: { clients: number; counted: number; received: number }; keyed: { counted: number } }> {
+  const r = (await db.get<{ clients: number; counted: number; received: number; keyed: number }>(
+    `SELECT coalesce(sum(CASE WHEN anonymous = 1 AND counted > 0 THEN 1 ELSE 0 END), 0) AS clients, coalesce(sum(anonymous * counted), 0) AS counted,
+       coalesce(sum(anonymous * received), 0) AS received, coalesce(sum((1 - anonymous) * counted), 0) AS keyed FROM scan_clients WHERE code_hash = ?`,
+    codeKey(codeHash),
+  ))!;
   return { anonymous: { clients: r.clients, counted: r.counted, received: r.received }, keyed: { counted: r.keyed } };
 }

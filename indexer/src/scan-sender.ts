@@ -8,6 +8,9 @@ import { durably } from './scan-durability';
 /** wait after a failed send (not a member yet, network down) */
 const RETRY_MS = 5000;
 
+const COLUMNS = 'id, code_hash, channel, region, at, received_at, batch_id';
+const REMOVE = 'DELETE FROM scan_queue WHERE id = ?';
+
 interface QueuedScan {
   id: number;
   /** the code's 32-byte key, as stored */
@@ -36,7 +39,7 @@ const lostToConflict = (e: unknown) => e instanceof LedgerError && e.code === 'E
 type RecordScansResult = Awaited<ReturnType<TraceChainClient['codes']['recordScans']>>;
 
 /**
- * Sends the scans the API accepted (durably queued in SQLite) to the chain in batches through
+ * Sends the scans the API accepted (durably queued in the database) to the chain in batches through
  * codes:recordScans, as the indexer's service identity (an org holding the scanner or retailer role,
  * or the brand for its own codes). A row leaves the queue only after its batch committed, so a crash
  * loses none; each batch carries an id, stored with its rows before it is sent, so a batch sent again
@@ -62,7 +65,7 @@ export class ScanSender {
 
   async run(): Promise<void> {
     while (!this.stopped) {
-      const rows = this.nextBatch();
+      const rows = await this.nextBatch();
       if (rows.length > 0 && this.maySend()) {
         try {
           await this.send(rows);
@@ -89,20 +92,20 @@ export class ScanSender {
   }
 
   /** A batch sent before and not yet settled (resent whole, under its id), else the oldest queued rows. */
-  private nextBatch(): QueuedScan[] {
-    const columns = 'id, code_hash, channel, region, at, received_at, batch_id';
-    const inFlight = this.db.prepare('SELECT batch_id FROM scan_queue WHERE batch_id IS NOT NULL ORDER BY id LIMIT 1').pluck().get() as string | undefined;
-    if (inFlight) return this.db.prepare(`SELECT ${columns} FROM scan_queue WHERE batch_id = ? ORDER BY id`).all(inFlight) as QueuedScan[];
-    return this.db.prepare(`SELECT ${columns} FROM scan_queue WHERE batch_id IS NULL ORDER BY id LIMIT ?`).all(this.batch) as QueuedScan[];
+  private async nextBatch(): Promise<QueuedScan[]> {
+    const inFlight = await this.db.value<string>('SELECT batch_id FROM scan_queue WHERE batch_id IS NOT NULL ORDER BY id LIMIT 1');
+    if (inFlight) return this.db.all<QueuedScan>(`SELECT ${COLUMNS} FROM scan_queue WHERE batch_id = ? ORDER BY id`, inFlight);
+    return this.db.all<QueuedScan>(`SELECT ${COLUMNS} FROM scan_queue WHERE batch_id IS NULL ORDER BY id LIMIT ?`, this.batch);
   }
 
   /** Names rows' batch (durably, before it goes out), unless they were sent together under one already. */
-  private batchIdOf(rows: QueuedScan[]): string {
+  private async batchIdOf(rows: QueuedScan[]): Promise<string> {
     const id = rows[0].batch_id;
     if (id !== null && rows.every((r) => r.batch_id === id)) return id;
     const fresh = randomBytes(16).toString('hex');
-    const mark = this.db.prepare('UPDATE scan_queue SET batch_id = ? WHERE id = ?');
-    durably(this.db, () => rows.forEach((r) => mark.run(fresh, r.id)));
+    await durably(this.db, async (tx) => {
+      for (const r of rows) await tx.run('UPDATE scan_queue SET batch_id = ? WHERE id = ?', fresh, r.id);
+    });
     for (const r of rows) r.batch_id = fresh;
     return fresh;
   }
@@ -110,21 +113,20 @@ export class ScanSender {
   /** Sends rows as one batch; once it commits, the refused scans go to scan_rejects and the rest leave the queue. */
   private async send(rows: QueuedScan[]): Promise<void> {
     const scans = rows.map((r) => ({ codeHash: codeHex(r.code_hash), channel: r.channel, region: r.region ?? undefined, at: r.at }));
-    const batchId = this.batchIdOf(rows);
+    const batchId = await this.batchIdOf(rows);
     const result = await this.ledger.submit('codes:recordScans', JSON.stringify({ batchId, scans }));
     const { outcomes, alreadyRecorded } = JSON.parse(Buffer.from(result.result).toString('utf8')) as RecordScansResult;
     if (alreadyRecorded) this.log.info({ event: 'indexer.scans_already_recorded', batchId, count: rows.length, txId: alreadyRecorded.txId });
-    const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
     const refusedRows: { row: QueuedScan; outcome: { code: string; message: string } }[] = [];
     // Durably: a scan on chain that came back into the queue after a power loss would be counted twice.
-    durably(this.db, () => {
-      rows.forEach((row, i) => {
+    await durably(this.db, async (tx) => {
+      for (const [i, row] of rows.entries()) {
         const outcome = outcomes[i];
         if (outcome.status === 'refused') refusedRows.push({ row, outcome });
-        else remove.run(row.id);
-      });
+        else await tx.run(REMOVE, row.id);
+      }
     });
-    for (const { row, outcome } of refusedRows) this.reject([row], outcome.code, `[${outcome.code}] ${outcome.message}`);
+    for (const { row, outcome } of refusedRows) await this.reject([row], outcome.code, `[${outcome.code}] ${outcome.message}`);
     this.log.info({ event: 'indexer.scans_sent', batchId, count: rows.length, refused: refusedRows.length, txId: result.transactionId });
   }
 
@@ -138,20 +140,30 @@ export class ScanSender {
         await this.send([row]);
       } catch (e) {
         if (!refused(e)) throw e;
-        this.reject([row], (e as LedgerError).code, (e as LedgerError).message);
+        await this.reject([row], (e as LedgerError).code, (e as LedgerError).message);
       }
     }
   }
 
   /** Moves rows from the queue to scan_rejects with the error, in one transaction. */
-  private reject(rows: QueuedScan[], code: string, error: string): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const remove = this.db.prepare('DELETE FROM scan_queue WHERE id = ?');
+  private async reject(rows: QueuedScan[], code: string, error: string): Promise<void> {
     const now = new Date().toISOString();
-    durably(this.db, () => {
+    await durably(this.db, async (tx) => {
       for (const r of rows) {
-        insert.run(r.id, r.code_hash, r.channel, r.region, r.at, r.received_at, error, now);
-        remove.run(r.id);
+        await tx.run(
+          `INSERT INTO scan_rejects (id, code_hash, channel, region, at, received_at, error, rejected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET code_hash = excluded.code_hash, channel = excluded.channel, region = excluded.region, at = excluded.at,
+             received_at = excluded.received_at, error = excluded.error, rejected_at = excluded.rejected_at`,
+          r.id,
+          r.code_hash,
+          r.channel,
+          r.region,
+          r.at,
+          r.received_at,
+          error,
+          now,
+        );
+        await tx.run(REMOVE, r.id);
       }
     });
     this.log.warn({ event: 'indexer.scans_rejected', ids: rows.map((r) => r.id), code, err: error });

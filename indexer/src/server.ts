@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import pino, { Logger } from 'pino';
 import { ledgerFromConfig } from '@trace/client';
 import { createApp } from './api';
-import { checkpoint, openDb } from './db';
+import { checkpoint, Db, openDb } from './db';
 import { Duties, DutyOptions, runDuties } from './duties';
 import { startIngestThread } from './ingest-thread';
 import { leaseInfo } from './lease';
 import { runServeWorkers } from './serve-workers';
+import { isPostgresUrl, redactLocation } from './store';
 
 /**
  * What a process of the indexer does: `combined` (the default, what `npm start` runs) serves the
@@ -21,6 +22,7 @@ export type ServingRole = 'combined' | 'serve';
 export interface IndexerOptions extends DutyOptions {
   /** a gateway connection file or a TBaaS client file (`"type": "tbaas"`) */
   connection: string;
+  /** the database: a SQLite file path, or a postgres:// URL */
   db: string;
   /** combined (default) or serve */
   role?: ServingRole;
@@ -43,9 +45,9 @@ const defaultLogger = () => pino({ base: { svc: 'indexer' } }, pino.destination(
  * A serve process ingests nothing: it is ready as soon as it answers, at the checkpoint the ingest
  * process reached, a follower of both leases (and says who holds them).
  */
-function servingOnly(db: ReturnType<typeof openDb>): Duties {
+function servingOnly(db: Db): Duties {
   return {
-    status: () => ({ ready: true, next: checkpoint(db), leases: { ingestor: leaseInfo(db, 'ingestor', 'follower', Date.now()), scanSender: leaseInfo(db, 'scan-sender', 'follower', Date.now()) } }),
+    status: async () => ({ ready: true, next: await checkpoint(db), leases: { ingestor: await leaseInfo(db, 'ingestor', 'follower', Date.now()), scanSender: await leaseInfo(db, 'scan-sender', 'follower', Date.now()) } }),
     stop: async () => undefined,
   };
 }
@@ -60,7 +62,10 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
   // the audit routes and the chaincode probe read the chain on a connection of this thread's (made
   // first: a connection file it cannot read fails the start before any thread runs)
   const ledger = ledgerFromConfig(opts.connection, { ...opts, log });
-  const db = openDb(opts.db);
+  const db = await openDb(opts.db).catch((e: Error) => {
+    ledger.close();
+    throw e;
+  });
   const ingesting = role === 'combined' ? startIngestThread({ db: opts.db, connection: opts.connection, msp: opts.msp, user: opts.user, duties: { sendIntervalMs: opts.sendIntervalMs, follower: opts.follower, scanIdTtlMs: opts.scanIdTtlMs, leaseTtlMs: opts.leaseTtlMs } }, db, log) : undefined;
   const duties = ingesting ?? servingOnly(db);
   const app = createApp(db, () => duties.status(), {
@@ -80,10 +85,10 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
   } catch (e) {
     ledger.close();
     server.close();
-    db.close();
+    await db.close();
     throw e;
   }
-  log.info({ event: 'indexer.ready', role, url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: opts.db });
+  log.info({ event: 'indexer.ready', role, url: `http://${opts.host ?? '127.0.0.1'}:${port}`, db: redactLocation(opts.db) });
   return {
     server,
     port,
@@ -93,7 +98,7 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
       const closed = new Promise((r) => server.close(r));
       server.closeAllConnections();
       await closed;
-      db.close();
+      await db.close();
     },
   };
 }
@@ -102,21 +107,27 @@ export async function startIndexer(opts: IndexerOptions): Promise<{ server: Serv
  * The ingest role alone: follows the chain into the database and sends the queued scans (each while
  * this process holds its lease), serving nothing; `serve` processes answer from what it writes.
  */
-export function startIngest(opts: Pick<IndexerOptions, 'connection' | 'db' | 'msp' | 'user' | 'logger'> & DutyOptions): Duties {
+export async function startIngest(opts: Pick<IndexerOptions, 'connection' | 'db' | 'msp' | 'user' | 'logger'> & DutyOptions): Promise<Duties> {
   const log = opts.logger ?? defaultLogger();
-  const db = openDb(opts.db);
-  const duties = runDuties(db, ledgerFromConfig(opts.connection, { ...opts, log }), log, opts);
-  log.info({ event: 'indexer.ingesting', db: opts.db });
+  const db = await openDb(opts.db);
+  let duties: Duties;
+  try {
+    duties = await runDuties(db, ledgerFromConfig(opts.connection, { ...opts, log }), log, opts);
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  log.info({ event: 'indexer.ingesting', db: redactLocation(opts.db) });
   return {
     status: () => duties.status(),
     stop: async () => {
       await duties.stop();
-      db.close();
+      await db.close();
     },
   };
 }
 
-const USAGE = 'usage: indexer [combined|ingest|serve] [--workers N (serve)] --connection <file> --db <file> [--host, --port, --msp, --user, --send-interval, --verify-per-minute, --app-origin, --proxy-hops]';
+const USAGE = 'usage: indexer [combined|ingest|serve] [--workers N (serve)] --connection <file> --db <file|postgres://…> [--host, --port, --msp, --user, --send-interval, --verify-per-minute, --app-origin, --proxy-hops]';
 
 if (require.main === module) {
   const { values, positionals } = parseArgs({
@@ -131,9 +142,11 @@ if (require.main === module) {
   };
   if (!['combined', 'ingest', 'serve'].includes(role) || positionals.length > 1) fail(`[ERR_USAGE] unknown role ${positionals.join(' ')}\n${USAGE}`);
   if (!Number.isInteger(workers) || workers < 1 || (workers > 1 && role !== 'serve')) fail(`[ERR_USAGE] --workers must be a positive integer, and only serve runs several\n${USAGE}`);
+  const db = values.db ?? '.devnet/indexer.sqlite';
   const common = {
     connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
-    db: resolve(values.db ?? '.devnet/indexer.sqlite'),
+    // a file path is made absolute (the ingest thread opens it too); a URL is kept as given
+    db: isPostgresUrl(db) ? db : resolve(db),
     msp: values.msp,
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),
@@ -144,11 +157,10 @@ if (require.main === module) {
     process.on('SIGTERM', quit);
   };
   if (role === 'ingest') {
-    try {
-      quitOn(startIngest(common).stop);
-    } catch (e) {
-      fail((e as Error).message);
-    }
+    void startIngest(common).then(
+      ({ stop }) => quitOn(stop),
+      (e: Error) => fail(e.message),
+    );
   } else {
     const serve = () =>
       startIndexer({

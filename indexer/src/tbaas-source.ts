@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ChainBlock, EventStream, InvocationBlock, LedgerError, TbaasLedger } from '@trace/client';
 import { Db } from './db';
 import { ChainSource } from './source';
+import { announceIndexed } from './trace-cache';
 
 /**
  * Blocks from a TBaaS network's access address: Deliver over mutual TLS with the user certificates
@@ -26,18 +27,23 @@ export const CLOUD_ONLY = {
 const CHECKPOINT_KEY = 'next_invocation_block';
 
 /** The next block whose invocations are to be recorded (0 on a new database). */
-export function invocationCheckpoint(db: Db): bigint {
-  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(CHECKPOINT_KEY) as { value: string } | undefined;
-  return row ? BigInt(row.value) : 0n;
+export async function invocationCheckpoint(db: Db): Promise<bigint> {
+  const value = await db.value<string>('SELECT value FROM meta WHERE key = ?', CHECKPOINT_KEY);
+  return value === undefined ? 0n : BigInt(value);
 }
 
-/** Records one block's invocations and moves the checkpoint past it, in one SQLite transaction. */
-export function applyInvocations(db: Db, block: InvocationBlock): void {
-  db.transaction(() => {
-    const insert = db.prepare('INSERT INTO invocations (block, idx, tx_id, chaincode, function, args, status, sender, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-    for (const r of block.invocations) insert.run(Number(r.blockNumber), r.txIndex, r.transactionId, r.chaincodeName, r.function, JSON.stringify(r.args), r.status, r.sender, r.createTime);
-    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(CHECKPOINT_KEY, (block.number + 1n).toString());
-  })();
+const INSERT_INVOCATION = 'INSERT INTO invocations (block, idx, tx_id, chaincode, function, args, status, sender, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+/**
+ * Records one block's invocations and moves the checkpoint past it, in one transaction that also
+ * tells readers on other machines of the new height.
+ */
+export async function applyInvocations(db: Db, block: InvocationBlock): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const r of block.invocations) await tx.run(INSERT_INVOCATION, Number(r.blockNumber), r.txIndex, r.transactionId, r.chaincodeName, r.function, JSON.stringify(r.args), r.status, r.sender, r.createTime);
+    await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', CHECKPOINT_KEY, (block.number + 1n).toString());
+    await announceIndexed(tx, block.number + 1n);
+  });
 }
 
 export interface FollowerOptions {
@@ -73,7 +79,7 @@ export class InvocationFollower {
     let delay = first;
     let failing = false;
     while (!this.stopped) {
-      this.next = invocationCheckpoint(this.db);
+      this.next = await invocationCheckpoint(this.db);
       try {
         // one call to know the API answers: with nothing new to read, the stream alone would not say
         await this.ledger.hasBlock(this.next === 0n ? 0n : this.next - 1n);
@@ -82,7 +88,7 @@ export class InvocationFollower {
         this.stream = stream;
         if (this.stopped) stream.close();
         for await (const block of stream) {
-          applyInvocations(this.db, block);
+          await applyInvocations(this.db, block);
           this.next = block.number + 1n;
           this.connected = true;
           if (failing) this.log.info({ event: 'indexer.invocations_resumed', next: Number(this.next) });

@@ -1,18 +1,30 @@
 import type { Context } from 'koa';
-import { checkpoint, Db } from './db';
+import { checkpoint, Db, Store } from './db';
 import { sha256 } from './http';
 import { invocationCheckpoint } from './tbaas-source';
 
 /** entries kept at most (the first filed go first): a trace is a few KiB, so this bounds the cache near 100 MiB */
 export const TRACE_CACHE_MAX = 20_000;
 
+/** the PostgreSQL channel an ingestor's commits are announced on */
+const INDEXED_CHANNEL = 'trace_index';
+
 /**
  * How far the index has followed the chain: the block checkpoint and, on TBaaS without its access
  * address, the invocation checkpoint. Every projection commits with one of them, in any process
  * sharing the database, so an unchanged height means an unchanged projection.
  */
-export function indexHeight(db: Db): string {
-  return `${checkpoint(db)}/${invocationCheckpoint(db)}`;
+export async function indexHeight(db: Db): Promise<string> {
+  return `${await checkpoint(db)}/${await invocationCheckpoint(db)}`;
+}
+
+/**
+ * Tells every process sharing a PostgreSQL database that the index moved to `height` (in the
+ * transaction that moves it: PostgreSQL delivers the message when it commits). On SQLite, readers
+ * compare the height themselves.
+ */
+export async function announceIndexed(tx: Db, height: bigint): Promise<void> {
+  if (tx.engine === 'postgres') await tx.run(`SELECT pg_notify('${INDEXED_CHANNEL}', ?)`, height.toString());
 }
 
 /** A response body as sent, and its entity tag (a digest of the body). */
@@ -22,35 +34,53 @@ export interface CachedBody {
 }
 
 /**
- * Public trace responses (per code, per lot) kept in memory while the index height they were
- * computed at is still the database's: the first request after an ingestor commit (of this process
- * or another) finds the height moved and drops every entry, so no trace is served stale once the
- * block that changed it is indexed. The height is read before the body is computed, so an entry is
- * never older than the height it is filed under. The ETag digests the body: a phone revalidating a
- * trace that no block changed gets a 304 even after the cache was refilled.
+ * Public trace responses (per code, per lot) kept in memory while the index has not moved since they
+ * were computed, so no trace is served stale once the block that changed it is indexed (by this
+ * process or another). On SQLite, each request reads the index height: the first after an ingestor
+ * commit finds it moved and drops every entry. On PostgreSQL, whose database may be on another
+ * machine, the ingestor's commits are announced (NOTIFY) and each announcement drops every entry:
+ * no request reads the height; while the LISTEN connection is down, nothing is served from the cache.
+ * An entry is filed under the generation read before its body was computed, so it is never older
+ * than that. The ETag digests the body: a phone revalidating a trace that no block changed gets a 304
+ * even after the cache was refilled.
  */
 export class TraceCache {
   private readonly entries = new Map<string, CachedBody>();
-  private height = '';
+  /** what the entries were computed under: the height (SQLite), or the count of announcements heard (PostgreSQL) */
+  private generation = '';
+  private announcements = 0;
+  private listening?: Promise<boolean>;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Db & Partial<Pick<Store, 'listen'>>,
     private readonly max = TRACE_CACHE_MAX,
   ) {}
 
+  /** where the index is now: false while announcements may be missed (nothing is cached then) */
+  private async current(): Promise<string | false> {
+    if (this.db.engine === 'sqlite') return indexHeight(this.db);
+    this.listening ??= this.db.listen!(INDEXED_CHANNEL, () => this.announcements++, (up) => {
+      this.announcements++;
+      this.listening = Promise.resolve(up);
+    }).then(() => true);
+    return (await this.listening) && String(this.announcements);
+  }
+
   /** The cached response for `key`, or `compute`'s (which may throw, e.g. a 404: nothing is cached then). */
-  get(key: string, compute: () => unknown): CachedBody {
-    const height = indexHeight(this.db);
-    if (height !== this.height) {
+  async get(key: string, compute: () => Promise<unknown>): Promise<CachedBody> {
+    const generation = await this.current();
+    if (generation !== this.generation) {
       this.entries.clear();
-      this.height = height;
+      if (generation !== false) this.generation = generation;
     }
-    let entry = this.entries.get(key);
+    let entry = generation === false ? undefined : this.entries.get(key);
     if (!entry) {
-      const body = JSON.stringify(compute());
+      const body = JSON.stringify(await compute());
       entry = { body, etag: `"${sha256(body).slice(0, 32)}"` };
-      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(key, entry);
+      if (generation !== false && generation === this.generation) {
+        if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+        this.entries.set(key, entry);
+      }
     }
     return entry;
   }

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
 import { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { codeKey, createApiKey, createApp, openDb, startIndexer } from '../src';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const APP_ORIGIN = 'https://shop.example';
@@ -19,21 +18,21 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
   let c: TraceChainClient;
   let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let base: string;
-  const dir = mkdtempSync(join(tmpdir(), 'abuse-'));
-  const dbPath = join(dir, 'index.sqlite');
+  let dbPath: string;
   const [oneClient, manyClients, plain] = [generateCode(), generateCode(), generateCode()];
   const verify = (code: string, headers: Record<string, string> = {}, body: string = JSON.stringify({ code, region: 'CN-53' })) =>
     fetch(`${base}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  const queued = (hash: string) => {
-    const db = openDb(dbPath);
+  const queued = async (hash: string) => {
+    const db = await openDb(dbPath);
     try {
-      return (db.prepare('SELECT (SELECT count(*) FROM scan_queue WHERE code_hash = ?) + (SELECT count(*) FROM scans WHERE code_hash = ?)').pluck().get(codeKey(hash), codeKey(hash)) as number);
+      return (await db.value<number>('SELECT (SELECT count(*) FROM scan_queue WHERE code_hash = ?) + (SELECT count(*) FROM scans WHERE code_hash = ?)', codeKey(hash), codeKey(hash)))!;
     } finally {
-      db.close();
+      await db.close();
     }
   };
 
   before(async () => {
+    dbPath = await newDbLocation('abuse');
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
     ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
@@ -57,20 +56,20 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
 
   it('refuses a verify from a foreign origin (text/plain or JSON) and a non-JSON body; the app origin and the own pages may post', async () => {
     const h = codeHash(plain);
-    const before = queued(h);
+    const before = await queued(h);
     const foreignText = await verify(plain, { origin: FOREIGN, 'content-type': 'text/plain' });
     expect([foreignText.status, ((await foreignText.json()) as { error: { code: string } }).error.code, foreignText.headers.get('access-control-allow-origin')]).to.deep.equal([403, 'ERR_FORBIDDEN_ORIGIN', null]);
     const foreignJson = await verify(plain, { origin: FOREIGN });
     expect(foreignJson.status).to.equal(403);
     const text = await verify(plain, { 'content-type': 'text/plain' });
     expect([text.status, ((await text.json()) as { error: { code: string } }).error.code]).to.deep.equal([415, 'ERR_UNSUPPORTED_MEDIA_TYPE']);
-    expect(queued(h), 'nothing refused was queued').to.equal(before);
+    expect(await queued(h), 'nothing refused was queued').to.equal(before);
 
     const fromApp = await verify(plain, { origin: APP_ORIGIN, 'x-forwarded-for': '192.0.2.1' });
     expect([fromApp.status, fromApp.headers.get('access-control-allow-origin')]).to.deep.equal([200, APP_ORIGIN]);
     const fromPage = await verify(plain, { origin: base, 'x-forwarded-for': '192.0.2.2' });
     expect([fromPage.status, fromPage.headers.get('access-control-allow-origin')]).to.deep.equal([200, base]);
-    expect(queued(h)).to.equal(before + 2);
+    expect(await queued(h)).to.equal(before + 2);
 
     const preflight = (origin: string) => fetch(`${base}/api/verify`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, authorization' } });
     const app = await preflight(APP_ORIGIN);
@@ -94,9 +93,9 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
     for (let i = 0; i < 200 && (await onChain(manyClients)) < 50; i++) await new Promise((r) => setTimeout(r, 100));
     expect([await onChain(oneClient), await onChain(manyClients)]).to.deep.equal([1, 50]);
 
-    const db = openDb(dbPath);
-    const { key } = createApiKey(db, { org: 'Org1MSP', scope: 'member' });
-    db.close();
+    const db = await openDb(dbPath);
+    const { key } = await createApiKey(db, { org: 'Org1MSP', scope: 'member' });
+    await db.close();
     type Alert = { code_hash: string; fromAnonymousScans: boolean; scanOrigin: { anonymous: { clients: number; counted: number; received: number }; keyed: { counted: number } } };
     let clones: Alert[] = [];
     for (let i = 0; i < 100 && clones.length === 0; i++) {
@@ -108,7 +107,8 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
   });
 
   it('rate-limits per real client behind the proxy: another client is served, a forged X-Forwarded-For entry is no escape', async () => {
-    const db = openDb(join(dir, 'limits.sqlite'));
+    const limits = await newDbLocation('abuse-limits');
+    const db = await openDb(limits);
     const app = createApp(db, () => ({ ready: true, next: 0n }), { perClientPerMinute: { verify: 10, audit: 10 }, proxyHops: 1 });
     const server = await new Promise<Server>((res) => {
       const s = app.listen(0, '127.0.0.1', () => res(s));
@@ -120,11 +120,14 @@ describe('indexer verify abuse: JSON only, CORS for own and app origins, scans c
       expect([await post('203.0.113.1'), await post('1.1.1.1, 203.0.113.1'), await post('203.0.113.2')]).to.deep.equal([200, 429, 200]);
     } finally {
       server.close();
-      db.close();
+      await db.close();
     }
-    const again = openDb(join(dir, 'limits.sqlite'));
-    expect(() => createApp(again, () => ({ ready: true, next: 0n }), { proxyHops: -1 })).to.throw(/proxy hops must be a non-negative integer/);
-    expect(() => createApp(again, () => ({ ready: true, next: 0n }), { appOrigins: ['https://shop.example/path'] })).to.throw(/must be scheme:\/\/host/);
-    again.close();
+    const again = await openDb(limits);
+    try {
+      expect(() => createApp(again, () => ({ ready: true, next: 0n }), { proxyHops: -1 })).to.throw(/proxy hops must be a non-negative integer/);
+      expect(() => createApp(again, () => ({ ready: true, next: 0n }), { appOrigins: ['https://shop.example/path'] })).to.throw(/must be scheme:\/\/host/);
+    } finally {
+      await again.close();
+    }
   });
 });

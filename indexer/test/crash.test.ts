@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { FabricGatewayLedger, identityFromFiles } from '@trace/client';
 import { RunningDevnet, startDevnet, withSeed } from '@trace/test-network';
 import { applyBlock, checkpoint, openDb } from '../src';
 import { expectSameProjection } from './projection';
+import { newDbLocation } from './support/databases';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 
@@ -37,52 +36,44 @@ describe('indexer crash safety (devnet)', function () {
 
   it('is killed with SIGKILL at 20 random points during ingestion, resumes each time, and ends equal to a full replay', () =>
     withSeed('CRASH_SEED', async (random) => {
-      const dir = mkdtempSync(join(tmpdir(), 'indexer-crash-'));
-      const dbPath = join(dir, 'live.sqlite');
+      const dbPath = await newDbLocation('crash-live');
       const run = () => spawn(process.execPath, [SERVER, '--connection', devnet.connection, '--db', dbPath, '--port', '0'], { stdio: 'ignore' });
       const progress: number[] = [];
-      const read = () => {
-        const db = openDb(dbPath);
-        const n = Number(checkpoint(db));
-        db.close();
-        return n;
-      };
+      // one connection watches the whole time: opening one per poll (a PostgreSQL connection takes
+      // milliseconds) would let the ingestor run past the kill point
+      const watch = await openDb(dbPath);
+      const read = async () => Number(await checkpoint(watch));
       for (let kill = 0; kill < 20; kill++) {
         // Kill once ingestion passes a random block between here and an even share of what is left.
-        const from = read();
+        const from = await read();
         const target = from + 1 + Math.floor(random() * Math.max(1, (Number(height) - from) / (21 - kill)));
         const child = run();
         const deadline = Date.now() + 30_000;
-        while (read() < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+        while ((await read()) < target && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
-        progress.push(read());
+        progress.push(await read());
       }
       // Let the last run finish the chain.
       const child = run();
-      for (let i = 0; i < 600; i++) {
-        const db = openDb(dbPath);
-        const done = checkpoint(db) >= height;
-        db.close();
-        if (done) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      for (let i = 0; i < 600 && (await checkpoint(watch)) < height; i++) await new Promise((r) => setTimeout(r, 100));
+      await watch.close();
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       expect(progress.filter((p) => p > 0 && p < Number(height)).length, `killed mid-ingestion (${progress.join(', ')})`).to.be.at.least(15);
 
-      const live = openDb(dbPath);
-      const upTo = checkpoint(live);
-      const replay = openDb(join(dir, 'replay.sqlite'));
+      const live = await openDb(dbPath);
+      const upTo = await checkpoint(live);
+      const replay = await openDb(await newDbLocation('crash-replay'));
       const stream = await ledger.blocks(0n);
       for await (const block of stream) {
-        applyBlock(replay, block);
+        await applyBlock(replay, block);
         if (block.number + 1n === upTo) break;
       }
       stream.close();
-      expectSameProjection(live, replay);
-      expect((live.prepare("SELECT count(*) AS n FROM events WHERE name = 'made'").get() as { n: number }).n).to.equal(400);
-      live.close();
-      replay.close();
+      await expectSameProjection(live, replay);
+      expect(await live.value("SELECT count(*) FROM events WHERE name = 'made'")).to.equal(400);
+      await live.close();
+      await replay.close();
     }));
 });

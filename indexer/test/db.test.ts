@@ -1,18 +1,19 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openDb } from '../src';
+import { openDb, SCHEMA_VERSION } from '../src';
+import { newDbLocation } from './support/databases';
 
 describe('index database', () => {
-  it('creates its folder on a first run, and opens the same file again with its schema', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'idx-db-')), 'not', 'yet', 'there', 'indexer.sqlite');
-    const db = openDb(path);
-    db.prepare("INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES ('x', 'me', 1, 1)").run();
-    db.close();
-    expect(existsSync(path)).to.equal(true);
-    const again = openDb(path);
-    expect(again.prepare('SELECT holder FROM leases').pluck().all()).to.deep.equal(['me']);
-    again.close();
+  it('opens the same database again with its rows, and reopening an up-to-date database changes nothing', async () => {
+    const location = await newDbLocation('db');
+    const db = await openDb(location);
+    await db.run("INSERT INTO leases (name, holder, expires_at, acquired_at) VALUES ('x', 'me', 1, 1)");
+    await db.close();
+    const again = await openDb(location);
+    try {
+      expect(await again.column('SELECT holder FROM leases')).to.deep.equal(['me']);
+      expect(await again.column('SELECT version FROM schema_version')).to.deep.equal([SCHEMA_VERSION]);
+    } finally {
+      await again.close();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, startIndexer } from '../src';
 import { eventHashId } from '../src/epcis/event-hash';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const TRACE_CLI = resolve(__dirname, '../../../client/dist/src/cli.js');
@@ -102,12 +103,13 @@ describe('EPCIS 2.0 export and query of a lot with packing, scans, readings, an 
     await c.devices.submitReadings(
       signReadings(gate.privateKey, { deviceId: 'gate-ep', seq: 1, readings: [{ at: clock.at(10 * 24 + 9), metric: 'rfid_read', value: 1, unit: 'read', lat: 25.04, lon: 102.71, code: codeHash(caseCode) }] }),
     );
-    const db = openDb(join(dir, 'index.sqlite'));
-    keys.own = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
-    keys.other = createApiKey(db, { org: 'Org3MSP', scope: 'member' }).key;
-    keys.auditor = createApiKey(db, { org: 'Org2MSP', scope: 'auditor' }).key;
-    db.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: join(dir, 'index.sqlite'), port: 0 });
+    const location = await newDbLocation('epcis');
+    const db = await openDb(location);
+    keys.own = (await createApiKey(db, { org: 'Org1MSP', scope: 'member' })).key;
+    keys.other = (await createApiKey(db, { org: 'Org3MSP', scope: 'member' })).key;
+    keys.auditor = (await createApiKey(db, { org: 'Org2MSP', scope: 'auditor' })).key;
+    await db.close();
+    indexer = await startIndexer({ connection: devnet.connection, db: location, port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     // the gate's reading is the last transaction: once its sighting is indexed, everything is
     const indexed = async () => ((await (await fetch(`${base}/api/devices/gate-ep`, { headers: { authorization: `Bearer ${keys.auditor}` } })).json()) as { readings?: unknown[] }).readings?.length === 1;

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, signReadings, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
@@ -9,6 +7,7 @@ import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { applyBlock, createApiKey, openDb, ROUTES, startIndexer } from '../src';
 import { openApiConformance } from './conformance';
 import { expectSameProjection } from './projection';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const { at } = testClock();
@@ -20,7 +19,7 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
   let c: TraceChainClient;
   let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let base: string;
-  const dir = mkdtempSync(join(tmpdir(), 'indexer-'));
+  let location: string;
   const codes = [codeHash(generateCode()), codeHash(generateCode())];
   let lastTx = '';
   /** these tests read everything: an auditor's key (scopes.test.ts walks the audiences) */
@@ -50,11 +49,12 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     await c.devices.registerDevice({ deviceId: 'd1', type: 'temperature', publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString(), thresholds: { storage_temp_c: { max: 25 } } });
     lastTx = (await c.ledger.submit('devices:submitReadings', JSON.stringify(signReadings(privateKey, { deviceId: 'd1', seq: 1, readings: [{ at: at(12), metric: 'storage_temp_c', value: 30, unit: '°C' }] })))).transactionId;
-    const keyDb = openDb(join(dir, 'live.sqlite'));
-    auditor = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'auditor' }).key}` };
-    memberKey = createApiKey(keyDb, { org: 'Org2MSP', scope: 'member' }).key;
-    keyDb.close();
-    indexer = await startIndexer({ connection: devnet.connection, db: join(dir, 'live.sqlite'), port: 0 });
+    location = await newDbLocation('indexer-live');
+    const keyDb = await openDb(location);
+    auditor = { authorization: `Bearer ${(await createApiKey(keyDb, { org: 'Org1MSP', scope: 'auditor' })).key}` };
+    memberKey = (await createApiKey(keyDb, { org: 'Org2MSP', scope: 'member' })).key;
+    await keyDb.close();
+    indexer = await startIndexer({ connection: devnet.connection, db: location, port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     for (let i = 0; i < 200; i++) {
       const r = await fetch(`${base}/api/transactions/${lastTx}`, { headers: auditor });
@@ -154,17 +154,17 @@ describe('indexer: chain events into SQLite, served over HTTP (devnet over mutua
   });
 
   it('produces the same database when replaying from the genesis block', async () => {
-    const replay = openDb(join(dir, 'replay.sqlite'));
-    const live = openDb(join(dir, 'live.sqlite'));
-    const height = (live.prepare("SELECT value FROM meta WHERE key = 'next_block'").get() as { value: string }).value;
+    const replay = await openDb(await newDbLocation('indexer-replay'));
+    const live = await openDb(location);
+    const height = (await live.value<string>("SELECT value FROM meta WHERE key = 'next_block'"))!;
     const stream = await ledger.blocks(0n);
     for await (const block of stream) {
-      applyBlock(replay, block);
+      await applyBlock(replay, block);
       if (block.number + 1n === BigInt(height)) break;
     }
     stream.close();
-    expectSameProjection(replay, live);
-    replay.close();
-    live.close();
+    await expectSameProjection(replay, live);
+    await replay.close();
+    await live.close();
   });
 });

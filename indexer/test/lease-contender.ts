@@ -8,14 +8,14 @@ import { tryAcquire } from '../src/lease';
 
 const [dbPath, holder, ttl, runFor] = process.argv.slice(2);
 const ttlMs = Number(ttl);
-const db = openDb(dbPath);
-const end = Date.now() + Number(runFor);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
+  const db = await openDb(dbPath);
+  const end = Date.now() + Number(runFor);
   while (Date.now() < end) {
     const at = Date.now();
-    if (!tryAcquire(db, 'ingestor', holder, ttlMs, at)) {
+    if (!(await tryAcquire(db, 'ingestor', holder, ttlMs, at))) {
       await sleep(1);
       continue;
     }
@@ -24,12 +24,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3 && Date.now() < end; i++) {
       await sleep(ttlMs / 3);
       const renewAt = Date.now();
-      if (!tryAcquire(db, 'ingestor', holder, ttlMs, renewAt)) break;
+      if (!(await tryAcquire(db, 'ingestor', holder, ttlMs, renewAt))) break;
       process.stdout.write(`${JSON.stringify({ holder, at: renewAt })}\n`);
     }
     await sleep(ttlMs * 2);
   }
-  db.close();
+  await db.close();
 }
 
 void main();

@@ -1,19 +1,19 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { applyBlocks, checkpoint, codeKey, createApiKey, Db, LeaseInfo, openDb } from '../src';
+import { tableNames, tableRows } from './projection';
+import { newDbLocation } from './support/databases';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const TTL_MS = 3000;
 
 /** What only an indexer holds (keys, queued scans and their clients, leases): not replayed from the chain. */
-const LOCAL_TABLES = ['schema_version', 'sqlite_sequence', 'leases', 'api_keys', 'local_secrets', 'scan_queue', 'scan_ids', 'scan_rejects', 'scan_clients'];
+const LOCAL_TABLES = ['schema_version', 'leases', 'api_keys', 'local_secrets', 'scan_queue', 'scan_ids', 'scan_rejects', 'scan_clients'];
 
 interface Indexer {
   child: ChildProcess;
@@ -79,14 +79,10 @@ async function logged(ix: Indexer, event: string, count: number): Promise<Record
 }
 
 /** Every row of every table the chain's events fill, in a stable order. */
-function projections(db: Db): Record<string, unknown[]> {
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((t) => !LOCAL_TABLES.includes(t));
-  return Object.fromEntries(
-    tables.map((t) => {
-      const columns = (db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[]).map((_, i) => i + 1);
-      return [t, db.prepare(`SELECT * FROM ${t} ORDER BY ${columns.join(', ')}`).all()];
-    }),
-  );
+async function projections(db: Db): Promise<Record<string, unknown[]>> {
+  const rows: Record<string, unknown[]> = {};
+  for (const t of (await tableNames(db)).filter((name) => !LOCAL_TABLES.includes(name))) rows[t] = await tableRows(db, t);
+  return rows;
 }
 
 describe('two indexers on one database (devnet)', function () {
@@ -94,12 +90,12 @@ describe('two indexers on one database (devnet)', function () {
   let devnet: RunningDevnet;
   let ledger: Ledger;
   let c: TraceChainClient;
-  const dir = mkdtempSync(join(tmpdir(), 'one-writer-'));
-  const dbPath = join(dir, 'shared.sqlite');
+  let dbPath: string;
   const running: ChildProcess[] = [];
   const scanned = [generateCode(), generateCode()].map(codeHash);
 
   before(async () => {
+    dbPath = await newDbLocation('one-writer');
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
     ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
@@ -118,9 +114,9 @@ describe('two indexers on one database (devnet)', function () {
   });
 
   it('only the leader ingests and sends scans; the follower takes over from a SIGKILLed leader at once and from a stalled one when its lease lapses; scans reach the chain once and the database equals a replay', async () => {
-    const keyDb = openDb(dbPath);
-    const member = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' }).key}`, 'content-type': 'application/json' };
-    keyDb.close();
+    const keyDb = await openDb(dbPath);
+    const member = { authorization: `Bearer ${(await createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' })).key}`, 'content-type': 'application/json' };
+    await keyDb.close();
     const first = await runIndexer(devnet.connection, dbPath);
     running.push(first.child);
     await until('the first indexer to lead both duties', async () => {
@@ -229,29 +225,31 @@ describe('two indexers on one database (devnet)', function () {
       ix.child.kill('SIGTERM');
       await new Promise((r) => ix.child.once('exit', r));
     }
-    const live = openDb(dbPath);
-    const upTo = checkpoint(live);
-    expect(live.prepare('SELECT count(*) FROM scan_queue').pluck().get()).to.equal(0);
-    expect(scanned.map((h) => live.prepare('SELECT count(*) FROM scans WHERE code_hash = ?').pluck().get(codeKey(h)))).to.deep.equal([3, 2]);
+    const live = await openDb(dbPath);
+    const upTo = await checkpoint(live);
+    expect(await live.value('SELECT count(*) FROM scan_queue')).to.equal(0);
+    const scans: unknown[] = [];
+    for (const h of scanned) scans.push(await live.value('SELECT count(*) FROM scans WHERE code_hash = ?', codeKey(h)));
+    expect(scans).to.deep.equal([3, 2]);
     // the leader's clean stop releases both leases
-    expect(live.prepare('SELECT name, expires_at FROM leases ORDER BY name').all()).to.deep.equal([
+    expect(await live.all('SELECT name, expires_at FROM leases ORDER BY name')).to.deep.equal([
       { name: 'ingestor', expires_at: 0 },
       { name: 'scan-sender', expires_at: 0 },
     ]);
 
     // A fresh index replayed from block 0 into a new database holds the same rows.
-    const replay = openDb(join(dir, 'replay.sqlite'));
+    const replay = await openDb(await newDbLocation('one-writer-replay'));
     const stream = await ledger.blocks(0n);
     for await (const block of stream) {
-      applyBlocks(replay, [block], ledger.chaincodeName);
+      await applyBlocks(replay, [block], ledger.chaincodeName);
       if (block.number + 1n === upTo) break;
     }
     stream.close();
-    const [a, b] = [projections(live), projections(replay)];
+    const [a, b] = [await projections(live), await projections(replay)];
     expect(Object.keys(a)).to.deep.equal(Object.keys(b));
     for (const table of Object.keys(a)) expect(a[table], table).to.deep.equal(b[table]);
     expect((a.codes as unknown[]).length).to.equal(2 + 2 * issued + 1);
-    live.close();
-    replay.close();
+    await live.close();
+    await replay.close();
   });
 });

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { mkdtempSync } from 'node:fs';
 import { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createApiKey, createApp, Db, openApi, openDb, ROUTES } from '../src';
+import { createApiKey, createApp, openApi, openDb, ROUTES } from '../src';
+import type { Store } from '../src/db';
+import { newDbLocation } from './support/databases';
 
 type Operation = { security: unknown[]; parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[]; requestBody?: unknown; responses: Record<string, unknown> };
 
@@ -51,24 +50,24 @@ describe('indexer route table: schemas for every route, the OpenAPI document gen
   });
 
   describe('served', () => {
-    let db: Db;
+    let db: Store;
     let server: Server;
     let base: string;
     let member: string;
-    const queued = () => db.prepare('SELECT count(*) FROM scan_queue').pluck().get() as number;
+    const queued = () => db.value<number>('SELECT count(*) FROM scan_queue');
     const post = (body: string, type = 'application/json', headers: Record<string, string> = {}) => fetch(`${base}/api/verify`, { method: 'POST', headers: { 'content-type': type, ...headers }, body });
     const answer = async (r: Response) => [r.status, ((await r.json()) as { error?: { code: string } }).error?.code];
 
     before(async () => {
-      db = openDb(join(mkdtempSync(join(tmpdir(), 'openapi-')), 'index.sqlite'));
-      member = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
+      db = await openDb(await newDbLocation('openapi'));
+      member = (await createApiKey(db, { org: 'Org1MSP', scope: 'member' })).key;
       server = createApp(db, () => ({ ready: true, next: 0n }), { perClientPerMinute: { verify: 600, audit: 600 } }).listen(0);
       await new Promise((r) => server.once('listening', r));
       base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     });
-    after(() => {
+    after(async () => {
       server?.close();
-      db?.close();
+      await db?.close();
     });
 
     it('serves the generated document', async () => {
@@ -84,11 +83,11 @@ describe('indexer route table: schemas for every route, the OpenAPI document gen
       // verifying by hash needs a key; a malformed hash is refused even with one
       expect(await answer(await post(JSON.stringify({ codeHash: 'a'.repeat(64) })))).to.deep.equal([401, 'ERR_UNAUTHORIZED']);
       expect(await answer(await post(JSON.stringify({ codeHash: 'A'.repeat(64) }), 'application/json', { authorization: `Bearer ${member}` }))).to.deep.equal([400, 'ERR_VALIDATION']);
-      expect(queued()).to.equal(0);
+      expect(await queued()).to.equal(0);
       const ok = await post(good, 'application/json; charset=utf-8');
       expect(ok.status).to.equal(200);
       expect(ROUTES.find((r) => r.path === '/api/verify')!.response.schema!.safeParse(await ok.json()).success).to.equal(true);
-      expect(queued()).to.equal(1);
+      expect(await queued()).to.equal(1);
     });
 
     it('validates path parameters and queries against the declared schemas (400 ERR_VALIDATION), and types them for the handler', async () => {

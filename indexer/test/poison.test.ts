@@ -1,13 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
 import { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { ChainBlock, EventStream, FabricGatewayLedger, identityFromFiles } from '@trace/client';
 import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { checkpoint, createApp, Db, GatewaySource, Ingestor, openDb, replayDeadLetters } from '../src';
 import type { ChainSource } from '../src';
+import { newDbLocation } from './support/databases';
 
 const clock = testClock();
 const member = (mspId: string) => JSON.stringify({ member: { mspId, name: mspId, roles: ['producer'], status: 'active', joinedAt: clock.at(0), updatedAt: clock.at(0) } });
@@ -48,7 +46,6 @@ describe('indexer poison events: dead letters, ingestion goes on, one stream, re
   this.timeout(180_000);
   let devnet: RunningDevnet;
   let ledger: FabricGatewayLedger;
-  const dir = mkdtempSync(join(tmpdir(), 'poison-'));
   const txs: { id: string; block: bigint }[] = [];
 
   before(async () => {
@@ -73,18 +70,18 @@ describe('indexer poison events: dead letters, ingestion goes on, one stream, re
     const running = ingestor.run();
     const last = txs[txs.length - 1].block;
     const deadline = Date.now() + 60_000;
-    while (checkpoint(db) <= last && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await checkpoint(db)) <= last && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     ingestor.stop();
     await running;
   };
 
   it('puts undecodable and unprojectable events in dead letters, indexes the later ones on the same stream, and reports degraded', async () => {
-    const db = openDb(join(dir, 'poison.sqlite'));
+    const db = await openDb(await newDbLocation('poison'));
     const source = new WatchedSource(new GatewaySource(ledger));
     const logs: Record<string, unknown>[] = [];
     await ingest(db, source, logs);
-    expect(db.prepare('SELECT msp_id FROM members ORDER BY msp_id').pluck().all()).to.deep.equal(['OrgAMSP', 'OrgBMSP']);
-    const dead = db.prepare('SELECT block, tx_id, name, payload, error FROM dead_letters ORDER BY block, idx').all() as { block: number; tx_id: string; name: string; payload: string; error: string }[];
+    expect(await db.column('SELECT msp_id FROM members ORDER BY msp_id')).to.deep.equal(['OrgAMSP', 'OrgBMSP']);
+    const dead = await db.all<{ block: number; tx_id: string; name: string; payload: string; error: string }>('SELECT block, tx_id, name, payload, error FROM dead_letters ORDER BY block, idx');
     expect(dead.map((d) => [d.block, d.tx_id, d.name, d.payload])).to.deep.equal([
       [Number(txs[1].block), txs[1].id, 'consortium.MemberAdded', '{not json'],
       [Number(txs[2].block), txs[2].id, 'consortium.MemberAdded', '{"member": null}'],
@@ -92,12 +89,12 @@ describe('indexer poison events: dead letters, ingestion goes on, one stream, re
     expect(dead[0].error).to.match(/JSON/);
     expect(dead[1].error).to.match(/null/);
     // the raw events stay indexed; one stream the whole time, closed on stop
-    expect(db.prepare("SELECT count(*) FROM events WHERE name = 'consortium.MemberAdded'").pluck().get()).to.equal(4);
+    expect(await db.value("SELECT count(*) FROM events WHERE name = 'consortium.MemberAdded'")).to.equal(4);
     expect(source.log).to.deep.equal(['open 0', 'close 0']);
     expect(logs.filter((l) => l.event === 'indexer.dead_letter').map((l) => l.txId)).to.deep.equal([txs[1].id, txs[2].id]);
 
     // an operations alert: /healthz answers degraded with the count, and the dashboard shows it
-    const app = createApp(db, () => ({ ready: true, next: checkpoint(db) }));
+    const app = createApp(db, async () => ({ ready: true, next: await checkpoint(db) }));
     const server = await new Promise<Server>((res) => {
       const s = app.listen(0, '127.0.0.1', () => res(s));
     });
@@ -109,25 +106,25 @@ describe('indexer poison events: dead letters, ingestion goes on, one stream, re
       server.close();
     }
     // a replay before any fix projects nothing and keeps both, with nothing half-applied
-    expect(replayDeadLetters(db)).to.deep.equal({ projected: 0, failed: 2 });
-    expect([db.prepare('SELECT count(*) FROM dead_letters').pluck().get(), db.prepare('SELECT count(*) FROM members').pluck().get()]).to.deep.equal([2, 2]);
+    expect(await replayDeadLetters(db)).to.deep.equal({ projected: 0, failed: 2 });
+    expect([await db.value('SELECT count(*) FROM dead_letters'), await db.value('SELECT count(*) FROM members')]).to.deep.equal([2, 2]);
     // once the cause is gone (here: the payload corrected in place, as a fixed decoder would read it), a replay projects it and clears it
-    db.prepare("UPDATE dead_letters SET payload = ? WHERE tx_id = ?").run(member('OrgCMSP'), txs[2].id);
-    expect(replayDeadLetters(db)).to.deep.equal({ projected: 1, failed: 1 });
-    expect(db.prepare('SELECT msp_id FROM members ORDER BY msp_id').pluck().all()).to.deep.equal(['OrgAMSP', 'OrgBMSP', 'OrgCMSP']);
-    db.close();
+    await db.run('UPDATE dead_letters SET payload = ? WHERE tx_id = ?', member('OrgCMSP'), txs[2].id);
+    expect(await replayDeadLetters(db)).to.deep.equal({ projected: 1, failed: 1 });
+    expect(await db.column('SELECT msp_id FROM members ORDER BY msp_id')).to.deep.equal(['OrgAMSP', 'OrgBMSP', 'OrgCMSP']);
+    await db.close();
   });
 
   it('closes a failed stream before it reconnects, after a backoff, and resumes from its checkpoint', async () => {
-    const db = openDb(join(dir, 'reconnect.sqlite'));
+    const db = await openDb(await newDbLocation('poison-reconnect'));
     const source = new WatchedSource(new GatewaySource(ledger), true);
     const logs: Record<string, unknown>[] = [];
     await ingest(db, source, logs);
     expect(source.log).to.deep.equal(['open 0', 'close 0', 'open 1', 'close 1']);
     const retry = logs.find((l) => l.event === 'indexer.source_error')!;
     expect([retry.err, retry.retryInMs]).to.deep.equal(['connection reset (test)', 1000]);
-    expect(db.prepare('SELECT count(*) FROM blocks').pluck().get()).to.equal(Number(checkpoint(db)));
-    expect(db.prepare('SELECT msp_id FROM members ORDER BY msp_id').pluck().all()).to.deep.equal(['OrgAMSP', 'OrgBMSP']);
-    db.close();
+    expect(await db.value('SELECT count(*) FROM blocks')).to.equal(Number(await checkpoint(db)));
+    expect(await db.column('SELECT msp_id FROM members ORDER BY msp_id')).to.deep.equal(['OrgAMSP', 'OrgBMSP']);
+    await db.close();
   });
 });

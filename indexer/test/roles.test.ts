@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet, testClock, withSeed } from '@trace/test-network';
 import { applyBlock, checkpoint, createApiKey, openDb } from '../src';
 import { expectSameProjection } from './projection';
+import { newDbLocation } from './support/databases';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -41,8 +40,7 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
   let devnet: RunningDevnet;
   let ledger: Ledger;
   let c: TraceChainClient;
-  const dir = mkdtempSync(join(tmpdir(), 'indexer-roles-'));
-  const dbPath = join(dir, 'shared.sqlite');
+  let dbPath: string;
   /** the two codes the tests read, and ten more scanned beside them */
   const all = Array.from({ length: 12 }, () => codeHash(generateCode()));
   const codes = all.slice(0, 2);
@@ -51,12 +49,12 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
   let member: { authorization: string };
 
   const indexedPast = async (block: bigint, path = dbPath) => {
-    const db = openDb(path);
+    const db = await openDb(path);
     try {
-      for (let i = 0; i < 600 && checkpoint(db) <= block; i++) await sleep(50);
-      expect(checkpoint(db) > block, `block ${block} indexed`).to.equal(true);
+      for (let i = 0; i < 600 && (await checkpoint(db)) <= block; i++) await sleep(50);
+      expect((await checkpoint(db)) > block, `block ${block} indexed`).to.equal(true);
     } finally {
-      db.close();
+      await db.close();
     }
   };
   const get = async (base: string, path: string, headers: Record<string, string> = {}) => {
@@ -67,6 +65,7 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
   const scan = async (hash: string, region: string) => (await ledger.submit('codes:recordScans', JSON.stringify({ scans: [{ codeHash: hash, channel: 'consumer', region, at: at(10) }] }))).blockNumber;
 
   before(async () => {
+    dbPath = await newDbLocation('roles');
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--block-size', '2']);
     ledger = ledgerFromConfig(devnet.connection);
     c = new TraceChainClient(ledger);
@@ -83,9 +82,9 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
       const blocks = await Promise.all(Array.from({ length: 6 }, (_, j) => scan(all[2 * j + (i % 2)], 'CN-53')));
       last = blocks.reduce((m, b) => (b > m ? b : m), last);
     }
-    const keys = openDb(dbPath);
-    member = { authorization: `Bearer ${createApiKey(keys, { org: 'Org1MSP', scope: 'member' }).key}` };
-    keys.close();
+    const keys = await openDb(dbPath);
+    member = { authorization: `Bearer ${(await createApiKey(keys, { org: 'Org1MSP', scope: 'member' })).key}` };
+    await keys.close();
     const args = ['--connection', devnet.connection, '--db', dbPath];
     const ingest = start(['ingest', ...args]);
     // two serve processes, and a third of two workers sharing one port (serve --workers 2)
@@ -174,41 +173,41 @@ describe('indexer roles: one ingest process, several serve processes, caches tha
 
   it('an ingest process killed with SIGKILL during ingestion and restarted ends equal to a replay', () =>
     withSeed('ROLES_SEED', async (random) => {
-      const fresh = join(dir, 'killed.sqlite');
-      const height = Number(checkpoint(openDb(dbPath)));
-      const read = () => {
-        const db = openDb(fresh);
-        const n = Number(checkpoint(db));
-        db.close();
-        return n;
-      };
+      const fresh = await newDbLocation('roles-killed');
+      const shared = await openDb(dbPath);
+      const height = Number(await checkpoint(shared));
+      await shared.close();
+      // one connection watches the whole time (opening one per poll would let the ingestor run past the kill point)
+      const watch = await openDb(fresh);
+      const read = async () => Number(await checkpoint(watch));
       const progress: number[] = [];
       for (let k = 0; k < 5; k++) {
-        const from = read();
+        const from = await read();
         const target = from + 1 + Math.floor(random() * Math.max(1, (height - from) / (6 - k)));
         const { child } = start(['ingest', '--connection', devnet.connection, '--db', fresh]);
         const deadline = Date.now() + 30_000;
-        while (read() < target && Date.now() < deadline) await sleep(2);
+        while ((await read()) < target && Date.now() < deadline) await sleep(2);
         await kill(child, 'SIGKILL');
-        progress.push(read());
+        progress.push(await read());
       }
+      await watch.close();
       expect(progress.filter((p) => p > 0 && p < height).length, `killed mid-ingestion (${progress.join(', ')})`).to.be.at.least(3);
       const { child } = start(['ingest', '--connection', devnet.connection, '--db', fresh]);
       children.push(child);
       await indexedPast(BigInt(height - 1), fresh);
       await kill(child);
 
-      const live = openDb(fresh);
-      const upTo = checkpoint(live);
-      const replay = openDb(join(dir, 'replay.sqlite'));
+      const live = await openDb(fresh);
+      const upTo = await checkpoint(live);
+      const replay = await openDb(await newDbLocation('roles-replay'));
       const stream = await ledger.blocks(0n);
       for await (const block of stream) {
-        applyBlock(replay, block, 'trace');
+        await applyBlock(replay, block, 'trace');
         if (block.number + 1n === upTo) break;
       }
       stream.close();
-      expectSameProjection(live, replay);
-      live.close();
-      replay.close();
+      await expectSameProjection(live, replay);
+      await live.close();
+      await replay.close();
     }));
 });

@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import pino from 'pino';
 import { codeKey, createApiKey, openDb, ScanSender } from '../src';
+import { newDbLocation } from './support/databases';
 
 const SERVER = resolve(__dirname, '../src/server.js');
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
@@ -32,7 +31,6 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
   let ledger: Ledger;
   let c: TraceChainClient;
   const code = generateCode();
-  const dir = mkdtempSync(join(tmpdir(), 'scans-'));
 
   before(async () => {
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1', '--tls']);
@@ -52,10 +50,11 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
   });
 
   it('answers at once with the indexed verdict and pending scans; a queued scan survives a SIGKILL and reaches the chain after restart', async () => {
-    const args = ['--connection', devnet.connection, '--db', join(dir, 'idx.sqlite')];
-    const keyDb = openDb(join(dir, 'idx.sqlite'));
-    const member = { authorization: `Bearer ${createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' }).key}` };
-    keyDb.close();
+    const location = await newDbLocation('scans');
+    const args = ['--connection', devnet.connection, '--db', location];
+    const keyDb = await openDb(location);
+    const member = { authorization: `Bearer ${(await createApiKey(keyDb, { org: 'Org1MSP', scope: 'member' })).key}` };
+    await keyDb.close();
     // First run: never sends, so the accepted scan is only in the queue when the process dies.
     const first = await runIndexer([...args, '--send-interval', '3600000']);
     const post = (base: string, body: unknown) => fetch(`${base}/api/verify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -106,30 +105,30 @@ describe('indexer verify endpoint and durable scan queue (devnet)', function () 
   it('resends a batch that committed before its sender could forget it under the same id, and nothing counts twice', async () => {
     const hash = codeHash(generateCode());
     await c.codes.issueCodes({ taskId: 'scan-1', level: 'item', codeHashes: [hash] });
-    const db = openDb(join(dir, 'resend.sqlite'));
+    const db = await openDb(await newDbLocation('scans-resend'));
     const at = new Date(Date.now() - 60_000).toISOString();
     const rows = [['consumer', 'CN-53'], ['consumer', 'CN-44'], ['regulator', 'CN-53']] as const;
-    const queue = db.prepare('INSERT INTO scan_queue (code_hash, channel, region, at, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const [channel, region] of rows) queue.run(codeKey(hash), channel, region, at, at, 'crashed-batch-01');
+    const queue = 'INSERT INTO scan_queue (code_hash, channel, region, at, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?)';
+    for (const [channel, region] of rows) await db.run(queue, codeKey(hash), channel, region, at, at, 'crashed-batch-01');
     // What the crashed sender got on chain: its batch committed, then the process died before the delete.
     const crashed = await c.codes.recordScans({ batchId: 'crashed-batch-01', scans: rows.map(([channel, region]) => ({ codeHash: hash, channel, region, at })) });
     expect(crashed.outcomes.map((o) => o.status)).to.deep.equal(['recorded', 'recorded', 'refused']);
     const sender = new ScanSender(db, ledger, pino({ level: 'silent' }), 20);
     const running = sender.run();
     try {
-      for (let i = 0; i < 200 && (db.prepare('SELECT count(*) FROM scan_queue').pluck().get() as number) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 200 && (await db.value<number>('SELECT count(*) FROM scan_queue'))! > 0; i++) await new Promise((r) => setTimeout(r, 50));
     } finally {
       sender.stop();
       await running;
     }
-    expect(db.prepare('SELECT count(*) FROM scan_queue').pluck().get()).to.equal(0);
+    expect(await db.value('SELECT count(*) FROM scan_queue')).to.equal(0);
     // The resend was answered as already recorded: the chain holds the two accepted scans once, and the
     // scan that transaction refused is kept with its error.
     const v = await c.codes.verifyCode(hash);
     expect(v.genuine && v.scanCount).to.equal(2);
-    const rejects = db.prepare('SELECT channel, error FROM scan_rejects WHERE code_hash = ?').all(codeKey(hash)) as { channel: string; error: string }[];
+    const rejects = await db.all<{ channel: string; error: string }>('SELECT channel, error FROM scan_rejects WHERE code_hash = ?', codeKey(hash));
     expect(rejects.map((r) => r.channel)).to.deep.equal(['regulator']);
     expect(rejects[0].error).to.match(/^\[ERR_FORBIDDEN\]/);
-    db.close();
+    await db.close();
   });
 });

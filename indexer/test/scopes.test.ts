@@ -1,13 +1,12 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { codeHash, generateCode, Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, ROUTES, startIndexer } from '../src';
 import type { Scope } from '../src';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const KEYS_CLI = resolve(__dirname, '../src/keys.js');
@@ -21,8 +20,7 @@ describe('indexer scopes: public, member and auditor audiences over every route,
   let ledger: Ledger;
   let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let base: string;
-  const dir = mkdtempSync(join(tmpdir(), 'scopes-'));
-  const dbPath = join(dir, 'index.sqlite');
+  let dbPath: string;
   const code = generateCode();
   let recordTx = '';
   /** callers: no key, a member of another org, a member of the task's org, an auditor */
@@ -36,6 +34,7 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     fetch(base + path, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), ...(key ? { authorization: `Bearer ${key}` } : {}) } });
 
   before(async () => {
+    dbPath = await newDbLocation('scopes');
     devnet = await startDevnet(['--chaincode-path', CHAINCODE, '--chaincode-name', 'trace', '--endorsers', '1']);
     ledger = ledgerFromConfig(devnet.connection);
     const c = new TraceChainClient(ledger);
@@ -46,11 +45,11 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     await c.trace.createTask({ taskId: 'sc-1', template: 'puer_tea', version: 1, product: { gtin: '06901234567892', name: '普洱' }, lot: 'L1', plannedQuantity: 10, unit: 'cake', assignments, actor: SECRET });
     recordTx = (await c.trace.recordStage({ taskId: 'sc-1', stage: 'tea_plantation', eventTime: testClock().at(0), data: { tea_garden: 'Jingmai', tea_organic_cert: SECRET }, actor: SECRET })).txId;
     await c.codes.issueCodes({ taskId: 'sc-1', level: 'item', codeHashes: [codeHash(code)], actor: SECRET });
-    const db = openDb(dbPath);
-    callers[1].key = createApiKey(db, { org: 'Org2MSP', scope: 'member' }).key;
-    callers[2].key = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
-    callers[3].key = createApiKey(db, { org: 'Org3MSP', scope: 'auditor' }).key;
-    db.close();
+    const db = await openDb(dbPath);
+    callers[1].key = (await createApiKey(db, { org: 'Org2MSP', scope: 'member' })).key;
+    callers[2].key = (await createApiKey(db, { org: 'Org1MSP', scope: 'member' })).key;
+    callers[3].key = (await createApiKey(db, { org: 'Org3MSP', scope: 'auditor' })).key;
+    await db.close();
     indexer = await startIndexer({ connection: devnet.connection, db: dbPath, port: 0 });
     base = `http://127.0.0.1:${indexer.port}`;
     for (let i = 0; i < 300 && (await call(`/api/codes/${codeHash(code)}`, callers[3].key)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
@@ -126,9 +125,9 @@ describe('indexer scopes: public, member and auditor audiences over every route,
     const listed = cli('list');
     expect(listed).to.match(new RegExp(`^${id}  Org4MSP  member  till-1  created \\S+  last used 20\\S+  active$`, 'm'));
     expect(listed).not.to.include(key.slice(18));
-    const db = openDb(dbPath);
-    expect(JSON.stringify(db.prepare('SELECT * FROM api_keys').all())).not.to.include(key.slice(18));
-    db.close();
+    const db = await openDb(dbPath);
+    expect(JSON.stringify(await db.all('SELECT * FROM api_keys'))).not.to.include(key.slice(18));
+    await db.close();
     expect(cli('revoke', id)).to.include(`key ${id} revoked`);
     const res = await call('/api/tasks', key);
     expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).to.deep.equal([401, 'ERR_UNAUTHORIZED']);

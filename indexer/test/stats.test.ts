@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
 import { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ChainBlock, FabricGatewayLedger, identityFromFiles, Ledger, TraceChainClient } from '@trace/client';
 import { RunningDevnet, startDevnet } from '@trace/test-network';
 import { applyBlock, createApiKey, createApp, openDb } from '../src';
+import type { Store } from '../src/db';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 
@@ -39,6 +39,7 @@ describe('indexer statistics count the product chaincode apart from others on th
   this.timeout(180_000);
   let product: RunningDevnet;
   let other: RunningDevnet;
+  let db: Store;
   let server: Server;
   let base: string;
   let member: { authorization: string };
@@ -60,9 +61,9 @@ describe('indexer statistics count the product chaincode apart from others on th
       const merged = productBlocks.map((b, n) => ({ ...b, transactions: [...b.transactions, ...(n > 0 ? (otherBlocks[n]?.transactions ?? []) : [])] }));
       // the other chain has more blocks than the product's: the rest go to the last block
       merged[merged.length - 1].transactions.push(...otherBlocks.slice(merged.length).flatMap((b) => b.transactions));
-      const db = openDb(join(mkdtempSync(join(tmpdir(), 'stats-')), 'stats.sqlite'));
-      for (const b of merged) applyBlock(db, b, 'trace');
-      member = { authorization: `Bearer ${createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key}` };
+      db = await openDb(await newDbLocation('stats'));
+      for (const b of merged) await applyBlock(db, b, 'trace');
+      member = { authorization: `Bearer ${(await createApiKey(db, { org: 'Org1MSP', scope: 'member' })).key}` };
       const app = createApp(db, () => ({ ready: true, next: BigInt(merged.length) }), { chaincode: 'trace' });
       server = await new Promise<Server>((res) => {
         const s = app.listen(0, '127.0.0.1', () => res(s));
@@ -76,6 +77,7 @@ describe('indexer statistics count the product chaincode apart from others on th
 
   after(async () => {
     server?.close();
+    await db?.close();
     await Promise.all([product?.stop(), other?.stop()]);
   });
 

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Ledger, ledgerFromConfig, TraceChainClient } from '@trace/client';
 import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { RunningDevnet, startDevnet, testClock } from '@trace/test-network';
 import { createApiKey, openDb, startIndexer } from '../src';
+import { newDbLocation } from './support/databases';
 
 const CHAINCODE = resolve(__dirname, '../../../chaincode');
 const FARM_STAGES = ['tea_plantation', 'tea_picking', 'tea_warehousing'];
@@ -19,7 +18,6 @@ describe("indexer task stages: an org's tasks, its waiting stages and its audit 
   let farm: TraceChainClient;
   let indexer: Awaited<ReturnType<typeof startIndexer>>;
   let key = '';
-  const dir = mkdtempSync(join(tmpdir(), 'task-stages-'));
   const get = async <T>(path: string): Promise<{ status: number; body: T }> => {
     const res = await fetch(`http://127.0.0.1:${indexer.port}${path}`, { headers: { authorization: `Bearer ${key}` } });
     return { status: res.status, body: (await res.json()) as T };
@@ -53,10 +51,10 @@ describe("indexer task stages: an org's tasks, its waiting stages and its audit 
     await brand.catalog.defineProduct({ gtin: '06901234567892', name: '普洱', category: 'tea', brand: 'Brand' });
     await loadTemplatePackage(brand, tea);
     await taskWithPlantation('ts-1');
-    const dbPath = join(dir, 'index.sqlite');
-    const db = openDb(dbPath);
-    key = createApiKey(db, { org: 'Org1MSP', scope: 'member' }).key;
-    db.close();
+    const dbPath = await newDbLocation('task-stages');
+    const db = await openDb(dbPath);
+    key = (await createApiKey(db, { org: 'Org1MSP', scope: 'member' })).key;
+    await db.close();
     indexer = await startIndexer({ connection: devnet.connection, db: dbPath, port: 0 });
     await until('the plantation record', async () => (await stages('status=recorded')).some(of('ts-1')));
   });

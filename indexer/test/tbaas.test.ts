@@ -13,6 +13,8 @@ import { loadTemplatePackage, tea } from '@trace/contract-templates';
 import { CertificateAuthority, RunningDevnet, startDevnet, TbaasEmulator, testClock, writeClientFile } from '@trace/test-network';
 import { checkpoint, invocationCheckpoint, openDb } from '../src';
 import { startIndexer } from '../src/server';
+import { tableNames, tableRows } from './projection';
+import { newDbLocation } from './support/databases';
 
 /** The chaincode as TBaaS runs it: the Fabric 2.3 package (shim 2.3.0), built by package:tbaas --install. */
 const TBAAS_PACKAGE = resolve(__dirname, '../../../build/tbaas');
@@ -130,9 +132,9 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
   const indexUpTo = async (connection: string, db: string, height: bigint) => {
     const indexer = await startIndexer({ connection, db, port: 0, sendIntervalMs: 60_000 });
     for (let i = 0; i < 1200; i++) {
-      const d = openDb(db);
-      const next = checkpoint(d);
-      d.close();
+      const d = await openDb(db);
+      const next = await checkpoint(d);
+      await d.close();
       if (next >= height) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -143,22 +145,19 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     await foundWithLot();
     const height = await ledgers[0].height();
     const tbaasFile = await directFile();
-    await Promise.all([indexUpTo(tbaasFile, join(dir, 'tbaas.sqlite'), height), indexUpTo(devnet.connection, join(dir, 'gateway.sqlite'), height)]);
-    const viaTbaas = openDb(join(dir, 'tbaas.sqlite'));
-    const viaGateway = openDb(join(dir, 'gateway.sqlite'));
-    expect(checkpoint(viaTbaas)).to.equal(checkpoint(viaGateway));
-    expect(checkpoint(viaTbaas) >= height).to.equal(true);
+    const [tbaasDb, gatewayDb] = [await newDbLocation('tbaas'), await newDbLocation('tbaas-gateway')];
+    await Promise.all([indexUpTo(tbaasFile, tbaasDb, height), indexUpTo(devnet.connection, gatewayDb, height)]);
+    const viaTbaas = await openDb(tbaasDb);
+    const viaGateway = await openDb(gatewayDb);
+    expect(await checkpoint(viaTbaas)).to.equal(await checkpoint(viaGateway));
+    expect((await checkpoint(viaTbaas)) >= height).to.equal(true);
     // every table but the random salt each indexer draws for its client hashes and the leases each process held
-    const tables = (viaGateway.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('local_secrets', 'leases') ORDER BY name").all() as { name: string }[]).map((t) => t.name);
+    const tables = (await tableNames(viaGateway)).filter((t) => !['local_secrets', 'leases'].includes(t));
     expect(tables).to.include.members(['blocks', 'transactions', 'events', 'members', 'tasks', 'stage_records', 'audits', 'codes']);
-    for (const table of tables) {
-      const columns = (viaGateway.prepare(`PRAGMA table_info(${table})`).all() as unknown[]).map((_, i) => i + 1).join(', ');
-      const dump = (db: typeof viaGateway) => db.prepare(`SELECT * FROM ${table} ORDER BY ${columns}`).all();
-      expect(dump(viaTbaas), table).to.deep.equal(dump(viaGateway));
-    }
-    expect((viaTbaas.prepare('SELECT COUNT(*) AS n FROM stage_records').get() as { n: number }).n).to.equal(10);
-    viaTbaas.close();
-    viaGateway.close();
+    for (const table of tables) expect(await tableRows(viaTbaas, table), table).to.deep.equal(await tableRows(viaGateway, table));
+    expect(await viaTbaas.value('SELECT count(*) FROM stage_records')).to.equal(10);
+    await viaTbaas.close();
+    await viaGateway.close();
   });
 
   it('refuses at the access address a client certificate from another CA, or none; a 2.3 peer there has no Gateway service', async () => {
@@ -206,7 +205,7 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     await foundWithLot();
     const height = await ledgers[0].height();
     // what the gateway-fed index holds up to that height, made here: no test reads another's database
-    const expectedDb = join(dir, 'cloud-only-expected.sqlite');
+    const expectedDb = await newDbLocation('tbaas-cloud-only-expected');
     await indexUpTo(devnet.connection, expectedDb, height);
     const cloudFile = join(dir, 'cloud-only.json');
     // few quick retries inside the API client, so the follower's own backoff is what paces a lasting fault
@@ -214,10 +213,10 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
     const lines: { event?: string; tencentCode?: string }[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as { event?: string }) });
     const count = (event: string) => lines.filter((l) => l.event === event).length;
-    const dbPath = join(dir, 'cloud-only.sqlite');
+    const dbPath = await newDbLocation('tbaas-cloud-only');
     const indexer = await startIndexer({ connection: cloudFile, db: dbPath, port: 0, sendIntervalMs: 60_000, logger, follower: { backoffMs: 100, maxBackoffMs: 400 } });
+    const db = await openDb(dbPath);
     try {
-      const db = openDb(dbPath);
       // another client of the same account drains its 20 requests/s while the indexer catches up
       const hog = new TbaasLedger({ ...base, ...account('indexer', ORGS.brand), rateLimit: false, maxRetries: 0 });
       for (let i = 0; i < 5; i++) await Promise.allSettled(Array.from({ length: 40 }, () => hog.api.call('DescribeFabricBlock', { ClusterId: base.clusterId, ChannelId: base.channelId, BlockHeight: 0 })));
@@ -226,22 +225,22 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       const throttled = () => lines.some((l) => l.event === 'tbaas.retry' && l.tencentCode === 'RequestLimitExceeded');
       for (let i = 0; i < 100 && !throttled(); i++) await new Promise((r) => setTimeout(r, 100));
       expect(throttled()).to.equal(true);
-      for (let i = 0; i < 1200 && invocationCheckpoint(db) < height; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(invocationCheckpoint(db) >= height).to.equal(true);
+      for (let i = 0; i < 1200 && (await invocationCheckpoint(db)) < height; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await invocationCheckpoint(db)) >= height).to.equal(true);
       const health = (await (await fetch(`http://127.0.0.1:${indexer.port}/healthz`)).json()) as Record<string, unknown>;
       expect(health).to.deep.include({ status: 'degraded', chain: true, missing: ['blocks', 'events'] });
       expect(health.reason).to.match(/access address/);
       expect(count('indexer.degraded')).to.equal(1);
       // every trace transaction the gateway-fed index has, with its block, position and status
-      const viaGateway = openDb(expectedDb);
-      const expected = viaGateway.prepare("SELECT block, idx, tx_id, validation_code AS status FROM transactions WHERE chaincode = 'trace' ORDER BY block, idx").all();
-      viaGateway.close();
-      expect(db.prepare('SELECT block, idx, tx_id, status FROM invocations WHERE block < ? ORDER BY block, idx').all(Number(height))).to.deep.equal(expected);
-      const stages = db.prepare("SELECT args, sender FROM invocations WHERE function = 'trace:recordStage' AND block < ?").all(Number(height)) as { args: string; sender: string }[];
+      const viaGateway = await openDb(expectedDb);
+      const expected = await viaGateway.all("SELECT block, idx, tx_id, validation_code AS status FROM transactions WHERE chaincode = 'trace' ORDER BY block, idx");
+      await viaGateway.close();
+      expect(await db.all('SELECT block, idx, tx_id, status FROM invocations WHERE block < ? ORDER BY block, idx', Number(height))).to.deep.equal(expected);
+      const stages = await db.all<{ args: string; sender: string }>("SELECT args, sender FROM invocations WHERE function = 'trace:recordStage' AND block < ?", Number(height));
       expect(stages).to.have.length(10);
       expect(stages.map((r) => (JSON.parse((JSON.parse(r.args) as string[])[0]) as { taskId: string }).taskId)).to.deep.equal(Array(10).fill('tbaas-lot-1'));
       expect(new Set(stages.map((r) => r.sender))).to.deep.equal(new Set([ORGS.farm, ORGS.factory, ORGS.retail]));
-      expect((db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n).to.equal(0);
+      expect(await db.value('SELECT count(*) FROM events')).to.equal(0);
 
       // a lasting fault: one log line, attempts spaced by a growing wait (a loop would make hundreds)
       const before = emulator.requests;
@@ -252,15 +251,15 @@ describe('TBaaS path: the tea lot through TbaasLedger on the Fabric 2.3 package,
       emulator.failNext(0);
       expect(during).to.be.within(4, 60);
       expect(count('indexer.invocations_failed')).to.equal(failed + 1);
-      const rows = () => (db.prepare('SELECT COUNT(*) AS n FROM invocations').get() as { n: number }).n;
-      const recorded = rows();
+      const rows = async () => (await db.value<number>('SELECT count(*) FROM invocations'))!;
+      const recorded = await rows();
       await clients.factory.codes.issueCodes({ taskId: 'tbaas-lot-1', level: 'item', codeHashes: [codeHash(generateCode())] });
-      for (let i = 0; i < 100 && rows() === recorded; i++) await new Promise((res) => setTimeout(res, 100));
-      expect(rows()).to.equal(recorded + 1);
+      for (let i = 0; i < 100 && (await rows()) === recorded; i++) await new Promise((res) => setTimeout(res, 100));
+      expect(await rows()).to.equal(recorded + 1);
       expect(count('indexer.invocations_resumed')).to.equal(resumed + 1);
-      db.close();
     } finally {
       emulator.failNext(0);
+      await db.close();
       await indexer.stop();
     }
   });

@@ -54,9 +54,9 @@ async function run(paths: string[], roles: DemoRoles, user: string | undefined, 
     const demo = await seedDemo(clients, join(work, 'demo-keys'), (i, n, what) => log(`e2e: demo [${i}/${n}] ${what}`), Date.now(), roles);
     log(`e2e: demo seeded up to block ${head.block}; starting the indexer`);
     // the checks read full records and the audit routes: an auditor's key, issued into the new index
-    const keyDb = openDb(join(work, 'indexer.sqlite'));
-    const auditor = { authorization: `Bearer ${createApiKey(keyDb, { org: conns.brand.msp, scope: 'auditor', label: 'e2e' }).key}` };
-    keyDb.close();
+    const keyDb = await openDb(join(work, 'indexer.sqlite'));
+    const auditor = { authorization: `Bearer ${(await createApiKey(keyDb, { org: conns.brand.msp, scope: 'auditor', label: 'e2e' })).key}` };
+    await keyDb.close();
     indexer = await startIndexer({ connection: conns.brand.path, msp: conns.brand.msp, user, db: join(work, 'indexer.sqlite'), port: 0 });
     const base = `http://127.0.0.1:${indexer.port}`;
     const caughtUp = await waitCaughtUp(base, head);

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   if (demo) {
     console.log(`demo pages:\n${demoUrls(base, demo).map((u) => `  ${u}`).join('\n')}`);
     // shown once (stored hashed); new ones on each start
-    const keys = issueDemoKeys(indexerDb);
+    const keys = await issueDemoKeys(indexerDb);
     console.log(`demo API keys (Authorization: Bearer <key>; new ones on each start):
   member key   ${keys.member.org} ${keys.member.key}
   auditor key  ${keys.auditor.org} ${keys.auditor.key}

@@ -34,10 +34,11 @@ async function network(dir: string) {
   const ledgers: Ledger[] = ORGS.map((msp) => ledgerFromConfig(devnet.connection, { msp }));
   const clients = Object.fromEntries(ORGS.map((msp, i) => [msp, new TraceChainClient(ledgers[i])])) as Record<string, TraceChainClient>;
   const indexerDb = join(dir, 'indexer.sqlite');
-  const idb = openDb(indexerDb);
-  const auditorKey = createApiKey(idb, { org: DEMO_ORGS.retail, scope: 'auditor', label: 'round trip' }).key;
-  const memberKeys = Object.fromEntries(ORGS.map((org) => [org, createApiKey(idb, { org, scope: 'member', label: 'console' }).key]));
-  idb.close();
+  const idb = await openDb(indexerDb);
+  const auditorKey = (await createApiKey(idb, { org: DEMO_ORGS.retail, scope: 'auditor', label: 'round trip' })).key;
+  const memberKeys: Record<string, string> = {};
+  for (const org of ORGS) memberKeys[org] = (await createApiKey(idb, { org, scope: 'member', label: 'console' })).key;
+  await idb.close();
   const indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0, logger: quiet() });
   const url = `http://127.0.0.1:${indexer.port}`;
   return {

@@ -8,3 +8,4 @@ export { verifyTc3, tc3Signature } from './tbaas/tc3';
 export { writeClientFile } from './tbaas/client-file';
 export { seededRandom, withSeed } from './seeded-random';
 export { testClock, TestClock } from './test-clock';
+export { startPostgres, PostgresServer } from './postgres';

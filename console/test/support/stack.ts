@@ -59,9 +59,10 @@ export async function startStack(opts: { orgs?: string[]; seed?: (clients: Recor
     }
     await opts.seed?.(clients);
     const indexerDb = join(dir, 'indexer.sqlite');
-    const idb = openDb(indexerDb);
-    const indexerKeys = Object.fromEntries(orgs.map((org) => [org, createApiKey(idb, { org, scope: 'member', label: 'console' }).key]));
-    idb.close();
+    const idb = await openDb(indexerDb);
+    const indexerKeys: Record<string, string> = {};
+    for (const org of orgs) indexerKeys[org] = (await createApiKey(idb, { org, scope: 'member', label: 'console' })).key;
+    await idb.close();
     indexer = await startIndexer({ connection: devnet.connection, db: indexerDb, port: 0, logger: pino({ level: 'warn' }, pino.destination(2)) });
     const indexerUrl = `http://127.0.0.1:${indexer.port}`;
     const consoleOptions = async (msp: string, users: Users, file = join(dir, `console-${msp}.sqlite`)): Promise<ConsoleOptions> => {

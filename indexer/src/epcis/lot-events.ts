@@ -48,6 +48,24 @@ const recordTime = (p: ChainPos) => (p.timestamp_ms !== null ? { recordTime: new
 const when = (time: string) => ({ eventTime: time, eventTimeZoneOffset: zoneOffset(time) });
 const built = (event: EpcisEvent, p: ChainPos): Built => ({ event, block: p.block ?? Number.MAX_SAFE_INTEGER, idx: p.idx ?? 0 });
 const CHAIN = `LEFT JOIN transactions t ON t.tx_id = x.tx_id AND t.validation_code = 'VALID'`;
+/**
+ * An event payload's fields (events x), by engine: their JSON functions differ. On PostgreSQL, json
+ * rather than jsonb: only the field read is unescaped (jsonb refuses a whole payload with a \u0000
+ * anywhere); and a parent is matched as hex text, as decode() throws on a malformed one where SQLite's
+ * unhex gives NULL.
+ */
+const PAYLOAD = {
+  sqlite: {
+    taskId: "json_extract(x.payload, '$.taskId')",
+    parentInTask: "unhex(json_extract(x.payload, '$.parent')) IN (SELECT hash FROM codes WHERE task_id = ?)",
+    batchTaskId: "json_extract(x.payload, '$.batch.taskId')",
+  },
+  postgres: {
+    taskId: "(x.payload::json ->> 'taskId')",
+    parentInTask: "(x.payload::json ->> 'parent') IN (SELECT encode(hash, 'hex') FROM codes WHERE task_id = ?)",
+    batchTaskId: "(x.payload::json -> 'batch' ->> 'taskId')",
+  },
+};
 
 /** The quantities a mapping names, from the stage data the caller may see (items it may not see are left out). */
 function quantityList(lot: string, list: EpcisQuantity[] | undefined, valueOf: (item: string) => unknown) {
@@ -58,19 +76,22 @@ function quantityList(lot: string, list: EpcisQuantity[] | undefined, valueOf: (
 }
 
 /** Every event of a lot as the caller may see it, in event-time order, with hash ids and error declarations. */
-export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[] {
-  const task = db.prepare('SELECT json, template, version FROM tasks WHERE task_id = ?').get(taskId) as { json: string; template: string; version: number } | undefined;
+export async function lotEvents(db: Db, taskId: string, view: StageView): Promise<EpcisEvent[]> {
+  const task = await db.get<{ json: string; template: string; version: number }>('SELECT json, template, version FROM tasks WHERE task_id = ?', taskId);
   if (!task) return [];
   const t = parseJson<TaskJson>(task.json)!;
-  const tpl = parseJson<TemplateJson>(db.prepare('SELECT json FROM templates WHERE id = ? AND version = ?').pluck().get(task.template, task.version) as string | undefined);
+  const tpl = parseJson<TemplateJson>(await db.value<string>('SELECT json FROM templates WHERE id = ? AND version = ?', task.template, task.version));
+  const payload = PAYLOAD[db.engine];
   const lot = lotClass(t.product.gtin, t.lot);
   const lotQuantity = [{ epcClass: lot }];
   const out: Built[] = [];
 
   // stage records, every version, in chain order: inputs read the version of their stage current at the time
-  const records = db
-    .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM stage_records x ${CHAIN} WHERE x.task_id = ? ORDER BY t.block, t.idx, x.version`)
-    .all(taskId) as (ChainPos & { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; reason: string | null })[];
+  // (rows the index has not seen valid first, as SQLite sorts NULLs; PostgreSQL would put them last)
+  const records = await db.all<ChainPos & { stage: string; version: number; event_time: string; location: string | null; data: string; recorded_by: string; reason: string | null }>(
+    `SELECT x.*, t.block, t.idx, t.timestamp_ms FROM stage_records x ${CHAIN} WHERE x.task_id = ? ORDER BY t.block NULLS FIRST, t.idx, x.version`,
+    taskId,
+  );
   const current = new Map<string, Record<string, unknown>>();
   const corrections: { stage: string; version: number; time: string; corrective?: string }[] = [];
   for (const r of records) {
@@ -108,9 +129,10 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
   }
 
   // audits: an inspection of the lot; a rejected stage record is declared incorrect
-  const audits = db
-    .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM audits x ${CHAIN} WHERE x.task_id = ? ORDER BY t.block, t.idx`)
-    .all(taskId) as (ChainPos & { stage: string; verdict: string; comment: string; auditor: string; at: string; record_version: number | null })[];
+  const audits = await db.all<ChainPos & { stage: string; verdict: string; comment: string; auditor: string; at: string; record_version: number | null }>(
+    `SELECT x.*, t.block, t.idx, t.timestamp_ms FROM audits x ${CHAIN} WHERE x.task_id = ? ORDER BY t.block NULLS FIRST, t.idx`,
+    taskId,
+  );
   for (const a of audits) {
     const whole = a.stage === '*';
     out.push(
@@ -137,14 +159,14 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
   }
 
   // codes: commissioned when issued, packed and unpacked
-  const codeEvents = db
-    .prepare(
-      `SELECT x.name, x.payload, x.tx_id, x.block, x.idx, t.timestamp_ms FROM events x ${CHAIN}
-       WHERE (x.name = 'codes.Issued' AND json_extract(x.payload, '$.taskId') = ?)
-          OR (x.name IN ('codes.Aggregated', 'codes.Disaggregated') AND unhex(json_extract(x.payload, '$.parent')) IN (SELECT hash FROM codes WHERE task_id = ?))
-       ORDER BY x.block, x.idx`,
-    )
-    .all(taskId, taskId) as (ChainPos & { name: string; payload: string })[];
+  const codeEvents = await db.all<ChainPos & { name: string; payload: string }>(
+    `SELECT x.name, x.payload, x.tx_id, x.block, x.idx, t.timestamp_ms FROM events x ${CHAIN}
+     WHERE (x.name = 'codes.Issued' AND ${payload.taskId} = ?)
+        OR (x.name IN ('codes.Aggregated', 'codes.Disaggregated') AND ${payload.parentInTask})
+     ORDER BY x.block, x.idx`,
+    taskId,
+    taskId,
+  );
   for (const e of codeEvents) {
     const p = JSON.parse(e.payload) as { txTime: string; codeHashes?: string[]; level?: string; parent?: string; children?: string[] };
     const base = { ...when(p.txTime), ...recordTime(e) };
@@ -162,24 +184,27 @@ export function lotEvents(db: Db, taskId: string, view: StageView): EpcisEvent[]
   }
 
   // scans (by the scanning org's channel and region) and RFID sightings of the lot's codes
-  const scans = db
-    .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM scans x JOIN codes c ON c.hash = x.code_hash ${CHAIN} WHERE c.task_id = ? ORDER BY t.block, t.idx, x.idx`)
-    .all(taskId) as (ChainPos & { code_hash: Buffer; channel: string; region: string | null; at: string })[];
+  const scans = await db.all<ChainPos & { code_hash: Buffer; channel: string; region: string | null; at: string }>(
+    `SELECT x.*, t.block, t.idx, t.timestamp_ms FROM scans x JOIN codes c ON c.hash = x.code_hash ${CHAIN} WHERE c.task_id = ? ORDER BY t.block NULLS FIRST, t.idx, x.idx`,
+    taskId,
+  );
   for (const s of scans) {
     out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(codeHex(s.code_hash))], action: 'OBSERVE', ...chainRef(s), 'tc:channel': s.channel, ...(s.region ? { 'tc:region': s.region } : {}) }, s));
   }
-  const sightings = db
-    .prepare(`SELECT x.*, t.block, t.idx, t.timestamp_ms FROM code_sightings x ${CHAIN} WHERE x.code_hash IN (SELECT hash FROM codes WHERE task_id = ?) ORDER BY t.block, t.idx, x.idx`)
-    .all(taskId) as (ChainPos & { code_hash: Buffer; device_id: string; at: string; lat: number | null; lon: number | null })[];
+  const sightings = await db.all<ChainPos & { code_hash: Buffer; device_id: string; at: string; lat: number | null; lon: number | null }>(
+    `SELECT x.*, t.block, t.idx, t.timestamp_ms FROM code_sightings x ${CHAIN} WHERE x.code_hash IN (SELECT hash FROM codes WHERE task_id = ?) ORDER BY t.block NULLS FIRST, t.idx, x.idx`,
+    taskId,
+  );
   for (const s of sightings) {
     const geo = s.lat !== null && s.lon !== null ? { 'tc:geo': { 'tc:lat': s.lat, 'tc:lon': s.lon } } : {};
     out.push(built({ type: 'ObjectEvent', ...when(s.at), ...recordTime(s), epcList: [codeEpc(codeHex(s.code_hash))], action: 'OBSERVE', ...chainRef(s), 'tc:device': deviceUri(s.device_id), ...geo }, s));
   }
 
   // device readings of the lot: one sensor element per signed batch, a report per metric
-  const batches = db
-    .prepare(`SELECT x.payload, x.tx_id, x.block, x.idx, t.timestamp_ms FROM events x ${CHAIN} WHERE x.name = 'devices.ReadingsSubmitted' AND json_extract(x.payload, '$.batch.taskId') = ? ORDER BY x.block, x.idx`)
-    .all(taskId) as (ChainPos & { payload: string })[];
+  const batches = await db.all<ChainPos & { payload: string }>(
+    `SELECT x.payload, x.tx_id, x.block, x.idx, t.timestamp_ms FROM events x ${CHAIN} WHERE x.name = 'devices.ReadingsSubmitted' AND ${payload.batchTaskId} = ? ORDER BY x.block, x.idx`,
+    taskId,
+  );
   for (const b of batches) {
     const batch = (JSON.parse(b.payload) as { batch: { deviceId: string; seq: number; digest: string; submittedAt: string; stats: Record<string, { count: number; min: number; max: number }> } }).batch;
     const reports = Object.entries(batch.stats).map(([metric, s]) => {

@@ -44,40 +44,40 @@ const R = {
 export const assetRoutes: RouteModule = {
   routes: Object.values(R),
   register(router, { db }) {
-    const getClass = (classId: string) => {
-      const row = db.prepare('SELECT json FROM asset_classes WHERE class_id = ?').get(classId) as { json: string } | undefined;
-      if (!row) throw new ApiError(404, 'ERR_NOT_FOUND', `asset class ${classId} is not indexed`);
-      return JSON.parse(row.json) as Record<string, unknown>;
+    const getClass = async (classId: string) => {
+      const json = await db.value<string>('SELECT json FROM asset_classes WHERE class_id = ?', classId);
+      if (json === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `asset class ${classId} is not indexed`);
+      return JSON.parse(json) as Record<string, unknown>;
     };
-    handle(router, R.classes, (ctx, { query }) => {
+    handle(router, R.classes, async (ctx, { query }) => {
       const kind = query.kind ?? null;
-      ctx.body = (db.prepare('SELECT json FROM asset_classes WHERE (? IS NULL OR kind = ?) ORDER BY class_id').all(kind, kind) as { json: string }[]).map((r) => JSON.parse(r.json) as object);
+      ctx.body = (await db.column<string>('SELECT json FROM asset_classes WHERE (CAST(? AS TEXT) IS NULL OR kind = ?) ORDER BY class_id', kind, kind)).map((json) => JSON.parse(json) as object);
     });
-    handle(router, R.class, (ctx, { params: { classId } }) => {
-      const c = getClass(classId);
-      const holders = (db.prepare('SELECT count(*) AS n FROM balances WHERE class_id = ?').get(classId) as { n: number }).n;
-      const openOffers = db.prepare("SELECT * FROM offers WHERE class_id = ? AND status = 'open' ORDER BY price, offer_id").all(classId);
-      const locks = db.prepare('SELECT * FROM locks WHERE class_id = ? ORDER BY lock_id').all(classId);
+    handle(router, R.class, async (ctx, { params: { classId } }) => {
+      const c = await getClass(classId);
+      const holders = await db.value<number>('SELECT count(*) FROM balances WHERE class_id = ?', classId);
+      const openOffers = await db.all("SELECT * FROM offers WHERE class_id = ? AND status = 'open' ORDER BY price, offer_id", classId);
+      const locks = await db.all('SELECT * FROM locks WHERE class_id = ? ORDER BY lock_id', classId);
       ctx.body = { ...c, holders, openOffers, locks };
     });
-    handle(router, R.holders, (ctx, { params: { classId }, query: { limit, offset } }) => {
-      getClass(classId);
-      ctx.body = db.prepare('SELECT account, amount FROM balances WHERE class_id = ? ORDER BY amount DESC, account LIMIT ? OFFSET ?').all(classId, limit, offset);
+    handle(router, R.holders, async (ctx, { params: { classId }, query: { limit, offset } }) => {
+      await getClass(classId);
+      ctx.body = await db.all('SELECT account, amount FROM balances WHERE class_id = ? ORDER BY amount DESC, account LIMIT ? OFFSET ?', classId, limit, offset);
     });
-    handle(router, R.offers, (ctx, { params: { classId }, query: { limit, offset, ...q } }) => {
+    handle(router, R.offers, async (ctx, { params: { classId }, query: { limit, offset, ...q } }) => {
       const status = q.status ?? null;
-      getClass(classId);
-      ctx.body = db.prepare('SELECT * FROM offers WHERE class_id = ? AND (? IS NULL OR status = ?) ORDER BY offer_id LIMIT ? OFFSET ?').all(classId, status, status, limit, offset);
+      await getClass(classId);
+      ctx.body = await db.all('SELECT * FROM offers WHERE class_id = ? AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY offer_id LIMIT ? OFFSET ?', classId, status, status, limit, offset);
     });
-    handle(router, R.history, (ctx, { params: { classId }, query: { limit, offset } }) => {
-      getClass(classId);
-      ctx.body = (db.prepare('SELECT block, idx, tx_id, name, at, detail FROM asset_events WHERE class_id = ? ORDER BY block, idx LIMIT ? OFFSET ?').all(classId, limit, offset) as { detail: string }[]).map((r) => ({
+    handle(router, R.history, async (ctx, { params: { classId }, query: { limit, offset } }) => {
+      await getClass(classId);
+      ctx.body = (await db.all<{ detail: string }>('SELECT block, idx, tx_id, name, at, detail FROM asset_events WHERE class_id = ? ORDER BY block, idx LIMIT ? OFFSET ?', classId, limit, offset)).map((r) => ({
         ...r,
         detail: JSON.parse(r.detail) as object,
       }));
     });
-    handle(router, R.account, (ctx, { params: { account } }) => {
-      ctx.body = db.prepare('SELECT b.class_id, c.symbol, c.kind, b.amount FROM balances b JOIN asset_classes c ON c.class_id = b.class_id WHERE b.account = ? ORDER BY b.class_id').all(account);
+    handle(router, R.account, async (ctx, { params: { account } }) => {
+      ctx.body = await db.all('SELECT b.class_id, c.symbol, c.kind, b.amount FROM balances b JOIN asset_classes c ON c.class_id = b.class_id WHERE b.account = ? ORDER BY b.class_id', account);
     });
   },
 };

@@ -77,10 +77,10 @@ export const auditRoutes: RouteModule = {
     };
 
     handle(router, R.tx, async (ctx, { params: { txId } }) => {
-      const tx = db.prepare('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1').get(txId) as { block: number; idx: number; validation_code: string; creator_msp: string; event_name: string | null } | undefined;
+      const tx = await db.get<{ block: number; idx: number; validation_code: string; creator_msp: string; event_name: string | null }>('SELECT * FROM transactions WHERE tx_id = ? ORDER BY block, idx LIMIT 1', txId);
       if (!tx) throw new ApiError(404, 'ERR_NOT_FOUND', `transaction ${txId} is not indexed`);
-      const block = db.prepare('SELECT hash, previous_hash, data_hash FROM blocks WHERE number = ?').get(tx.block) as { hash: string; previous_hash: string; data_hash: string };
-      const event = db.prepare('SELECT payload FROM events WHERE block = ? AND idx = ?').get(tx.block, tx.idx) as { payload: string } | undefined;
+      const block = (await db.get<{ hash: string; previous_hash: string; data_hash: string }>('SELECT hash, previous_hash, data_hash FROM blocks WHERE number = ?', tx.block))!;
+      const event = await db.get<{ payload: string }>('SELECT payload FROM events WHERE block = ? AND idx = ?', tx.block, tx.idx);
       const onChain = await fromChain(async () => {
         const stream = await chain().blocks(BigInt(tx.block));
         try {
@@ -127,16 +127,17 @@ export const auditRoutes: RouteModule = {
       defined({ taskId, stage, version: r.version, eventTime: r.eventTime, location: r.location, data: r.data, recordedBy: r.recordedBy, actor: r.actor, txId: r.txId, flags: r.flags, reason: r.reason });
     const fromRow = (r: RecordRow): Comparable => ({ version: r.version, eventTime: r.event_time, location: r.location, data: JSON.parse(r.data), recordedBy: r.recorded_by, actor: r.actor, txId: r.tx_id, flags: JSON.parse(r.flags), reason: r.reason });
     const currentRows = (taskId: string) =>
-      db.prepare('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage)').all(taskId) as RecordRow[];
+      db.all<RecordRow>('SELECT r.* FROM stage_records r WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage)', taskId);
 
     // A consumer page audits its task's records on every view: the chain's trace is read once per
     // task and kept while the index has no newer record of it (at most TRACE_TTL_MS), so page views
     // cost the chain (and a 20 requests/s TBaaS account) little. The index side is always read fresh.
     const TRACE_TTL_MS = 30_000;
     const traces = new Map<string, { key: string; at: number; trace: Awaited<ReturnType<TraceChainClient['trace']['getTrace']>> | null }>();
-    const chainTrace = async (taskId: string) => {
-      // rowids only grow: any new record of the task changes the key
-      const key = String(db.prepare("SELECT count(*) || '/' || coalesce(max(rowid), 0) FROM stage_records WHERE task_id = ?").pluck().get(taskId));
+    const chainTrace = async (taskId: string, rows: RecordRow[]) => {
+      // the current records, each by its stage, version and transaction: a record of a new stage, a
+      // new version of a stage (or a record replaced by another transaction) changes the key
+      const key = rows.map((r) => `${r.stage}/${r.version}/${r.tx_id}`).sort().join(',');
       const hit = traces.get(taskId);
       if (hit && hit.key === key && Date.now() - hit.at < TRACE_TTL_MS) return hit.trace;
       const trace = await fromChain(() => new TraceChainClient(chain()).trace.getTrace(taskId));
@@ -147,8 +148,9 @@ export const auditRoutes: RouteModule = {
 
     handle(router, R.task, async (ctx, { params: { taskId } }) => {
       const auditor = callerOf(ctx).scope === 'auditor';
-      const rows = new Map(currentRows(taskId).map((r) => [r.stage, r]));
-      const trace = await chainTrace(taskId);
+      const current = await currentRows(taskId);
+      const rows = new Map(current.map((r) => [r.stage, r]));
+      const trace = await chainTrace(taskId, current);
       if (!trace && rows.size === 0) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is unknown, on chain and in the index`);
       const onChain = new Map((trace?.stages ?? []).filter((s) => s.record).map((s) => [s.stage, s.record!]));
       const stages = [...new Set([...onChain.keys(), ...rows.keys()])].sort().map((stage) => {
@@ -161,7 +163,7 @@ export const auditRoutes: RouteModule = {
     });
 
     handle(router, R.record, async (ctx, { params: { taskId, stage } }) => {
-      const row = currentRows(taskId).find((r) => r.stage === stage);
+      const row = (await currentRows(taskId)).find((r) => r.stage === stage);
       const trace = await fromChain(() => new TraceChainClient(chain()).trace.getTrace(taskId));
       const record = trace?.stages.find((s) => s.stage === stage)?.record;
       if (!row && !record) throw new ApiError(404, 'ERR_NOT_FOUND', `no record of stage ${stage} in task ${taskId}, on chain or indexed`);
@@ -169,9 +171,10 @@ export const auditRoutes: RouteModule = {
     });
 
     handle(router, R.code, async (ctx, { params: { hash } }) => {
-      const row = db.prepare('SELECT * FROM codes WHERE hash = ?').get(codeKey(hash)) as
-        | { task_id: string; gtin: string; lot: string; level: string; status: string; parent: Buffer | null; suspect_since: string | null; diverted_since: string | null; issued_by: string; issued_at: string }
-        | undefined;
+      const row = await db.get<{ task_id: string; gtin: string; lot: string; level: string; status: string; parent: Buffer | null; suspect_since: string | null; diverted_since: string | null; issued_by: string; issued_at: string }>(
+        'SELECT * FROM codes WHERE hash = ?',
+        codeKey(hash),
+      );
       const v = await fromChain(() => new TraceChainClient(chain()).codes.verifyCode(hash));
       const code = v && v.genuine ? v.code : null;
       if (!row && !code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code, on chain and in the index');

@@ -32,20 +32,20 @@ interface StoredProduct {
 export const catalogRoutes: RouteModule = {
   routes: Object.values(R),
   register(router, { db }) {
-    handle(router, R.products, (ctx, { query: { limit, offset, ...q } }) => {
+    handle(router, R.products, async (ctx, { query: { limit, offset, ...q } }) => {
       const owner = q.owner ?? null;
       const status = q.status ?? null;
       ctx.body = (
-        db.prepare('SELECT * FROM products WHERE (? IS NULL OR owner_msp = ?) AND (? IS NULL OR status = ?) ORDER BY gtin LIMIT ? OFFSET ?').all(owner, owner, status, status, limit, offset) as StoredProduct[]
+        await db.all<StoredProduct>('SELECT * FROM products WHERE (CAST(? AS TEXT) IS NULL OR owner_msp = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY gtin LIMIT ? OFFSET ?', owner, owner, status, status, limit, offset)
       ).map(({ json, ...p }) => {
         const doc = JSON.parse(json) as { spec?: Record<string, string>; delegates?: string[] };
         return { ...p, spec: doc.spec ?? {}, delegates: doc.delegates ?? [] };
       });
     });
-    handle(router, R.locations, (ctx, { query: { limit, offset, ...q } }) => {
+    handle(router, R.locations, async (ctx, { query: { limit, offset, ...q } }) => {
       const owner = q.owner ?? null;
       const status = q.status ?? null;
-      ctx.body = db.prepare('SELECT * FROM locations WHERE (? IS NULL OR owner_msp = ?) AND (? IS NULL OR status = ?) ORDER BY id LIMIT ? OFFSET ?').all(owner, owner, status, status, limit, offset);
+      ctx.body = await db.all('SELECT * FROM locations WHERE (CAST(? AS TEXT) IS NULL OR owner_msp = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY id LIMIT ? OFFSET ?', owner, owner, status, status, limit, offset);
     });
   },
 };

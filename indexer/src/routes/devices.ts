@@ -35,29 +35,28 @@ const R = {
 export const deviceRoutes: RouteModule = {
   routes: Object.values(R),
   register(router, { db }) {
-    handle(router, R.devices, (ctx, { query: { limit, offset, ...q } }) => {
+    handle(router, R.devices, async (ctx, { query: { limit, offset, ...q } }) => {
       const owner = q.owner ?? null;
       const status = q.status ?? null;
       ctx.body = (
-        db
-          .prepare(
-            `SELECT d.*, (SELECT count(*) FROM alarms a WHERE a.device_id = d.device_id AND a.acked_by IS NULL) AS open_alarms
-             FROM devices d WHERE (? IS NULL OR owner_msp = ?) AND (? IS NULL OR status = ?) ORDER BY device_id LIMIT ? OFFSET ?`,
-          )
-          .all(owner, owner, status, status, limit, offset) as { thresholds: string }[]
+        await db.all<{ thresholds: string }>(
+          `SELECT d.*, (SELECT count(*) FROM alarms a WHERE a.device_id = d.device_id AND a.acked_by IS NULL) AS open_alarms
+           FROM devices d WHERE (CAST(? AS TEXT) IS NULL OR owner_msp = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY device_id LIMIT ? OFFSET ?`,
+          owner, owner, status, status, limit, offset,
+        )
       ).map((d) => ({ ...d, thresholds: JSON.parse(d.thresholds) as object }));
     });
-    handle(router, R.device, (ctx, { params: { deviceId } }) => {
-      const device = db.prepare('SELECT * FROM devices WHERE device_id = ?').get(deviceId) as { thresholds: string } | undefined;
+    handle(router, R.device, async (ctx, { params: { deviceId } }) => {
+      const device = await db.get<{ thresholds: string }>('SELECT * FROM devices WHERE device_id = ?', deviceId);
       if (!device) throw new ApiError(404, 'ERR_NOT_FOUND', `device ${deviceId} is not indexed`);
-      const readings = (db.prepare('SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 100').all(deviceId) as { stats: string }[]).map((r) => ({ ...r, stats: JSON.parse(r.stats) as object }));
-      const alarms = (db.prepare('SELECT * FROM alarms WHERE device_id = ? ORDER BY at DESC LIMIT 100').all(deviceId) as StoredAlarm[]).map((a) => alarm(callerOf(ctx), a));
+      const readings = (await db.all<{ stats: string }>('SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 100', deviceId)).map((r) => ({ ...r, stats: JSON.parse(r.stats) as object }));
+      const alarms = (await db.all<StoredAlarm>('SELECT * FROM alarms WHERE device_id = ? ORDER BY at DESC LIMIT 100', deviceId)).map((a) => alarm(callerOf(ctx), a));
       ctx.body = { ...device, thresholds: parseJson(device.thresholds), readings, alarms };
     });
-    handle(router, R.alarms, (ctx, { query: { limit, offset, acked, ...q } }) => {
+    handle(router, R.alarms, async (ctx, { query: { limit, offset, acked, ...q } }) => {
       const taskId = q.taskId ?? null;
       const ackedFilter = acked === undefined ? '' : acked === 'true' ? 'AND acked_by IS NOT NULL' : 'AND acked_by IS NULL';
-      ctx.body = (db.prepare(`SELECT * FROM alarms WHERE (? IS NULL OR task_id = ?) ${ackedFilter} ORDER BY at DESC, alarm_id LIMIT ? OFFSET ?`).all(taskId, taskId, limit, offset) as StoredAlarm[]).map((a) => alarm(callerOf(ctx), a));
+      ctx.body = (await db.all<StoredAlarm>(`SELECT * FROM alarms WHERE (CAST(? AS TEXT) IS NULL OR task_id = ?) ${ackedFilter} ORDER BY at DESC, alarm_id LIMIT ? OFFSET ?`, taskId, taskId, limit, offset)).map((a) => alarm(callerOf(ctx), a));
     });
   },
 };

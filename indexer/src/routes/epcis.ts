@@ -41,47 +41,48 @@ function versionHeaders(ctx: Context): void {
   ctx.set('GS1-CBV-Version', '2.0.0');
 }
 
-const eventsOf = (db: Db, ctx: Context, taskId: string): EpcisEvent[] => lotEvents(db, taskId, stageDataFilter(db, callerOf(ctx), taskId));
+const eventsOf = async (db: Db, ctx: Context, taskId: string): Promise<EpcisEvent[]> => lotEvents(db, taskId, await stageDataFilter(db, callerOf(ctx), taskId));
 
 /** The lots a query may concern: those of the codes it names, those recorded at the locations it names, else all (each lot's events are built per query). */
-function candidateLots(db: Db, q: EventsQuery): string[] {
+async function candidateLots(db: Db, q: EventsQuery): Promise<string[]> {
   const codes = codesNamed(q);
-  if (codes) return db.prepare(`SELECT DISTINCT task_id FROM codes WHERE hash IN (${codes.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...codes.map(codeKey)) as string[];
+  if (codes) return db.column<string>(`SELECT DISTINCT task_id FROM codes WHERE hash IN (${codes.map(() => '?').join(', ')}) ORDER BY task_id`, ...codes.map(codeKey));
   // only stage records have a bizLocation: the lots recorded there
   const glns = q.EQ_bizLocation?.map((l) => glnOf(canonicalEpc(l)) ?? '');
-  if (glns) return db.prepare(`SELECT DISTINCT task_id FROM stage_records WHERE location IN (${glns.map(() => '?').join(', ')}) ORDER BY task_id`).pluck().all(...glns) as string[];
-  return db.prepare('SELECT task_id FROM tasks ORDER BY created_at, task_id').pluck().all() as string[];
+  if (glns) return db.column<string>(`SELECT DISTINCT task_id FROM stage_records WHERE location IN (${glns.map(() => '?').join(', ')}) ORDER BY task_id`, ...glns);
+  return db.column<string>('SELECT task_id FROM tasks ORDER BY created_at, task_id');
 }
 
 /** GS1 EPCIS 2.0 export of lots and codes, and the simple event query. */
 export const epcisRoutes: RouteModule = {
   routes: Object.values(R),
   register(router, { db }) {
-    handle(router, R.lot, (ctx, { params: { taskId } }) => {
-      if (!db.prepare('SELECT 1 FROM tasks WHERE task_id = ?').get(taskId)) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
+    handle(router, R.lot, async (ctx, { params: { taskId } }) => {
+      if ((await db.value('SELECT 1 FROM tasks WHERE task_id = ?', taskId)) === undefined) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
       versionHeaders(ctx);
-      ctx.body = epcisDocument(eventsOf(db, ctx, taskId));
+      ctx.body = epcisDocument(await eventsOf(db, ctx, taskId));
     });
-    handle(router, R.code, (ctx, { params: { hash } }) => {
-      const code = db.prepare('SELECT task_id, parent FROM codes WHERE hash = ?').get(codeKey(hash)) as { task_id: string; parent: Buffer | null } | undefined;
+    handle(router, R.code, async (ctx, { params: { hash } }) => {
+      const code = await db.get<{ task_id: string; parent: Buffer | null }>('SELECT task_id, parent FROM codes WHERE hash = ?', codeKey(hash));
       if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
       // the code and the cases it is packed in (a scan or sighting of the case is one of the code)
-      const mine = new Set([hash, ...codeParents(db, code.parent).map(codeHex)].map(codeEpc));
+      const mine = new Set([hash, ...(await codeParents(db, code.parent)).map(codeHex)].map(codeEpc));
       const named = (e: EpcisEvent) => [e.epcList, e.childEPCs, e.parentID].flat().filter((x): x is string => typeof x === 'string');
       versionHeaders(ctx);
       ctx.body = epcisDocument(
-        eventsOf(db, ctx, code.task_id).filter((e) => {
+        (await eventsOf(db, ctx, code.task_id)).filter((e) => {
           const epcs = named(e);
           return epcs.length === 0 || epcs.some((x) => mine.has(x));
         }),
       );
     });
-    handle(router, R.events, (ctx, { query }) => {
+    handle(router, R.events, async (ctx, { query }) => {
       const start = pageStart(query);
       if (start === undefined) throw new ApiError(400, 'ERR_VALIDATION', 'nextPageToken is not a token of this query');
-      const found = candidateLots(db, query)
-        .flatMap((taskId) => eventsOf(db, ctx, taskId).filter((e) => matches(e, query)))
-        .sort((a, b) => Date.parse(String(a.eventTime)) - Date.parse(String(b.eventTime)));
+      // lot by lot: one request does not take every pooled connection
+      const perLot: EpcisEvent[][] = [];
+      for (const taskId of await candidateLots(db, query)) perLot.push((await eventsOf(db, ctx, taskId)).filter((e) => matches(e, query)));
+      const found = perLot.flat().sort((a, b) => Date.parse(String(a.eventTime)) - Date.parse(String(b.eventTime)));
       const page = found.slice(start, start + query.perPage);
       if (start + query.perPage < found.length) {
         const next = new URLSearchParams({ ...Object.fromEntries(Object.entries(ctx.query).filter(([k]) => k !== 'nextPageToken')), nextPageToken: pageToken(query, start + query.perPage) } as Record<string, string>);

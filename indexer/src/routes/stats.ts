@@ -68,34 +68,37 @@ export const statsRoutes: RouteModule = {
   routes: Object.values(R),
   register(router, { db, chaincode }) {
     const product = productFilter(chaincode);
-    const byChaincode = (where: string, params: string[]) =>
-      Object.fromEntries((db.prepare(`SELECT coalesce(chaincode, '') AS cc, count(*) AS n FROM transactions WHERE ${where} GROUP BY cc ORDER BY cc`).all(...params) as { cc: string; n: number }[]).map((r) => [r.cc, r.n]));
+    const byChaincode = async (where: string, params: string[]) =>
+      Object.fromEntries((await db.all<{ cc: string; n: number }>(`SELECT coalesce(chaincode, '') AS cc, count(*) AS n FROM transactions WHERE ${where} GROUP BY cc ORDER BY cc`, ...params)).map((r) => [r.cc, r.n]));
     const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
-    handle(router, R.stats, (ctx) => {
-      const mine = db.prepare(`SELECT count(DISTINCT block) AS blocks, count(*) AS transactions FROM transactions WHERE ${product.sql}`).get(...product.params) as { blocks: number; transactions: number };
-      const chain = db.prepare('SELECT count(*) AS blocks, coalesce(sum(tx_count), 0) AS transactions, coalesce(sum(tx_count = 0), 0) AS configBlocks FROM blocks').get() as Record<string, number>;
-      const system = byChaincode(`chaincode IN (${SYSTEM_SQL})`, []);
+    handle(router, R.stats, async (ctx) => {
+      const mine = (await db.get<{ blocks: number; transactions: number }>(`SELECT count(DISTINCT block) AS blocks, count(*) AS transactions FROM transactions WHERE ${product.sql}`, ...product.params))!;
+      const chain = await db.get<Record<string, number>>('SELECT count(*) AS blocks, coalesce(sum(tx_count), 0) AS transactions, coalesce(sum(CASE WHEN tx_count = 0 THEN 1 ELSE 0 END), 0) AS "configBlocks" FROM blocks');
+      const system = await byChaincode(`chaincode IN (${SYSTEM_SQL})`, []);
       // unparsable envelopes have no chaincode name: they are neither the product's nor a system chaincode's
-      const other = byChaincode(`chaincode IS NULL OR (chaincode NOT IN (${SYSTEM_SQL}) AND NOT (${product.sql}))`, product.params);
+      const other = await byChaincode(`chaincode IS NULL OR (chaincode NOT IN (${SYSTEM_SQL}) AND NOT (${product.sql}))`, product.params);
+      const counts: Record<string, number> = {};
+      for (const t of COUNTED) counts[t] = (await db.value<number>(`SELECT count(*) FROM ${t}`))!;
       ctx.body = {
         chaincode: chaincode ?? null,
         ...mine,
-        ...Object.fromEntries(COUNTED.map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n])),
+        ...counts,
         chain,
         system: { transactions: sum(system), byChaincode: system },
         other: { transactions: sum(other), byChaincode: other },
       };
     });
-    handle(router, R.throughput, (ctx, { query: { minutes } }) => {
-      const newest = (db.prepare(`SELECT max(timestamp_ms) AS t FROM transactions WHERE ${product.sql}`).get(...product.params) as { t: number | null }).t;
-      if (newest === null) return void (ctx.body = { minutes, series: [] });
+    handle(router, R.throughput, async (ctx, { query: { minutes } }) => {
+      const newest = await db.value<number | null>(`SELECT max(timestamp_ms) FROM transactions WHERE ${product.sql}`, ...product.params);
+      if (newest == null) return void (ctx.body = { minutes, series: [] });
       const end = Math.floor(newest / 60_000) + 1;
-      const rows = db
-        .prepare(
-          `SELECT timestamp_ms / 60000 AS minute, count(DISTINCT block) AS blocks, sum(validation_code = 'VALID') AS valid, sum(validation_code != 'VALID') AS invalid
-           FROM transactions WHERE timestamp_ms >= ? AND ${product.sql} GROUP BY minute`,
-        )
-        .all((end - minutes) * 60_000, ...product.params) as { minute: number; blocks: number; valid: number; invalid: number }[];
+      const rows = await db.all<{ minute: number; blocks: number; valid: number; invalid: number }>(
+        `SELECT timestamp_ms / 60000 AS minute, count(DISTINCT block) AS blocks, sum(CASE WHEN validation_code = 'VALID' THEN 1 ELSE 0 END) AS valid,
+           sum(CASE WHEN validation_code != 'VALID' THEN 1 ELSE 0 END) AS invalid
+         FROM transactions WHERE timestamp_ms >= ? AND ${product.sql} GROUP BY minute`,
+        (end - minutes) * 60_000,
+        ...product.params,
+      );
       const byMinute = new Map(rows.map((r) => [r.minute, r]));
       const series = Array.from({ length: minutes }, (_, i) => {
         const m = end - minutes + i;
@@ -104,40 +107,38 @@ export const statsRoutes: RouteModule = {
       });
       ctx.body = { minutes, series };
     });
-    handle(router, R.lots, (ctx) => {
-      ctx.body = db
-        .prepare(
-          `WITH latest AS (
-             SELECT task_id, stage, row_number() OVER (PARTITION BY task_id ORDER BY event_time DESC, version DESC) AS n FROM stage_records)
-           SELECT t.template, CASE WHEN t.audit IS NOT NULL THEN 'audited' ELSE coalesce(l.stage, 'created') END AS stage, count(*) AS lots
-           FROM tasks t LEFT JOIN latest l ON l.task_id = t.task_id AND l.n = 1
-           GROUP BY t.template, 2 ORDER BY t.template, 2`,
-        )
-        .all();
+    handle(router, R.lots, async (ctx) => {
+      ctx.body = await db.all(
+        `WITH latest AS (
+           SELECT task_id, stage, row_number() OVER (PARTITION BY task_id ORDER BY event_time DESC, version DESC) AS n FROM stage_records)
+         SELECT t.template, CASE WHEN t.audit IS NOT NULL THEN 'audited' ELSE coalesce(l.stage, 'created') END AS stage, count(*) AS lots
+         FROM tasks t LEFT JOIN latest l ON l.task_id = t.task_id AND l.n = 1
+         GROUP BY t.template, 2 ORDER BY t.template, 2`,
+      );
     });
-    handle(router, R.regions, (ctx) => {
-      ctx.body = db
-        .prepare(
-          `SELECT s.region, count(*) AS scans, count(DISTINCT s.code_hash) AS codes,
-             (SELECT count(*) FROM alerts a WHERE a.type = 'diversion' AND a.region = s.region) AS diversions
-           FROM scans s GROUP BY s.region ORDER BY scans DESC`,
-        )
-        .all();
+    handle(router, R.regions, async (ctx) => {
+      // ties broken by region (scans without one first), the same on both engines
+      ctx.body = await db.all(
+        `SELECT s.region, count(*) AS scans, count(DISTINCT s.code_hash) AS codes,
+           (SELECT count(*) FROM alerts a WHERE a.type = 'diversion' AND a.region = s.region) AS diversions
+         FROM scans s GROUP BY s.region ORDER BY scans DESC, s.region NULLS FIRST`,
+      );
     });
-    handle(router, R.alerts, (ctx) => {
+    handle(router, R.alerts, async (ctx) => {
       ctx.body = {
-        byType: db.prepare('SELECT type, count(*) AS n FROM alerts GROUP BY type ORDER BY type').all(),
-        byDay: db.prepare('SELECT substr(at, 1, 10) AS day, type, count(*) AS n FROM alerts GROUP BY day, type ORDER BY day, type').all(),
+        byType: await db.all('SELECT type, count(*) AS n FROM alerts GROUP BY type ORDER BY type'),
+        byDay: await db.all('SELECT substr(at, 1, 10) AS day, type, count(*) AS n FROM alerts GROUP BY day, type ORDER BY day, type'),
       };
     });
-    handle(router, R.sensors, (ctx, { query }) => {
+    handle(router, R.sensors, async (ctx, { query }) => {
       const deviceId = query.deviceId ?? null;
       const taskId = query.taskId ?? null;
       // the newest 1,000 batches, oldest first
       const rows = (
-        db
-          .prepare('SELECT device_id, seq, submitted_at, stats FROM readings WHERE (? IS NULL OR device_id = ?) AND (? IS NULL OR task_id = ?) ORDER BY submitted_at DESC, device_id DESC, seq DESC LIMIT 1000')
-          .all(deviceId, deviceId, taskId, taskId) as { device_id: string; seq: number; submitted_at: string; stats: string }[]
+        await db.all<{ device_id: string; seq: number; submitted_at: string; stats: string }>(
+          'SELECT device_id, seq, submitted_at, stats FROM readings WHERE (CAST(? AS TEXT) IS NULL OR device_id = ?) AND (CAST(? AS TEXT) IS NULL OR task_id = ?) ORDER BY submitted_at DESC, device_id DESC, seq DESC LIMIT 1000',
+          deviceId, deviceId, taskId, taskId,
+        )
       ).reverse();
       const metrics: Record<string, { deviceId: string; at: string; min: number; max: number; count: number }[]> = {};
       for (const r of rows) {

@@ -88,9 +88,9 @@ runProductBench(async ({ target, client: c, partner, args }) => {
   }
 
   const indexerDb = join(dir, 'indexer.sqlite');
-  const idb = openDb(indexerDb);
-  const indexerKey = createApiKey(idb, { org: own, scope: 'member', label: 'bench' }).key;
-  idb.close();
+  const idb = await openDb(indexerDb);
+  const indexerKey = (await createApiKey(idb, { org: own, scope: 'member', label: 'bench' })).key;
+  await idb.close();
   const indexer = await startIndexer({ connection: target.profileFor(own), msp: own, db: indexerDb, port: 0 });
   const indexerUrl = `http://127.0.0.1:${indexer.port}`;
   const get = (path: string) => fetch(`${indexerUrl}${path}`, { headers: { authorization: `Bearer ${indexerKey}` } });

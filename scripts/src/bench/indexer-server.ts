@@ -12,8 +12,8 @@ import { createApp, openDb, runServeWorkers } from '@trace/indexer';
 const file = process.argv[2];
 const workers = Number(process.argv[3] ?? 1);
 
-function serve(): Promise<void> {
-  const db = openDb(file);
+async function serve(): Promise<void> {
+  const db = await openDb(file);
   const app = createApp(db, () => ({ ready: true, next: 0n }));
   app.on('error', (e: Error) => console.error(`indexer-server: ${e.message}`));
   return new Promise((resolve) => {
@@ -23,8 +23,7 @@ function serve(): Promise<void> {
     });
     process.on('SIGTERM', () => {
       server.close();
-      db.close();
-      process.exit(0);
+      void db.close().finally(() => process.exit(0));
     });
   });
 }

@@ -17,7 +17,6 @@ const SCANS_PER_TX = 10;
 const REGIONS = ['CN-53', 'CN-44', 'CN-11'];
 const hex = () => randomBytes(32).toString('hex');
 
-const db = openDb(file);
 let stopped = false;
 parentPort!.on('message', () => (stopped = true));
 
@@ -33,17 +32,18 @@ function block(number: number, previousHash: string): ChainBlock {
 }
 
 async function run(): Promise<void> {
+  const db = await openDb(file);
   const t = performance.now();
   let events = 0;
   let previous = hex();
   for (let n = from; !stopped; n++) {
     const b = block(n, previous);
     previous = b.hash;
-    events += applyBlocks(db, [b]);
+    events += await applyBlocks(db, [b]);
     // the next block's time (the stop message comes in meanwhile)
     await new Promise((r) => setTimeout(r, Math.max(0, t + (n - from + 1) * blockMs - performance.now())));
   }
-  db.close();
+  await db.close();
   parentPort!.postMessage({ events, ms: performance.now() - t });
 }
 

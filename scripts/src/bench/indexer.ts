@@ -246,7 +246,7 @@ async function main(): Promise<void> {
   console.log(`bench:indexer: ${CODES} codes, ${RECORDS} stage records over ${TASKS} tea lots (${CODES_PER_TASK} codes each), ${SCAN_CALLS * SCANS_PER_CALL} scans; db ${file}`);
 
   // 1. ingestion: generated blocks straight through applyBlocks (the time of applyBlocks only)
-  const db = openDb(file);
+  const db = await openDb(file);
   const template = publishedTemplate(iso(T0));
   let applyMs = 0;
   let events = 0;
@@ -257,30 +257,31 @@ async function main(): Promise<void> {
   const estimated = TASKS * (STAGES + 3 + Math.ceil(CODES_PER_TASK / ITEMS_PER_CASE)) + SCAN_CALLS;
   // as the ingestor catching up does: up to INGEST_BATCH blocks per SQLite transaction
   const batch: ChainBlock[] = [];
-  const flush = () => {
+  const flush = async () => {
     const t = performance.now();
-    events += applyBlocks(db, batch);
+    events += await applyBlocks(db, batch);
     applyMs += performance.now() - t;
     batch.length = 0;
   };
   for (const block of blocks(template)) {
     batch.push(block);
-    if (batch.length === INGEST_BATCH) flush();
+    if (batch.length === INGEST_BATCH) await flush();
     txCount += block.transactions.length;
     blockCount++;
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      const codes = (db.prepare('SELECT max(rowid) AS n FROM codes').get() as { n: number | null }).n ?? 0;
+      const codes = (await db.value<number | null>('SELECT max(rowid) FROM codes')) ?? 0;
       console.log(`  ingest: ${blockCount} blocks, ${events} events (~${Math.min(99, Math.round((100 * events) / estimated))} %), ${codes} codes, ${round(events / (applyMs / 1000))} events/s, ${round((lastReport - wall) / 1000)} s`);
     }
   }
-  flush();
-  const counts = Object.fromEntries(['blocks', 'transactions', 'events', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'alarms'].map((t) => [t, (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n]));
+  await flush();
+  const counts: Record<string, number> = {};
+  for (const t of ['blocks', 'transactions', 'events', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'alarms']) counts[t] = (await db.value<number>(`SELECT count(*) FROM ${t}`))!;
   const ingestRss = rssMb(process.pid);
   const ingestAnon = rssAnonMb(process.pid);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  authorization = `Bearer ${createApiKey(db, { org: 'Org1MSP', scope: 'member', label: 'bench' }).key}`;
-  db.close();
+  await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  authorization = `Bearer ${(await createApiKey(db, { org: 'Org1MSP', scope: 'member', label: 'bench' })).key}`;
+  await db.close();
   const ingestS = applyMs / 1000;
   const ingestEps = events / ingestS;
   const codesPerS = counts.codes / ingestS;

@@ -25,14 +25,14 @@ export interface DemoKeys {
  * Issues the demo keys into the indexer's database. Keys are stored hashed and shown once, so each
  * start issues new ones and revokes the previous start's.
  */
-export function issueDemoKeys(indexerDb: string): DemoKeys {
-  const db = openDb(indexerDb);
+export async function issueDemoKeys(indexerDb: string): Promise<DemoKeys> {
+  const db = await openDb(indexerDb);
   try {
-    for (const k of listApiKeys(db)) if (k.label === DEMO_KEY_LABEL && !k.revoked_at) revokeApiKey(db, k.id);
-    const issue = (org: string, scope: 'member' | 'auditor') => ({ org, key: createApiKey(db, { org, scope, label: DEMO_KEY_LABEL }).key });
-    return { member: issue(DEMO_ORGS.brand, 'member'), auditor: issue(DEMO_ORGS.retail, 'auditor') };
+    for (const k of await listApiKeys(db)) if (k.label === DEMO_KEY_LABEL && !k.revoked_at) await revokeApiKey(db, k.id);
+    const issue = async (org: string, scope: 'member' | 'auditor') => ({ org, key: (await createApiKey(db, { org, scope, label: DEMO_KEY_LABEL })).key });
+    return { member: await issue(DEMO_ORGS.brand, 'member'), auditor: await issue(DEMO_ORGS.retail, 'auditor') };
   } finally {
-    db.close();
+    await db.close();
   }
 }
 const DEMO_KEY_LABEL = 'demo';
