@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Db } from './db';
 import { ChainEventRow, project } from './projections';
-import { isPostgresUrl } from './store';
+import { dbLocation } from './store';
 
 /** An event as indexed: its raw payload text, so a dead letter can be re-projected later. */
 export interface IndexedEvent {
@@ -23,7 +22,7 @@ export interface IndexedEvent {
 export async function projectOrDeadLetter(db: Db, e: IndexedEvent): Promise<string | undefined> {
   try {
     // a savepoint inside the caller's transaction: on PostgreSQL, the only way to go on after an SQL error
-    await db.transaction((tx) => project(tx, toRow(e)));
+    await db.transaction((tx) => projectIndexed(tx, e));
     return undefined;
   } catch (err) {
     const error = (err as Error).message || String(err);
@@ -41,6 +40,9 @@ export async function projectOrDeadLetter(db: Db, e: IndexedEvent): Promise<stri
     return error;
   }
 }
+
+/** Projects one event as indexed (its payload decoded); throws what the projection throws. */
+export const projectIndexed = (db: Db, e: IndexedEvent): Promise<void> => project(db, toRow(e));
 
 /** a string with NUL (which PostgreSQL text cannot hold) as U+FFFD, on both engines */
 const withoutNul = (_key: string, v: unknown) => (typeof v === 'string' ? v.replaceAll('\u0000', '\uFFFD') : v);
@@ -74,8 +76,7 @@ export async function replayDeadLetters(db: Db): Promise<{ projected: number; fa
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { db: { type: 'string' } } });
   const { openDb } = await import('./db');
-  const location = values.db ?? '.devnet/indexer.sqlite';
-  const db = await openDb(isPostgresUrl(location) ? location : resolve(location));
+  const db = await openDb(dbLocation(values.db));
   try {
     if (positionals[0] === 'list') {
       for (const d of await db.all('SELECT block, idx, tx_id, name, error, at FROM dead_letters ORDER BY block, idx')) console.log(Object.values(d).join('  '));

@@ -1,5 +1,5 @@
 export { openDb, checkpoint, Db, SCHEMA_VERSION } from './db';
-export { Engine, isPostgresUrl, openStore, redactLocation, Sql, Store } from './store';
+export { dbLocation, Engine, isPostgresUrl, openStore, redactLocation, Sql, Store } from './store';
 export { codeHex, codeKey } from './code-key';
 export { applyBlock, applyBlocks, INGEST_BATCH, Ingestor, RECONNECT_BACKOFF_MS } from './ingest';
 export { deadLetterCount, replayDeadLetters } from './dead-letters';

@@ -1,25 +1,26 @@
 import type { Logger } from 'pino';
 import { ChainBlock } from '@trace/client';
 import { checkpoint, Db, setCheckpoint } from './db';
-import { IndexedEvent, projectOrDeadLetter } from './dead-letters';
+import { IndexedEvent, projectIndexed, projectOrDeadLetter } from './dead-letters';
 import { LeaseLostError } from './lease';
-import { PROJECTIONS } from './projections';
+import { insertRows, PROJECTIONS } from './projections';
 import { ChainSource } from './source';
+import type { Param } from './store';
 import { announceIndexed } from './trace-cache';
 
-const INSERT_TRANSACTION = 'INSERT INTO transactions (block, idx, tx_id, validation_code, creator_msp, timestamp_ms, chaincode, event_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_EVENT = 'INSERT INTO events (block, idx, tx_id, name, payload) VALUES (?, ?, ?, ?, ?)';
+/** An event projection that failed on the straight path: the batch is applied again, carefully. */
+class ProjectionFailed extends Error {}
 
 /**
- * Applies one block to the database: the block, its transactions (valid or not, with their
- * validation code), the events of valid ones through their projections, and the checkpoint, all in
- * one transaction, so a crash anywhere resumes with nothing lost and nothing doubled. With
- * `chaincode`, only that chaincode's events are projected. An event that cannot be projected goes to
- * the dead letters (`onDeadLetter` hears of it) and the block goes on.
+ * Writes blocks: the blocks, their transactions (valid or not, with their validation code), the
+ * events of valid ones through their projections, and the checkpoint. With `chaincode`, only that
+ * chaincode's events are projected. `onDeadLetter` given (the careful path), each event is projected
+ * in a savepoint of its own and one that fails goes to the dead letters; else (the straight path) a
+ * failing event throws ProjectionFailed.
  */
-export async function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDeadLetter?: DeadLetterListener): Promise<number> {
-  return db.transaction(async (tx) => {
-    let events = 0;
+async function writeBlocks(tx: Db, blocks: ChainBlock[], chaincode: string | undefined, onDeadLetter?: DeadLetterListener): Promise<number> {
+  let events = 0;
+  for (const block of blocks) {
     const n = Number(block.number);
     await tx.run(
       'INSERT INTO blocks (number, hash, previous_hash, data_hash, tx_count, first_tx_ms) VALUES (?, ?, ?, ?, ?, ?)',
@@ -30,40 +31,68 @@ export async function applyBlock(db: Db, block: ChainBlock, chaincode?: string, 
       block.transactions.length,
       block.transactions[0]?.timestampMs ?? null,
     );
+    const projected: IndexedEvent[] = [];
+    const eventRows: Param[][] = [];
     for (const [idx, t] of block.transactions.entries()) {
-      await tx.run(INSERT_TRANSACTION, n, idx, t.transactionId, t.validationCode, t.creatorMspId, t.timestampMs, t.chaincodeName ?? null, t.event?.name ?? null);
       if (t.validationCode !== 'VALID' || !t.event) continue;
       // PostgreSQL text cannot hold NUL: it becomes U+FFFD (as undecodable bytes do) on both engines,
       // so both store and project the same text
       const text = Buffer.from(t.event.payload).toString('utf8').replaceAll('\u0000', '\uFFFD');
-      await tx.run(INSERT_EVENT, n, idx, t.transactionId, t.event.name, text);
+      eventRows.push([n, idx, t.transactionId, t.event.name, text]);
       // other chaincodes' events (any name, any payload) are kept in `events` only
-      if (Object.hasOwn(PROJECTIONS, t.event.name) && (chaincode === undefined || t.chaincodeName === chaincode)) {
-        const e = { block: n, idx, txId: t.transactionId, name: t.event.name, payload: text };
-        const error = await projectOrDeadLetter(tx, e);
-        if (error !== undefined) onDeadLetter?.(e, error);
-      }
+      if (Object.hasOwn(PROJECTIONS, t.event.name) && (chaincode === undefined || t.chaincodeName === chaincode)) projected.push({ block: n, idx, txId: t.transactionId, name: t.event.name, payload: text });
       events++;
     }
+    await insertRows(
+      tx,
+      'INSERT INTO transactions (block, idx, tx_id, validation_code, creator_msp, timestamp_ms, chaincode, event_name)',
+      '(?, ?, ?, ?, ?, ?, ?, ?)',
+      block.transactions.map((t, idx) => [n, idx, t.transactionId, t.validationCode, t.creatorMspId, t.timestampMs, t.chaincodeName ?? null, t.event?.name ?? null]),
+    );
+    await insertRows(tx, 'INSERT INTO events (block, idx, tx_id, name, payload)', '(?, ?, ?, ?, ?)', eventRows);
+    for (const e of projected) {
+      if (onDeadLetter) {
+        const error = await projectOrDeadLetter(tx, e);
+        if (error !== undefined) onDeadLetter(e, error);
+      } else {
+        try {
+          await projectIndexed(tx, e);
+        } catch (err) {
+          throw new ProjectionFailed((err as Error).message);
+        }
+      }
+    }
     await setCheckpoint(tx, block.number + 1n);
-    return events;
-  });
+    // serve processes on other machines hear of the new height when it commits
+    await announceIndexed(tx, block.number + 1n);
+  }
+  return events;
 }
 
 /** at most this many blocks share one transaction while the indexer catches up */
 export const INGEST_BATCH = 20;
 
 /**
- * Applies consecutive blocks in one transaction (one commit instead of one per block: a page
- * dirtied by several blocks is written once). Atomic like applyBlock: all of them and their
- * checkpoint, or none.
+ * Applies consecutive blocks in one transaction (one commit instead of one per block: a page dirtied
+ * by several blocks is written once), atomically: all of them and their checkpoint, or none, so a
+ * crash anywhere resumes with nothing lost and nothing doubled. Their events are projected straight;
+ * should one fail, the transaction (a savepoint inside the caller's) is rolled back and the blocks
+ * are applied again with a savepoint per event, so that only the failing event goes to the dead
+ * letters (`onDeadLetter` hears of it) and the blocks go on. A savepoint per event costs a statement
+ * each (on PostgreSQL a round trip): the straight path spares it for the batches that need none.
  */
 export async function applyBlocks(db: Db, blocks: ChainBlock[], chaincode?: string, onDeadLetter?: DeadLetterListener): Promise<number> {
-  return db.transaction(async (tx) => {
-    let events = 0;
-    for (const b of blocks) events += await applyBlock(tx, b, chaincode, onDeadLetter);
-    return events;
-  });
+  try {
+    return await db.transaction((tx) => writeBlocks(tx, blocks, chaincode));
+  } catch (e) {
+    if (!(e instanceof ProjectionFailed)) throw e;
+    return db.transaction((tx) => writeBlocks(tx, blocks, chaincode, onDeadLetter ?? (() => undefined)));
+  }
+}
+
+/** Applies one block (see applyBlocks). */
+export function applyBlock(db: Db, block: ChainBlock, chaincode?: string, onDeadLetter?: DeadLetterListener): Promise<number> {
+  return applyBlocks(db, [block], chaincode, onDeadLetter);
 }
 
 export type DeadLetterListener = (e: IndexedEvent, error: string) => void;
@@ -120,13 +149,10 @@ export class Ingestor {
             if (b.number !== this.next + BigInt(i)) throw new Error(`expected block ${this.next + BigInt(i)}, got ${b.number}`);
           });
           // the fence reads before the blocks are written (on SQLite the transaction is IMMEDIATE: another
-          // process's commit in between waits for it rather than failing it, SQLITE_BUSY_SNAPSHOT);
-          // readers on other machines hear of the new height when it commits
+          // process's commit in between waits for it rather than failing it, SQLITE_BUSY_SNAPSHOT)
           const events = await this.db.transaction(async (tx) => {
             await this.fence?.(tx);
-            const n = await applyBlocks(tx, batch, this.chaincode, onDeadLetter);
-            await announceIndexed(tx, this.next + BigInt(batch.length));
-            return n;
+            return applyBlocks(tx, batch, this.chaincode, onDeadLetter);
           });
           this.next += BigInt(batch.length);
           backoffMs = RECONNECT_BACKOFF_MS.first;

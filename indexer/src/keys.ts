@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Db } from './db';
 import { ApiError, sha256 } from './http';
-import { isPostgresUrl } from './store';
+import { dbLocation } from './store';
 
 /** Who reads: the public (no key), an org's staff and systems, auditors and regulators. */
 export type Scope = 'public' | 'member' | 'auditor';
@@ -78,8 +77,7 @@ async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { db: { type: 'string' }, org: { type: 'string' }, scope: { type: 'string' }, label: { type: 'string' } } });
   const [command, id] = positionals;
   const { openDb } = await import('./db');
-  const location = values.db ?? '.devnet/indexer.sqlite';
-  const db = await openDb(isPostgresUrl(location) ? location : resolve(location));
+  const db = await openDb(dbLocation(values.db));
   try {
     if (command === 'create') {
       const created = await createApiKey(db, { org: values.org ?? '', scope: values.scope as Scope, label: values.label });

@@ -31,7 +31,7 @@ const multiRowSql = new Map<string, Map<number, string>>();
  * rows, or a power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind
  * of insert has at most ten statements, each prepared once (the store caches them by SQL text).
  */
-async function insertRows(db: Db, head: string, row: string, rows: Param[][]): Promise<void> {
+export async function insertRows(db: Db, head: string, row: string, rows: Param[][]): Promise<void> {
   const template = `${head} ${row}`;
   let bySize = multiRowSql.get(template);
   if (!bySize) multiRowSql.set(template, (bySize = new Map()));

@@ -10,7 +10,7 @@ import { Duties, DutyOptions, runDuties } from './duties';
 import { startIngestThread } from './ingest-thread';
 import { leaseInfo } from './lease';
 import { runServeWorkers } from './serve-workers';
-import { isPostgresUrl, redactLocation } from './store';
+import { dbLocation, redactLocation } from './store';
 
 /**
  * What a process of the indexer does: `combined` (the default, what `npm start` runs) serves the
@@ -127,7 +127,7 @@ export async function startIngest(opts: Pick<IndexerOptions, 'connection' | 'db'
   };
 }
 
-const USAGE = 'usage: indexer [combined|ingest|serve] [--workers N (serve)] --connection <file> --db <file|postgres://…> [--host, --port, --msp, --user, --send-interval, --verify-per-minute, --app-origin, --proxy-hops]';
+const USAGE = 'usage: indexer [combined|ingest|serve] [--workers N (serve)] --connection <file> --db <file|postgres://…> (default: INDEXER_DB, else .devnet/indexer.sqlite) [--host, --port, --msp, --user, --send-interval, --verify-per-minute, --app-origin, --proxy-hops]';
 
 if (require.main === module) {
   const { values, positionals } = parseArgs({
@@ -142,11 +142,9 @@ if (require.main === module) {
   };
   if (!['combined', 'ingest', 'serve'].includes(role) || positionals.length > 1) fail(`[ERR_USAGE] unknown role ${positionals.join(' ')}\n${USAGE}`);
   if (!Number.isInteger(workers) || workers < 1 || (workers > 1 && role !== 'serve')) fail(`[ERR_USAGE] --workers must be a positive integer, and only serve runs several\n${USAGE}`);
-  const db = values.db ?? '.devnet/indexer.sqlite';
   const common = {
     connection: resolve(values.connection ?? '.devnet/connection-org1.json'),
-    // a file path is made absolute (the ingest thread opens it too); a URL is kept as given
-    db: isPostgresUrl(db) ? db : resolve(db),
+    db: dbLocation(values.db),
     msp: values.msp,
     user: values.user,
     sendIntervalMs: values['send-interval'] === undefined ? undefined : Number(values['send-interval']),

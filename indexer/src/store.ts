@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 
@@ -56,6 +56,15 @@ export interface Store extends Sql {
 
 /** whether a database location is a PostgreSQL URL (else it is a SQLite file path, or :memory:) */
 export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\//.test(location);
+
+/**
+ * The database a command works on: its --db flag, else INDEXER_DB, else the devnet's file. A file
+ * path is made absolute (another thread or process may open it from elsewhere); a URL is kept.
+ */
+export function dbLocation(flag?: string): string {
+  const location = flag ?? process.env.INDEXER_DB ?? '.devnet/indexer.sqlite';
+  return isPostgresUrl(location) || location === ':memory:' ? location : resolve(location);
+}
 
 /** A location as it may be logged: a URL's password is replaced by ***. */
 export function redactLocation(location: string): string {

@@ -60,7 +60,9 @@ describe('indexer crash safety (devnet)', function () {
       await watch.close();
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
-      expect(progress.filter((p) => p > 0 && p < Number(height)).length, `killed mid-ingestion (${progress.join(', ')})`).to.be.at.least(15);
+      // at least half the kills land mid-ingestion: catching up, up to INGEST_BATCH blocks commit at once
+      // (more of them on PostgreSQL, where a process takes longer to connect and finds more buffered)
+      expect(progress.filter((p) => p > 0 && p < Number(height)).length, `killed mid-ingestion (${progress.join(', ')})`).to.be.at.least(10);
 
       const live = await openDb(dbPath);
       const upTo = await checkpoint(live);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { DEMO_PASSWORD, DEMO_USERS, DemoConsole, startDemoConsoles } from '@trace/console';
-import { startIndexer } from '@trace/indexer';
+import { dbLocation, startIndexer } from '@trace/indexer';
 import { Devnet } from '@trace/test-network';
 import { demoUrls, ensureDemo, issueDemoKeys } from './demo/run';
 import { DEMO_ORGS } from './demo/seed';
@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     logger: pino({ base: { svc: 'devnet' }, level: process.env.LOG_LEVEL ?? 'info' }, pino.destination(2)),
   });
   await devnet.start();
-  const indexerDb = resolve(dataDir, 'indexer.sqlite');
+  // the devnet's own file, unless INDEXER_DB names another database (a postgres:// URL)
+  const indexerDb = dbLocation(process.env.INDEXER_DB ?? resolve(dataDir, 'indexer.sqlite'));
   const indexer = await startIndexer({ connection: devnet.connectionPath, db: indexerDb, port: Number(values.port ?? process.env.PORT ?? 3000) });
   let stopping: Promise<void> | undefined;
   let consoles: DemoConsole[] = [];

@@ -1,18 +1,20 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import autocannon from 'autocannon';
 import type { ChainBlock, ChainTransaction } from '@trace/client';
 import { tea } from '@trace/contract-templates';
+import { PostgresServer, startPostgres } from '@trace/test-network';
 import { applyBlocks, createApiKey, INGEST_BATCH, openDb } from '@trace/indexer';
 import { codeHashOf } from './indexer-codes';
-import { cpuMs, percentile, round, rssAnonMb, rssMb } from './stats';
+import { cpuMs, cpuMsOf, percentile, round, rssAnonMb, rssMb } from './stats';
 
 /**
  * bench:indexer — feeds generated chain blocks (the event names and payload shapes the chaincode
@@ -22,16 +24,22 @@ import { cpuMs, percentile, round, rssAnonMb, rssMb } from './stats';
  * latency with sequential requests, trace latency again while another thread ingests live blocks of
  * scans, the trace endpoint's throughput under autocannon over random codes (cache cold), and over a
  * hot set of codes with the cache warm, on 1 and on N serve workers (node:cluster, as serve --workers N).
- * Usage: node scripts/dist/src/bench/indexer.js [codes=100000] [stageRecords=10000]
- *        (the issue's sizes: 1000000 100000)
+ * Usage: node scripts/dist/src/bench/indexer.js [codes=100000] [stageRecords=10000] [--db sqlite|postgres|sqlite,postgres]
+ *        (the issue's sizes: 1000000 100000). --db (default sqlite): the engines to measure, one after
+ *        the other; PostgreSQL is a server of the bench's own (Debian's postgresql package, started in
+ *        a temporary data directory with its default durability), whose processes' CPU time counts as
+ *        the server's. The JSON line holds each engine's figures.
  * Env: BENCH_DURATION (autocannon seconds, 10), BENCH_CONNECTIONS (10), BENCH_SAMPLES (2000),
  *      BENCH_WORKERS (serve workers of the second warm run, 2), BENCH_HOT (codes of the warm set, 2000),
  *      BENCH_BLOCK_MS (a live block every so many ms while ingesting beside the server, 200),
  *      BENCH_PROF=1 (server runs with --cpu-prof into the bench's temp dir, kept).
  */
 
-const CODES = Number(process.argv[2] ?? 100_000);
-const RECORDS = Number(process.argv[3] ?? 10_000);
+const { values: flags, positionals } = parseArgs({ allowPositionals: true, options: { db: { type: 'string', default: 'sqlite' } } });
+const CODES = Number(positionals[0] ?? 100_000);
+const RECORDS = Number(positionals[1] ?? 10_000);
+const ENGINES = flags.db.split(',').map((e) => e.trim());
+for (const e of ENGINES) if (e !== 'sqlite' && e !== 'postgres') throw new Error(`--db: sqlite, postgres or both (comma-separated), not ${e}`);
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 2000);
@@ -240,10 +248,21 @@ async function latency(port: number, samples: number, one: (port: number, i: num
   return { p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2), max: round(ms[ms.length - 1], 2), bad };
 }
 
-async function main(): Promise<void> {
+/** the PostgreSQL server of a postgres run, whose processes serve with the indexer's */
+let postgres: PostgresServer | undefined;
+
+/** the CPU time of the PostgreSQL server's processes (none on SQLite) */
+function databaseCpuMs(): number {
+  if (!postgres) return 0;
+  const pids = spawnSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+  return cpuMsOf(pids);
+}
+
+async function measure(engine: string): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-indexer-'));
-  const file = join(dir, 'indexer.sqlite');
-  console.log(`bench:indexer: ${CODES} codes, ${RECORDS} stage records over ${TASKS} tea lots (${CODES_PER_TASK} codes each), ${SCAN_CALLS * SCANS_PER_CALL} scans; db ${file}`);
+  if (engine === 'postgres') postgres = await startPostgres();
+  const file = postgres ? await postgres.createDatabase('bench') : join(dir, 'indexer.sqlite');
+  console.log(`bench:indexer (${engine}): ${CODES} codes, ${RECORDS} stage records over ${TASKS} tea lots (${CODES_PER_TASK} codes each), ${SCAN_CALLS * SCANS_PER_CALL} scans; db ${file}`);
 
   // 1. ingestion: generated blocks straight through applyBlocks (the time of applyBlocks only)
   const db = await openDb(file);
@@ -270,7 +289,7 @@ async function main(): Promise<void> {
     blockCount++;
     if (performance.now() - lastReport > 5000) {
       lastReport = performance.now();
-      const codes = (await db.value<number | null>('SELECT max(rowid) FROM codes')) ?? 0;
+      const codes = (await db.value<number | null>('SELECT max(id) FROM codes')) ?? 0;
       console.log(`  ingest: ${blockCount} blocks, ${events} events (~${Math.min(99, Math.round((100 * events) / estimated))} %), ${codes} codes, ${round(events / (applyMs / 1000))} events/s, ${round((lastReport - wall) / 1000)} s`);
     }
   }
@@ -279,13 +298,14 @@ async function main(): Promise<void> {
   for (const t of ['blocks', 'transactions', 'events', 'tasks', 'stage_records', 'codes', 'scans', 'alerts', 'alarms']) counts[t] = (await db.value<number>(`SELECT count(*) FROM ${t}`))!;
   const ingestRss = rssMb(process.pid);
   const ingestAnon = rssAnonMb(process.pid);
-  await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  if (db.engine === 'sqlite') await db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+  const dbBytes = db.engine === 'sqlite' ? statSync(file).size : (await db.value<number>('SELECT pg_database_size(current_database())'))!;
   authorization = `Bearer ${(await createApiKey(db, { org: 'Org1MSP', scope: 'member', label: 'bench' })).key}`;
   await db.close();
   const ingestS = applyMs / 1000;
   const ingestEps = events / ingestS;
   const codesPerS = counts.codes / ingestS;
-  const dbMb = statSync(file).size / 2 ** 20;
+  const dbMb = dbBytes / 2 ** 20;
   console.log(`  ingested ${events} events in ${blockCount} blocks (${txCount} transactions): ${round(ingestS)} s in applyBlock (${round((performance.now() - wall) / 1000)} s with generation)`);
   console.log(`  ${round(ingestEps)} events/s, ${round(codesPerS)} codes/s; ${JSON.stringify(counts)}; db ${round(dbMb)} MiB`);
 
@@ -339,8 +359,8 @@ async function main(): Promise<void> {
     await warm(server);
     const warmN = await throughput(server, hot);
     console.log(`  ${warmN.rps} req/s (p50 ${warmN.p50} ms, p99 ${warmN.p99} ms), ${warmN.failed} failed; server CPU ${warmN.cpuPerReq} ms per request`);
-    const out = {
-      bench: 'indexer',
+    return {
+      engine,
       ingest_eps: round(ingestEps),
       ingest_codes_per_s: round(codesPerS),
       ingest_s: round(ingestS),
@@ -377,13 +397,25 @@ async function main(): Promise<void> {
       rss_mb: round(serverRss),
       rss_anon_mb: round(serverAnon),
     };
-    console.log(JSON.stringify(out));
   } finally {
     await server.stop();
-    agent.destroy();
     if (PROF) console.error(`cpu profile kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const results: Record<string, Record<string, number | string>> = {};
+  for (const engine of ENGINES) {
+    try {
+      results[engine] = await measure(engine);
+    } finally {
+      await postgres?.stop();
+      postgres = undefined;
+    }
+  }
+  agent.destroy();
+  console.log(JSON.stringify({ bench: 'indexer', codes: CODES, stage_records: RECORDS, ...results }));
 }
 
 interface BenchServer {
@@ -416,7 +448,8 @@ async function startServer(file: string, workers: number, dir: string): Promise<
 
 /** autocannon on the trace route over the codes `pick` chooses: requests/s, latency, and server CPU ms per request. */
 async function throughput(server: BenchServer, pick: () => number, opts: { duration?: number; amount?: number } = {}) {
-  const cpu = () => server.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+  // the serving processes and, on PostgreSQL, the database server's
+  const cpu = () => server.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) + databaseCpuMs();
   const before = cpu();
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
