@@ -251,11 +251,18 @@ async function latency(port: number, samples: number, one: (port: number, i: num
 /** the PostgreSQL server of a postgres run, whose processes serve with the indexer's */
 let postgres: PostgresServer | undefined;
 
-/** the CPU time of the PostgreSQL server's processes (none on SQLite) */
-function databaseCpuMs(): number {
-  if (!postgres) return 0;
+/** the CPU time of each of the PostgreSQL server's processes (none on SQLite) */
+function databaseCpuMs(): Map<number, number> {
+  if (!postgres) return new Map();
   const pids = spawnSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-  return cpuMsOf(pids);
+  return new Map(pids.map((pid) => [pid, cpuMsOf([pid])]));
+}
+
+/** the CPU the database's processes spent since `before` (a connection the pool closed meanwhile counts what it had) */
+function databaseCpuSince(before: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, ms] of databaseCpuMs()) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 async function measure(engine: string): Promise<Record<string, number | string>> {
@@ -449,8 +456,9 @@ async function startServer(file: string, workers: number, dir: string): Promise<
 /** autocannon on the trace route over the codes `pick` chooses: requests/s, latency, and server CPU ms per request. */
 async function throughput(server: BenchServer, pick: () => number, opts: { duration?: number; amount?: number } = {}) {
   // the serving processes and, on PostgreSQL, the database server's
-  const cpu = () => server.pids.reduce((sum, pid) => sum + cpuMs(pid), 0) + databaseCpuMs();
+  const cpu = () => server.pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
   const before = cpu();
+  const databaseBefore = databaseCpuMs();
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}`,
     connections: CONNECTIONS,
@@ -458,7 +466,7 @@ async function throughput(server: BenchServer, pick: () => number, opts: { durat
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/api/trace/code/${codeHashOf(pick())}` }) }],
   });
   // server CPU per request: what one core could serve if the load generator and the rest of the machine left it alone
-  return { rps: round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, cpuPerReq: round((cpu() - before) / result.requests.total, 3), failed: result.non2xx + result.errors + result.timeouts };
+  return { rps: round(result.requests.average), p50: result.latency.p50, p99: result.latency.p99, cpuPerReq: round((cpu() - before + databaseCpuSince(databaseBefore)) / result.requests.total, 3), failed: result.non2xx + result.errors + result.timeouts };
 }
 
 /**
