@@ -430,15 +430,12 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
     }
     return tpl;
   }
-  /** What a consumer may see of a task: only the items the template's public view lists. */
-  async function publicTrace(taskId: string) {
-    const task = await db.get<{ json: string; template: string; version: number; audit: string | null }>('SELECT * FROM tasks WHERE task_id = ?', taskId);
-    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
-    const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
-    const tpl = await publishedTemplate(task.template, task.version);
-    // one query for the stages with who, where, which block and the latest audit: a trace is the
-    // hottest read of the product (every consumer scan), so no per-stage lookups
-    const current = await db.all<{
+  /**
+   * A task's current stage records with who, where, which block and the latest audit, in one query: a
+   * trace is the hottest read of the product (every consumer scan), so no per-stage lookups.
+   */
+  function currentStages(taskId: string) {
+    return db.all<{
       stage: string;
       version: number;
       event_time: string;
@@ -464,6 +461,15 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
        WHERE r.task_id = ? AND r.version = (SELECT max(version) FROM stage_records WHERE task_id = r.task_id AND stage = r.stage) ORDER BY r.event_time`,
       taskId,
     );
+  }
+  /** What a consumer may see of a task: only the items the template's public view lists. */
+  async function publicTrace(taskId: string) {
+    const task = await db.get<{ json: string; template: string; version: number; audit: string | null }>('SELECT * FROM tasks WHERE task_id = ?', taskId);
+    if (!task) throw new ApiError(404, 'ERR_NOT_FOUND', `task ${taskId} is not indexed`);
+    const t = JSON.parse(task.json) as { product: { gtin: string; name: string }; lot: string };
+    // the reads that do not depend on each other go at once: on PostgreSQL each is a round trip, on
+    // connections of the pool side by side (on SQLite they run one after the other, as before)
+    const [tpl, current, alarms, readings] = await Promise.all([publishedTemplate(task.template, task.version), currentStages(taskId), db.all('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at', taskId), db.column<string>('SELECT stats FROM readings WHERE task_id = ?', taskId)]);
     const visibleData = current.map((r) => {
       const data = JSON.parse(r.data) as Record<string, unknown>;
       return Object.fromEntries((tpl?.publicView[r.stage] ?? []).filter((k) => k in data).map((k) => [k, data[k]]));
@@ -491,9 +497,8 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
         flags: (JSON.parse(r.flags) as { ruleId: string; message: string }[]).map((f) => ({ ruleId: f.ruleId, message: f.message })),
       };
     });
-    const alarms = await db.all('SELECT alarm_id, device_id, metric, value, source, at, acked_by FROM alarms WHERE task_id = ? ORDER BY at', taskId);
     const sensors: Record<string, { min: number; max: number; count: number; batches: number }> = {};
-    for (const stats of await db.column<string>('SELECT stats FROM readings WHERE task_id = ?', taskId)) {
+    for (const stats of readings) {
       for (const [metric, m] of Object.entries(JSON.parse(stats) as Record<string, { min: number; max: number; count: number }>)) {
         const acc = (sensors[metric] ??= { min: m.min, max: m.max, count: 0, batches: 0 });
         Object.assign(acc, { min: Math.min(acc.min, m.min), max: Math.max(acc.max, m.max), count: acc.count + m.count, batches: acc.batches + 1 });
@@ -513,14 +518,19 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
       key,
     );
     if (!code) throw new ApiError(404, 'ERR_NOT_FOUND', 'unknown code');
-    const parents = await codeParents(db, code.parent);
-    const scans = (await db.get<{ n: number; regions: number }>('SELECT count(*) AS n, count(DISTINCT region) AS regions FROM scans WHERE code_hash = ?', key))!;
-    const byRegion = await db.all('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first', key);
-    const sightings = await db.all(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`, key, ...parents);
+    // independent reads at once (see publicTrace); the sightings need the cases the code is packed in
+    const [[parents, sightings], byRegion, trace] = await Promise.all([
+      codeParents(db, code.parent).then(async (parents) => [parents, await db.all(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`, key, ...parents)] as const),
+      db.all<{ region: string | null; scans: number }>('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first', key),
+      publicTrace(code.task_id),
+    ]);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';
+    // the regions counted are the known ones (a scan may come without one), as count(DISTINCT region) counts them
+    const scans = byRegion.reduce((n, r) => n + r.scans, 0);
+    const scanRegions = byRegion.filter((r) => r.region !== null).length;
     return {
-      code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents: parents.map(codeHex), scans: scans.n, scanRegions: scans.regions, byRegion, sightings },
-      ...(await publicTrace(code.task_id)),
+      code: { hash, level: code.level, status: code.status, verdict, suspectSince: code.suspect_since, divertedSince: code.diverted_since, parents: parents.map(codeHex), scans, scanRegions, byRegion, sightings },
+      ...trace,
     };
   }
   async function lotTrace(gtin: string, lot: string) {
