@@ -28,6 +28,8 @@ import type { Caller } from './keys';
 import { sendCached, TraceCache } from './trace-cache';
 
 const CHANNELS = ['consumer', 'retailer', 'logistics', 'regulator', 'rfid'] as const;
+/** the first key of the PostgreSQL advisory locks verify takes per code (the second is the code's hash of its hex) */
+const SCAN_LOCK_CLASS = 0x7363;
 /** a scan may be stamped by the phone a little ahead of the server's clock, not more */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -397,6 +399,9 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
     const at = body.at ?? new Date(now).toISOString();
     if (Date.parse(at) > now + MAX_CLOCK_SKEW_MS) throw new ApiError(400, 'ERR_VALIDATION', 'at is in the future');
     const { replayed, counted } = await durably(db, async (tx) => {
+      // admission reads, then writes: on PostgreSQL (read committed) requests for one code take turns
+      // under a lock of its own, as SQLite's IMMEDIATE transactions make every write take its turn
+      if (tx.engine === 'postgres') await tx.run('SELECT pg_advisory_xact_lock(?, hashtext(?))', SCAN_LOCK_CLASS, hash);
       if (scanId) {
         const seen = await tx.get<{ code_hash: Buffer; channel: string; region: string | null; at: string }>('SELECT code_hash, channel, region, at FROM scan_ids WHERE scan_id = ?', scanId);
         if (seen) {
@@ -521,7 +526,7 @@ export function createApp(db: Db & Pick<Store, 'listen'>, status: () => IndexerS
     // independent reads at once (see publicTrace); the sightings need the cases the code is packed in
     const [[parents, sightings], byRegion, trace] = await Promise.all([
       codeParents(db, code.parent).then(async (parents) => [parents, await db.all(`SELECT device_id, at, lat, lon FROM code_sightings WHERE code_hash IN (${['?', ...parents.map(() => '?')].join(', ')}) ORDER BY at`, key, ...parents)] as const),
-      db.all<{ region: string | null; scans: number }>('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first', key),
+      db.all<{ region: string | null; scans: number }>('SELECT region, count(*) AS scans, min(at) AS first, max(at) AS last FROM scans WHERE code_hash = ? GROUP BY region ORDER BY first, region NULLS FIRST', key),
       publicTrace(code.task_id),
     ]);
     const verdict = code.status === 'void' ? 'void' : code.suspect_since ? 'suspect' : 'genuine';

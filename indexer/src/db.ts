@@ -1,6 +1,6 @@
 import { backfill, V13_COLUMNS, V3_TABLES, V6_TABLES } from './projections';
 import { schemaSql } from './schema';
-import { openStore, Sql, Store } from './store';
+import { isPostgresUrl, openStore, Sql, Store } from './store';
 
 /** statements on the indexer's database, or inside one of its transactions */
 export type Db = Sql;
@@ -9,14 +9,14 @@ export type { Store };
 /**
  * The steps that brought a SQLite file from one schema version to the next (a new database is made
  * at the latest from schema.ts); each runs once, in order, inside a transaction. A step is SQL, or SQL
- * followed by a backfill: SQL, or SQL followed by a backfill of the tables it adds from the events already
- * indexed, or a function (a step that must read the data first, and may refuse: it throws, the
- * transaction rolls back and the file stays at the version before).
+ * followed by a backfill of the tables it adds from the events already indexed, or a function (a step
+ * that must read the data first, and may refuse: it throws, the transaction rolls back and the file
+ * stays at the version before). The steps up to 14 are SQLite's alone (PostgreSQL databases start at
+ * 14); a step after them runs on both engines and must be written for both, as schema.ts is.
  */
 type Step = string | { sql: string; backfill: Parameters<typeof backfill>[1] } | { run: (db: Db) => Promise<void> };
 
 const MIGRATIONS: ((tx: Db) => Promise<void>)[] = ([
-
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, previous_hash TEXT NOT NULL, data_hash TEXT NOT NULL, tx_count INTEGER NOT NULL, first_tx_ms INTEGER);
@@ -280,9 +280,9 @@ const MIGRATION_LOCK = 0x7472_6163;
  * never run one twice; a step that refuses leaves the database at the version before it.
  */
 export async function openDb(location: string, { version: target = SCHEMA_VERSION }: { version?: number } = {}): Promise<Store> {
+  if (isPostgresUrl(location) && target !== SCHEMA_VERSION) throw new Error('a PostgreSQL database is only made at the latest schema version');
   const store = await openStore(location);
   const postgres = store.engine === 'postgres';
-  if (postgres && target !== SCHEMA_VERSION) throw new Error('a PostgreSQL database is only made at the latest schema version');
   const step = () =>
     store.transaction(async (tx) => {
       if (postgres) await tx.run('SELECT pg_advisory_xact_lock(?)', MIGRATION_LOCK);

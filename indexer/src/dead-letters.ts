@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Db } from './db';
 import { ChainEventRow, project } from './projections';
-import { dbLocation } from './store';
+import { dbLocation, isTransient } from './store';
 
 /** An event as indexed: its raw payload text, so a dead letter can be re-projected later. */
 export interface IndexedEvent {
@@ -25,6 +25,8 @@ export async function projectOrDeadLetter(db: Db, e: IndexedEvent): Promise<stri
     await db.transaction((tx) => projectIndexed(tx, e));
     return undefined;
   } catch (err) {
+    // a database error of the moment says nothing about the event: the caller's transaction fails and is retried
+    if (isTransient(err)) throw err;
     const error = (err as Error).message || String(err);
     await db.run(
       `INSERT INTO dead_letters (block, idx, tx_id, name, payload, error, at) VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -5,7 +5,7 @@ import { IndexedEvent, projectIndexed, projectOrDeadLetter } from './dead-letter
 import { LeaseLostError } from './lease';
 import { insertRows, PROJECTIONS } from './projections';
 import { ChainSource } from './source';
-import type { Param } from './store';
+import { isTransient, Param } from './store';
 import { announceIndexed } from './trace-cache';
 
 /** An event projection that failed on the straight path: the batch is applied again, carefully. */
@@ -58,6 +58,8 @@ async function writeBlocks(tx: Db, blocks: ChainBlock[], chaincode: string | und
         try {
           await projectIndexed(tx, e);
         } catch (err) {
+          // a database error of the moment (a lost connection, a deadlock) fails the batch, to be retried whole
+          if (isTransient(err)) throw err;
           throw new ProjectionFailed((err as Error).message);
         }
       }

@@ -1,7 +1,7 @@
 import type { Engine } from './store';
 
 /**
- * The indexer's schema (version 14), one definition for both engines: a new database of either is
+ * The indexer's schema (the latest version, SCHEMA_VERSION in db.ts), one definition for both engines: a new database of either is
  * created from it. SQLite files made by an older version reach the same tables through the steps in
  * db.ts (a test checks the two agree). Types by engine: text compares byte-wise on both (PostgreSQL's
  * "C" collation is SQLite's BINARY); integers are 64-bit (ms timestamps); code hashes are 32-byte keys.

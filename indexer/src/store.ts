@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -69,12 +70,28 @@ export function dbLocation(flag?: string): string {
 /** A location as it may be logged: a URL's password is replaced by ***. */
 export function redactLocation(location: string): string {
   if (!isPostgresUrl(location)) return location;
-  const u = new URL(location);
-  if (u.password) u.password = '***';
-  return u.toString();
+  try {
+    const u = new URL(location);
+    if (u.password) u.password = '***';
+    for (const name of ['password', 'sslpassword']) if (u.searchParams.has(name)) u.searchParams.set(name, '***');
+    return u.toString();
+  } catch {
+    // a URL node-postgres reads but WHATWG does not (e.g. no host): nothing of it is shown
+    return 'postgres://***';
+  }
 }
 
-/** statements kept per connection; SQL text is static in this package, the cap only guards against misuse */
+/**
+ * Whether a database error is of the moment rather than of the statement (PostgreSQL: connection
+ * lost, deadlock or serialization failure, out of resources, shutdown, lock timeout): what failed may
+ * succeed when done again, so it must not be taken for a bad event.
+ */
+export function isTransient(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && (/^(08|40|53|57)/.test(code) || code === '55P03');
+}
+
+/** statements kept per connection (SQL built per request, such as IN lists, may vary without end: the cache is emptied when full) */
 const STATEMENT_CACHE_MAX = 1000;
 
 /** One transaction at a time on a SQLite connection; statements outside it wait until it ends. */
@@ -200,18 +217,29 @@ function toPostgres(sql: string): string {
   return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\?/g, (m) => (m === '?' ? `$${++n}` : m));
 }
 
-/** PostgreSQL texts and statement names by SQL text: each statement is parsed and planned once per connection */
+/**
+ * PostgreSQL texts and statement names by SQL text: each statement is parsed once per connection.
+ * The name is a digest of the text, so SQL built per request (IN lists as long as the request's) never
+ * runs out of names; only the map of texts is capped (and emptied when full).
+ */
 const postgresStatements = new Map<string, { text: string; name: string }>();
 
-function postgresStatement(sql: string): { text: string; name?: string } {
+function postgresStatement(sql: string): { text: string; name: string } {
   let s = postgresStatements.get(sql);
   if (!s) {
-    // beyond the cap (SQL built per request with a variable shape), statements run unnamed
-    if (postgresStatements.size >= STATEMENT_CACHE_MAX) return { text: toPostgres(sql) };
-    s = { text: toPostgres(sql), name: `s${postgresStatements.size}` };
+    if (postgresStatements.size >= STATEMENT_CACHE_MAX) postgresStatements.clear();
+    s = { text: toPostgres(sql), name: `s${createHash('sha1').update(sql).digest('hex').slice(0, 24)}` };
     postgresStatements.set(sql, s);
   }
   return s;
+}
+
+/** What better-sqlite3 refuses to bind, PostgreSQL refuses too: both engines store the same values or neither. */
+function checkParams(params: Param[]): Param[] {
+  for (const p of params)
+    if (p !== null && typeof p !== 'string' && typeof p !== 'number' && typeof p !== 'bigint' && !(p instanceof Uint8Array))
+      throw new TypeError(`SQLite3 can only bind numbers, strings, bigints, buffers, and null (got ${typeof p})`);
+  return params;
 }
 
 /**
@@ -220,7 +248,7 @@ function postgresStatement(sql: string): { text: string; name?: string } {
  */
 const TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
-    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return (v: string) => (v === null ? null : Number(v));
+    if (oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC) return Number;
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
@@ -234,7 +262,7 @@ class PostgresSql implements Sql {
   ) {}
 
   private async query(sql: string, params: Param[]): Promise<pg.QueryResult> {
-    return this.client.query({ ...postgresStatement(sql), values: params });
+    return this.client.query({ ...postgresStatement(sql), values: checkParams(params) });
   }
 
   async all<T>(sql: string, ...params: Param[]): Promise<T[]> {
@@ -246,12 +274,12 @@ class PostgresSql implements Sql {
   }
 
   async value<T>(sql: string, ...params: Param[]): Promise<T | undefined> {
-    const r = await this.client.query({ ...postgresStatement(sql), values: params, rowMode: 'array' });
+    const r = await this.client.query({ ...postgresStatement(sql), values: checkParams(params), rowMode: 'array' });
     return (r.rows[0] as unknown[] | undefined)?.[0] as T | undefined;
   }
 
   async column<T>(sql: string, ...params: Param[]): Promise<T[]> {
-    const r = await this.client.query({ ...postgresStatement(sql), values: params, rowMode: 'array' });
+    const r = await this.client.query({ ...postgresStatement(sql), values: checkParams(params), rowMode: 'array' });
     return (r.rows as unknown[][]).map((row) => row[0] as T);
   }
 
@@ -288,7 +316,9 @@ class PostgresSql implements Sql {
       // 100,000 codes, measured. Reads keep PostgreSQL's choice (a generic plan saves planning).
       await client.query('SET LOCAL plan_cache_mode = force_custom_plan');
       const result = await fn(new PostgresSql(client, 1));
-      await client.query('COMMIT');
+      // PostgreSQL answers COMMIT of a transaction an error aborted (one a caller caught and went on
+      // from) by rolling it back without an error: that must not pass for a commit
+      if ((await client.query('COMMIT')).command === 'ROLLBACK') throw new Error('the transaction was aborted by an earlier error and rolled back');
       return result;
     } catch (e) {
       try {
@@ -322,26 +352,45 @@ class PostgresStore extends PostgresSql implements Store {
   private closed = false;
 
   async listen(channel: string, onMessage: (payload: string) => void, onListening?: (listening: boolean) => void): Promise<void> {
-    const connect = async (): Promise<void> => {
-      const c = new pg.Client({ ...(this.pool.options as pg.ClientConfig), types: TYPES });
-      c.on('notification', (m) => m.channel === channel && onMessage(m.payload ?? ''));
+    // one connection at a time: made and LISTENing, then watched for its end; after an end, one loop
+    // tries again every RELISTEN_MS until it listens or the store is closed
+    const attach = async (): Promise<void> => {
+      // keepAlive: a connection that died without a word (a half-open socket) ends instead of hearing nothing
+      const c = new pg.Client({ ...(this.pool.options as pg.ClientConfig), types: TYPES, keepAlive: true });
       c.on('error', () => undefined);
-      c.on('end', () => {
+      c.on('notification', (m) => m.channel === channel && onMessage(m.payload ?? ''));
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      } catch (e) {
+        await c.end().catch(() => undefined);
+        throw e;
+      }
+      if (this.closed) {
+        await c.end();
+        return;
+      }
+      this.listeners.add(c);
+      c.once('end', () => {
         this.listeners.delete(c);
         if (this.closed) return;
         onListening?.(false);
-        const retry = () =>
-          void connect().then(
-            () => onListening?.(true),
-            () => !this.closed && setTimeout(retry, RELISTEN_MS).unref(),
-          );
-        setTimeout(retry, RELISTEN_MS).unref();
+        void relisten();
       });
-      await c.connect();
-      this.listeners.add(c);
-      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     };
-    await connect();
+    const relisten = async () => {
+      while (!this.closed) {
+        await new Promise((r) => setTimeout(r, RELISTEN_MS).unref());
+        try {
+          await attach();
+          if (!this.closed) onListening?.(true);
+          return;
+        } catch {
+          // the server is still away: again after the wait
+        }
+      }
+    };
+    await attach();
   }
 
   async close(): Promise<void> {

@@ -33,23 +33,30 @@ export interface CachedBody {
   etag: string;
 }
 
+/** PostgreSQL: how often a serve process reads the height besides hearing announcements, and retries a LISTEN that failed */
+export const HEIGHT_CHECK_MS = 1000;
+
 /**
  * Public trace responses (per code, per lot) kept in memory while the index has not moved since they
- * were computed, so no trace is served stale once the block that changed it is indexed (by this
- * process or another). On SQLite, each request reads the index height: the first after an ingestor
- * commit finds it moved and drops every entry. On PostgreSQL, whose database may be on another
- * machine, the ingestor's commits are announced (NOTIFY) and each announcement drops every entry:
- * no request reads the height; while the LISTEN connection is down, nothing is served from the cache.
- * An entry is filed under the generation read before its body was computed, so it is never older
- * than that. The ETag digests the body: a phone revalidating a trace that no block changed gets a 304
- * even after the cache was refilled.
+ * were computed (by this process or another). On SQLite, each request reads the index height: the
+ * first after an ingestor commit finds it moved and drops every entry, so no trace is served stale
+ * once the block that changed it is indexed. On PostgreSQL, whose database may be on another
+ * machine, the ingestor's commits are announced (NOTIFY, delivered a moment after the commit) and
+ * each announcement drops every entry, so no request waits on a height read; as a safety net under a
+ * connection that died without a word, the height is also read at most once per HEIGHT_CHECK_MS, and
+ * while the LISTEN connection is down nothing is served from the cache. An entry is filed under the
+ * generation read before its body was computed, so it is never older than that. The ETag digests the
+ * body: a phone revalidating a trace that no block changed gets a 304 even after the cache was refilled.
  */
 export class TraceCache {
   private readonly entries = new Map<string, CachedBody>();
-  /** what the entries were computed under: the height (SQLite), or the count of announcements heard (PostgreSQL) */
+  /** what the entries were computed under: the height (SQLite), or the count of moves seen (PostgreSQL) */
   private generation = '';
-  private announcements = 0;
+  private moves = 0;
   private listening?: Promise<boolean>;
+  /** PostgreSQL: when the height was last read or a LISTEN last tried, and the height read */
+  private checkedAt = 0;
+  private height = '';
 
   constructor(
     private readonly db: Db & Partial<Pick<Store, 'listen'>>,
@@ -59,11 +66,32 @@ export class TraceCache {
   /** where the index is now: false while announcements may be missed (nothing is cached then) */
   private async current(): Promise<string | false> {
     if (this.db.engine === 'sqlite') return indexHeight(this.db);
-    this.listening ??= this.db.listen!(INDEXED_CHANNEL, () => this.announcements++, (up) => {
-      this.announcements++;
-      this.listening = Promise.resolve(up);
-    }).then(() => true);
-    return (await this.listening) && String(this.announcements);
+    const now = Date.now();
+    if (!this.listening) {
+      // a LISTEN that failed is tried again after a while, not by every request
+      if (now - this.checkedAt < HEIGHT_CHECK_MS) return false;
+      this.checkedAt = now;
+      this.listening = this.db.listen!(INDEXED_CHANNEL, () => this.moves++, (up) => {
+        this.moves++;
+        this.listening = Promise.resolve(up);
+      }).then(
+        () => true,
+        () => {
+          this.listening = undefined;
+          return false;
+        },
+      );
+    }
+    if (!(await this.listening)) return false;
+    if (now - this.checkedAt >= HEIGHT_CHECK_MS) {
+      this.checkedAt = now;
+      const height = await indexHeight(this.db);
+      if (height !== this.height) {
+        this.height = height;
+        this.moves++;
+      }
+    }
+    return String(this.moves);
   }
 
   /** The cached response for `key`, or `compute`'s (which may throw, e.g. a 404: nothing is cached then). */

@@ -110,7 +110,7 @@ export const statsRoutes: RouteModule = {
     handle(router, R.lots, async (ctx) => {
       ctx.body = await db.all(
         `WITH latest AS (
-           SELECT task_id, stage, row_number() OVER (PARTITION BY task_id ORDER BY event_time DESC, version DESC) AS n FROM stage_records)
+           SELECT task_id, stage, row_number() OVER (PARTITION BY task_id ORDER BY event_time DESC, version DESC, stage) AS n FROM stage_records)
          SELECT t.template, CASE WHEN t.audit IS NOT NULL THEN 'audited' ELSE coalesce(l.stage, 'created') END AS stage, count(*) AS lots
          FROM tasks t LEFT JOIN latest l ON l.task_id = t.task_id AND l.n = 1
          GROUP BY t.template, 2 ORDER BY t.template, 2`,

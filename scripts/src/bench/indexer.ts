@@ -1,4 +1,4 @@
-import { ChildProcess, fork, spawnSync } from 'node:child_process';
+import { ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -253,12 +253,13 @@ let postgres: PostgresServer | undefined;
 
 /** the CPU time of each of the PostgreSQL server's processes (none on SQLite) */
 function databaseCpuMs(): Map<number, number> {
-  if (!postgres) return new Map();
-  const pids = spawnSync('pgrep', ['-x', 'postgres'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
-  return new Map(pids.map((pid) => [pid, cpuMsOf([pid])]));
+  return new Map((postgres?.pids() ?? []).map((pid) => [pid, cpuMsOf([pid])]));
 }
 
-/** the CPU the database's processes spent since `before` (a connection the pool closed meanwhile counts what it had) */
+/**
+ * The CPU the database's processes spent since `before`. A backend that ended meanwhile (the pool
+ * closes connections idle for 10 s) is not counted: the figure is a floor.
+ */
 function databaseCpuSince(before: Map<number, number>): number {
   let total = 0;
   for (const [pid, ms] of databaseCpuMs()) total += ms - (before.get(pid) ?? 0);
