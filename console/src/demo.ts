@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createApiKey, listApiKeys, openDb, revokeApiKey } from '@trace/indexer';
+import { openDb, reissueLabelledKeys } from '@trace/indexer';
 import { openConsoleDb } from './db';
 import { Role } from './roles';
 import { RunningConsole, startConsole } from './server';
@@ -31,8 +31,9 @@ export async function startDemoConsoles(opts: { connection: string; dataDir: str
   const idb = await openDb(opts.indexerDb);
   const keys: Record<string, string> = {};
   try {
-    for (const k of await listApiKeys(idb)) if (k.label === KEY_LABEL && !k.revoked_at) await revokeApiKey(idb, k.id);
-    for (const msp of Object.values(opts.orgs)) keys[msp] = (await createApiKey(idb, { org: msp, scope: 'member', label: KEY_LABEL })).key;
+    const orgs = Object.values(opts.orgs);
+    const issued = await reissueLabelledKeys(idb, KEY_LABEL, orgs.map((org) => ({ org, scope: 'member' })));
+    orgs.forEach((msp, i) => (keys[msp] = issued[i]));
   } finally {
     await idb.close();
   }

@@ -1,5 +1,5 @@
 import { backfill, V13_COLUMNS, V3_TABLES, V6_TABLES } from './projections';
-import { schemaSql } from './schema';
+import { codeKeyColumn, schemaSql } from './schema';
 import { isPostgresUrl, openStore, Sql, Store } from './store';
 
 /** statements on the indexer's database, or inside one of its transactions */
@@ -16,7 +16,7 @@ export type { Store };
  */
 type Step = string | { sql: string; backfill: Parameters<typeof backfill>[1] } | { run: (db: Db) => Promise<void> };
 
-const MIGRATIONS: ((tx: Db) => Promise<void>)[] = ([
+const MIGRATIONS: Step[] = [
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, previous_hash TEXT NOT NULL, data_hash TEXT NOT NULL, tx_count INTEGER NOT NULL, first_tx_ms INTEGER);
@@ -141,14 +141,16 @@ const MIGRATIONS: ((tx: Db) => Promise<void>)[] = ([
   },
   // 14: code hashes as 32-byte keys (was 64 hex characters), the tables keyed by them clustered on them
   { run: codeKeysV14 },
-] as Step[]).map((m) => async (tx: Db) => {
-  if (typeof m === 'string') await tx.exec(m);
-  else if ('run' in m) await m.run(tx);
+];
+
+async function runStep(tx: Db, step: Step): Promise<void> {
+  if (typeof step === 'string') await tx.exec(step);
+  else if ('run' in step) await step.run(tx);
   else {
-    await tx.exec(m.sql);
-    await backfill(tx, m.backfill);
+    await tx.exec(step.sql);
+    await backfill(tx, step.backfill);
   }
-});
+}
 
 /** Every column that holds a code hash, and whether it may be NULL (schema version 14 stores them as 32-byte BLOBs). */
 const CODE_KEY_COLUMNS: { table: string; column: string; nullable: boolean }[] = [
@@ -163,9 +165,9 @@ const CODE_KEY_COLUMNS: { table: string; column: string; nullable: boolean }[] =
   { table: 'scan_clients', column: 'code_hash', nullable: false },
 ];
 
-/** a column that holds a code key: 32 bytes, never text (a hex string bound by mistake fails the insert instead of never matching) */
-const key = (c: string) => `BLOB NOT NULL CHECK (typeof(${c}) = 'blob' AND length(${c}) = 32)`;
-const keyOrNull = (c: string) => `BLOB CHECK (${c} IS NULL OR (typeof(${c}) = 'blob' AND length(${c}) = 32))`;
+/** SQLite's column types of a code key (step 14 is SQLite's alone) */
+const key = (c: string) => codeKeyColumn('sqlite', c, false);
+const keyOrNull = (c: string) => codeKeyColumn('sqlite', c, true);
 
 /**
  * Rebuilds `table` with a new definition: creates it beside the old one, copies the rows (`copy`:
@@ -296,7 +298,7 @@ export async function openDb(location: string, { version: target = SCHEMA_VERSIO
         await tx.run('UPDATE schema_version SET version = ?', SCHEMA_VERSION);
         return false;
       }
-      await MIGRATIONS[from](tx);
+      await runStep(tx, MIGRATIONS[from]);
       await tx.run('UPDATE schema_version SET version = ?', from + 1);
       return true;
     });
@@ -329,12 +331,28 @@ export async function codeParents(db: Db, parent: Buffer | null, max = 4): Promi
   return parents;
 }
 
-/** The next block to ingest (0 on a new database). */
-export async function checkpoint(db: Db): Promise<bigint> {
-  const value = await db.value<string>("SELECT value FROM meta WHERE key = 'next_block'");
+/**
+ * The checkpoints kept in meta: the next block to ingest, and (TBaaS's cloud API alone) the next
+ * block whose invocations are to be recorded.
+ */
+export type CheckpointName = 'next_block' | 'next_invocation_block';
+
+/** A checkpoint (0 on a new database); by default the next block to ingest. */
+export async function checkpoint(db: Db, name: CheckpointName = 'next_block'): Promise<bigint> {
+  const value = await db.value<string>('SELECT value FROM meta WHERE key = ?', name);
   return value === undefined ? 0n : BigInt(value);
 }
 
-export async function setCheckpoint(db: Db, next: bigint): Promise<void> {
-  await db.run("INSERT INTO meta (key, value) VALUES ('next_block', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", next.toString());
+export async function setCheckpoint(db: Db, next: bigint, name: CheckpointName = 'next_block'): Promise<void> {
+  await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', name, next.toString());
+}
+
+/**
+ * How far the index has followed the chain: both checkpoints in one read, as one string that changes
+ * whenever either moves. Every projection commits with one of them, in any process sharing the
+ * database, so an unchanged height means an unchanged projection.
+ */
+export async function checkpoints(db: Db): Promise<string> {
+  const rows = await db.all<{ key: string; value: string }>("SELECT key, value FROM meta WHERE key IN ('next_block', 'next_invocation_block') ORDER BY key");
+  return rows.map((r) => `${r.key}=${r.value}`).join('/');
 }

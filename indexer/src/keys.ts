@@ -52,6 +52,17 @@ export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
   return (await db.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', new Date().toISOString(), id)) === 1;
 }
 
+/**
+ * Revokes the active keys labelled `label` and creates one per request under that label, in order:
+ * a program that hands out keys on each start (the demo) leaves only the latest ones active.
+ */
+export async function reissueLabelledKeys(db: Db, label: string, wanted: { org: string; scope: Scope }[]): Promise<string[]> {
+  for (const k of await listApiKeys(db)) if (k.label === label && !k.revoked_at) await revokeApiKey(db, k.id);
+  const keys: string[] = [];
+  for (const w of wanted) keys.push((await createApiKey(db, { ...w, label })).key);
+  return keys;
+}
+
 /** last use is written at most once a minute per key, so reads do not each cost a write */
 const LAST_USE_RESOLUTION_MS = 60_000;
 

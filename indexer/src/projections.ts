@@ -21,48 +21,41 @@ const json = (v: unknown) => JSON.stringify(v ?? null);
  * SQLite's 32,766 bound parameters
  */
 export const INSERT_CHUNK = 512;
-/** the SQL of a multi-row INSERT per statement head and row template, by row count: built once, so the statement cache finds the same string */
-const multiRowSql = new Map<string, Map<number, string>>();
+/** statements by shape and item count: each built once, so the store's statement cache finds the same string */
+const chunkSql = new Map<string, string>();
 
 /**
- * Inserts rows through multi-row INSERT statements: `head` is the statement up to VALUES, `row` one
- * row's tuple of parameters (?); each row gives its parameters in order, values shared by every row
- * included (positional parameters only: PostgreSQL has no named ones). Statements hold INSERT_CHUNK
- * rows, or a power of two below it for the rest (1,000 rows: 512, 256, 128, 64, 32, 8), so each kind
- * of insert has at most ten statements, each prepared once (the store caches them by SQL text).
+ * Runs one statement per chunk of `items`: INSERT_CHUNK items, or a power of two below it for the
+ * rest (1,000 items: 512, 256, 128, 64, 32, 8), so each statement `shape` has at most ten sizes, each
+ * prepared once. `sql(n)` is the statement for n items, `params` a chunk's parameters.
  */
-export async function insertRows(db: Db, head: string, row: string, rows: Param[][]): Promise<void> {
-  const template = `${head} ${row}`;
-  let bySize = multiRowSql.get(template);
-  if (!bySize) multiRowSql.set(template, (bySize = new Map()));
-  for (let i = 0; i < rows.length; ) {
-    const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(rows.length - i)));
-    let sql = bySize.get(n);
-    if (!sql) bySize.set(n, (sql = `${head} VALUES ${Array.from({ length: n }, () => row).join(', ')}`));
-    await db.run(sql, ...rows.slice(i, i + n).flat());
+async function inChunks<T>(db: Db, shape: string, items: T[], sql: (n: number) => string, params: (chunk: T[]) => Param[]): Promise<void> {
+  for (let i = 0; i < items.length; ) {
+    const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(items.length - i)));
+    const key = `${n} ${shape}`;
+    let text = chunkSql.get(key);
+    if (!text) chunkSql.set(key, (text = sql(n)));
+    await db.run(text, ...params(items.slice(i, i + n)));
     i += n;
   }
 }
 
-/** the SQL of an UPDATE of codes by key list, per SET clause and key count (built once, as multiRowSql) */
-const updateCodesSql = new Map<string, Map<number, string>>();
+/**
+ * Inserts rows through multi-row INSERT statements (one execution instead of one per row): `head` is
+ * the statement up to VALUES, `row` one row's tuple of parameters (?); each row gives its parameters
+ * in order, values shared by every row included (positional parameters only: PostgreSQL has no named ones).
+ */
+export function insertRows(db: Db, head: string, row: string, rows: Param[][]): Promise<void> {
+  return inChunks(db, `${head} ${row}`, rows, (n) => `${head} VALUES ${Array.from({ length: n }, () => row).join(', ')}`, (chunk) => chunk.flat());
+}
 
 /**
- * Sets `set` (its parameters `params`) on the codes of `hashes` through UPDATE … WHERE hash IN (…)
- * statements of INSERT_CHUNK keys, or a power of two below it for the rest: one statement per chunk
- * instead of one per code (on PostgreSQL a round trip each; a case packs 24 codes).
+ * Sets `set` (its parameters `params`) on the codes of `hashes` through UPDATE … WHERE hash IN (…):
+ * one statement per chunk instead of one per code (on PostgreSQL a round trip each; a case packs 24 codes).
  */
-async function updateCodes(db: Db, set: string, params: Param[], hashes: string[]): Promise<void> {
-  const keys = hashes.map(codeKey);
-  let bySize = updateCodesSql.get(set);
-  if (!bySize) updateCodesSql.set(set, (bySize = new Map()));
-  for (let i = 0; i < keys.length; ) {
-    const n = Math.min(INSERT_CHUNK, 2 ** (31 - Math.clz32(keys.length - i)));
-    let sql = bySize.get(n);
-    if (!sql) bySize.set(n, (sql = `UPDATE codes SET ${set} WHERE hash IN (${Array.from({ length: n }, () => '?').join(', ')})`));
-    await db.run(sql, ...params, ...keys.slice(i, i + n));
-    i += n;
-  }
+function updateCodes(db: Db, set: string, params: Param[], hashes: string[]): Promise<void> {
+  const head = `UPDATE codes SET ${set} WHERE hash IN`;
+  return inChunks(db, head, hashes.map(codeKey), (n) => `${head} (${Array.from({ length: n }, () => '?').join(', ')})`, (keys) => [...params, ...keys]);
 }
 
 async function upsertMember(db: Db, m: { mspId: string; name: string; roles: string[]; status: string; joinedAt: string; updatedAt: string }): Promise<void> {

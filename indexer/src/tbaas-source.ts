@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ChainBlock, EventStream, InvocationBlock, LedgerError, TbaasLedger } from '@trace/client';
-import { Db } from './db';
+import { checkpoint, Db, setCheckpoint } from './db';
 import { ChainSource } from './source';
 import { announceIndexed } from './trace-cache';
 
@@ -24,13 +24,8 @@ export const CLOUD_ONLY = {
   missing: ['blocks', 'events'],
 };
 
-const CHECKPOINT_KEY = 'next_invocation_block';
-
 /** The next block whose invocations are to be recorded (0 on a new database). */
-export async function invocationCheckpoint(db: Db): Promise<bigint> {
-  const value = await db.value<string>('SELECT value FROM meta WHERE key = ?', CHECKPOINT_KEY);
-  return value === undefined ? 0n : BigInt(value);
-}
+export const invocationCheckpoint = (db: Db): Promise<bigint> => checkpoint(db, 'next_invocation_block');
 
 const INSERT_INVOCATION = 'INSERT INTO invocations (block, idx, tx_id, chaincode, function, args, status, sender, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
@@ -41,7 +36,7 @@ const INSERT_INVOCATION = 'INSERT INTO invocations (block, idx, tx_id, chaincode
 export async function applyInvocations(db: Db, block: InvocationBlock): Promise<void> {
   await db.transaction(async (tx) => {
     for (const r of block.invocations) await tx.run(INSERT_INVOCATION, Number(r.blockNumber), r.txIndex, r.transactionId, r.chaincodeName, r.function, JSON.stringify(r.args), r.status, r.sender, r.createTime);
-    await tx.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', CHECKPOINT_KEY, (block.number + 1n).toString());
+    await setCheckpoint(tx, block.number + 1n, 'next_invocation_block');
     await announceIndexed(tx, block.number + 1n);
   });
 }

@@ -1,7 +1,6 @@
 import type { Context } from 'koa';
-import { checkpoint, Db, Store } from './db';
+import { checkpoints, Db, Store } from './db';
 import { sha256 } from './http';
-import { invocationCheckpoint } from './tbaas-source';
 
 /** entries kept at most (the first filed go first): a trace is a few KiB, so this bounds the cache near 100 MiB */
 export const TRACE_CACHE_MAX = 20_000;
@@ -9,14 +8,6 @@ export const TRACE_CACHE_MAX = 20_000;
 /** the PostgreSQL channel an ingestor's commits are announced on */
 const INDEXED_CHANNEL = 'trace_index';
 
-/**
- * How far the index has followed the chain: the block checkpoint and, on TBaaS without its access
- * address, the invocation checkpoint. Every projection commits with one of them, in any process
- * sharing the database, so an unchanged height means an unchanged projection.
- */
-export async function indexHeight(db: Db): Promise<string> {
-  return `${await checkpoint(db)}/${await invocationCheckpoint(db)}`;
-}
 
 /**
  * Tells every process sharing a PostgreSQL database that the index moved to `height` (in the
@@ -65,7 +56,7 @@ export class TraceCache {
 
   /** where the index is now: false while announcements may be missed (nothing is cached then) */
   private async current(): Promise<string | false> {
-    if (this.db.engine === 'sqlite') return indexHeight(this.db);
+    if (this.db.engine === 'sqlite') return checkpoints(this.db);
     const now = Date.now();
     if (!this.listening) {
       // a LISTEN that failed is tried again after a while, not by every request
@@ -85,7 +76,7 @@ export class TraceCache {
     if (!(await this.listening)) return false;
     if (now - this.checkedAt >= HEIGHT_CHECK_MS) {
       this.checkedAt = now;
-      const height = await indexHeight(this.db);
+      const height = await checkpoints(this.db);
       if (height !== this.height) {
         this.height = height;
         this.moves++;

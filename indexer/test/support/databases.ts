@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Engine } from '../../src/store';
+import { Engine, openStore } from '../../src/store';
 
 /**
  * The engine the indexer suite runs against: SQLite, or PostgreSQL when INDEXER_TEST_ENGINE is
@@ -19,14 +19,12 @@ export async function newDbLocation(name = 'index'): Promise<string> {
   if (TEST_ENGINE === 'sqlite') return join(mkdtempSync(join(tmpdir(), `${name}-`)), `${name}.sqlite`);
   const server = process.env.INDEXER_TEST_PG_URL;
   if (!server) throw new Error('INDEXER_TEST_PG_URL is not set (the global setup starts a server)');
-  const { Client } = await import('pg');
   const db = `t${process.pid}_${++databases}_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`.slice(0, 63);
-  const client = new Client({ connectionString: server });
-  await client.connect();
+  const store = await openStore(server);
   try {
-    await client.query(`CREATE DATABASE ${db}`);
+    await store.exec(`CREATE DATABASE ${db}`);
   } finally {
-    await client.end();
+    await store.close();
   }
   const url = new URL(server);
   url.pathname = `/${db}`;

@@ -269,7 +269,8 @@ function databaseCpuSince(before: Map<number, number>): number {
 async function measure(engine: string): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-indexer-'));
   if (engine === 'postgres') postgres = await startPostgres();
-  const file = postgres ? await postgres.createDatabase('bench') : join(dir, 'indexer.sqlite');
+  // PostgreSQL: the server's own database (the server is the bench's)
+  const file = postgres ? postgres.url : join(dir, 'indexer.sqlite');
   console.log(`bench:indexer (${engine}): ${CODES} codes, ${RECORDS} stage records over ${TASKS} tea lots (${CODES_PER_TASK} codes each), ${SCAN_CALLS * SCANS_PER_CALL} scans; db ${file}`);
 
   // 1. ingestion: generated blocks straight through applyBlocks (the time of applyBlocks only)

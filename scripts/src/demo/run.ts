@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConnectionProfile, ledgerFromConfig, readConfigFile, TraceChainClient } from '@trace/client';
-import { createApiKey, listApiKeys, openDb, revokeApiKey } from '@trace/indexer';
+import { openDb, reissueLabelledKeys } from '@trace/indexer';
 import { DEMO_ORGS, DemoOrg, DemoSummary, seedDemo } from './seed';
 
 /** The pages worth opening after the demo seed, on the indexer at base. */
@@ -28,9 +28,11 @@ export interface DemoKeys {
 export async function issueDemoKeys(indexerDb: string): Promise<DemoKeys> {
   const db = await openDb(indexerDb);
   try {
-    for (const k of await listApiKeys(db)) if (k.label === DEMO_KEY_LABEL && !k.revoked_at) await revokeApiKey(db, k.id);
-    const issue = async (org: string, scope: 'member' | 'auditor') => ({ org, key: (await createApiKey(db, { org, scope, label: DEMO_KEY_LABEL })).key });
-    return { member: await issue(DEMO_ORGS.brand, 'member'), auditor: await issue(DEMO_ORGS.retail, 'auditor') };
+    const [member, auditor] = await reissueLabelledKeys(db, DEMO_KEY_LABEL, [
+      { org: DEMO_ORGS.brand, scope: 'member' },
+      { org: DEMO_ORGS.retail, scope: 'auditor' },
+    ]);
+    return { member: { org: DEMO_ORGS.brand, key: member }, auditor: { org: DEMO_ORGS.retail, key: auditor } };
   } finally {
     await db.close();
   }
